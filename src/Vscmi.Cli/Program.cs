@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Vscmi.Cli;
+
+var root = new RootCommand(
+    "vscmi: an Arm SCMI (System Control and Management Interface) platform, agent and tools.\n" +
+    "Run 'vscmi COMMAND --help' for the options of a command.");
+root.Subcommands.Add(DecodeCommand.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,105 @@
+using Vscmi.Protocol.Schema;
+using static Vscmi.Protocol.Schema.L;
+
+namespace Vscmi.Protocol.Protocols;
+
+/// <summary>Clock management protocol (0x14) message ids (DEN0056 4.6; reference 2.5).</summary>
+public enum ClockMessageId : byte
+{
+    /// <summary>0x0</summary>
+    PROTOCOL_VERSION = 0x0,
+    /// <summary>0x1</summary>
+    PROTOCOL_ATTRIBUTES = 0x1,
+    /// <summary>0x2</summary>
+    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
+    /// <summary>0x3</summary>
+    CLOCK_ATTRIBUTES = 0x3,
+    /// <summary>0x4</summary>
+    CLOCK_DESCRIBE_RATES = 0x4,
+    /// <summary>0x5</summary>
+    CLOCK_RATE_SET = 0x5,
+    /// <summary>0x6</summary>
+    CLOCK_RATE_GET = 0x6,
+    /// <summary>0x7</summary>
+    CLOCK_CONFIG_SET = 0x7,
+    /// <summary>0x8</summary>
+    CLOCK_NAME_GET = 0x8,
+    /// <summary>0x9</summary>
+    CLOCK_RATE_NOTIFY = 0x9,
+    /// <summary>0xA</summary>
+    CLOCK_RATE_CHANGE_REQUESTED_NOTIFY = 0xA,
+    /// <summary>0xB</summary>
+    CLOCK_CONFIG_GET = 0xB,
+    /// <summary>0xC</summary>
+    CLOCK_POSSIBLE_PARENTS_GET = 0xC,
+    /// <summary>0xD</summary>
+    CLOCK_PARENT_SET = 0xD,
+    /// <summary>0xE</summary>
+    CLOCK_PARENT_GET = 0xE,
+    /// <summary>0xF</summary>
+    CLOCK_GET_PERMISSIONS = 0xF,
+    /// <summary>0x10</summary>
+    NEGOTIATE_PROTOCOL_VERSION = 0x10,
+}
+
+/// <summary>Clock notification ids.</summary>
+public enum ClockNotificationId : byte
+{
+    /// <summary>0x0, enabled by CLOCK_RATE_NOTIFY.</summary>
+    CLOCK_RATE_CHANGED = 0x0,
+    /// <summary>0x1, enabled by CLOCK_RATE_CHANGE_REQUESTED_NOTIFY.</summary>
+    CLOCK_RATE_CHANGE_REQUESTED = 0x1,
+}
+
+internal static class ClockProtocol
+{
+    /// <summary>Extended configuration types: 0 none, 1 duty cycle, 2 phase, 3..0x7F reserved, 0x80.. OEM.</summary>
+    private static readonly ValueNames ExtendedConfigTypes = Names(
+        v => v is >= 3 and < 0x80,
+        (0, "none"), (1, "duty_cycle"), (2, "phase"));
+
+    private static NumberSpec ClockId() => U32("clock_id");
+
+    private static Layout ClockOnly() => Of(ClockId());
+
+    private static Layout RateEvent() => Of(U32("agent_id"), ClockId(), U64("rate"));
+
+    public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.CLOCK, "CLOCK", 0x30000)
+        .Common(Of(Bits("attributes", Field("num_clocks", 0, 16), Field("max_async_requests", 16, 8))))
+        .Command(ClockMessageId.CLOCK_ATTRIBUTES, ClockOnly(),
+            Of(Bits("attributes", Flag("rate_changed_notify", 31), Flag("rate_change_requested_notify", 30), Flag("extended_name", 29),
+                    Flag("parents", 28), Flag("extended_config", 27), Flag("restricted", 1), Flag("enabled", 0)),
+                Name16(), U32("clock_enable_delay_us")))
+        .Command(ClockMessageId.CLOCK_DESCRIBE_RATES, Of(ClockId(), U32("rate_index")),
+            Of(Shared.TripletRule, Shared.ListCountWithFormat("num_rates_flags", "range"), Array("rates", "returned", ElementKind.U64)))
+        .Command(ClockMessageId.CLOCK_RATE_SET,
+            Of(Bits("flags", Flag("async", 0), Flag("ignore_delayed_response", 1),
+                    Field("rounding", 2, 2, Names((0, "down"), (1, "up"), (2, "closest")))),
+                ClockId(), U64("rate")),
+            Layout.Empty,
+            delayedResponse: Of(ClockId(), U64("rate")))
+        .Command(ClockMessageId.CLOCK_RATE_GET, ClockOnly(), Of(U64("rate")))
+        // The v3.0 three-word form (Linux sends it when the reported major is 3).
+        .Command(ClockMessageId.CLOCK_CONFIG_SET,
+            Of(ClockId(),
+                Bits("attributes", Field("state", 0, 2, Names((0, "disable"), (1, "enable"), (3, "unchanged"))),
+                    Field("extended_config_type", 16, 8, ExtendedConfigTypes)),
+                U32("extended_config_val")),
+            Layout.Empty)
+        .Command(ClockMessageId.CLOCK_NAME_GET, ClockOnly(), Shared.ExtendedName)
+        .Command(ClockMessageId.CLOCK_RATE_NOTIFY, Of(ClockId(), Shared.NotifyEnable()), Layout.Empty)
+        .Command(ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, Of(ClockId(), Shared.NotifyEnable()), Layout.Empty)
+        .Command(ClockMessageId.CLOCK_CONFIG_GET,
+            Of(ClockId(), Bits("flags", Field("extended_config_type", 0, 8, ExtendedConfigTypes))),
+            Of(Reserved("attributes"), Bits("config", Flag("enabled", 0)), U32("extended_config_val")))
+        .Command(ClockMessageId.CLOCK_POSSIBLE_PARENTS_GET, Of(ClockId(), U32("skip_parents")),
+            Of(Bits("num_parents_flags", Field("returned", 0, 8), Field("remaining", 24, 8)),
+                Array("parents", "returned", ElementKind.U32)))
+        .Command(ClockMessageId.CLOCK_PARENT_SET, Of(ClockId(), U32("parent_id")), Layout.Empty)
+        .Command(ClockMessageId.CLOCK_PARENT_GET, ClockOnly(), Of(U32("parent_id")))
+        .Command(ClockMessageId.CLOCK_GET_PERMISSIONS, ClockOnly(),
+            Of(Bits("permissions", Flag("state_control", 31), Flag("parent_control", 30), Flag("rate_control", 29))))
+        .Notification(ClockNotificationId.CLOCK_RATE_CHANGED, RateEvent())
+        .Notification(ClockNotificationId.CLOCK_RATE_CHANGE_REQUESTED, RateEvent())
+        .Build();
+}

@@ -1,0 +1,82 @@
+using Vscmi.Protocol.Schema;
+using static Vscmi.Protocol.Schema.L;
+
+namespace Vscmi.Protocol.Protocols;
+
+/// <summary>Performance domain management protocol (0x13) message ids (DEN0056 4.5; reference 2.4).</summary>
+public enum PerfMessageId : byte
+{
+    /// <summary>0x0</summary>
+    PROTOCOL_VERSION = 0x0,
+    /// <summary>0x1</summary>
+    PROTOCOL_ATTRIBUTES = 0x1,
+    /// <summary>0x2</summary>
+    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
+    /// <summary>0x3</summary>
+    PERFORMANCE_DOMAIN_ATTRIBUTES = 0x3,
+    /// <summary>0x4</summary>
+    PERFORMANCE_DESCRIBE_LEVELS = 0x4,
+    /// <summary>0x5</summary>
+    PERFORMANCE_LIMITS_SET = 0x5,
+    /// <summary>0x6</summary>
+    PERFORMANCE_LIMITS_GET = 0x6,
+    /// <summary>0x7</summary>
+    PERFORMANCE_LEVEL_SET = 0x7,
+    /// <summary>0x8</summary>
+    PERFORMANCE_LEVEL_GET = 0x8,
+    /// <summary>0x9</summary>
+    PERFORMANCE_NOTIFY_LIMITS = 0x9,
+    /// <summary>0xA</summary>
+    PERFORMANCE_NOTIFY_LEVEL = 0xA,
+    /// <summary>0xB</summary>
+    PERFORMANCE_DESCRIBE_FASTCHANNEL = 0xB,
+    /// <summary>0xC</summary>
+    PERFORMANCE_DOMAIN_NAME_GET = 0xC,
+    /// <summary>0x10</summary>
+    NEGOTIATE_PROTOCOL_VERSION = 0x10,
+}
+
+/// <summary>Performance notification ids.</summary>
+public enum PerfNotificationId : byte
+{
+    /// <summary>0x0, enabled by PERFORMANCE_NOTIFY_LIMITS.</summary>
+    PERFORMANCE_LIMITS_CHANGED = 0x0,
+    /// <summary>0x1, enabled by PERFORMANCE_NOTIFY_LEVEL.</summary>
+    PERFORMANCE_LEVEL_CHANGED = 0x1,
+}
+
+internal static class PerfProtocol
+{
+    /// <summary>A v4.0 level entry: 20 bytes (reference 2.4).</summary>
+    private static readonly Layout LevelEntry = Of(
+        U32("performance_level"),
+        U32("power_cost"),
+        Bits("attributes", Field("transition_latency_us", 0, 16)),
+        U32("indicative_frequency_khz"),
+        U32("level_index"));
+
+    public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.PERF, "PERF", 0x40000)
+        .Common(Of(Bits("attributes", Field("num_domains", 0, 16), Flag("power_mw", 16), Flag("power_uw", 17)),
+            U64("statistics_address", NumberDisplay.Hex), U32("statistics_len")))
+        .Command(PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, Shared.DomainOnly(),
+            Of(Bits("attributes", Flag("set_limits", 31), Flag("set_level", 30), Flag("limits_notify", 29), Flag("level_notify", 28),
+                    Flag("fast_channels", 27), Flag("extended_name", 26), Flag("level_indexing", 25)),
+                Bits("rate_limit", Field("rate_limit_us", 0, 20)),
+                U32("sustained_freq_khz"), U32("sustained_perf_level"), Name16()))
+        .Command(PerfMessageId.PERFORMANCE_DESCRIBE_LEVELS, Of(Shared.DomainId(), U32("level_index")),
+            Of(Shared.ListCount("num_levels"), Records("levels", "returned", LevelEntry)))
+        // Field order is max then min (reference 7 #8).
+        .Command(PerfMessageId.PERFORMANCE_LIMITS_SET, Of(Shared.DomainId(), U32("range_max"), U32("range_min")), Layout.Empty)
+        .Command(PerfMessageId.PERFORMANCE_LIMITS_GET, Shared.DomainOnly(), Of(U32("range_max"), U32("range_min")))
+        .Command(PerfMessageId.PERFORMANCE_LEVEL_SET, Of(Shared.DomainId(), U32("performance_level")), Layout.Empty)
+        .Command(PerfMessageId.PERFORMANCE_LEVEL_GET, Shared.DomainOnly(), Of(U32("performance_level")))
+        .Command(PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, Shared.DomainNotify(), Layout.Empty)
+        .Command(PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, Shared.DomainNotify(), Layout.Empty)
+        .Command(PerfMessageId.PERFORMANCE_DESCRIBE_FASTCHANNEL, Of(Shared.DomainId(), U32("message_id", NumberDisplay.Hex)), Shared.FastChannel)
+        .Command(PerfMessageId.PERFORMANCE_DOMAIN_NAME_GET, Shared.DomainOnly(), Shared.ExtendedName)
+        .Notification(PerfNotificationId.PERFORMANCE_LIMITS_CHANGED,
+            Of(U32("agent_id"), Shared.DomainId(), U32("range_max"), U32("range_min")))
+        .Notification(PerfNotificationId.PERFORMANCE_LEVEL_CHANGED,
+            Of(U32("agent_id"), Shared.DomainId(), U32("performance_level")))
+        .Build();
+}

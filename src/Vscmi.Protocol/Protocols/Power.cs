@@ -1,0 +1,63 @@
+using Vscmi.Protocol.Schema;
+using static Vscmi.Protocol.Schema.L;
+
+namespace Vscmi.Protocol.Protocols;
+
+/// <summary>Power domain management protocol (0x11) message ids (DEN0056 4.3; reference 2.2).</summary>
+public enum PowerMessageId : byte
+{
+    /// <summary>0x0</summary>
+    PROTOCOL_VERSION = 0x0,
+    /// <summary>0x1</summary>
+    PROTOCOL_ATTRIBUTES = 0x1,
+    /// <summary>0x2</summary>
+    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
+    /// <summary>0x3</summary>
+    POWER_DOMAIN_ATTRIBUTES = 0x3,
+    /// <summary>0x4</summary>
+    POWER_STATE_SET = 0x4,
+    /// <summary>0x5</summary>
+    POWER_STATE_GET = 0x5,
+    /// <summary>0x6</summary>
+    POWER_STATE_NOTIFY = 0x6,
+    /// <summary>0x7</summary>
+    POWER_STATE_CHANGE_REQUESTED_NOTIFY = 0x7,
+    /// <summary>0x8</summary>
+    POWER_DOMAIN_NAME_GET = 0x8,
+    /// <summary>0x10</summary>
+    NEGOTIATE_PROTOCOL_VERSION = 0x10,
+}
+
+/// <summary>Power domain notification ids.</summary>
+public enum PowerNotificationId : byte
+{
+    /// <summary>0x0, enabled by POWER_STATE_NOTIFY.</summary>
+    POWER_STATE_CHANGED = 0x0,
+    /// <summary>0x1, enabled by POWER_STATE_CHANGE_REQUESTED_NOTIFY.</summary>
+    POWER_STATE_CHANGE_REQUESTED = 0x1,
+}
+
+internal static class PowerProtocol
+{
+    /// <summary>power_state: 27:0 state id, 30 state type (0 on / context kept, 1 off / context lost).</summary>
+    private static BitsSpec PowerState() =>
+        Bits("power_state", Field("state_id", 0, 28, display: NumberDisplay.Hex), Field("state_type", 30, 1, Names((0, "on"), (1, "off"))));
+
+    private static Layout StateChange() => Of(U32("agent_id"), Shared.DomainId(), PowerState());
+
+    public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.POWER, "POWER", 0x30001)
+        .Common(Of(Bits("attributes", Field("num_domains", 0, 16)), U64("statistics_address", NumberDisplay.Hex), U32("statistics_len")))
+        .Command(PowerMessageId.POWER_DOMAIN_ATTRIBUTES, Shared.DomainOnly(),
+            Of(Bits("attributes", Flag("state_change_notify", 31), Flag("async_state_set", 30), Flag("sync_state_set", 29),
+                Flag("state_change_requested_notify", 28), Flag("extended_name", 27)), Name16()))
+        // The delayed response of an asynchronous POWER_STATE_SET is unverified (reference 2.2, 6 #4):
+        // it is not described, and the platform never advertises async power state sets.
+        .Command(PowerMessageId.POWER_STATE_SET, Of(Bits("flags", Flag("async", 0)), Shared.DomainId(), PowerState()), Layout.Empty)
+        .Command(PowerMessageId.POWER_STATE_GET, Shared.DomainOnly(), Of(PowerState()))
+        .Command(PowerMessageId.POWER_STATE_NOTIFY, Shared.DomainNotify(), Layout.Empty)
+        .Command(PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, Shared.DomainNotify(), Layout.Empty)
+        .Command(PowerMessageId.POWER_DOMAIN_NAME_GET, Shared.DomainOnly(), Shared.ExtendedName)
+        .Notification(PowerNotificationId.POWER_STATE_CHANGED, StateChange())
+        .Notification(PowerNotificationId.POWER_STATE_CHANGE_REQUESTED, StateChange())
+        .Build();
+}

@@ -1,0 +1,37 @@
+using Vscmi.Protocol.Schema;
+
+namespace Vscmi.Protocol.Protocols;
+
+/// <summary>Every protocol this library describes, at its SCMI v3.2 version.</summary>
+public static class ScmiCatalog
+{
+    private static readonly ProtocolSpec?[] ById = BuildIndex(
+    [
+        BaseProtocol.Build(), PowerProtocol.Build(), SystemProtocol.Build(), PerfProtocol.Build(), ClockProtocol.Build(),
+        SensorProtocol.Build(), ResetProtocol.Build(), VoltageProtocol.Build(), PowercapProtocol.Build(), PinctrlProtocol.Build(),
+    ]);
+
+    /// <summary>All protocols in id order.</summary>
+    public static IReadOnlyList<ProtocolSpec> Protocols { get; } = ById.OfType<ProtocolSpec>().ToArray();
+
+    /// <summary>Finds a protocol by id.</summary>
+    public static ProtocolSpec? Find(byte protocolId) => ById[protocolId];
+
+    /// <summary>Finds a protocol by id.</summary>
+    public static ProtocolSpec Get(ScmiProtocolId protocolId) => ById[(byte)protocolId]!;
+
+    /// <summary>Finds a protocol by its short name (BASE, CLOCK...) or its number, ignoring case.</summary>
+    public static ProtocolSpec? Find(string nameOrId) =>
+        Protocols.FirstOrDefault(p => string.Equals(p.ShortName, nameOrId, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Finds a command.</summary>
+    public static MessageSpec? FindMessage(byte protocolId, byte messageId) => Find(protocolId)?.FindMessage(messageId);
+
+    private static ProtocolSpec?[] BuildIndex(ProtocolSpec[] protocols)
+    {
+        var index = new ProtocolSpec?[256];
+        foreach (var protocol in protocols)
+            index[(byte)protocol.Id] = protocol;
+        return index;
+    }
+}

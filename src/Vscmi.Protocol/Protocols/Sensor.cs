@@ -1,0 +1,136 @@
+using Vscmi.Protocol.Schema;
+using static Vscmi.Protocol.Schema.L;
+
+namespace Vscmi.Protocol.Protocols;
+
+/// <summary>Sensor management protocol (0x15) message ids (DEN0056 4.7; reference 2.6).</summary>
+public enum SensorMessageId : byte
+{
+    /// <summary>0x0</summary>
+    PROTOCOL_VERSION = 0x0,
+    /// <summary>0x1</summary>
+    PROTOCOL_ATTRIBUTES = 0x1,
+    /// <summary>0x2</summary>
+    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
+    /// <summary>0x3</summary>
+    SENSOR_DESCRIPTION_GET = 0x3,
+    /// <summary>0x4</summary>
+    SENSOR_TRIP_POINT_NOTIFY = 0x4,
+    /// <summary>0x5</summary>
+    SENSOR_TRIP_POINT_CONFIG = 0x5,
+    /// <summary>0x6</summary>
+    SENSOR_READING_GET = 0x6,
+    /// <summary>0x7</summary>
+    SENSOR_AXIS_DESCRIPTION_GET = 0x7,
+    /// <summary>0x8</summary>
+    SENSOR_LIST_UPDATE_INTERVALS = 0x8,
+    /// <summary>0x9</summary>
+    SENSOR_CONFIG_GET = 0x9,
+    /// <summary>0xA</summary>
+    SENSOR_CONFIG_SET = 0xA,
+    /// <summary>0xB</summary>
+    SENSOR_CONTINUOUS_UPDATE_NOTIFY = 0xB,
+    /// <summary>0xC</summary>
+    SENSOR_NAME_GET = 0xC,
+    /// <summary>0xD</summary>
+    SENSOR_AXIS_NAME_GET = 0xD,
+    /// <summary>0x10</summary>
+    NEGOTIATE_PROTOCOL_VERSION = 0x10,
+}
+
+/// <summary>Sensor notification ids.</summary>
+public enum SensorNotificationId : byte
+{
+    /// <summary>0x0, enabled by SENSOR_TRIP_POINT_NOTIFY.</summary>
+    SENSOR_TRIP_POINT_EVENT = 0x0,
+    /// <summary>0x1, enabled by SENSOR_CONTINUOUS_UPDATE_NOTIFY.</summary>
+    SENSOR_UPDATE = 0x1,
+}
+
+internal static class SensorProtocol
+{
+    /// <summary>One reading: a signed value and a timestamp, 16 bytes (v2.0+).</summary>
+    private static readonly Layout Reading = Of(S64("value"), U64("timestamp"));
+
+    /// <summary>resolution: 26:0 value, 31:27 signed power-of-ten exponent.</summary>
+    private static BitsSpec Resolution() =>
+        Bits("resolution", Field("resolution_value", 0, 27), Signed("resolution_exponent", 27, 5));
+
+    private static bool HasExtendedAttributes(FieldSet s) => s.ValueOrZero("extended_attributes") == 1;
+
+    /// <summary>
+    /// Sensor descriptor: 28 bytes; 52 with extended attributes on a scalar sensor; 32 with extended
+    /// attributes on a multi-axis sensor (the strides Linux 6.12 parses; reference 2.6).
+    /// </summary>
+    private static readonly Layout Descriptor = Of(
+        U32("sensor_id"),
+        Bits("attributes_low",
+            Flag("async_read", 31), Flag("continuous_update_notify", 30), Flag("extended_name", 29),
+            Signed("timestamp_exponent", 10, 5), Flag("timestamps", 9), Flag("extended_attributes", 8),
+            Field("num_trip_points", 0, 8)),
+        Bits("attributes_high",
+            Field("num_axes", 16, 6), Signed("unit_exponent", 11, 5), Flag("multi_axis", 8),
+            Field("sensor_type", 0, 8, Shared.SensorUnits)),
+        Name16(),
+        When("extended attributes", HasExtendedAttributes, U32("sensor_power_uw")),
+        When("extended attributes of a scalar sensor",
+            s => HasExtendedAttributes(s) && (s.ValueOrZero("multi_axis") == 0 || s.ValueOrZero("num_axes") == 0),
+            Resolution(), S64("min_range"), S64("max_range")));
+
+    /// <summary>Axis descriptor: 28 bytes, 48 with extended attributes.</summary>
+    private static readonly Layout Axis = Of(
+        U32("axis_id"),
+        Bits("attributes_low", Flag("extended_name", 9), Flag("extended_attributes", 8)),
+        Bits("attributes_high", Signed("unit_exponent", 11, 5), Field("axis_type", 0, 8, Shared.SensorUnits)),
+        Name16(),
+        When("extended attributes", HasExtendedAttributes, Resolution(), S64("min_range"), S64("max_range")));
+
+    private static BitsSpec SensorConfig(bool withRounding)
+    {
+        var fields = new List<BitFieldSpec>
+        {
+            Field("update_interval_seconds", 16, 16), Signed("update_interval_exponent", 11, 5),
+            Flag("timestamping", 1), Flag("enabled", 0),
+        };
+        if (withRounding)
+            fields.Add(Field("rounding", 9, 2, Names((0, "down"), (1, "up"), (2, "auto"))));
+        return Bits("sensor_config", [.. fields]);
+    }
+
+    private static NumberSpec SensorId() => U32("sensor_id");
+
+    private static BitsSpec AxisCount() => Bits("num_axis_flags", Field("returned", 0, 6), Field("remaining", 26, 6));
+
+    public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.SENSOR, "SENSOR", 0x30001)
+        .Common(Of(Bits("attributes", Field("num_sensors", 0, 16), Field("max_async_requests", 16, 8)),
+            U64("sensor_reg_address", NumberDisplay.Hex), U32("sensor_reg_len")))
+        .Command(SensorMessageId.SENSOR_DESCRIPTION_GET, Of(U32("desc_index")),
+            Of(Shared.ListCount("num_sensor_flags"), Records("descriptors", "returned", Descriptor)))
+        .Command(SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, Of(SensorId(), Bits("event_control", Flag("event_control", 0))), Layout.Empty)
+        .Command(SensorMessageId.SENSOR_TRIP_POINT_CONFIG,
+            Of(SensorId(),
+                Bits("trip_point_ev_ctrl",
+                    Field("direction", 0, 2, Names((0, "disabled"), (1, "positive"), (2, "negative"), (3, "both"))),
+                    Field("trip_point_id", 4, 8)),
+                S64("trip_point_value")),
+            Layout.Empty)
+        .Command(SensorMessageId.SENSOR_READING_GET, Of(SensorId(), Bits("flags", Flag("async", 0))),
+            Of(RestRecords("readings", Reading)),
+            delayedResponse: Of(SensorId(), RestRecords("readings", Reading)))
+        .Command(SensorMessageId.SENSOR_AXIS_DESCRIPTION_GET, Of(SensorId(), U32("axis_desc_index")),
+            Of(AxisCount(), Records("axes", "returned", Axis)))
+        .Command(SensorMessageId.SENSOR_LIST_UPDATE_INTERVALS, Of(SensorId(), U32("index")),
+            Of(Shared.TripletRule, Shared.ListCountWithFormat("num_intervals_flags", "segmented"),
+                Records("intervals", "returned", Of(Bits("interval", Field("seconds", 5, 16), Signed("exponent", 0, 5))))))
+        .Command(SensorMessageId.SENSOR_CONFIG_GET, Of(SensorId()), Of(SensorConfig(withRounding: false)))
+        .Command(SensorMessageId.SENSOR_CONFIG_SET, Of(SensorId(), SensorConfig(withRounding: true)), Layout.Empty)
+        .Command(SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, Of(SensorId(), Shared.NotifyEnable()), Layout.Empty)
+        .Command(SensorMessageId.SENSOR_NAME_GET, Of(SensorId()), Shared.ExtendedName)
+        .Command(SensorMessageId.SENSOR_AXIS_NAME_GET, Of(SensorId(), U32("axis_desc_index")),
+            Of(AxisCount(), Records("axes", "returned", Of(U32("axis_id"), Name64()))))
+        .Notification(SensorNotificationId.SENSOR_TRIP_POINT_EVENT,
+            Of(U32("agent_id"), SensorId(),
+                Bits("trip_point_desc", Field("trip_point_id", 0, 8), Field("direction", 16, 1, Names((0, "down"), (1, "up"))))))
+        .Notification(SensorNotificationId.SENSOR_UPDATE, Of(U32("agent_id"), SensorId(), RestRecords("readings", Reading)))
+        .Build();
+}

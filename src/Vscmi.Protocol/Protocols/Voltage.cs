@@ -1,0 +1,54 @@
+using Vscmi.Protocol.Schema;
+using static Vscmi.Protocol.Schema.L;
+
+namespace Vscmi.Protocol.Protocols;
+
+/// <summary>Voltage domain management protocol (0x17) message ids (DEN0056 4.9; reference 2.8).</summary>
+public enum VoltageMessageId : byte
+{
+    /// <summary>0x0</summary>
+    PROTOCOL_VERSION = 0x0,
+    /// <summary>0x1</summary>
+    PROTOCOL_ATTRIBUTES = 0x1,
+    /// <summary>0x2</summary>
+    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
+    /// <summary>0x3</summary>
+    VOLTAGE_DOMAIN_ATTRIBUTES = 0x3,
+    /// <summary>0x4</summary>
+    VOLTAGE_DESCRIBE_LEVELS = 0x4,
+    /// <summary>0x5</summary>
+    VOLTAGE_CONFIG_SET = 0x5,
+    /// <summary>0x6</summary>
+    VOLTAGE_CONFIG_GET = 0x6,
+    /// <summary>0x7</summary>
+    VOLTAGE_LEVEL_SET = 0x7,
+    /// <summary>0x8</summary>
+    VOLTAGE_LEVEL_GET = 0x8,
+    /// <summary>0x9</summary>
+    VOLTAGE_DOMAIN_NAME_GET = 0x9,
+    /// <summary>0x10</summary>
+    NEGOTIATE_PROTOCOL_VERSION = 0x10,
+}
+
+internal static class VoltageProtocol
+{
+    /// <summary>config 3:0: architectural 0 = off, 7 = on (1..6 reserved); 8..15 implementation defined.</summary>
+    private static BitsSpec Config() =>
+        Bits("config", Field("mode", 0, 4, Names(v => v is >= 1 and <= 6, (0, "off"), (7, "on"))));
+
+    public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.VOLTAGE, "VOLTAGE", 0x20001)
+        .Common(Of(Bits("attributes", Field("num_domains", 0, 16))))
+        .Command(VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, Shared.DomainOnly(),
+            Of(Bits("attributes", Flag("async_level_set", 31), Flag("extended_name", 30)), Name16()))
+        .Command(VoltageMessageId.VOLTAGE_DESCRIBE_LEVELS, Of(Shared.DomainId(), U32("level_index")),
+            Of(Shared.TripletRule, Shared.ListCountWithFormat("flags", "segmented"), Array("levels_uv", "returned", ElementKind.S32)))
+        .Command(VoltageMessageId.VOLTAGE_CONFIG_SET, Of(Shared.DomainId(), Config()), Layout.Empty)
+        .Command(VoltageMessageId.VOLTAGE_CONFIG_GET, Shared.DomainOnly(), Of(Config()))
+        .Command(VoltageMessageId.VOLTAGE_LEVEL_SET,
+            Of(Shared.DomainId(), Bits("flags", Flag("async", 0)), S32("voltage_level_uv")),
+            Layout.Empty,
+            delayedResponse: Of(Shared.DomainId(), S32("voltage_level_uv")))
+        .Command(VoltageMessageId.VOLTAGE_LEVEL_GET, Shared.DomainOnly(), Of(S32("voltage_level_uv")))
+        .Command(VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, Shared.DomainOnly(), Shared.ExtendedName)
+        .Build();
+}
