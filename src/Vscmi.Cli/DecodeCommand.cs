@@ -38,7 +38,7 @@ internal static class DecodeCommand
             ScmiMessageKind? kind = parse.GetValue(asCommand) ? ScmiMessageKind.Command
                 : parse.GetValue(asResponse) ? ScmiMessageKind.Response
                 : null;
-            return Run(parse.GetValue(hex) ?? [], kind, parse.GetValue(json), new DecodeOptions(Strict: !parse.GetValue(lenient)));
+            return Run(parse.GetValue(hex) ?? [], kind, parse.GetValue(json), new DecodeOptions(Lenient: parse.GetValue(lenient)));
         });
         return command;
     }

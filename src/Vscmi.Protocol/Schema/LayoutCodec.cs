@@ -2,16 +2,22 @@ using System.Text;
 
 namespace Vscmi.Protocol.Schema;
 
-/// <summary>How strictly a body is checked.</summary>
-/// <param name="Strict">
-/// When true (the default), reserved bits, reserved values and bytes after a name's terminator
-/// must be zero. An agent talking to real firmware may turn it off; structure (lengths, counts)
-/// is always checked.
+/// <summary>How strictly a body is checked. The default (all-zero) value is strict.</summary>
+/// <param name="Lenient">
+/// When false (the default), reserved bits, reserved values and bytes after a name's terminator
+/// must be zero. An agent talking to real firmware may set it; structure (lengths, counts) is
+/// always checked.
 /// </param>
-public readonly record struct DecodeOptions(bool Strict = true)
+public readonly record struct DecodeOptions(bool Lenient = false)
 {
-    /// <summary>The default: strict.</summary>
-    public static DecodeOptions Default => new(true);
+    /// <summary>Strict checking.</summary>
+    public static DecodeOptions Strict => default;
+
+    /// <summary>Reserved bits and values are accepted.</summary>
+    public static DecodeOptions Relaxed => new(Lenient: true);
+
+    /// <summary>True when reserved bits and values must be zero.</summary>
+    public bool IsStrict => !Lenient;
 }
 
 /// <summary>Decodes and encodes a body by walking its <see cref="Layout"/>.</summary>
@@ -91,7 +97,7 @@ public static class LayoutCodec
         ulong value = spec.Bits == 64
             ? reader.ReadUInt64()
             : spec.Signed ? unchecked((ulong)(long)reader.ReadInt32()) : reader.ReadUInt32();
-        if (options.Strict && spec.Values is { } names && names.IsReserved(value))
+        if (options.IsStrict && spec.Values is { } names && names.IsReserved(value))
             ThrowHelper.Throw(ScmiDecodeError.BadValue, $"{spec.Name} = 0x{value:X} is a reserved value", offset);
         return value;
     }
@@ -103,7 +109,7 @@ public static class LayoutCodec
         var end = bytes.IndexOf((byte)0);
         if (end < 0)
             ThrowHelper.Throw(ScmiDecodeError.BadValue, $"{spec.Name} has no NUL terminator within {spec.Size} bytes", offset);
-        if (options.Strict && bytes[end..].ContainsAnyExcept((byte)0))
+        if (options.IsStrict && bytes[end..].ContainsAnyExcept((byte)0))
             ThrowHelper.Throw(ScmiDecodeError.ReservedBits, $"{spec.Name} has non-zero bytes after its terminator", offset);
         return Encoding.Latin1.GetString(bytes[..end]);
     }
@@ -112,7 +118,7 @@ public static class LayoutCodec
     {
         var offset = reader.Position;
         var word = reader.ReadUInt32();
-        if (options.Strict && (word & spec.ReservedMask) != 0)
+        if (options.IsStrict && (word & spec.ReservedMask) != 0)
             ThrowHelper.Throw(ScmiDecodeError.ReservedBits, $"{spec.Name} = 0x{word:X8} has reserved bits 0x{word & spec.ReservedMask:X8} set", offset);
         foreach (var field in spec.Fields)
         {
@@ -120,7 +126,7 @@ public static class LayoutCodec
             ulong value = field.Signed && field.Width < 32 && (raw & (1u << (field.Width - 1))) != 0
                 ? unchecked((ulong)((long)raw - (1L << field.Width)))
                 : raw;
-            if (options.Strict && field.Values is { } names && names.IsReserved(value))
+            if (options.IsStrict && field.Values is { } names && names.IsReserved(value))
                 ThrowHelper.Throw(ScmiDecodeError.BadValue, $"{field.Name} = {value} is a reserved value", offset);
             values.Set(field.Name, new ScalarValue(value));
         }
@@ -165,7 +171,7 @@ public static class LayoutCodec
                 var bytes = reader.ReadBytes(n);
                 var padding = (4 - (n % 4)) % 4;
                 var pad = reader.ReadBytes(padding);
-                if (options.Strict && pad.ContainsAnyExcept((byte)0))
+                if (options.IsStrict && pad.ContainsAnyExcept((byte)0))
                     ThrowHelper.Throw(ScmiDecodeError.ReservedBits, $"{spec.Name} padding is not zero", reader.Position - padding);
                 return new NumberListValue(bytes.ToArray().Select(b => (ulong)b).ToArray());
             }
@@ -178,7 +184,7 @@ public static class LayoutCodec
                 // The closing half-word of padding is optional (Linux ignores it, SCP-firmware omits it).
                 if (isLast && n % 2 == 1 && reader.Remaining == 2)
                 {
-                    if (reader.ReadUInt16() != 0 && options.Strict)
+                    if (reader.ReadUInt16() != 0 && options.IsStrict)
                         ThrowHelper.Throw(ScmiDecodeError.ReservedBits, $"{spec.Name} padding is not zero", reader.Position - 2);
                 }
 

@@ -153,7 +153,7 @@ public static class ScmiMessageCodec
                 ThrowHelper.Throw(ScmiDecodeError.Truncated, $"a {KindName(kind)} needs a 4-byte status, got {payload.Length} byte(s)", 0);
             status = unchecked((int)statusWord);
             // Status codes are zero or negative; positive values are reserved (reference 1.3).
-            if (status > 0 && options.Strict)
+            if (status > 0 && options.IsStrict)
                 ThrowHelper.Throw(ScmiDecodeError.BadValue, $"status {status} is reserved (status codes are zero or negative)", 0);
         }
 
@@ -164,7 +164,7 @@ public static class ScmiMessageCodec
         if (status is { } s && s != (int)ScmiStatus.SUCCESS)
         {
             // A failed command returns only its status (reference 1.2; a virtio device MUST).
-            if (reader.Remaining != 0 && options.Strict)
+            if (reader.Remaining != 0 && options.IsStrict)
                 ThrowHelper.Throw(ScmiDecodeError.TrailingBytes, $"an error reply carries only its status, found {reader.Remaining} more byte(s)", reader.Position);
             return new ScmiMessage(header, kind, protocol, name, s, new FieldSet());
         }

@@ -1,0 +1,40 @@
+using System.Diagnostics;
+
+namespace Vscmi.Integration.Tests;
+
+/// <summary>Runs the real <c>./vscmi</c> launcher at the repository root, as a user would.</summary>
+internal static class CliProcess
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var start = new ProcessStartInfo(Path.Combine(RepositoryRoot, "vscmi"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryRoot,
+        };
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"vscmi {string.Join(' ', args)} did not finish");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "vscmi")))
+            dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (the vscmi launcher)");
+    }
+}
