@@ -4,5 +4,7 @@ using Vscmi.Cli;
 var root = new RootCommand(
     "vscmi: an Arm SCMI (System Control and Management Interface) platform, agent and tools.\n" +
     "Run 'vscmi COMMAND --help' for the options of a command.");
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(DecodeCommand.Create());
 return root.Parse(args).Invoke();

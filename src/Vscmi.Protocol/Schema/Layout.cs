@@ -15,6 +15,7 @@ public sealed class Layout
         Fields = fields;
         Rules = rules;
         MinSize = fields.Sum(f => f.FixedSize);
+        IsFixed = fields.All(f => f is NumberSpec or BitsSpec or NameSpec);
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in AllNames(fields))
         {
@@ -42,6 +43,9 @@ public sealed class Layout
 
     /// <summary>Bytes of the fields that are always present (the minimum length of a valid body).</summary>
     public int MinSize { get; }
+
+    /// <summary>True when every field has a fixed size, so the body is exactly <see cref="MinSize"/> bytes.</summary>
+    public bool IsFixed { get; }
 
     /// <summary>Count field name → the array it counts (lets the encoder derive counts).</summary>
     internal IReadOnlyDictionary<string, string> CountFields { get; }

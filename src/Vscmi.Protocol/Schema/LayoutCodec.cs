@@ -34,6 +34,56 @@ public static class LayoutCodec
         return values;
     }
 
+    /// <summary>
+    /// Checks a body against its layout. For fixed-size layouts (every request but one) it walks
+    /// the words in place and allocates nothing — this is the platform's per-message check; other
+    /// layouts fall back to <see cref="Decode"/>.
+    /// </summary>
+    /// <exception cref="ScmiProtocolException">The body does not match the layout.</exception>
+    public static void Validate(Layout layout, ReadOnlySpan<byte> body, DecodeOptions options = default)
+    {
+        if (!layout.IsFixed)
+        {
+            Decode(layout, body, options);
+            return;
+        }
+
+        if (body.Length < layout.MinSize)
+            ThrowHelper.ThrowTruncated(body.Length, layout.MinSize - body.Length, 0);
+        if (body.Length > layout.MinSize)
+            ThrowHelper.Throw(ScmiDecodeError.TrailingBytes, $"{body.Length - layout.MinSize} unexpected trailing byte(s)", layout.MinSize);
+        if (!options.IsStrict)
+            return;
+        var reader = new ScmiReader(body);
+        foreach (var field in layout.Fields)
+        {
+            switch (field)
+            {
+                case NumberSpec number:
+                    ReadNumber(number, ref reader, options);
+                    break;
+                case BitsSpec bits:
+                {
+                    var offset = reader.Position;
+                    var word = reader.ReadUInt32();
+                    if ((word & bits.ReservedMask) != 0)
+                        ThrowHelper.Throw(ScmiDecodeError.ReservedBits, $"{bits.Name} = 0x{word:X8} has reserved bits 0x{word & bits.ReservedMask:X8} set", offset);
+                    foreach (var sub in bits.Fields)
+                    {
+                        if (sub.Values is { } names && !sub.Signed && names.IsReserved((word & sub.Mask) >> sub.Low))
+                            ThrowHelper.Throw(ScmiDecodeError.BadValue, $"{sub.Name} = {(word & sub.Mask) >> sub.Low} is a reserved value", offset);
+                    }
+
+                    break;
+                }
+
+                case NameSpec name:
+                    ReadName(name, ref reader, options);
+                    break;
+            }
+        }
+    }
+
     /// <summary>Encodes a body into <paramref name="destination"/>; returns the bytes written.</summary>
     /// <exception cref="ArgumentException">A value is missing, too wide, or disagrees with its count field.</exception>
     /// <exception cref="ScmiProtocolException">The body does not fit (<see cref="ScmiDecodeError.TooLarge"/>).</exception>

@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Vscmi.Platform;
+using Vscmi.Platform.Model;
+using Vscmi.Transport;
+
+namespace Vscmi.Cli;
+
+/// <summary><c>vscmi serve</c>: the SCMI platform on stream sockets.</summary>
+internal static partial class ServeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "Device model (TOML). Default: the embedded model ('vscmi config show' prints it)." };
+        var sockets = new Option<string[]>("--socket")
+        {
+            Description = "Serve on a Unix socket: [AGENT=]PATH. Without AGENT the socket belongs to the model's first agent. Repeatable. Default: ./vscmi.sock.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var tcp = new Option<string[]>("--tcp") { Description = "Serve on loopback TCP: [AGENT=]127.0.0.1:PORT. Repeatable." };
+        var maxPayload = new Option<int>("--max-payload")
+        {
+            Description = "Largest payload per message in bytes, after the header and status (Linux's virtio transport uses 128). Lists are split to fit.",
+            DefaultValueFactory = _ => 128,
+        };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every rejected message (debug level)." };
+        var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel; frames are a 4-byte little-endian length then the message.")
+        {
+            config, sockets, tcp, maxPayload, verbose,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, int maxPayload, bool verbose, CancellationToken cancellationToken)
+    {
+        using var loggerFactory = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            }));
+        var logger = loggerFactory.CreateLogger("vscmi");
+
+        if (maxPayload is < 16 or > 4096)
+        {
+            Console.Error.WriteLine($"error: --max-payload {maxPayload} is outside 16..4096");
+            return 2;
+        }
+
+        DeviceModel model;
+        try
+        {
+            model = configPath is null ? ModelLoader.LoadDefault() : ModelLoader.LoadFile(configPath);
+        }
+        catch (ModelException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+
+        var bindings = new List<(StreamEndpoint Endpoint, int AgentId)>();
+        try
+        {
+            foreach (var spec in sockets.DefaultIfEmpty(sockets.Length == 0 && tcp.Length == 0 ? "vscmi.sock" : null).OfType<string>())
+                bindings.Add(Bind(model, spec, tcp: false));
+            foreach (var spec in tcp)
+                bindings.Add(Bind(model, spec, tcp: true));
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        var platform = new ScmiPlatform(model, logger: loggerFactory.CreateLogger("vscmi.platform"));
+        var capabilities = new TransportCapabilities(maxPayload, MaxInFlight: 1, HasP2A: true);
+        await using var server = new PlatformServer(platform, capabilities, loggerFactory.CreateLogger("vscmi.server"));
+        foreach (var (endpoint, agentId) in bindings)
+        {
+            try
+            {
+                server.Listen(endpoint, agentId);
+            }
+            catch (SocketException e)
+            {
+                Console.Error.WriteLine($"error: cannot listen on {endpoint}: {e.Message}" +
+                    (e.SocketErrorCode == SocketError.AddressAlreadyInUse ? " (is another vscmi serve running?)" : ""));
+                return 1;
+            }
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
+        server.Start();
+        var summary = ConfigCommand.Summary(model);
+        LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        LogStopping(logger);
+        return 0;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "ready: {Vendor}/{SubVendor}, {Summary}, max payload {MaxPayload} bytes")]
+    private static partial void LogReady(ILogger logger, string vendor, string subVendor, string summary, int maxPayload);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopping")]
+    private static partial void LogStopping(ILogger logger);
+
+    /// <summary>Parses [AGENT=]ADDRESS; AGENT is a name from the model or a 1-based number.</summary>
+    private static (StreamEndpoint, int) Bind(DeviceModel model, string spec, bool tcp)
+    {
+        var equals = spec.IndexOf('=', StringComparison.Ordinal);
+        var agentText = equals >= 0 ? spec[..equals] : null;
+        var address = equals >= 0 ? spec[(equals + 1)..] : spec;
+        var agentId = 1;
+        if (agentText is not null)
+        {
+            var byName = model.Agents.ToList().FindIndex(a => a.Name == agentText);
+            if (byName >= 0)
+                agentId = byName + 1;
+            else if (!int.TryParse(agentText, out agentId) || agentId < 1 || agentId > model.Agents.Count)
+                throw new FormatException($"unknown agent '{agentText}' in '{spec}'; the model's agents are: {string.Join(", ", model.Agents.Select((a, i) => $"{a.Name} ({i + 1})"))}");
+        }
+
+        var endpoint = StreamEndpoint.Parse(tcp ? "tcp:" + address : "unix:" + address);
+        if (tcp && endpoint.EndPoint is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address))
+            throw new FormatException($"--tcp {spec}: only loopback addresses are served (an SCMI platform has no authentication)");
+        return (endpoint, agentId);
+    }
+}

@@ -1,0 +1,83 @@
+namespace Vscmi.Platform;
+
+/// <summary>
+/// One agent channel (a connection, a virtio device): which agent it is, what the channel can
+/// carry, and the state SCMI keeps per channel (negotiated versions, notification subscriptions).
+/// </summary>
+public sealed class AgentSession
+{
+    private readonly HashSet<(byte Protocol, byte Message, uint Resource)> _subscriptions = [];
+    private readonly Dictionary<byte, uint> _negotiated = [];
+    private readonly Lock _sync = new();
+
+    internal AgentSession(ScmiPlatform platform, int agentId, int maxPayload, bool hasP2A)
+    {
+        Platform = platform;
+        AgentId = agentId;
+        MaxPayload = maxPayload;
+        HasP2A = hasP2A;
+    }
+
+    /// <summary>The platform this session talks to.</summary>
+    public ScmiPlatform Platform { get; }
+
+    /// <summary>The agent id (1-based; 0 is the platform).</summary>
+    public int AgentId { get; }
+
+    /// <summary>The agent's name from the model.</summary>
+    public string AgentName => Platform.Model.Agents[AgentId - 1].Name;
+
+    /// <summary>True when the agent may use the privileged Base commands.</summary>
+    public bool Trusted => Platform.Model.Agents[AgentId - 1].Trusted;
+
+    /// <summary>Largest payload in either direction, after the header (and after the status word of a reply).</summary>
+    public int MaxPayload { get; }
+
+    /// <summary>True when the channel carries platform-to-agent messages (notifications, delayed responses).</summary>
+    public bool HasP2A { get; }
+
+    /// <summary>Bytes a reply buffer needs: header, status and the largest payload.</summary>
+    public int ReplyBufferSize => 8 + MaxPayload;
+
+    /// <summary>Records (or removes) a notification subscription.</summary>
+    internal void Subscribe(byte protocol, byte notifyMessage, uint resource, bool enable)
+    {
+        lock (_sync)
+        {
+            if (enable)
+                _subscriptions.Add((protocol, notifyMessage, resource));
+            else
+                _subscriptions.Remove((protocol, notifyMessage, resource));
+        }
+    }
+
+    /// <summary>True when the agent asked for this notification.</summary>
+    public bool IsSubscribed(byte protocol, byte notifyMessage, uint resource)
+    {
+        lock (_sync)
+            return _subscriptions.Contains((protocol, notifyMessage, resource));
+    }
+
+    internal void SetNegotiated(byte protocol, uint version)
+    {
+        lock (_sync)
+            _negotiated[protocol] = version;
+    }
+
+    /// <summary>The version negotiated for a protocol, if any.</summary>
+    public uint? NegotiatedVersion(byte protocol)
+    {
+        lock (_sync)
+            return _negotiated.TryGetValue(protocol, out var v) ? v : null;
+    }
+
+    /// <summary>Forgets subscriptions and negotiated versions (BASE_RESET_AGENT_CONFIGURATION, channel reset).</summary>
+    internal void Reset()
+    {
+        lock (_sync)
+        {
+            _subscriptions.Clear();
+            _negotiated.Clear();
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>Base protocol (0x10; reference 2.1).</summary>
+internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.BASE)
+{
+    private const uint CallingAgent = 0xFFFFFFFF;
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
+    {
+        // 7:0 protocols excluding Base, 15:8 agents.
+        var protocols = (uint)VisibleProtocols(agent).Count();
+        reply.WriteUInt32(protocols | ((uint)Platform.Model.Agents.Count << 8));
+    }
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)BaseMessageId.BASE_DISCOVER_VENDOR, DiscoverVendor),
+        ((byte)BaseMessageId.BASE_DISCOVER_SUB_VENDOR, DiscoverSubVendor),
+        ((byte)BaseMessageId.BASE_DISCOVER_IMPLEMENTATION_VERSION, DiscoverImplementationVersion),
+        ((byte)BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, DiscoverListProtocols),
+        ((byte)BaseMessageId.BASE_DISCOVER_AGENT, DiscoverAgent),
+        ((byte)BaseMessageId.BASE_NOTIFY_ERRORS, NotifyErrors),
+        ((byte)BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, SetProtocolPermissions),
+        ((byte)BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ResetAgentConfiguration),
+    ];
+
+    private IEnumerable<byte> VisibleProtocols(AgentSession agent) =>
+        Platform.Protocols.Select(p => (byte)p).Where(p => p != (byte)ScmiProtocolId.BASE && Platform.State.ProtocolAllowed(agent.AgentId, p));
+
+    private ScmiStatus DiscoverVendor(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        WriteShortName(ref reply, Platform.Model.Platform.Vendor);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus DiscoverSubVendor(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        WriteShortName(ref reply, Platform.Model.Platform.SubVendor);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus DiscoverImplementationVersion(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        reply.WriteUInt32(Platform.Model.Platform.ImplementationVersion);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Protocol ids packed four per word; as many as fit; the count word has no "remaining" (reference 1.7).</summary>
+    private ScmiStatus DiscoverListProtocols(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var skip = request.Params.ReadUInt32();
+        Span<byte> ids = stackalloc byte[256];
+        var total = 0;
+        foreach (var p in VisibleProtocols(request.Agent))
+            ids[total++] = p;
+        if (skip > total)
+            return ScmiStatus.INVALID_PARAMETERS;
+        var capacity = (reply.Remaining - 4) / 4 * 4;
+        var count = Math.Min(total - (int)skip, capacity);
+        reply.WriteUInt32((uint)count);
+        reply.WriteBytes(ids.Slice((int)skip, count));
+        reply.WriteZeros((4 - (count % 4)) % 4);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus DiscoverAgent(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var id = request.Params.ReadUInt32();
+        if (id == CallingAgent)
+            id = (uint)request.Agent.AgentId;
+        if (id > Platform.Model.Agents.Count)
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(id);
+        WriteShortName(ref reply, id == 0 ? "platform" : Platform.Model.Agents[(int)id - 1].Name);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private static ScmiStatus NotifyErrors(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.Subscribe((byte)ScmiProtocolId.BASE, (byte)BaseMessageId.BASE_NOTIFY_ERRORS, 0, ReadEnable(ref request));
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A trusted agent allows or denies another agent a whole protocol (device_id 0 = all devices).</summary>
+    private ScmiStatus SetProtocolPermissions(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var agent = request.Params.ReadUInt32();
+        var device = request.Params.ReadUInt32();
+        var protocol = (byte)request.Params.ReadUInt32();
+        var allow = (request.Params.ReadUInt32() & 1) != 0;
+        if (!request.Agent.Trusted)
+            return ScmiStatus.DENIED;
+        if (agent == 0 || agent > Platform.Model.Agents.Count || Platform.Table.Handler(protocol) is null)
+            return ScmiStatus.NOT_FOUND;
+        if (device != 0)
+            return ScmiStatus.NOT_SUPPORTED;
+        if (protocol == (byte)ScmiProtocolId.BASE)
+            return ScmiStatus.INVALID_PARAMETERS;
+        Platform.State.SetProtocolAllowed((int)agent, protocol, allow);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus ResetAgentConfiguration(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var agent = request.Params.ReadUInt32();
+        var resetPermissions = (request.Params.ReadUInt32() & 1) != 0;
+        if (!request.Agent.Trusted)
+            return ScmiStatus.DENIED;
+        if (agent == 0 || agent > Platform.Model.Agents.Count)
+            return ScmiStatus.NOT_FOUND;
+        if (resetPermissions)
+            Platform.State.ResetPermissions((int)agent);
+        if (agent == (uint)request.Agent.AgentId)
+            request.Agent.Reset();
+        return ScmiStatus.SUCCESS;
+    }
+}

@@ -1,0 +1,240 @@
+using Vscmi.Platform.Model;
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>Clock management (0x14, v3.0 layouts; reference 2.5).</summary>
+internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.CLOCK)
+{
+    private const uint RoundDown = 0;
+    private const uint RoundUp = 1;
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
+        reply.WriteUInt32((uint)Platform.Model.Clocks.Count); // max pending async rate sets: 0 (all synchronous)
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)ClockMessageId.CLOCK_ATTRIBUTES, Attributes),
+        ((byte)ClockMessageId.CLOCK_DESCRIBE_RATES, DescribeRates),
+        ((byte)ClockMessageId.CLOCK_RATE_SET, RateSet),
+        ((byte)ClockMessageId.CLOCK_RATE_GET, RateGet),
+        ((byte)ClockMessageId.CLOCK_CONFIG_SET, ConfigSet),
+        ((byte)ClockMessageId.CLOCK_NAME_GET, NameGet),
+        ((byte)ClockMessageId.CLOCK_RATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, ClockMessageId.CLOCK_RATE_NOTIFY)),
+        ((byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY)),
+        ((byte)ClockMessageId.CLOCK_CONFIG_GET, ConfigGet),
+        ((byte)ClockMessageId.CLOCK_POSSIBLE_PARENTS_GET, PossibleParents),
+        ((byte)ClockMessageId.CLOCK_PARENT_SET, ParentSet),
+        ((byte)ClockMessageId.CLOCK_PARENT_GET, ParentGet),
+        ((byte)ClockMessageId.CLOCK_GET_PERMISSIONS, GetPermissions),
+    ];
+
+    private bool TryClock(ref ScmiRequest request, out int id)
+    {
+        var raw = request.Params.ReadUInt32();
+        id = raw < Platform.Model.Clocks.Count ? (int)raw : -1;
+        return id >= 0;
+    }
+
+    private ScmiStatus Attributes(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var clock = Platform.Model.Clocks[id];
+        var attributes = (Platform.State.Clocks[id].Enabled ? 1u : 0)
+            | (NeedsExtendedName(clock.Name) ? 1u << 29 : 0)
+            | (clock.ParentIds.Count > 0 ? 1u << 28 : 0);
+        reply.WriteUInt32(attributes);
+        WriteShortName(ref reply, clock.Name);
+        reply.WriteUInt32(clock.EnableDelayUs);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A discrete list, split to fit the channel; or one {min, max, step} triplet (reference 1.7).</summary>
+    private ScmiStatus DescribeRates(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var index = request.Params.ReadUInt32();
+        var clock = Platform.Model.Clocks[id];
+        if (clock.Range is { } range)
+        {
+            if (index != 0)
+                return ScmiStatus.OUT_OF_RANGE;
+            reply.WriteUInt32(3 | (1u << 12));
+            reply.WriteUInt64(range.Min);
+            reply.WriteUInt64(range.Max);
+            reply.WriteUInt64(range.Step);
+            return ScmiStatus.SUCCESS;
+        }
+
+        var rates = clock.Rates!;
+        if (index >= rates.Count)
+            return ScmiStatus.OUT_OF_RANGE;
+        var count = Math.Min(rates.Count - (int)index, EntriesThatFit(reply, 8));
+        reply.WriteUInt32((uint)count | ((uint)(rates.Count - (int)index - count) << 16));
+        for (var i = (int)index; i < index + count; i++)
+            reply.WriteUInt64(rates[i]);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus RateSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var flags = request.Params.ReadUInt32();
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var requested = request.Params.ReadUInt64();
+        if ((flags & 1) != 0)
+            return ScmiStatus.NOT_SUPPORTED; // max_async_requests is 0
+        var rate = Round(Platform.Model.Clocks[id], requested, (flags >> 2) & 3);
+        if (rate is null)
+            return ScmiStatus.OUT_OF_RANGE;
+        Platform.State.Clocks[id].Rate = rate.Value;
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>The supported rate for a request under a rounding mode (0 down, 1 up, 2 closest); null if none.</summary>
+    internal static ulong? Round(ClockModel clock, ulong requested, uint rounding)
+    {
+        if (clock.Range is { } range)
+        {
+            if (requested < range.Min || requested > range.Max)
+                return null;
+            var below = range.Min + ((requested - range.Min) / range.Step * range.Step);
+            var above = below == requested ? below : below + range.Step;
+            return rounding switch
+            {
+                RoundDown => below,
+                RoundUp => above <= range.Max ? above : below,
+                _ => requested - below <= above - requested || above > range.Max ? below : above,
+            };
+        }
+
+        var rates = clock.Rates!;
+        ulong? down = null, up = null;
+        foreach (var r in rates)
+        {
+            if (r <= requested)
+                down = r;
+            if (r >= requested && up is null)
+                up = r;
+        }
+
+        return rounding switch
+        {
+            RoundDown => down,
+            RoundUp => up,
+            _ => down is null ? up : up is null ? down : requested - down.Value <= up.Value - requested ? down : up,
+        };
+    }
+
+    private ScmiStatus RateGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt64(Platform.State.Clocks[id].Rate);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>attributes 1:0 = 0 disable, 1 enable, 3 unchanged; no extended configuration types are modelled.</summary>
+    private ScmiStatus ConfigSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var attributes = request.Params.ReadUInt32();
+        var state = attributes & 3;
+        var extendedType = (attributes >> 16) & 0xFF;
+        if (extendedType != 0)
+            return ScmiStatus.NOT_SUPPORTED;
+        if (state == 3)
+            return ScmiStatus.INVALID_PARAMETERS; // "unchanged" only makes sense with an extended type
+        Platform.State.Clocks[id].Enabled = state == 1;
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        WriteExtendedName(ref reply, Platform.Model.Clocks[id].Name);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus Notify(ref ScmiRequest request, ClockMessageId command)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var enable = ReadEnable(ref request);
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.Subscribe((byte)Id, (byte)command, (uint)id, enable);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus ConfigGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var extendedType = request.Params.ReadUInt32() & 0xFF;
+        if (extendedType != 0)
+            return ScmiStatus.NOT_SUPPORTED;
+        reply.WriteUInt32(0);
+        reply.WriteUInt32(Platform.State.Clocks[id].Enabled ? 1u : 0);
+        reply.WriteUInt32(0);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus PossibleParents(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var skip = request.Params.ReadUInt32();
+        var parents = Platform.Model.Clocks[id].ParentIds;
+        if (parents.Count == 0)
+            return ScmiStatus.NOT_SUPPORTED;
+        if (skip >= parents.Count)
+            return ScmiStatus.OUT_OF_RANGE;
+        // 7:0 returned, 31:24 remaining: at most 255 a reply.
+        var count = Math.Min(Math.Min(parents.Count - (int)skip, EntriesThatFit(reply, 4)), 255);
+        reply.WriteUInt32((uint)count | ((uint)Math.Min(parents.Count - (int)skip - count, 255) << 24));
+        for (var i = (int)skip; i < skip + count; i++)
+            reply.WriteUInt32((uint)parents[i]);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus ParentSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var parent = request.Params.ReadUInt32();
+        var parents = Platform.Model.Clocks[id].ParentIds;
+        if (parents.Count == 0)
+            return ScmiStatus.NOT_SUPPORTED;
+        if (parent >= Platform.Model.Clocks.Count)
+            return ScmiStatus.NOT_FOUND;
+        if (!parents.Contains((int)parent))
+            return ScmiStatus.INVALID_PARAMETERS;
+        Platform.State.Clocks[id].Parent = (int)parent;
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus ParentGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        if (Platform.State.Clocks[id].Parent is not { } parent)
+            return ScmiStatus.NOT_SUPPORTED;
+        reply.WriteUInt32((uint)parent);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Every agent may control state, parent and rate (per-agent rights arrive with permissions).</summary>
+    private ScmiStatus GetPermissions(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryClock(ref request, out _))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32((1u << 31) | (1u << 30) | (1u << 29));
+        return ScmiStatus.SUCCESS;
+    }
+}

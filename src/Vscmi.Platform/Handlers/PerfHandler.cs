@@ -1,0 +1,156 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>Performance domain management (0x13, v4.0 layouts; reference 2.4).</summary>
+internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.PERF)
+{
+    private const int LevelEntrySize = 20; // v4.0 entry: level, power, attributes, indicative frequency, index
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
+    {
+        // 15:0 domains; bit 16: power costs in milliwatts.
+        reply.WriteUInt32((uint)Platform.Model.PerfDomains.Count | (1u << 16));
+        reply.WriteUInt64(0);
+        reply.WriteUInt32(0);
+    }
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, DomainAttributes),
+        ((byte)PerfMessageId.PERFORMANCE_DESCRIBE_LEVELS, DescribeLevels),
+        ((byte)PerfMessageId.PERFORMANCE_LIMITS_SET, LimitsSet),
+        ((byte)PerfMessageId.PERFORMANCE_LIMITS_GET, LimitsGet),
+        ((byte)PerfMessageId.PERFORMANCE_LEVEL_SET, LevelSet),
+        ((byte)PerfMessageId.PERFORMANCE_LEVEL_GET, LevelGet),
+        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, PerfMessageId.PERFORMANCE_NOTIFY_LIMITS)),
+        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, PerfMessageId.PERFORMANCE_NOTIFY_LEVEL)),
+        ((byte)PerfMessageId.PERFORMANCE_DESCRIBE_FASTCHANNEL, DescribeFastChannel),
+        ((byte)PerfMessageId.PERFORMANCE_DOMAIN_NAME_GET, NameGet),
+    ];
+
+    private bool TryDomain(ref ScmiRequest request, out int id)
+    {
+        var raw = request.Params.ReadUInt32();
+        id = raw < Platform.Model.PerfDomains.Count ? (int)raw : -1;
+        return id >= 0;
+    }
+
+    private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var domain = Platform.Model.PerfDomains[id];
+        // bit 31 set limits, bit 30 set level, bit 26 extended name; no fast channels (virtio has none).
+        reply.WriteUInt32((1u << 31) | (1u << 30) | (NeedsExtendedName(domain.Name) ? 1u << 26 : 0));
+        reply.WriteUInt32(domain.RateLimitUs);
+        reply.WriteUInt32(domain.SustainedFrequencyKhz);
+        reply.WriteUInt32(domain.SustainedLevel);
+        WriteShortName(ref reply, domain.Name);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus DescribeLevels(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var index = request.Params.ReadUInt32();
+        var opps = Platform.Model.PerfDomains[id].Opps;
+        if (index >= opps.Count)
+            return ScmiStatus.OUT_OF_RANGE;
+        var count = Math.Min(opps.Count - (int)index, EntriesThatFit(reply, LevelEntrySize));
+        var remaining = opps.Count - (int)index - count;
+        reply.WriteUInt32((uint)count | ((uint)remaining << 16));
+        for (var i = (int)index; i < index + count; i++)
+        {
+            reply.WriteUInt32(opps[i].Level);
+            reply.WriteUInt32(opps[i].PowerCost);
+            reply.WriteUInt32(opps[i].LatencyUs);
+            reply.WriteUInt32(opps[i].FrequencyKhz);
+            reply.WriteUInt32((uint)i);
+        }
+
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Limits within the OPP range; the current level is pulled inside them.</summary>
+    private ScmiStatus LimitsSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var max = request.Params.ReadUInt32();
+        var min = request.Params.ReadUInt32();
+        var opps = Platform.Model.PerfDomains[id].Opps;
+        if (min > max)
+            return ScmiStatus.INVALID_PARAMETERS;
+        if (min < opps[0].Level || max > opps[^1].Level || !opps.Any(o => o.Level >= min && o.Level <= max))
+            return ScmiStatus.OUT_OF_RANGE;
+        var state = Platform.State.Perf[id];
+        state.RangeMin = min;
+        state.RangeMax = max;
+        if (state.Level > max)
+            state.Level = opps.Last(o => o.Level <= max).Level;
+        else if (state.Level < min)
+            state.Level = opps.First(o => o.Level >= min).Level;
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus LimitsGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(Platform.State.Perf[id].RangeMax);
+        reply.WriteUInt32(Platform.State.Perf[id].RangeMin);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>The level must be one of the domain's OPPs and within the current limits.</summary>
+    private ScmiStatus LevelSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var level = request.Params.ReadUInt32();
+        var state = Platform.State.Perf[id];
+        if (level < state.RangeMin || level > state.RangeMax || Platform.Model.PerfDomains[id].Opps.All(o => o.Level != level))
+            return ScmiStatus.OUT_OF_RANGE;
+        state.Level = level;
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus LevelGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(Platform.State.Perf[id].Level);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus Notify(ref ScmiRequest request, PerfMessageId command)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var enable = ReadEnable(ref request);
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.Subscribe((byte)Id, (byte)command, (uint)id, enable);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>No domain has fast channels (the virtio transport cannot carry them; reference 4.1).</summary>
+    private ScmiStatus DescribeFastChannel(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out _))
+            return ScmiStatus.NOT_FOUND;
+        var message = request.Params.ReadUInt32();
+        return message is >= 0x5 and <= 0x8 ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.INVALID_PARAMETERS;
+    }
+
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        WriteExtendedName(ref reply, Platform.Model.PerfDomains[id].Name);
+        return ScmiStatus.SUCCESS;
+    }
+}

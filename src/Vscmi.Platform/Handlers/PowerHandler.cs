@@ -1,0 +1,104 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>Power domain management (0x11; reference 2.2): generic on/off states with a parent hierarchy.</summary>
+internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.POWER)
+{
+    private const uint On = 0x00000000;
+    private const uint Off = 0x40000000;
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
+    {
+        reply.WriteUInt32((uint)Platform.Model.PowerDomains.Count);
+        reply.WriteUInt64(0); // no statistics shared memory
+        reply.WriteUInt32(0);
+    }
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, DomainAttributes),
+        ((byte)PowerMessageId.POWER_STATE_SET, StateSet),
+        ((byte)PowerMessageId.POWER_STATE_GET, StateGet),
+        ((byte)PowerMessageId.POWER_STATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, PowerMessageId.POWER_STATE_NOTIFY)),
+        ((byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY)),
+        ((byte)PowerMessageId.POWER_DOMAIN_NAME_GET, NameGet),
+    ];
+
+    private bool TryDomain(ref ScmiRequest request, out uint id)
+    {
+        id = request.Params.ReadUInt32();
+        return id < Platform.Model.PowerDomains.Count;
+    }
+
+    private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var name = Platform.Model.PowerDomains[(int)id].Name;
+        // bit 29: synchronous set; bit 27: extended name.
+        reply.WriteUInt32((1u << 29) | (NeedsExtendedName(name) ? 1u << 27 : 0));
+        WriteShortName(ref reply, name);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus StateSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var flags = request.Params.ReadUInt32();
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var state = request.Params.ReadUInt32();
+        if ((flags & 1) != 0)
+            return ScmiStatus.NOT_SUPPORTED; // async set is not advertised (attribute bit 30 clear)
+        if (state is not (On or Off))
+            return ScmiStatus.INVALID_PARAMETERS; // only the generic states
+        var domains = Platform.Model.PowerDomains;
+        var states = Platform.State.Power;
+        if (state == On)
+        {
+            // Powering a domain powers its ancestors first, as a hierarchical SCP does.
+            for (int? d = (int)id; d is { } current; d = domains[current].ParentId)
+                states[current].On = true;
+        }
+        else
+        {
+            for (var child = 0; child < domains.Count; child++)
+            {
+                if (domains[child].ParentId == id && states[child].On)
+                    return ScmiStatus.DENIED;
+            }
+
+            states[id].On = false;
+        }
+
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus StateGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(Platform.State.Power[id].On ? On : Off);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus Notify(ref ScmiRequest request, PowerMessageId command)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var enable = ReadEnable(ref request);
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.Subscribe((byte)Id, (byte)command, id, enable);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        WriteExtendedName(ref reply, Platform.Model.PowerDomains[(int)id].Name);
+        return ScmiStatus.SUCCESS;
+    }
+}

@@ -1,0 +1,75 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+using Vscmi.Protocol.Schema;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>What a handler sees of one command: its parameters (already checked against the layout) and the calling agent.</summary>
+internal ref struct ScmiRequest
+{
+    /// <summary>The parameters, positioned at the first one.</summary>
+    public ScmiReader Params;
+
+    /// <summary>The calling agent's channel.</summary>
+    public AgentSession Agent;
+
+    /// <summary>The command header.</summary>
+    public ScmiHeader Header;
+}
+
+/// <summary>
+/// Runs one command. Parameters are read in layout order; return values are written after the
+/// status word into a writer bounded by the channel's maximum payload. The returned status is a
+/// value (STYLE 7a): a handler never throws for a bad request.
+/// </summary>
+internal delegate ScmiStatus MessageHandler(ref ScmiRequest request, ref ScmiWriter reply);
+
+/// <summary>One protocol's commands. The dispatcher answers the common commands (reference 1.4) for every protocol.</summary>
+internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id)
+{
+    protected ScmiPlatform Platform { get; } = platform;
+
+    public ScmiProtocolId Id { get; } = id;
+
+    public ProtocolSpec Spec { get; } = ScmiCatalog.Get(id);
+
+    /// <summary>PROTOCOL_ATTRIBUTES return values.</summary>
+    public abstract void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply);
+
+    /// <summary>The protocol-specific commands.</summary>
+    public abstract IEnumerable<(byte MessageId, MessageHandler Handler)> Commands();
+
+    /// <summary>PROTOCOL_MESSAGE_ATTRIBUTES attributes of an implemented message (usually 0).</summary>
+    public virtual uint MessageAttributes(byte messageId) => 0;
+
+    /// <summary>Writes a name into a 16-byte field, truncated to 15 characters (the rest comes from *_NAME_GET).</summary>
+    protected static void WriteShortName(ref ScmiWriter reply, string name)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        bytes.Clear();
+        for (var i = 0; i < Math.Min(name.Length, 15); i++)
+            bytes[i] = (byte)name[i];
+        reply.WriteBytes(bytes);
+    }
+
+    /// <summary>Writes the reply of a *_NAME_GET: flags (0) then the 64-byte name.</summary>
+    protected static void WriteExtendedName(ref ScmiWriter reply, string name)
+    {
+        reply.WriteUInt32(0);
+        Span<byte> bytes = stackalloc byte[64];
+        bytes.Clear();
+        for (var i = 0; i < Math.Min(name.Length, 63); i++)
+            bytes[i] = (byte)name[i];
+        reply.WriteBytes(bytes);
+    }
+
+    /// <summary>Names longer than a short name advertise the extended-name command.</summary>
+    protected static bool NeedsExtendedName(string name) => name.Length > 15;
+
+    /// <summary>How many entries of <paramref name="entrySize"/> fit after a count word (multi-part lists, reference 1.7).</summary>
+    protected static int EntriesThatFit(in ScmiWriter reply, int entrySize, int countWordSize = 4) =>
+        Math.Max(0, (reply.Remaining - countWordSize) / entrySize);
+
+    /// <summary>Reads notify_enable bit 0 (the layout already rejected reserved bits).</summary>
+    protected static bool ReadEnable(ref ScmiRequest request) => (request.Params.ReadUInt32() & 1) != 0;
+}

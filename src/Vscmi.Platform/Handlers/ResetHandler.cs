@@ -1,0 +1,91 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>Reset domain management (0x16; reference 2.7).</summary>
+internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.RESET)
+{
+    private const uint Autonomous = 1;
+    private const uint ExplicitAssert = 2;
+    private const uint Async = 4;
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
+        reply.WriteUInt32((uint)Platform.Model.ResetDomains.Count);
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)ResetMessageId.RESET_DOMAIN_ATTRIBUTES, DomainAttributes),
+        ((byte)ResetMessageId.RESET, Reset),
+        ((byte)ResetMessageId.RESET_NOTIFY, Notify),
+        ((byte)ResetMessageId.RESET_DOMAIN_NAME_GET, NameGet),
+    ];
+
+    private bool TryDomain(ref ScmiRequest request, out int id)
+    {
+        var raw = request.Params.ReadUInt32();
+        id = raw < Platform.Model.ResetDomains.Count ? (int)raw : -1;
+        return id >= 0;
+    }
+
+    private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var domain = Platform.Model.ResetDomains[id];
+        reply.WriteUInt32(NeedsExtendedName(domain.Name) ? 1u << 29 : 0);
+        reply.WriteUInt32(domain.LatencyUs);
+        WriteShortName(ref reply, domain.Name);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Autonomous reset (assert then deassert), or explicit assert / deassert; only the architectural cold reset (id 0).</summary>
+    private ScmiStatus Reset(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var flags = request.Params.ReadUInt32();
+        var resetState = request.Params.ReadUInt32();
+        if ((flags & Async) != 0)
+            return ScmiStatus.NOT_SUPPORTED; // asynchronous reset is not advertised
+        if ((flags & Autonomous) != 0 && (flags & ExplicitAssert) != 0)
+            return ScmiStatus.INVALID_PARAMETERS;
+        if ((resetState & 0x80000000) != 0)
+            return ScmiStatus.NOT_SUPPORTED; // implementation-defined reset types
+        if (resetState != 0)
+            return ScmiStatus.INVALID_PARAMETERS; // only architectural cold reset
+        var state = Platform.State.Resets[id];
+        if ((flags & Autonomous) != 0)
+        {
+            state.Count++;
+            state.Asserted = false;
+        }
+        else
+        {
+            if ((flags & ExplicitAssert) != 0 && !state.Asserted)
+                state.Count++;
+            state.Asserted = (flags & ExplicitAssert) != 0;
+        }
+
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus Notify(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var enable = ReadEnable(ref request);
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.Subscribe((byte)Id, (byte)ResetMessageId.RESET_NOTIFY, (uint)id, enable);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        WriteExtendedName(ref reply, Platform.Model.ResetDomains[id].Name);
+        return ScmiStatus.SUCCESS;
+    }
+}

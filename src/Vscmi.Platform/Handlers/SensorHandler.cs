@@ -1,0 +1,155 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>
+/// Sensor management (0x15, v3.0 layouts; reference 2.6). Sensors are scalar with 28-byte
+/// descriptors (no extended attributes), ids 0..n-1 in descriptor order as Linux requires.
+/// </summary>
+internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.SENSOR)
+{
+    private const int DescriptorSize = 28;
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
+    {
+        reply.WriteUInt32((uint)Platform.Model.Sensors.Count); // max pending async reads: 0
+        reply.WriteUInt64(0);
+        reply.WriteUInt32(0);
+    }
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)SensorMessageId.SENSOR_DESCRIPTION_GET, DescriptionGet),
+        ((byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, SensorMessageId.SENSOR_TRIP_POINT_NOTIFY)),
+        ((byte)SensorMessageId.SENSOR_TRIP_POINT_CONFIG, TripPointConfig),
+        ((byte)SensorMessageId.SENSOR_READING_GET, ReadingGet),
+        ((byte)SensorMessageId.SENSOR_AXIS_DESCRIPTION_GET, ScalarOnly),
+        ((byte)SensorMessageId.SENSOR_LIST_UPDATE_INTERVALS, ListUpdateIntervals),
+        ((byte)SensorMessageId.SENSOR_CONFIG_GET, ConfigGet),
+        ((byte)SensorMessageId.SENSOR_CONFIG_SET, ConfigSet),
+        ((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY)),
+        ((byte)SensorMessageId.SENSOR_NAME_GET, NameGet),
+        ((byte)SensorMessageId.SENSOR_AXIS_NAME_GET, ScalarOnly),
+    ];
+
+    private bool TrySensor(ref ScmiRequest request, out int id)
+    {
+        var raw = request.Params.ReadUInt32();
+        id = raw < Platform.Model.Sensors.Count ? (int)raw : -1;
+        return id >= 0;
+    }
+
+    private ScmiStatus DescriptionGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var index = request.Params.ReadUInt32();
+        var sensors = Platform.Model.Sensors;
+        if (index > sensors.Count || (index == sensors.Count && sensors.Count > 0))
+            return ScmiStatus.INVALID_PARAMETERS;
+        var count = Math.Min(sensors.Count - (int)index, EntriesThatFit(reply, DescriptorSize));
+        reply.WriteUInt32((uint)count | ((uint)(sensors.Count - (int)index - count) << 16));
+        for (var i = (int)index; i < index + count; i++)
+        {
+            var sensor = sensors[i];
+            reply.WriteUInt32((uint)i);
+            // attributes_low: bit 29 extended name, 7:0 trip points.
+            reply.WriteUInt32((NeedsExtendedName(sensor.Name) ? 1u << 29 : 0) | sensor.TripPoints);
+            // attributes_high: 15:11 unit exponent (signed 5 bits), 7:0 unit type.
+            reply.WriteUInt32((((uint)sensor.UnitExponent & 0x1F) << 11) | sensor.UnitType);
+            WriteShortName(ref reply, sensor.Name);
+        }
+
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus TripPointConfig(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var control = request.Params.ReadUInt32();
+        var value = unchecked((long)request.Params.ReadUInt64());
+        var trips = Platform.State.Sensors[id].Trips;
+        var tripId = (control >> 4) & 0xFF;
+        if (tripId >= trips.Length)
+            return ScmiStatus.INVALID_PARAMETERS;
+        trips[tripId] = (control & 3, value);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>One reading: value and a zero timestamp (timestamps are not advertised).</summary>
+    private ScmiStatus ReadingGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        if ((request.Params.ReadUInt32() & 1) != 0)
+            return ScmiStatus.NOT_SUPPORTED; // asynchronous reads are not advertised
+        if (!Platform.State.Sensors[id].Source.TryRead(Platform.Uptime, out var value))
+            return ScmiStatus.HARDWARE_ERROR;
+        reply.WriteUInt64(unchecked((ulong)value));
+        reply.WriteUInt64(0);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Every sensor is scalar: axis commands are not supported for it.</summary>
+    private ScmiStatus ScalarOnly(ref ScmiRequest request, ref ScmiWriter reply) =>
+        TrySensor(ref request, out _) ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.NOT_FOUND;
+
+    /// <summary>One discrete interval: the sensor's update interval in seconds (exponent 0).</summary>
+    private ScmiStatus ListUpdateIntervals(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        if (request.Params.ReadUInt32() != 0)
+            return ScmiStatus.OUT_OF_RANGE;
+        reply.WriteUInt32(1);
+        reply.WriteUInt32(Platform.Model.Sensors[id].UpdateIntervalSeconds << 5);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus ConfigGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var state = Platform.State.Sensors[id];
+        reply.WriteUInt32((state.IntervalSeconds << 16) | (((uint)state.IntervalExponent & 0x1F) << 11) | (state.Enabled ? 1u : 0));
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus ConfigSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var config = request.Params.ReadUInt32();
+        if ((config & 2) != 0)
+            return ScmiStatus.NOT_SUPPORTED; // timestamping is not supported
+        var state = Platform.State.Sensors[id];
+        state.Enabled = (config & 1) != 0;
+        var seconds = config >> 16;
+        if (seconds != 0)
+        {
+            state.IntervalSeconds = seconds;
+            state.IntervalExponent = (int)((config >> 11) & 0x1F) << 27 >> 27;
+        }
+
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus Notify(ref ScmiRequest request, SensorMessageId command)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var enable = ReadEnable(ref request);
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.Subscribe((byte)Id, (byte)command, (uint)id, enable);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        WriteExtendedName(ref reply, Platform.Model.Sensors[id].Name);
+        return ScmiStatus.SUCCESS;
+    }
+}

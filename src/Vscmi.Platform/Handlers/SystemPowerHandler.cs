@@ -1,0 +1,60 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>System power management (0x12; reference 2.3).</summary>
+internal sealed class SystemPowerHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.SYSTEM)
+{
+    private static readonly string[] StateNames = ["shutdown", "cold_reset", "warm_reset", "power_up", "suspend"];
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) => reply.WriteUInt32(0);
+
+    /// <summary>SYSTEM_POWER_STATE_SET's attributes: bit 31 warm reset, bit 30 suspend.</summary>
+    public override uint MessageAttributes(byte messageId) =>
+        messageId == (byte)SystemMessageId.SYSTEM_POWER_STATE_SET
+            ? (Platform.Model.SystemPower.WarmReset ? 1u << 31 : 0) | (Platform.Model.SystemPower.Suspend ? 1u << 30 : 0)
+            : 0;
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)SystemMessageId.SYSTEM_POWER_STATE_SET, StateSet),
+        ((byte)SystemMessageId.SYSTEM_POWER_STATE_GET, StateGet),
+        ((byte)SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, Notify),
+    ];
+
+    private ScmiStatus StateSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var graceful = (request.Params.ReadUInt32() & 1) != 0;
+        var state = request.Params.ReadUInt32();
+        if (!request.Agent.Trusted)
+            return ScmiStatus.DENIED;
+        var supported = state switch
+        {
+            0 or 1 => true,
+            2 => Platform.Model.SystemPower.WarmReset,
+            4 => Platform.Model.SystemPower.Suspend,
+            _ => false, // power up is not an agent's request; vendor states are not modelled
+        };
+        if (!supported)
+            return ScmiStatus.NOT_SUPPORTED;
+        Platform.State.SystemState = state;
+        Platform.LogSystemState(request.Agent.AgentName, StateNames[state], graceful);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus StateGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        reply.WriteUInt32(Platform.State.SystemState);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus Notify(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var enable = ReadEnable(ref request);
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.Subscribe((byte)Id, (byte)SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, 0, enable);
+        return ScmiStatus.SUCCESS;
+    }
+}

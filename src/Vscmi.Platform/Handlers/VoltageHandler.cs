@@ -1,0 +1,120 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>Voltage domain management (0x17; reference 2.8).</summary>
+internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.VOLTAGE)
+{
+    private const uint ModeOff = 0x0;
+    private const uint ModeOn = 0x7;
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
+        reply.WriteUInt32((uint)Platform.Model.VoltageDomains.Count);
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, DomainAttributes),
+        ((byte)VoltageMessageId.VOLTAGE_DESCRIBE_LEVELS, DescribeLevels),
+        ((byte)VoltageMessageId.VOLTAGE_CONFIG_SET, ConfigSet),
+        ((byte)VoltageMessageId.VOLTAGE_CONFIG_GET, ConfigGet),
+        ((byte)VoltageMessageId.VOLTAGE_LEVEL_SET, LevelSet),
+        ((byte)VoltageMessageId.VOLTAGE_LEVEL_GET, LevelGet),
+        ((byte)VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, NameGet),
+    ];
+
+    private bool TryDomain(ref ScmiRequest request, out int id)
+    {
+        var raw = request.Params.ReadUInt32();
+        id = raw < Platform.Model.VoltageDomains.Count ? (int)raw : -1;
+        return id >= 0;
+    }
+
+    private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var domain = Platform.Model.VoltageDomains[id];
+        reply.WriteUInt32(NeedsExtendedName(domain.Name) ? 1u << 30 : 0);
+        WriteShortName(ref reply, domain.Name);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus DescribeLevels(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var index = request.Params.ReadUInt32();
+        var domain = Platform.Model.VoltageDomains[id];
+        if (domain.Range is { } range)
+        {
+            if (index != 0)
+                return ScmiStatus.OUT_OF_RANGE;
+            reply.WriteUInt32(3 | (1u << 12)); // one segmented triplet
+            reply.WriteInt32(range.Min);
+            reply.WriteInt32(range.Max);
+            reply.WriteInt32(range.Step);
+            return ScmiStatus.SUCCESS;
+        }
+
+        var levels = domain.Levels!;
+        if (index >= levels.Count)
+            return ScmiStatus.OUT_OF_RANGE;
+        var count = Math.Min(levels.Count - (int)index, EntriesThatFit(reply, 4));
+        reply.WriteUInt32((uint)count | ((uint)(levels.Count - (int)index - count) << 16));
+        for (var i = (int)index; i < index + count; i++)
+            reply.WriteInt32(levels[i]);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus ConfigSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var mode = request.Params.ReadUInt32() & 0xF;
+        if (mode is not (ModeOff or ModeOn))
+            return ScmiStatus.NOT_SUPPORTED; // implementation-defined modes are not modelled
+        Platform.State.Voltage[id].On = mode == ModeOn;
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus ConfigGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(Platform.State.Voltage[id].On ? ModeOn : ModeOff);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus LevelSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var flags = request.Params.ReadUInt32();
+        var level = request.Params.ReadInt32();
+        if ((flags & 1) != 0)
+            return ScmiStatus.NOT_SUPPORTED; // asynchronous level set is not advertised
+        var domain = Platform.Model.VoltageDomains[id];
+        var valid = domain.Range is { } range ? range.Contains(level) : domain.Levels!.Contains(level);
+        if (!valid)
+            return ScmiStatus.OUT_OF_RANGE;
+        Platform.State.Voltage[id].Level = level;
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus LevelGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteInt32(Platform.State.Voltage[id].Level);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        WriteExtendedName(ref reply, Platform.Model.VoltageDomains[id].Name);
+        return ScmiStatus.SUCCESS;
+    }
+}

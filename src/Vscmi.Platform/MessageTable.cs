@@ -1,0 +1,81 @@
+using Vscmi.Platform.Handlers;
+using Vscmi.Protocol;
+using Vscmi.Protocol.Schema;
+
+namespace Vscmi.Platform;
+
+/// <summary>
+/// Dispatch as data (STYLE 8): (protocol, message) → handler, with the message's description
+/// (name, minimum length, request layout) from the protocol catalog. PROTOCOL_MESSAGE_ATTRIBUTES
+/// answers from this table; the four common commands are added here for every protocol.
+/// </summary>
+internal sealed class MessageTable
+{
+    private readonly Entry?[][] _entries = new Entry?[256][];
+    private readonly ProtocolHandler?[] _handlers = new ProtocolHandler?[256];
+
+    public MessageTable(IEnumerable<ProtocolHandler> handlers)
+    {
+        foreach (var handler in handlers)
+        {
+            var id = (byte)handler.Id;
+            _handlers[id] = handler;
+            var row = _entries[id] = new Entry?[256];
+            Add(row, handler, 0x0, ProtocolVersion);
+            Add(row, handler, 0x1, (ref ScmiRequest r, ref ScmiWriter w) =>
+            {
+                handler.WriteProtocolAttributes(r.Agent, ref w);
+                return ScmiStatus.SUCCESS;
+            });
+            Add(row, handler, 0x2, (ref ScmiRequest r, ref ScmiWriter w) => MessageAttributes(handler, ref r, ref w));
+            Add(row, handler, 0x10, NegotiateVersion);
+            foreach (var (messageId, command) in handler.Commands())
+                Add(row, handler, messageId, command);
+        }
+    }
+
+    public IEnumerable<ScmiProtocolId> Protocols => _handlers.OfType<ProtocolHandler>().Select(h => h.Id);
+
+    public Entry? Find(byte protocolId, byte messageId) => _entries[protocolId]?[messageId];
+
+    public ProtocolHandler? Handler(byte protocolId) => _handlers[protocolId];
+
+    private static void Add(Entry?[] row, ProtocolHandler handler, byte messageId, MessageHandler command)
+    {
+        var spec = handler.Spec.FindMessage(messageId)
+            ?? throw new InvalidOperationException($"{handler.Id} message 0x{messageId:X2} has no description in the catalog");
+        row[messageId] = new Entry(spec, command, handler);
+    }
+
+    private static ScmiStatus ProtocolVersion(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var protocol = request.Header.ProtocolId;
+        reply.WriteUInt32(request.Agent.Platform.Table.Handler(protocol)!.Spec.Version);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus MessageAttributes(ProtocolHandler handler, ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var messageId = request.Params.ReadUInt32();
+        // Unimplemented messages answer NOT_FOUND: Linux probes optional commands this way (reference 1.4, 7 #5).
+        if (messageId > 0xFF || Find((byte)handler.Id, (byte)messageId) is null)
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(handler.MessageAttributes((byte)messageId));
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Accepts the same major version with a minor no newer than ours (imx-sm's rule; reference 1.4).</summary>
+    private static ScmiStatus NegotiateVersion(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var requested = request.Params.ReadUInt32();
+        var protocol = request.Header.ProtocolId;
+        var ours = request.Agent.Platform.Table.Handler(protocol)!.Spec.Version;
+        if (requested >> 16 != ours >> 16 || (requested & 0xFFFF) > (ours & 0xFFFF))
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.SetNegotiated(protocol, requested);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>One table row.</summary>
+    internal sealed record Entry(MessageSpec Spec, MessageHandler Handler, ProtocolHandler Protocol);
+}

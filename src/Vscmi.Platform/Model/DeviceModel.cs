@@ -1,0 +1,111 @@
+namespace Vscmi.Platform.Model;
+
+/// <summary>
+/// The declarative description of a platform: its identity, its agents and every resource,
+/// each declared once (STYLE 9). Ids are positions in these lists.
+/// </summary>
+public sealed record DeviceModel(
+    PlatformIdentity Platform,
+    IReadOnlyList<AgentModel> Agents,
+    SystemPowerModel SystemPower,
+    IReadOnlyList<PerfDomainModel> PerfDomains,
+    IReadOnlyList<ClockModel> Clocks,
+    IReadOnlyList<SensorModel> Sensors,
+    IReadOnlyList<PowerDomainModel> PowerDomains,
+    IReadOnlyList<ResetDomainModel> ResetDomains,
+    IReadOnlyList<VoltageDomainModel> VoltageDomains);
+
+/// <summary>What BASE_DISCOVER_* report.</summary>
+public sealed record PlatformIdentity(string Vendor, string SubVendor, uint ImplementationVersion);
+
+/// <summary>An agent (agent ids start at 1 in model order; 0 is the platform).</summary>
+public sealed record AgentModel(string Name, bool Trusted);
+
+/// <summary>System power: which states SYSTEM_POWER_STATE_SET accepts besides shutdown and cold reset.</summary>
+public sealed record SystemPowerModel(bool WarmReset, bool Suspend);
+
+/// <summary>One operating performance point.</summary>
+public sealed record OppModel(uint Level, uint PowerCost, ushort LatencyUs, uint FrequencyKhz);
+
+/// <summary>A performance domain with its OPP table (ascending levels).</summary>
+public sealed record PerfDomainModel(
+    string Name,
+    IReadOnlyList<OppModel> Opps,
+    uint SustainedFrequencyKhz,
+    uint SustainedLevel,
+    uint RateLimitUs,
+    uint InitialLevel);
+
+/// <summary>A clock rate range: min, max and step in Hz.</summary>
+public sealed record RateRange(ulong Min, ulong Max, ulong Step)
+{
+    /// <summary>True when <paramref name="rate"/> is min + k·step within the range.</summary>
+    public bool Contains(ulong rate) => rate >= Min && rate <= Max && (rate - Min) % Step == 0;
+}
+
+/// <summary>A clock: a discrete list of rates or a range, optional parents.</summary>
+public sealed record ClockModel(
+    string Name,
+    IReadOnlyList<ulong>? Rates,
+    RateRange? Range,
+    ulong InitialRate,
+    bool InitiallyEnabled,
+    IReadOnlyList<int> ParentIds,
+    int? InitialParent,
+    uint EnableDelayUs);
+
+/// <summary>How a sensor's value is produced.</summary>
+public enum SensorSourceKind
+{
+    /// <summary>Always <c>value</c>.</summary>
+    Constant,
+    /// <summary><c>base + amplitude · sin(2π t / period_s)</c>.</summary>
+    Sine,
+    /// <summary><c>start + slope_per_s · t</c> (an energy counter).</summary>
+    Ramp,
+    /// <summary>A bounded random walk, one step per read, from a seed.</summary>
+    RandomWalk,
+    /// <summary>A number read from a file (for example a host sysfs file) times <c>scale</c>.</summary>
+    File,
+}
+
+/// <summary>Parameters of a sensor source (only those of its kind are used).</summary>
+public sealed record SensorSourceModel(
+    SensorSourceKind Kind,
+    double Value = 0,
+    double Base = 0,
+    double Amplitude = 0,
+    double PeriodSeconds = 60,
+    double Start = 0,
+    double SlopePerSecond = 0,
+    double Min = 0,
+    double Max = 0,
+    double Step = 0,
+    int Seed = 0,
+    string? Path = null,
+    double Scale = 1);
+
+/// <summary>A scalar sensor.</summary>
+public sealed record SensorModel(
+    string Name,
+    byte UnitType,
+    int UnitExponent,
+    byte TripPoints,
+    uint UpdateIntervalSeconds,
+    SensorSourceModel Source);
+
+/// <summary>A power domain with generic on/off states and an optional parent.</summary>
+public sealed record PowerDomainModel(string Name, bool InitiallyOn, int? ParentId);
+
+/// <summary>A reset domain.</summary>
+public sealed record ResetDomainModel(string Name, uint LatencyUs);
+
+/// <summary>A voltage range in microvolts.</summary>
+public sealed record VoltageRange(int Min, int Max, int Step)
+{
+    /// <summary>True when <paramref name="level"/> is min + k·step within the range.</summary>
+    public bool Contains(int level) => level >= Min && level <= Max && ((long)level - Min) % Step == 0;
+}
+
+/// <summary>A voltage domain: discrete levels or a range, in microvolts.</summary>
+public sealed record VoltageDomainModel(string Name, IReadOnlyList<int>? Levels, VoltageRange? Range, int InitialLevel, bool InitiallyOn);

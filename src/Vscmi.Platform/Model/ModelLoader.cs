@@ -1,0 +1,396 @@
+using System.Globalization;
+using Vscmi.Protocol.Schema;
+
+namespace Vscmi.Platform.Model;
+
+/// <summary>
+/// Loads a <see cref="DeviceModel"/> from TOML. Every error names file:line:column and the key;
+/// unknown keys are errors; semantic rules (sorted OPPs, rate lists Linux can take, names that
+/// fit) are checked here so that the platform never has to.
+/// </summary>
+public static class ModelLoader
+{
+    /// <summary>The file name shown for the embedded model.</summary>
+    public const string DefaultModelName = "<default-model>";
+
+    /// <summary>The TOML text of the embedded default model.</summary>
+    public static string DefaultModelText { get; } = ReadDefault();
+
+    /// <summary>Loads the embedded default model.</summary>
+    public static DeviceModel LoadDefault() => Load(DefaultModelText, DefaultModelName);
+
+    /// <summary>Loads a model file.</summary>
+    /// <exception cref="ModelException">The file is unreadable or invalid; the message says where.</exception>
+    public static DeviceModel LoadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelException($"{path}: cannot read the model file: {e.Message}", e);
+        }
+
+        return Load(text, path);
+    }
+
+    /// <summary>Loads a model from TOML text; <paramref name="file"/> is used in error messages.</summary>
+    public static DeviceModel Load(string text, string file)
+    {
+        var root = TomlDocument.Parse(text, file);
+        var platform = ReadPlatform(root.Table("platform") ?? throw root.Location.Error("the model needs a [platform] table"));
+        var agents = root.Tables("agent").Select(ReadAgent).ToList();
+        if (agents.Count == 0)
+            throw root.Location.Error("the model needs at least one [[agent]]");
+        if (agents.Count > 254)
+            throw root.LocationOf("agent").Error($"{agents.Count} agents: at most 254 fit PROTOCOL_ATTRIBUTES");
+        UniqueNames(root, "agent", agents.Select(a => a.Name));
+
+        var system = root.Table("system_power") is { } s ? ReadSystem(s) : new SystemPowerModel(false, false);
+        var perf = root.Tables("perf").Select(ReadPerf).ToList();
+        var clockTables = root.Tables("clock");
+        var clockNames = clockTables.Select(t => t.Peek("name") is TomlScalar { Value: string n } ? n : "").ToList();
+        var clocks = clockTables.Select((t, i) => ReadClock(t, i, clockNames)).ToList();
+        var sensors = root.Tables("sensor").Select(ReadSensor).ToList();
+        var powerTables = root.Tables("power_domain");
+        var powerNames = powerTables.Select(t => t.Peek("name") is TomlScalar { Value: string n } ? n : "").ToList();
+        var power = powerTables.Select((t, i) => ReadPowerDomain(t, i, powerNames)).ToList();
+        var resets = root.Tables("reset_domain").Select(ReadReset).ToList();
+        var voltages = root.Tables("voltage_domain").Select(ReadVoltage).ToList();
+
+        UniqueNames(root, "perf", perf.Select(p => p.Name));
+        UniqueNames(root, "clock", clocks.Select(c => c.Name));
+        UniqueNames(root, "sensor", sensors.Select(c => c.Name));
+        UniqueNames(root, "power_domain", power.Select(c => c.Name));
+        UniqueNames(root, "reset_domain", resets.Select(c => c.Name));
+        UniqueNames(root, "voltage_domain", voltages.Select(c => c.Name));
+        CheckPowerHierarchy(powerTables, power);
+        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain"]);
+        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages);
+    }
+
+    private static PlatformIdentity ReadPlatform(TomlTableNode t)
+    {
+        var vendor = ShortName(t, "vendor", t.RequiredString("vendor"));
+        var subVendor = ShortName(t, "sub_vendor", t.String("sub_vendor") ?? "");
+        var version = t.Integer("implementation_version") is { } v ? t.ToUInt32("implementation_version", v) : 0;
+        t.RejectUnknownKeys();
+        return new PlatformIdentity(vendor, subVendor, version);
+    }
+
+    private static AgentModel ReadAgent(TomlTableNode t)
+    {
+        var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false);
+        t.RejectUnknownKeys();
+        return agent;
+    }
+
+    private static SystemPowerModel ReadSystem(TomlTableNode t)
+    {
+        var model = new SystemPowerModel(t.Boolean("warm_reset") ?? false, t.Boolean("suspend") ?? false);
+        t.RejectUnknownKeys();
+        return model;
+    }
+
+    private static PerfDomainModel ReadPerf(TomlTableNode t)
+    {
+        var name = Name(t);
+        var sustainedKhz = Unsigned(t, "sustained_freq_khz") ?? throw t.Missing("sustained_freq_khz");
+        var sustainedLevel = Unsigned(t, "sustained_level") ?? throw t.Missing("sustained_level");
+        if (sustainedLevel == 0)
+            throw t.LocationOf("sustained_level").Error($"'sustained_level' in {t.Describe()} must not be 0");
+        var rateLimit = Unsigned(t, "rate_limit_us") ?? 0;
+        if (rateLimit >= 1 << 20)
+            throw t.LocationOf("rate_limit_us").Error($"'rate_limit_us' in {t.Describe()} = {rateLimit} does not fit 20 bits");
+        var oppNodes = t.List("opps") ?? throw t.Missing("opps");
+        var opps = new List<OppModel>();
+        foreach (var node in oppNodes)
+        {
+            var opp = node as TomlTableNode ?? throw node.Location.Error($"each entry of 'opps' in {t.Describe()} must be a table {{ level = .., power_mw = .., latency_us = .. }}");
+            var level = Unsigned(opp, "level") ?? throw opp.Missing("level");
+            var power = Unsigned(opp, "power_mw") ?? 0;
+            var latency = Unsigned(opp, "latency_us") ?? 0;
+            if (latency > ushort.MaxValue)
+                throw opp.LocationOf("latency_us").Error($"'latency_us' = {latency} does not fit 16 bits");
+            var freq = Unsigned(opp, "freq_khz") ?? (uint)((ulong)level * sustainedKhz / sustainedLevel);
+            opp.RejectUnknownKeys();
+            if (opps.Count > 0 && level <= opps[^1].Level)
+                throw opp.LocationOf("level").Error($"OPP levels in {t.Describe()} must be strictly ascending: {level} after {opps[^1].Level}");
+            opps.Add(new OppModel(level, power, (ushort)latency, freq));
+        }
+
+        // Linux 6.12 rejects more than 32 levels per domain (MAX_OPPS; reference 1.7).
+        if (opps.Count is 0 or > 32)
+            throw t.LocationOf("opps").Error($"{t.Describe()} has {opps.Count} OPPs: 1 to 32 are allowed");
+        var initial = Unsigned(t, "level") ?? opps[^1].Level;
+        if (opps.All(o => o.Level != initial))
+            throw t.LocationOf("level").Error($"'level' = {initial} in {t.Describe()} is not one of its OPP levels");
+        t.RejectUnknownKeys();
+        return new PerfDomainModel(name, opps, sustainedKhz, sustainedLevel, rateLimit, initial);
+    }
+
+    private static ClockModel ReadClock(TomlTableNode t, int id, List<string> names)
+    {
+        var name = Name(t);
+        List<ulong>? rates = null;
+        RateRange? range = null;
+        if (t.List("rates") is { } list)
+        {
+            rates = list.Select(n => n is TomlScalar { Value: long v and > 0 } ? (ulong)v : throw n.Location.Error($"rates in {t.Describe()} must be positive integers (Hz)")).ToList();
+            // Linux 6.12 keeps at most 16 discrete rates (SCMI_MAX_NUM_RATES) and needs at least one.
+            if (rates.Count is 0 or > 16)
+                throw t.LocationOf("rates").Error($"{t.Describe()} has {rates.Count} rates: 1 to 16 are allowed");
+            for (var i = 1; i < rates.Count; i++)
+            {
+                if (rates[i] <= rates[i - 1])
+                    throw t.LocationOf("rates").Error($"rates in {t.Describe()} must be strictly ascending: {rates[i]} after {rates[i - 1]}");
+            }
+        }
+
+        if (t.Table("range") is { } r)
+        {
+            var min = UnsignedLong(r, "min") ?? throw r.Missing("min");
+            var max = UnsignedLong(r, "max") ?? throw r.Missing("max");
+            var step = UnsignedLong(r, "step") ?? throw r.Missing("step");
+            r.RejectUnknownKeys();
+            if (min == 0 || min > max || step == 0 || (max - min) % step != 0)
+                throw r.Location.Error($"range in {t.Describe()} must have 0 < min <= max, step > 0 and max - min a multiple of step");
+            range = new RateRange(min, max, step);
+        }
+
+        if ((rates is null) == (range is null))
+            throw t.Location.Error($"{t.Describe()} needs exactly one of 'rates' or 'range'");
+        var rate = UnsignedLong(t, "rate") ?? (rates is not null ? rates[0] : range!.Min);
+        if (rates is not null ? !rates.Contains(rate) : !range!.Contains(rate))
+            throw t.LocationOf("rate").Error($"'rate' = {rate} in {t.Describe()} is not one of the clock's rates");
+
+        var parentIds = new List<int>();
+        if (t.List("parents") is { } parents)
+        {
+            foreach (var p in parents)
+            {
+                var parentName = p is TomlScalar { Value: string s } ? s : throw p.Location.Error($"parents in {t.Describe()} must be clock names");
+                var parentId = names.IndexOf(parentName);
+                if (parentId < 0 || parentId == id)
+                    throw p.Location.Error($"parent '{parentName}' of {t.Describe()} is not another clock");
+                parentIds.Add(parentId);
+            }
+        }
+
+        int? parent = parentIds.Count > 0 ? parentIds[0] : null;
+        if (t.String("parent") is { } initialParent)
+        {
+            parent = names.IndexOf(initialParent);
+            if (!parentIds.Contains(parent.Value))
+                throw t.LocationOf("parent").Error($"'parent' = '{initialParent}' in {t.Describe()} is not in its 'parents'");
+        }
+
+        var model = new ClockModel(name, rates, range, rate, t.Boolean("enabled") ?? false, parentIds, parent, Unsigned(t, "enable_delay_us") ?? 0);
+        t.RejectUnknownKeys();
+        return model;
+    }
+
+    private static SensorModel ReadSensor(TomlTableNode t)
+    {
+        var name = Name(t);
+        var typeName = t.RequiredString("type");
+        var unit = UnitType(typeName) ?? throw t.LocationOf("type").Error($"'type' = '{typeName}' in {t.Describe()} is not a sensor unit (for example temperature, voltage, current, power, energy, degrees_c, rpm)");
+        var exponent = t.Integer("unit_exponent") ?? 0;
+        if (exponent is < -16 or > 15)
+            throw t.LocationOf("unit_exponent").Error($"'unit_exponent' = {exponent} in {t.Describe()} does not fit the signed 5-bit field (-16..15)");
+        var trips = t.Integer("trip_points") ?? 0;
+        if (trips is < 0 or > 255)
+            throw t.LocationOf("trip_points").Error($"'trip_points' = {trips} in {t.Describe()} must be 0..255");
+        var interval = Unsigned(t, "update_interval_s") ?? 1;
+        if (interval > ushort.MaxValue)
+            throw t.LocationOf("update_interval_s").Error($"'update_interval_s' = {interval} does not fit 16 bits");
+        var source = ReadSource(t.Table("source") ?? throw t.Missing("source"), t);
+        t.RejectUnknownKeys();
+        return new SensorModel(name, unit, (int)exponent, (byte)trips, interval, source);
+    }
+
+    private static SensorSourceModel ReadSource(TomlTableNode s, TomlTableNode sensor)
+    {
+        var kindName = s.RequiredString("kind");
+        var kind = kindName switch
+        {
+            "constant" => SensorSourceKind.Constant,
+            "sine" => SensorSourceKind.Sine,
+            "ramp" => SensorSourceKind.Ramp,
+            "random_walk" => SensorSourceKind.RandomWalk,
+            "file" => SensorSourceKind.File,
+            _ => throw s.LocationOf("kind").Error($"source kind '{kindName}' in {sensor.Describe()} is not one of constant, sine, ramp, random_walk, file"),
+        };
+        SensorSourceModel model = kind switch
+        {
+            SensorSourceKind.Constant => new(kind, Value: Required(s, "value")),
+            SensorSourceKind.Sine => new(kind, Base: Required(s, "base"), Amplitude: Required(s, "amplitude"), PeriodSeconds: Positive(s, "period_s")),
+            SensorSourceKind.Ramp => new(kind, Start: s.Number("start") ?? 0, SlopePerSecond: Required(s, "slope_per_s")),
+            SensorSourceKind.RandomWalk => new(kind, Start: Required(s, "start"), Min: Required(s, "min"), Max: Required(s, "max"), Step: Positive(s, "step"),
+                Seed: (int)(s.Integer("seed") ?? 1)),
+            _ => new(kind, Path: s.RequiredString("path"), Scale: s.Number("scale") ?? 1),
+        };
+        if (kind == SensorSourceKind.RandomWalk && !(model.Min <= model.Start && model.Start <= model.Max))
+            throw s.Location.Error($"random_walk in {sensor.Describe()} needs min <= start <= max");
+        s.RejectUnknownKeys();
+        return model;
+    }
+
+    private static PowerDomainModel ReadPowerDomain(TomlTableNode t, int id, List<string> names)
+    {
+        var name = Name(t);
+        var state = t.String("state") ?? "off";
+        if (state is not ("on" or "off"))
+            throw t.LocationOf("state").Error($"'state' = '{state}' in {t.Describe()} must be \"on\" or \"off\"");
+        int? parent = null;
+        if (t.String("parent") is { } parentName)
+        {
+            parent = names.IndexOf(parentName);
+            if (parent < 0 || parent == id)
+                throw t.LocationOf("parent").Error($"parent '{parentName}' of {t.Describe()} is not another power domain");
+        }
+
+        t.RejectUnknownKeys();
+        return new PowerDomainModel(name, state == "on", parent);
+    }
+
+    private static ResetDomainModel ReadReset(TomlTableNode t)
+    {
+        var model = new ResetDomainModel(Name(t), Unsigned(t, "latency_us") ?? 0xFFFFFFFF);
+        t.RejectUnknownKeys();
+        return model;
+    }
+
+    private static VoltageDomainModel ReadVoltage(TomlTableNode t)
+    {
+        var name = Name(t);
+        List<int>? levels = null;
+        VoltageRange? range = null;
+        if (t.List("levels_uv") is { } list)
+        {
+            levels = list.Select(n => n is TomlScalar { Value: long v } ? t.ToInt32("levels_uv", v) : throw n.Location.Error($"levels_uv in {t.Describe()} must be integers (microvolts)")).ToList();
+            if (levels.Count == 0)
+                throw t.LocationOf("levels_uv").Error($"{t.Describe()} needs at least one level (Linux hides a domain without levels)");
+            for (var i = 1; i < levels.Count; i++)
+            {
+                if (levels[i] <= levels[i - 1])
+                    throw t.LocationOf("levels_uv").Error($"levels_uv in {t.Describe()} must be strictly ascending");
+            }
+        }
+
+        if (t.Table("range_uv") is { } r)
+        {
+            var min = r.ToInt32("min", r.Integer("min") ?? throw r.Missing("min"));
+            var max = r.ToInt32("max", r.Integer("max") ?? throw r.Missing("max"));
+            var step = r.ToInt32("step", r.Integer("step") ?? throw r.Missing("step"));
+            r.RejectUnknownKeys();
+            if (min > max || step <= 0 || ((long)max - min) % step != 0)
+                throw r.Location.Error($"range_uv in {t.Describe()} must have min <= max, step > 0 and max - min a multiple of step");
+            range = new VoltageRange(min, max, step);
+        }
+
+        if ((levels is null) == (range is null))
+            throw t.Location.Error($"{t.Describe()} needs exactly one of 'levels_uv' or 'range_uv'");
+        var level = t.Integer("level_uv") is { } l ? t.ToInt32("level_uv", l) : levels?[0] ?? range!.Min;
+        if (levels is not null ? !levels.Contains(level) : !range!.Contains(level))
+            throw t.LocationOf("level_uv").Error($"'level_uv' = {level} in {t.Describe()} is not one of the domain's levels");
+        var on = t.Boolean("on") ?? true;
+        t.RejectUnknownKeys();
+        return new VoltageDomainModel(name, levels, range, level, on);
+    }
+
+    private static void CheckPowerHierarchy(IReadOnlyList<TomlTableNode> tables, List<PowerDomainModel> domains)
+    {
+        for (var i = 0; i < domains.Count; i++)
+        {
+            var seen = new HashSet<int> { i };
+            for (var p = domains[i].ParentId; p is { } parent; p = domains[parent].ParentId)
+            {
+                if (!seen.Add(parent))
+                    throw tables[i].LocationOf("parent").Error($"power domain '{domains[i].Name}' is part of a parent cycle");
+            }
+
+            if (domains[i].InitiallyOn && domains[i].ParentId is { } pid && !domains[pid].InitiallyOn)
+                throw tables[i].LocationOf("state").Error($"power domain '{domains[i].Name}' is on but its parent '{domains[pid].Name}' is off");
+        }
+    }
+
+    /// <summary>Names may be up to 63 characters; longer than 15 uses the extended-name commands.</summary>
+    private static string Name(TomlTableNode t)
+    {
+        var name = t.RequiredString("name");
+        if (name.Length is 0 or > 63 || name.Any(c => c is < ' ' or > '~'))
+            throw t.LocationOf("name").Error($"'name' = \"{name}\" in {t.Describe()} must be 1 to 63 printable ASCII characters (Linux hides resources with empty names)");
+        return name;
+    }
+
+    private static string ShortName(TomlTableNode t, string key, string value)
+    {
+        if (value.Length > 15 || value.Any(c => c is < ' ' or > '~'))
+            throw t.LocationOf(key).Error($"'{key}' = \"{value}\" in {t.Describe()} must be at most 15 printable ASCII characters (a 16-byte SCMI name)");
+        return value;
+    }
+
+    private static void UniqueNames(TomlTableNode root, string key, IEnumerable<string> names)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (!seen.Add(name))
+                throw root.LocationOf(key).Error($"two [[{key}]] entries are named '{name}'");
+        }
+    }
+
+    private static uint? Unsigned(TomlTableNode t, string key) => t.Integer(key) is { } v ? t.ToUInt32(key, v) : null;
+
+    private static ulong? UnsignedLong(TomlTableNode t, string key) => t.Integer(key) is { } v
+        ? v >= 0 ? (ulong)v : throw t.LocationOf(key).Error($"'{key}' in {t.Describe()} must not be negative")
+        : null;
+
+    private static double Required(TomlTableNode t, string key) => t.Number(key) ?? throw t.Missing(key);
+
+    private static double Positive(TomlTableNode t, string key)
+    {
+        var value = Required(t, key);
+        return value > 0 ? value : throw t.LocationOf(key).Error($"'{key}' in {t.Describe()} must be greater than 0");
+    }
+
+    private static byte? UnitType(string name)
+    {
+        var alias = name switch
+        {
+            "temperature" => "degrees_c",
+            "voltage" => "volts",
+            "current" => "amps",
+            "power" => "watts",
+            "energy" => "joules",
+            _ => name,
+        };
+        foreach (var (value, unit) in SensorUnitNames())
+        {
+            if (unit == alias)
+                return (byte)value;
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<KeyValuePair<ulong, string>> SensorUnitNames()
+    {
+        // The unit names of the sensor protocol description (attributes_high 7:0), described once there.
+        var protocol = Vscmi.Protocol.Protocols.ScmiCatalog.Get(Vscmi.Protocol.ScmiProtocolId.SENSOR);
+        var descriptor = protocol.FindMessage(0x3)!.Response.Fields.OfType<ArraySpec>().Single().Entry!;
+        var high = descriptor.Fields.OfType<BitsSpec>().Single(b => b.Name == "attributes_high");
+        return high.Fields.Single(f => f.Name == "sensor_type").Values!.Names;
+    }
+
+    private static string ReadDefault()
+    {
+        using var stream = typeof(ModelLoader).Assembly.GetManifestResourceStream("Vscmi.Platform.default-model.toml")
+            ?? throw new InvalidOperationException("the default model resource is missing");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,110 @@
+using Vscmi.Platform.Model;
+using Vscmi.Platform.Sensors;
+
+namespace Vscmi.Platform;
+
+/// <summary>The mutable state of every resource; the caller holds <see cref="ScmiPlatform.Sync"/>.</summary>
+internal sealed class PlatformState
+{
+    private readonly Lock _permissions = new();
+    private readonly HashSet<(int Agent, byte Protocol)> _deniedProtocols = [];
+
+    public PlatformState(DeviceModel model)
+    {
+        Perf = model.PerfDomains.Select(p => new PerfState { Level = p.InitialLevel, RangeMin = p.Opps[0].Level, RangeMax = p.Opps[^1].Level }).ToArray();
+        Clocks = model.Clocks.Select(c => new ClockState { Rate = c.InitialRate, Enabled = c.InitiallyEnabled, Parent = c.InitialParent }).ToArray();
+        Power = model.PowerDomains.Select(p => new PowerDomainState { On = p.InitiallyOn }).ToArray();
+        Voltage = model.VoltageDomains.Select(v => new VoltageState { Level = v.InitialLevel, On = v.InitiallyOn }).ToArray();
+        Resets = model.ResetDomains.Select(_ => new ResetState()).ToArray();
+        Sensors = model.Sensors.Select(s => new SensorState(SensorSource.Create(s.Source), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds }).ToArray();
+    }
+
+    public PerfState[] Perf { get; }
+
+    public ClockState[] Clocks { get; }
+
+    public PowerDomainState[] Power { get; }
+
+    public VoltageState[] Voltage { get; }
+
+    public ResetState[] Resets { get; }
+
+    public SensorState[] Sensors { get; }
+
+    /// <summary>The last system state requested (3 = power up: running).</summary>
+    public uint SystemState { get; set; } = 3;
+
+    public bool ProtocolAllowed(int agent, byte protocol)
+    {
+        lock (_permissions)
+            return !_deniedProtocols.Contains((agent, protocol));
+    }
+
+    public void SetProtocolAllowed(int agent, byte protocol, bool allowed)
+    {
+        lock (_permissions)
+        {
+            if (allowed)
+                _deniedProtocols.Remove((agent, protocol));
+            else
+                _deniedProtocols.Add((agent, protocol));
+        }
+    }
+
+    public void ResetPermissions(int agent)
+    {
+        lock (_permissions)
+            _deniedProtocols.RemoveWhere(d => d.Agent == agent);
+    }
+}
+
+internal sealed class PerfState
+{
+    public uint Level { get; set; }
+
+    public uint RangeMin { get; set; }
+
+    public uint RangeMax { get; set; }
+}
+
+internal sealed class ClockState
+{
+    public ulong Rate { get; set; }
+
+    public bool Enabled { get; set; }
+
+    public int? Parent { get; set; }
+}
+
+internal sealed class PowerDomainState
+{
+    public bool On { get; set; }
+}
+
+internal sealed class VoltageState
+{
+    public int Level { get; set; }
+
+    public bool On { get; set; }
+}
+
+internal sealed class ResetState
+{
+    public bool Asserted { get; set; }
+
+    public uint Count { get; set; }
+}
+
+internal sealed class SensorState(SensorSource source, int tripPoints)
+{
+    public SensorSource Source { get; } = source;
+
+    public bool Enabled { get; set; } = true;
+
+    public uint IntervalSeconds { get; set; }
+
+    public int IntervalExponent { get; set; }
+
+    /// <summary>Per trip point: direction (0 disabled, 1 up, 2 down, 3 both) and value.</summary>
+    public (uint Direction, long Value)[] Trips { get; } = new (uint, long)[tripPoints];
+}

@@ -1,0 +1,159 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vscmi.Platform.Handlers;
+using Vscmi.Platform.Model;
+using Vscmi.Protocol;
+using Vscmi.Protocol.Schema;
+
+namespace Vscmi.Platform;
+
+/// <summary>
+/// The SCMI platform: the state of every resource of a <see cref="DeviceModel"/>, and the
+/// dispatcher that turns one command into one reply. Transports call <see cref="Handle"/> with a
+/// request and a reply buffer; nothing on that path allocates once the session exists.
+/// </summary>
+public sealed partial class ScmiPlatform
+{
+    private readonly MessageTable _table;
+    private readonly ILogger _logger;
+    private readonly long _startTimestamp;
+
+    /// <summary>Builds the platform state from a model.</summary>
+    public ScmiPlatform(DeviceModel model, TimeProvider? time = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Model = model;
+        Time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _startTimestamp = Time.GetTimestamp();
+        State = new PlatformState(model);
+        _table = new MessageTable(
+        [
+            new BaseHandler(this), new PowerHandler(this), new SystemPowerHandler(this), new PerfHandler(this),
+            new ClockHandler(this), new SensorHandler(this), new ResetHandler(this), new VoltageHandler(this),
+        ]);
+    }
+
+    /// <summary>The model the platform was built from.</summary>
+    public DeviceModel Model { get; }
+
+    /// <summary>The clock sensor sources read.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Time since the platform started (what sensor sources see).</summary>
+    public TimeSpan Uptime => Time.GetElapsedTime(_startTimestamp);
+
+    /// <summary>The mutable state of every resource. Guarded by <see cref="Sync"/>.</summary>
+    internal PlatformState State { get; }
+
+    /// <summary>
+    /// Serialises handlers. Each holds it for microseconds (no I/O but a sensor file read), so one
+    /// agent never waits long on another.
+    /// </summary>
+    internal Lock Sync { get; } = new();
+
+    /// <summary>The protocols served, Base first.</summary>
+    public IEnumerable<ScmiProtocolId> Protocols => _table.Protocols;
+
+    /// <summary>Opens a channel for an agent (1-based id).</summary>
+    /// <param name="agentId">The agent, 1..number of agents in the model.</param>
+    /// <param name="maxPayload">The channel's maximum payload in bytes (128 for Linux's virtio transport).</param>
+    /// <param name="hasP2A">Whether the channel carries notifications and delayed responses.</param>
+    public AgentSession OpenSession(int agentId, int maxPayload = 128, bool hasP2A = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(agentId, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(agentId, Model.Agents.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPayload, 16);
+        return new AgentSession(this, agentId, maxPayload, hasP2A);
+    }
+
+    /// <summary>
+    /// Answers one command. <paramref name="reply"/> needs <see cref="AgentSession.ReplyBufferSize"/>
+    /// bytes. Returns the reply length: header, status, and return values only on SUCCESS; 0 when the
+    /// message is too short to carry a header (nothing to answer).
+    /// </summary>
+    public int Handle(AgentSession session, ReadOnlySpan<byte> message, Span<byte> reply)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (message.Length < ScmiHeader.Size)
+            return 0;
+        if (reply.Length < 8)
+            throw new ArgumentException("the reply buffer needs at least 8 bytes", nameof(reply));
+
+        // The response echoes the command header unchanged: Linux matches replies by token (reference 1.1).
+        var word = BinaryPrimitives.ReadUInt32LittleEndian(message);
+        BinaryPrimitives.WriteUInt32LittleEndian(reply, word);
+        var header = ScmiHeader.FromValueUnchecked(word);
+        var payload = message[ScmiHeader.Size..];
+        var writer = new ScmiWriter(reply.Slice(8, Math.Min(reply.Length - 8, session.MaxPayload)));
+        var status = Dispatch(session, header, word, payload, ref writer);
+        BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)status);
+        return status == ScmiStatus.SUCCESS ? 8 + writer.Position : 8;
+    }
+
+    private ScmiStatus Dispatch(AgentSession session, ScmiHeader header, uint word, ReadOnlySpan<byte> payload, ref ScmiWriter writer)
+    {
+        if (!ScmiHeader.TryFromValue(word, out _) || header.Type != ScmiMessageType.COMMAND)
+        {
+            LogMalformedHeader(session.AgentName, word);
+            return ScmiStatus.PROTOCOL_ERROR;
+        }
+
+        if (payload.Length > session.MaxPayload)
+            return ScmiStatus.PROTOCOL_ERROR;
+        var entry = _table.Find(header.ProtocolId, header.MessageId);
+        if (entry is null)
+            return ScmiStatus.NOT_SUPPORTED;
+        if (!State.ProtocolAllowed(session.AgentId, header.ProtocolId) && header.ProtocolId != (byte)ScmiProtocolId.BASE)
+            return ScmiStatus.DENIED;
+
+        try
+        {
+            LayoutCodec.Validate(entry.Spec.Request, payload);
+        }
+        catch (ScmiProtocolException e)
+        {
+            LogBadRequest(session.AgentName, entry.Spec.Name, e.Message);
+            return e.ToStatus();
+        }
+
+        var request = new ScmiRequest { Params = new ScmiReader(payload), Agent = session, Header = header };
+        try
+        {
+            lock (Sync)
+                return entry.Handler(ref request, ref writer);
+        }
+        catch (ScmiProtocolException e) when (e.Error == ScmiDecodeError.TooLarge)
+        {
+            // A reply that does not fit the channel: the status the virtio device uses (reference 4.2).
+            LogReplyTooLarge(entry.Spec.Name, session.MaxPayload);
+            return ScmiStatus.COMMS_ERROR;
+        }
+#pragma warning disable CA1031 // A bug in one handler must answer GENERIC_ERROR, never take the daemon down.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogHandlerFailed(e, entry.Spec.Name);
+            return ScmiStatus.GENERIC_ERROR;
+        }
+    }
+
+    /// <summary>Whether a protocol's command exists in the table (for PROTOCOL_MESSAGE_ATTRIBUTES and Base).</summary>
+    internal MessageTable Table => _table;
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "agent {Agent}: malformed header 0x{Header:X8}")]
+    private partial void LogMalformedHeader(string agent, uint header);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "agent {Agent}: {Message}: {Reason}")]
+    private partial void LogBadRequest(string agent, string message, string reason);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Message}: reply does not fit the channel's {MaxPayload} bytes")]
+    private partial void LogReplyTooLarge(string message, int maxPayload);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "{Message} handler failed")]
+    private partial void LogHandlerFailed(Exception exception, string message);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "agent {Agent} requested system state {State} (graceful: {Graceful})")]
+    internal partial void LogSystemState(string agent, string state, bool graceful);
+}

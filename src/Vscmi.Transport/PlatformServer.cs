@@ -1,0 +1,196 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vscmi.Platform;
+using Vscmi.Protocol;
+
+namespace Vscmi.Transport;
+
+/// <summary>Serves a <see cref="ScmiPlatform"/> on stream-socket endpoints, each bound to one agent.</summary>
+public sealed partial class PlatformServer : IAsyncDisposable
+{
+    private readonly ScmiPlatform _platform;
+    private readonly ILogger _logger;
+    private readonly List<(Socket Socket, StreamEndpoint Endpoint, int AgentId)> _listeners = [];
+    private readonly List<Task> _tasks = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TransportCapabilities _capabilities;
+
+    /// <summary>Creates a server; call <see cref="Listen"/> then <see cref="Start"/>.</summary>
+    public PlatformServer(ScmiPlatform platform, TransportCapabilities capabilities, ILogger? logger = null)
+    {
+        _platform = platform;
+        _capabilities = capabilities;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Binds an endpoint for an agent. A stale Unix socket file is replaced.</summary>
+    /// <exception cref="SocketException">The address is in use or not allowed.</exception>
+    public void Listen(StreamEndpoint endpoint, int agentId)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.UnixPath is { } path && File.Exists(path) && (File.GetAttributes(path) & FileAttributes.Directory) == 0)
+        {
+            if (IsLive(endpoint))
+                throw new SocketException((int)SocketError.AddressAlreadyInUse);
+            File.Delete(path);
+        }
+
+        var socket = endpoint.CreateSocket();
+        try
+        {
+            socket.Bind(endpoint.EndPoint);
+            socket.Listen(16);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        _listeners.Add((socket, endpoint, agentId));
+        var text = endpoint.ToString();
+        LogListening(text, _platform.Model.Agents[agentId - 1].Name, agentId);
+    }
+
+    /// <summary>Starts accepting on every endpoint.</summary>
+    public void Start()
+    {
+        foreach (var (socket, endpoint, agentId) in _listeners)
+            _tasks.Add(AcceptLoopAsync(socket, endpoint, agentId, _stopping.Token));
+    }
+
+    /// <summary>
+    /// Serves one channel until the peer closes it or <paramref name="cancellationToken"/> fires.
+    /// Malformed framing ends this channel only; an oversized message is answered with PROTOCOL_ERROR.
+    /// </summary>
+    public static async Task ServeAsync(ScmiPlatform platform, IScmiTransport transport, int agentId, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        ArgumentNullException.ThrowIfNull(transport);
+        var session = platform.OpenSession(agentId, transport.Capabilities.MaxPayload, transport.Capabilities.HasP2A);
+        var request = new byte[ScmiHeader.Size + session.MaxPayload];
+        var reply = new byte[session.ReplyBufferSize];
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            int length;
+            try
+            {
+                length = await transport.ReceiveAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OversizedMessageException e)
+            {
+                LogOversized(logger, transport.Description, e.Length);
+                BinaryPrimitives.WriteUInt32LittleEndian(reply, e.Header);
+                BinaryPrimitives.WriteInt32LittleEndian(reply.AsSpan(4), (int)ScmiStatus.PROTOCOL_ERROR);
+                await transport.SendAsync(reply.AsMemory(0, 8), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (length == 0)
+                return;
+            var replyLength = platform.Handle(session, request.AsSpan(0, length), reply);
+            if (replyLength > 0)
+                await transport.SendAsync(reply.AsMemory(0, replyLength), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var (socket, endpoint, _) in _listeners)
+        {
+            socket.Dispose();
+            if (endpoint.UnixPath is { } path)
+                File.Delete(path);
+        }
+
+        try
+        {
+            await Task.WhenAll(_tasks).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stopping.Dispose();
+    }
+
+    private static bool IsLive(StreamEndpoint endpoint)
+    {
+        using var probe = endpoint.CreateSocket();
+        try
+        {
+            probe.Connect(endpoint.EndPoint);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, StreamEndpoint endpoint, int agentId, CancellationToken cancellationToken)
+    {
+        var connections = new List<Task>();
+        var number = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                break;
+            }
+
+            var name = $"{endpoint}#{++number}";
+            connections.RemoveAll(t => t.IsCompleted);
+            connections.Add(ServeConnectionAsync(new StreamSocketTransport(socket, _capabilities, name), agentId, cancellationToken));
+        }
+
+        await Task.WhenAll(connections).ConfigureAwait(false);
+    }
+
+    private async Task ServeConnectionAsync(StreamSocketTransport transport, int agentId, CancellationToken cancellationToken)
+    {
+        var agent = _platform.Model.Agents[agentId - 1].Name;
+        LogConnected(transport.Description, agent, agentId);
+        try
+        {
+            await ServeAsync(_platform, transport, agentId, _logger, cancellationToken).ConfigureAwait(false);
+            LogDisconnected(transport.Description, agent);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ScmiTransportException e)
+        {
+            LogBroken(transport.Description, agent, e.Message);
+        }
+        finally
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "listening on {Endpoint} for agent {Agent} ({AgentId})")]
+    private partial void LogListening(string endpoint, string agent, int agentId);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "{Connection}: agent {Agent} ({AgentId}) connected")]
+    private partial void LogConnected(string connection, string agent, int agentId);
+
+    // An expected disconnect is not an error (STYLE 18).
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "{Connection}: agent {Agent} disconnected")]
+    private partial void LogDisconnected(string connection, string agent);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "{Connection}: agent {Agent}: closing a broken channel: {Reason}")]
+    private partial void LogBroken(string connection, string agent, string reason);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "{Connection}: a {Length}-byte message exceeds the channel; answered PROTOCOL_ERROR")]
+    private static partial void LogOversized(ILogger logger, string connection, int length);
+}
