@@ -1,0 +1,197 @@
+using System.Buffers.Binary;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Tests;
+
+public class BaseAndDispatchTests
+{
+    private readonly Harness _h = new();
+
+    public static TheoryData<ScmiProtocolId> Served =>
+    [
+        ScmiProtocolId.BASE, ScmiProtocolId.POWER, ScmiProtocolId.SYSTEM, ScmiProtocolId.PERF,
+        ScmiProtocolId.CLOCK, ScmiProtocolId.SENSOR, ScmiProtocolId.RESET, ScmiProtocolId.VOLTAGE,
+    ];
+
+    [Theory]
+    [MemberData(nameof(Served))]
+    public void Every_protocol_reports_its_v3_2_version_and_negotiates(ScmiProtocolId protocol)
+    {
+        var version = ScmiCatalog.Get(protocol).Version;
+        Assert.Equal(version, _h.Call(protocol, 0x0).Fields.GetUInt64("version"));
+        Assert.Equal(0, _h.Call(protocol, 0x10, ("version", version)).Status);
+        Assert.Equal(version, _h.Session.NegotiatedVersion((byte)protocol));
+        Assert.Equal((int)ScmiStatus.NOT_SUPPORTED, _h.Call(protocol, 0x10, ("version", version + 1)).Status);
+        Assert.Equal((int)ScmiStatus.NOT_SUPPORTED, _h.Call(protocol, 0x10, ("version", version + 0x10000)).Status);
+        if ((version & 0xFFFF) > 0)
+            Assert.Equal(0, _h.Call(protocol, 0x10, ("version", version - 1)).Status);
+    }
+
+    [Theory]
+    [MemberData(nameof(Served))]
+    public void Message_attributes_come_from_the_table(ScmiProtocolId protocol)
+    {
+        foreach (var message in ScmiCatalog.Get(protocol).Messages)
+        {
+            var reply = _h.Call(protocol, 0x2, ("message_id", (uint)message.Id));
+            var implemented = !(protocol == ScmiProtocolId.BASE && message.Id == (byte)BaseMessageId.BASE_SET_DEVICE_PERMISSIONS);
+            Assert.Equal(implemented ? 0 : (int)ScmiStatus.NOT_FOUND, reply.Status);
+        }
+
+        Assert.Equal((int)ScmiStatus.NOT_FOUND, _h.Call(protocol, 0x2, ("message_id", 0x3Fu)).Status);
+        Assert.Equal((int)ScmiStatus.NOT_FOUND, _h.Call(protocol, 0x2, ("message_id", 0x106u)).Status);
+    }
+
+    [Fact]
+    public void Protocol_attributes_count_protocols_without_base_and_agents()
+    {
+        var fields = _h.Ok(BaseMessageId.PROTOCOL_ATTRIBUTES);
+        Assert.Equal(7ul, fields.GetUInt64("num_protocols"));
+        Assert.Equal(2ul, fields.GetUInt64("num_agents"));
+    }
+
+    [Fact]
+    public void Discovers_vendor_sub_vendor_and_implementation_version()
+    {
+        Assert.Equal("vscmi", _h.Ok(BaseMessageId.BASE_DISCOVER_VENDOR).GetText("vendor_identifier"));
+        Assert.Equal("virt-soc", _h.Ok(BaseMessageId.BASE_DISCOVER_SUB_VENDOR).GetText("sub_vendor_identifier"));
+        Assert.Equal(0x10000ul, _h.Ok(BaseMessageId.BASE_DISCOVER_IMPLEMENTATION_VERSION).GetUInt64("implementation_version"));
+    }
+
+    [Fact]
+    public void Lists_protocols_with_skip()
+    {
+        Assert.Equal(new ulong[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
+        Assert.Equal(new ulong[] { 0x16, 0x17 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 5)).GetNumbers("protocols"));
+        Assert.Empty(_h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 7)).GetNumbers("protocols"));
+        Assert.Equal(ScmiStatus.INVALID_PARAMETERS, _h.Status(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 8)));
+    }
+
+    [Fact]
+    public void Discovers_agents_including_the_platform_and_the_caller()
+    {
+        Assert.Equal("platform", _h.Ok(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 0)).GetText("name"));
+        Assert.Equal("guest", _h.Ok(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 2)).GetText("name"));
+        var self = _h.Ok(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 0xFFFFFFFFu));
+        Assert.Equal((1ul, "OSPM"), (self.GetUInt64("agent_id"), self.GetText("name")));
+        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 3)));
+    }
+
+    [Fact]
+    public void Notify_errors_needs_a_p2a_channel()
+    {
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_NOTIFY_ERRORS, ("notify_enable", 1)));
+        var noP2A = new Harness(hasP2A: false);
+        Assert.Equal(ScmiStatus.NOT_SUPPORTED, noP2A.Status(BaseMessageId.BASE_NOTIFY_ERRORS, ("notify_enable", 1)));
+    }
+
+    [Fact]
+    public void A_trusted_agent_denies_and_restores_a_protocol_for_another()
+    {
+        var guest = new Harness(_h.Platform, agentId: 2);
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 1), ("device_id", 0), ("protocol_id", 0x14), ("allow", 0)));
+
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 0), ("protocol_id", 0x14), ("allow", 0)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 0)));
+        Assert.DoesNotContain(0x14ul, guest.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 0)));
+
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 2), ("reset_permissions", 1)));
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 2), ("reset_permissions", 1)));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 0)));
+
+        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 9), ("device_id", 0), ("protocol_id", 0x14), ("allow", 0)));
+        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 0), ("protocol_id", 0x42), ("allow", 0)));
+        Assert.Equal(ScmiStatus.NOT_SUPPORTED, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 5), ("protocol_id", 0x14), ("allow", 0)));
+        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 0), ("reset_permissions", 0)));
+    }
+
+    [Fact]
+    public void Reset_agent_configuration_forgets_subscriptions()
+    {
+        _h.Ok(ClockMessageId.CLOCK_RATE_NOTIFY, ("clock_id", 1), ("notify_enable", 1));
+        Assert.True(_h.Session.IsSubscribed(0x14, (byte)ClockMessageId.CLOCK_RATE_NOTIFY, 1));
+        _h.Ok(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 1), ("reset_permissions", 0));
+        Assert.False(_h.Session.IsSubscribed(0x14, (byte)ClockMessageId.CLOCK_RATE_NOTIFY, 1));
+    }
+
+    [Theory]
+    [InlineData(0x42u, 0x00u)]  // unknown protocol
+    [InlineData(0x14u, 0x7Fu)]  // unknown message
+    [InlineData(0x18u, 0x00u)]  // powercap: not served yet
+    public void Unknown_protocols_and_messages_are_not_supported(uint protocol, uint message)
+    {
+        var reply = _h.Raw(Words((protocol << 10) | message | (9u << 18)));
+        Assert.Equal(Words((protocol << 10) | message | (9u << 18), unchecked((uint)(int)ScmiStatus.NOT_SUPPORTED)), reply);
+    }
+
+    [Theory]
+    [InlineData(new uint[] { 0x00005006 }, ScmiStatus.PROTOCOL_ERROR)]                                   // CLOCK_RATE_GET without clock_id
+    [InlineData(new uint[] { 0x00005006, 1, 0 }, ScmiStatus.PROTOCOL_ERROR)]                             // trailing word
+    [InlineData(new uint[] { 0x00005005, 0x20, 1, 0, 0 }, ScmiStatus.INVALID_PARAMETERS)]                // reserved flag bit
+    [InlineData(new uint[] { 0x00005005, 0x0C, 1, 0, 0 }, ScmiStatus.INVALID_PARAMETERS)]                // reserved rounding mode 3
+    [InlineData(new uint[] { 0x00005206, 1 }, ScmiStatus.PROTOCOL_ERROR)]                                // type 2 from an agent
+    [InlineData(new uint[] { 0x00005106, 1 }, ScmiStatus.PROTOCOL_ERROR)]                                // reserved type 1
+    [InlineData(new uint[] { 0x10005006, 1 }, ScmiStatus.PROTOCOL_ERROR)]                                // reserved header bits
+    [InlineData(new uint[] { 0x00004806, 0 }, ScmiStatus.NOT_SUPPORTED)]                                 // SYSTEM 0x6 does not exist
+    [InlineData(new uint[] { 0x00004803, 0, 5 }, ScmiStatus.INVALID_PARAMETERS)]                         // reserved system state
+    public void Malformed_requests_get_the_spec_status_and_only_the_status(uint[] words, ScmiStatus expected)
+    {
+        var reply = _h.Raw(Words(words));
+        Assert.Equal(8, reply.Length);
+        Assert.Equal(words[0], BinaryPrimitives.ReadUInt32LittleEndian(reply));
+        Assert.Equal((int)expected, BinaryPrimitives.ReadInt32LittleEndian(reply.AsSpan(4)));
+    }
+
+    [Fact]
+    public void A_payload_over_the_channel_maximum_is_a_protocol_error()
+    {
+        var message = new byte[4 + 129];
+        BinaryPrimitives.WriteUInt32LittleEndian(message, 0x00005006);
+        Assert.Equal((int)ScmiStatus.PROTOCOL_ERROR, BinaryPrimitives.ReadInt32LittleEndian(_h.Raw(message).AsSpan(4)));
+    }
+
+    [Fact]
+    public void Fewer_than_four_bytes_get_no_reply()
+    {
+        Assert.Empty(_h.Raw([1, 2, 3]));
+    }
+
+    [Fact]
+    public void Tokens_are_echoed_for_every_value()
+    {
+        for (uint token = 0; token <= ScmiHeader.MaxToken; token += 31)
+        {
+            var header = 0x00004000u | (token << 18);
+            Assert.Equal(header, BinaryPrimitives.ReadUInt32LittleEndian(_h.Raw(Words(header))));
+        }
+    }
+
+    [Fact]
+    public void Random_requests_never_throw_and_always_answer_within_the_channel()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var message = new byte[random.Next(0, 150)];
+            random.NextBytes(message);
+            if (message.Length >= 4 && random.Next(2) == 0)
+            {
+                // Mostly valid headers with a served protocol, so handlers run on garbage parameters.
+                var header = (uint)random.Next(0, 0x12) | ((uint)random.Next(0x10, 0x18) << 10) | ((uint)random.Next(1024) << 18);
+                BinaryPrimitives.WriteUInt32LittleEndian(message, header);
+            }
+
+            var reply = _h.Raw(message);
+            Assert.True(reply.Length == 0 ? message.Length < 4 : reply.Length >= 8);
+        }
+    }
+
+    internal static byte[] Words(params uint[] words)
+    {
+        var bytes = new byte[words.Length * 4];
+        for (var i = 0; i < words.Length; i++)
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), words[i]);
+        return bytes;
+    }
+}

@@ -1,0 +1,125 @@
+using Vscmi.Platform.Model;
+
+namespace Vscmi.Platform.Tests;
+
+public class ModelLoaderTests
+{
+    private const string Minimal = """
+        [platform]
+        vendor = "acme"
+
+        [[agent]]
+        name = "OSPM"
+
+        """;
+
+    [Fact]
+    public void The_default_model_is_a_two_cluster_soc()
+    {
+        var model = ModelLoader.LoadDefault();
+        Assert.Equal(2, model.Agents.Count);
+        Assert.True(model.Agents[0].Trusted);
+        Assert.False(model.Agents[1].Trusted);
+        Assert.True(model.PerfDomains.Count >= 2);
+        Assert.True(model.Clocks.Count >= 8);
+        Assert.Contains(model.Clocks, c => c.Rates is not null);
+        Assert.Contains(model.Clocks, c => c.Range is not null);
+        Assert.True(model.Sensors.Count >= 6);
+        foreach (var unit in new byte[] { 2, 5, 6, 7, 8 })
+            Assert.Contains(model.Sensors, s => s.UnitType == unit);
+        Assert.True(model.PowerDomains.Count >= 4);
+        Assert.True(model.ResetDomains.Count >= 3);
+        Assert.True(model.VoltageDomains.Count >= 3);
+        Assert.Equal(500u * 1000, model.PerfDomains[0].Opps[0].FrequencyKhz);
+    }
+
+    [Fact]
+    public void A_minimal_model_loads()
+    {
+        var model = ModelLoader.Load(Minimal, "m.toml");
+        Assert.Equal("acme", model.Platform.Vendor);
+        Assert.Empty(model.Clocks);
+    }
+
+    [Theory]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ncolour = 3\n", "m.toml:5:1", "unknown key 'colour' in [agent[0]]")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\n[bogus]\nx = 1\n", "m.toml:5:1", "unknown key 'bogus'")]
+    [InlineData("[platform]\nvendor = 5\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "'vendor' in [platform] must be a string, not an integer")]
+    [InlineData("[platform]\nvendor = \"a_vendor_name_that_is_too_long\"\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "at most 15")]
+    [InlineData("[platform]\nvendor = \"x\"\n", "m.toml:1:1", "at least one [[agent]]")]
+    [InlineData("[[agent]]\nname = \"a\"\n", "m.toml:1:1", "needs a [platform] table")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\n[[agent]]\nname = \"a\"\n", "m.toml", "two [[agent]] entries are named 'a'")]
+    [InlineData("[platform\nvendor = \"x\"\n", "m.toml:1:", "")]
+    public void Errors_name_file_line_column_and_key(string text, string location, string message)
+    {
+        var e = Assert.Throws<ModelException>(() => ModelLoader.Load(text, "m.toml"));
+        Assert.StartsWith(location, e.Message, StringComparison.Ordinal);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[[clock]]\nname = \"c\"\nrates = [2, 1]\n", "8:", "strictly ascending")]
+    [InlineData("[[clock]]\nname = \"c\"\nrates = []\n", "8:", "1 to 16")]
+    [InlineData("[[clock]]\nname = \"c\"\nrates = [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n", "8:", "1 to 16")]
+    [InlineData("[[clock]]\nname = \"c\"\nrange = { min = 10, max = 5, step = 1 }\n", "8:", "0 < min <= max")]
+    [InlineData("[[clock]]\nname = \"c\"\nrange = { min = 10, max = 20, step = 3 }\n", "8:", "multiple of step")]
+    [InlineData("[[clock]]\nname = \"c\"\nrates = [1]\nrange = { min = 1, max = 2, step = 1 }\n", "6:", "exactly one of 'rates' or 'range'")]
+    [InlineData("[[clock]]\nname = \"c\"\nrates = [1, 2]\nrate = 3\n", "9:", "'rate' = 3")]
+    [InlineData("[[clock]]\nname = \"c\"\nrates = [1]\nparents = [\"nope\"]\n", "9:", "parent 'nope'")]
+    [InlineData("[[clock]]\nname = \"\"\nrates = [1]\n", "7:", "1 to 63 printable")]
+    [InlineData("[[clock]]\nname = \"c\"\nrates = [1]\nrange = 3\n", "9:", "must be a table")]
+    [InlineData("[[perf]]\nname = \"p\"\nsustained_freq_khz = 1000\nsustained_level = 1\nopps = [{ level = 2 }, { level = 1 }]\n", "10:", "strictly ascending")]
+    [InlineData("[[perf]]\nname = \"p\"\nsustained_freq_khz = 1000\nsustained_level = 1\nopps = [{ level = 1, volts = 2 }]\n", "10:", "unknown key 'volts'")]
+    [InlineData("[[perf]]\nname = \"p\"\nsustained_freq_khz = 1000\nsustained_level = 1\nlevel = 7\nopps = [{ level = 1 }]\n", "10:", "'level' = 7")]
+    [InlineData("[[perf]]\nname = \"p\"\nsustained_level = 1\nopps = [{ level = 1 }]\n", "6:", "needs 'sustained_freq_khz'")]
+    [InlineData("[[sensor]]\nname = \"s\"\ntype = \"furlongs\"\nsource = { kind = \"constant\", value = 1 }\n", "8:", "not a sensor unit")]
+    [InlineData("[[sensor]]\nname = \"s\"\ntype = \"volts\"\nunit_exponent = 20\nsource = { kind = \"constant\", value = 1 }\n", "9:", "-16..15")]
+    [InlineData("[[sensor]]\nname = \"s\"\ntype = \"volts\"\nsource = { kind = \"magic\" }\n", "9:", "source kind 'magic'")]
+    [InlineData("[[sensor]]\nname = \"s\"\ntype = \"volts\"\nsource = { kind = \"random_walk\", start = 9, min = 1, max = 5, step = 1 }\n", "9:", "min <= start <= max")]
+    [InlineData("[[sensor]]\nname = \"s\"\ntype = \"volts\"\nsource = { kind = \"sine\", base = 1, amplitude = 1, period_s = 0 }\n", "9:", "greater than 0")]
+    [InlineData("[[power_domain]]\nname = \"a\"\nparent = \"b\"\n[[power_domain]]\nname = \"b\"\nparent = \"a\"\n", "8:", "cycle")]
+    [InlineData("[[power_domain]]\nname = \"a\"\nstate = \"dim\"\n", "8:", "\"on\" or \"off\"")]
+    [InlineData("[[power_domain]]\nname = \"a\"\nstate = \"on\"\nparent = \"b\"\n[[power_domain]]\nname = \"b\"\n", "8:", "its parent 'b' is off")]
+    [InlineData("[[voltage_domain]]\nname = \"v\"\nlevels_uv = [1, 2]\nlevel_uv = 3\n", "9:", "'level_uv' = 3")]
+    [InlineData("[[voltage_domain]]\nname = \"v\"\nrange_uv = { min = 1, max = 10, step = 2 }\n", "8:", "multiple of step")]
+    [InlineData("[[reset_domain]]\nname = \"r\"\nlatency_us = -1\n", "8:", "out of range")]
+    [InlineData("[system_power]\nhibernate = true\n", "7:", "unknown key 'hibernate'")]
+    public void Resource_errors_are_located(string resource, string line, string message)
+    {
+        var e = Assert.Throws<ModelException>(() => ModelLoader.Load(Minimal + resource, "soc.toml"));
+        Assert.StartsWith("soc.toml:" + line, e.Message, StringComparison.Ordinal);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_file_is_a_model_error()
+    {
+        var e = Assert.Throws<ModelException>(() => ModelLoader.LoadFile("/nonexistent/soc.toml"));
+        Assert.Contains("/nonexistent/soc.toml", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Random_and_mutated_text_only_ever_raises_model_errors()
+    {
+        var random = new Random(5);
+        var source = ModelLoader.DefaultModelText;
+        const string alphabet = "[]{}=\"',.#\n abc0123456789-_xyz\t";
+        for (var i = 0; i < 3000; i++)
+        {
+            var chars = source.ToCharArray();
+            for (var m = random.Next(1, 6); m > 0; m--)
+                chars[random.Next(chars.Length)] = alphabet[random.Next(alphabet.Length)];
+            var text = i % 10 == 0
+                ? new string(Enumerable.Range(0, random.Next(0, 200)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray())
+                : new string(chars);
+            try
+            {
+                ModelLoader.Load(text, "fuzz.toml");
+            }
+            catch (ModelException e)
+            {
+                Assert.StartsWith("fuzz.toml", e.Message, StringComparison.Ordinal);
+            }
+        }
+    }
+}
