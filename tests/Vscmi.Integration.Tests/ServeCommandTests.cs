@@ -1,0 +1,229 @@
+namespace Vscmi.Integration.Tests;
+
+/// <summary>
+/// <c>./vscmi serve</c> as a separate process, driven over its sockets with raw frames for every
+/// protocol. Headers are written out: protocol &lt;&lt; 10 | message, token in bits 27:18.
+/// </summary>
+public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeProcess>
+{
+    private const uint Success = 0;
+    private const uint NotFound = 0xFFFFFFFC;
+    private const uint ProtocolError = 0xFFFFFFF6;
+
+    [Fact]
+    public void Base_reports_version_vendor_agents_and_protocols()
+    {
+        using var c = serve.Connect(serve.OspmSocket);
+        Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, c.Call(0x00044000));
+        var vendor = c.Call(0x00084003);
+        Assert.Equal((0x00084003u, Success), (vendor[0], vendor[1]));
+        Assert.Equal("vscmi", RawClient.Text(vendor, 2, 16));
+        Assert.Equal(new uint[] { 0x000C4001, Success, 0x00000207 }, c.Call(0x000C4001));
+        Assert.Equal(new uint[] { 0x00104006, Success, 7, 0x14131211, 0x00171615 }, c.Call(0x00104006, 0));
+        var self = c.Call(0x00144007, 0xFFFFFFFF);
+        Assert.Equal(1u, self[2]);
+        Assert.Equal("OSPM", RawClient.Text(self, 3, 16));
+        Assert.Equal(new uint[] { 0x00184007, NotFound }, c.Call(0x00184007, 9));
+    }
+
+    [Fact]
+    public void Each_socket_belongs_to_its_agent()
+    {
+        using var guest = serve.Connect(serve.GuestSocket);
+        var self = guest.Call(0x00044007, 0xFFFFFFFF);
+        Assert.Equal((Success, 2u, "guest"), (self[1], self[2], RawClient.Text(self, 3, 16)));
+        using var tcp = serve.ConnectTcp();
+        var tcpSelf = tcp.Call(0x00044007, 0xFFFFFFFF);
+        Assert.Equal((Success, 2u), (tcpSelf[1], tcpSelf[2]));
+    }
+
+    [Fact]
+    public void Power_state_set_reads_back()
+    {
+        using var c = serve.Connect(serve.OspmSocket);
+        Assert.Equal(new uint[] { 0x00044404, Success }, c.Call(0x00044404, 0, 3, 0x40000000));
+        Assert.Equal(new uint[] { 0x00044405, Success, 0x40000000 }, c.Call(0x00044405, 3));
+        Assert.Equal(new uint[] { 0x00044404, Success }, c.Call(0x00044404, 0, 3, 0));
+        Assert.Equal(new uint[] { 0x00044405, Success, 0 }, c.Call(0x00044405, 3));
+        Assert.Equal(new uint[] { 0x00044405, NotFound }, c.Call(0x00044405, 4));
+    }
+
+    [Fact]
+    public void System_power_advertises_its_states()
+    {
+        using var c = serve.Connect(serve.OspmSocket);
+        Assert.Equal(new uint[] { 0x00044800, Success, 0x20001 }, c.Call(0x00044800));
+        Assert.Equal(new uint[] { 0x00044802, Success, 0xC0000000 }, c.Call(0x00044802, 3));
+        Assert.Equal(new uint[] { 0x00044802, NotFound }, c.Call(0x00044802, 7));
+    }
+
+    [Fact]
+    public void Perf_level_set_is_seen_by_another_agent()
+    {
+        using var ospm = serve.Connect(serve.OspmSocket);
+        using var guest = serve.Connect(serve.GuestSocket);
+        Assert.Equal(new uint[] { 0x00044C07, Success }, ospm.Call(0x00044C07, 1, 2000));
+        Assert.Equal(new uint[] { 0x00044C08, Success, 2000 }, guest.Call(0x00044C08, 1));
+        Assert.Equal(new uint[] { 0x00044C07, 0xFFFFFFFB }, ospm.Call(0x00044C07, 1, 2001)); // OUT_OF_RANGE
+        var levels = ospm.Call(0x00044C04, 1, 0);
+        Assert.Equal((Success, 6u, 800u, 2800u), (levels[1], levels[2], levels[3], levels[3 + (5 * 5)]));
+    }
+
+    [Fact]
+    public void Clock_rate_set_reads_back()
+    {
+        using var c = serve.Connect(serve.OspmSocket);
+        Assert.Equal(new uint[] { 0x00045005, Success }, c.Call(0x00045005, 0, 3, 400000000, 0));
+        Assert.Equal(new uint[] { 0x00045006, Success, 400000000, 0 }, c.Call(0x00045006, 3));
+        Assert.Equal(new uint[] { 0x00045004, Success, 0x00001003, 200000000, 0, 1000000000, 0, 50000000, 0 }, c.Call(0x00045004, 6, 0));
+        Assert.Equal(new uint[] { 0x00045005, 0xFFFFFFFE }, c.Call(0x00045005, 0x0C, 3, 400000000, 0)); // reserved rounding: INVALID_PARAMETERS
+    }
+
+    [Fact]
+    public void Sensor_descriptions_split_at_the_default_128_bytes_and_readings_follow_the_model()
+    {
+        using var c = serve.Connect(serve.OspmSocket);
+        var first = c.Call(0x00045403, 0);
+        Assert.Equal((Success, 0x00020004u), (first[1], first[2])); // 4 returned, 2 remaining
+        Assert.Equal(2 + 1 + (4 * 7), first.Length);
+        var reading = c.Call(0x00045406, 2, 0);
+        Assert.Equal(new uint[] { 0x00045406, Success, 900, 0, 0, 0 }, reading);
+    }
+
+    [Fact]
+    public void Reset_and_voltage()
+    {
+        using var c = serve.Connect(serve.OspmSocket);
+        Assert.Equal(new uint[] { 0x00045804, Success }, c.Call(0x00045804, 1, 1, 0));
+        Assert.Equal(new uint[] { 0x00045804, NotFound }, c.Call(0x00045804, 3, 1, 0));
+        Assert.Equal(new uint[] { 0x00045C07, Success }, c.Call(0x00045C07, 2, 0, 3300000));
+        Assert.Equal(new uint[] { 0x00045C08, Success, 3300000 }, c.Call(0x00045C08, 2));
+    }
+
+    [Fact]
+    public void Malformed_messages_get_statuses_and_the_channel_goes_on()
+    {
+        using var c = serve.Connect(serve.OspmSocket);
+        Assert.Equal(new uint[] { 0x00045006, ProtocolError }, c.Call(0x00045006));              // no parameters
+        Assert.Equal(new uint[] { 0x00045006, ProtocolError }, c.Call(0x00045006, 1, 2));        // trailing word
+        Assert.Equal(new uint[] { 0x10045006, ProtocolError }, c.Call(0x10045006, 1));           // reserved header bits
+        Assert.Equal(new uint[] { 0x00050800, 0xFFFFFFFF }, c.Call(0x00050800));                 // unknown protocol 0x42: NOT_SUPPORTED
+        Assert.Equal(new uint[] { 0x00047F00, ProtocolError }, c.Call(0x00047F00));               // type 3 from an agent
+
+        // Oversized: answered with PROTOCOL_ERROR, the stream stays framed.
+        var big = new byte[4 + 300];
+        RawClient.Words(0x00045006).CopyTo(big, 0);
+        c.SendFrame(big);
+        Assert.Equal(RawClient.Words(0x00045006, ProtocolError), c.ReceiveFrame());
+        Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, c.Call(0x00044000));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 2, 0, 0, 0, 0xAA, 0xBB })]                       // a frame too short for a header
+    [InlineData(new byte[] { 0x40, 0x42, 0x0F, 0x00 })]                       // 1,000,000 bytes announced
+    [InlineData(new byte[] { 8, 0, 0, 0, 0x00, 0x40, 0x04 })]                // closed inside a frame
+    [InlineData(new byte[] { 0, 0 })]                                         // closed inside a length
+    public void A_broken_connection_is_closed_and_others_are_not_affected(byte[] garbage)
+    {
+        using var bystander = serve.Connect(serve.GuestSocket);
+        Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, bystander.Call(0x00044000));
+
+        using (var bad = serve.Connect(serve.OspmSocket))
+        {
+            bad.SendRaw(garbage);
+            bad.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            Assert.Null(bad.ReceiveFrame());
+        }
+
+        Assert.Equal(new uint[] { 0x00045C08, Success, 1800000 }.Take(2), bystander.Call(0x00045C08, 2).Take(2));
+        using var again = serve.Connect(serve.OspmSocket);
+        Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, again.Call(0x00044000));
+    }
+
+    [Fact]
+    public void Logs_connections()
+    {
+        using (var c = serve.Connect(serve.OspmSocket))
+            c.Call(0x00044000);
+        // The console logger writes from a background queue.
+        for (var i = 0; i < 100 && !serve.Output.Contains("agent OSPM disconnected", StringComparison.Ordinal); i++)
+            Thread.Sleep(50);
+        var output = serve.Output;
+        Assert.True(output.Contains("listening on unix:", StringComparison.Ordinal), output);
+        Assert.True(output.Contains("agent OSPM (1) connected", StringComparison.Ordinal), output);
+        Assert.True(output.Contains("agent OSPM disconnected", StringComparison.Ordinal), output);
+    }
+}
+
+/// <summary>Start-up and shutdown behaviour, each with its own process.</summary>
+public class ServeLifecycleTests
+{
+    [Fact]
+    public async Task Stops_cleanly_on_sigterm_and_removes_its_socket()
+    {
+        var serve = new ServeProcess();
+        await serve.InitializeAsync();
+        try
+        {
+            Assert.True(File.Exists(serve.OspmSocket));
+            Assert.Equal(0, await serve.StopAsync());
+            Assert.False(File.Exists(serve.OspmSocket));
+            Assert.Contains("stopping", serve.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await serve.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Refuses_an_unknown_agent_and_a_non_loopback_address()
+    {
+        var (exit, _, stderr) = CliProcess.Run("serve", "--socket", "nobody=/tmp/x.sock");
+        Assert.Equal(2, exit);
+        Assert.Contains("unknown agent 'nobody'", stderr, StringComparison.Ordinal);
+        Assert.Contains("OSPM (1)", stderr, StringComparison.Ordinal);
+        (exit, _, stderr) = CliProcess.Run("serve", "--tcp", "10.1.2.3:4000");
+        Assert.Equal(2, exit);
+        Assert.Contains("only loopback", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_config_is_reported_with_its_location()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vscmi-bad-{Guid.NewGuid():N}.toml");
+        File.WriteAllText(path, "[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\n[[clock]]\nname = \"c\"\nrates = [3, 2]\n");
+        try
+        {
+            var (exit, _, stderr) = CliProcess.Run("serve", "--config", path, "--socket", "/tmp/never.sock");
+            Assert.Equal(1, exit);
+            Assert.Contains($"{path}:7:9:", stderr, StringComparison.Ordinal);
+            (exit, _, stderr) = CliProcess.Run("config", "check", path);
+            Assert.Equal(1, exit);
+            Assert.Contains("strictly ascending", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Config_show_prints_a_model_that_config_check_accepts()
+    {
+        var (exit, stdout, _) = CliProcess.Run("config", "show");
+        Assert.Equal(0, exit);
+        var path = Path.Combine(Path.GetTempPath(), $"vscmi-show-{Guid.NewGuid():N}.toml");
+        File.WriteAllText(path, stdout);
+        try
+        {
+            var (checkExit, checkOut, _) = CliProcess.Run("config", "check", path);
+            Assert.Equal(0, checkExit);
+            Assert.Contains("ok: 2 agent(s), 2 performance domain(s), 8 clock(s), 6 sensor(s), 4 power domain(s), 3 reset domain(s), 3 voltage domain(s)", checkOut, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

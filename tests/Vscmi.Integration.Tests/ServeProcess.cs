@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Vscmi.Integration.Tests;
+
+/// <summary>A running <c>./vscmi serve</c> in its own process, stopped with SIGTERM.</summary>
+public sealed class ServeProcess : IAsyncLifetime
+{
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Process? _process;
+
+    public string Directory { get; } = Path.Combine(Path.GetTempPath(), $"vscmi-it-{Guid.NewGuid():N}"[..20]);
+
+    public string OspmSocket => Path.Combine(Directory, "ospm.sock");
+
+    public string GuestSocket => Path.Combine(Directory, "guest.sock");
+
+    public int TcpPort { get; } = 20000 + Random.Shared.Next(20000);
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var start = new ProcessStartInfo(Path.Combine(CliProcess.RepositoryRoot, "vscmi"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Directory,
+        };
+        foreach (var arg in new[] { "serve", "--socket", OspmSocket, "--socket", $"guest={GuestSocket}", "--tcp", $"guest=127.0.0.1:{TcpPort}" })
+            start.ArgumentList.Add(arg);
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Collect(e.Data);
+        _process.ErrorDataReceived += (_, e) => Collect(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var finished = await Task.WhenAny(_ready.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(3)));
+        if (!_ready.Task.IsCompleted)
+            throw new InvalidOperationException($"vscmi serve did not become ready:\n{Output}");
+    }
+
+    /// <summary>Sends SIGTERM and returns the exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+            return _process?.ExitCode ?? -1;
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill!.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            _process?.Kill(entireProcessTree: true);
+        }
+
+        _process?.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Reads as serve.Connect(...) in tests.")]
+    public RawClient Connect(string socketPath)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+        return new RawClient(socket);
+    }
+
+    public RawClient ConnectTcp()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Connect(new IPEndPoint(IPAddress.Loopback, TcpPort));
+        return new RawClient(socket);
+    }
+
+    private void Collect(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine(line);
+        if (line.Contains("ready:", StringComparison.Ordinal))
+            _ready.TrySetResult();
+    }
+}
+
+/// <summary>Frames by hand: a 4-byte little-endian length, then the message. Nothing from vscmi's own code.</summary>
+public sealed class RawClient(Socket socket) : IDisposable
+{
+    public Socket Socket { get; } = socket;
+
+    /// <summary>Sends 32-bit words as one frame and returns the reply's words.</summary>
+    public uint[] Call(params uint[] words)
+    {
+        SendFrame(Words(words));
+        var reply = ReceiveFrame() ?? throw new InvalidOperationException("the platform closed the connection");
+        Assert.Equal(0, reply.Length % 4);
+        return Enumerable.Range(0, reply.Length / 4).Select(i => BinaryPrimitives.ReadUInt32LittleEndian(reply.AsSpan(i * 4))).ToArray();
+    }
+
+    public void SendFrame(byte[] message)
+    {
+        var frame = new byte[4 + message.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)message.Length);
+        message.CopyTo(frame, 4);
+        SendRaw(frame);
+    }
+
+    public void SendRaw(byte[] bytes) => Socket.Send(bytes);
+
+    /// <summary>The next frame's message, or null when the platform closed the connection.</summary>
+    public byte[]? ReceiveFrame()
+    {
+        Socket.ReceiveTimeout = 10_000;
+        var length = ReadExactly(4);
+        if (length is null)
+            return null;
+        return ReadExactly((int)BinaryPrimitives.ReadUInt32LittleEndian(length)) ?? throw new InvalidOperationException("closed inside a frame");
+    }
+
+    public static byte[] Words(params uint[] words)
+    {
+        var bytes = new byte[words.Length * 4];
+        for (var i = 0; i < words.Length; i++)
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), words[i]);
+        return bytes;
+    }
+
+    public static string Text(uint[] words, int start, int bytes) =>
+        Encoding.ASCII.GetString(Words(words)[(start * 4)..((start * 4) + bytes)]).TrimEnd('\0');
+
+    public void Dispose() => Socket.Dispose();
+
+    private byte[]? ReadExactly(int count)
+    {
+        var buffer = new byte[count];
+        var got = 0;
+        while (got < count)
+        {
+            int n;
+            try
+            {
+                n = Socket.Receive(buffer, got, count - got, SocketFlags.None);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                n = 0; // closed with our bytes unread: still a close
+            }
+
+            if (n == 0)
+                return got == 0 ? null : throw new InvalidOperationException("closed inside a frame");
+            got += n;
+        }
+
+        return buffer;
+    }
+}
