@@ -17,7 +17,7 @@ internal static partial class ServeCommand
         var config = new Option<string?>("--config") { Description = "Device model (TOML). Default: the embedded model ('vscmi config show' prints it)." };
         var sockets = new Option<string[]>("--socket")
         {
-            Description = "Serve on a Unix socket: [AGENT=]PATH. Without AGENT the socket belongs to the model's first agent. Repeatable. Default: ./vscmi.sock.",
+            Description = "Serve on a Unix socket: [AGENT=]PATH. Without AGENT the socket belongs to the model's first agent. Repeatable. Default: each agent's 'socket' from the model (the default model: OSPM on ./vscmi.sock).",
             AllowMultipleArgumentsPerToken = false,
         };
         var tcp = new Option<string[]>("--tcp") { Description = "Serve on loopback TCP: [AGENT=]127.0.0.1:PORT. Repeatable." };
@@ -67,8 +67,21 @@ internal static partial class ServeCommand
         var bindings = new List<(StreamEndpoint Endpoint, int AgentId)>();
         try
         {
-            foreach (var spec in sockets.DefaultIfEmpty(sockets.Length == 0 && tcp.Length == 0 ? "vscmi.sock" : null).OfType<string>())
+            foreach (var spec in sockets)
                 bindings.Add(Bind(model, spec, tcp: false));
+            if (sockets.Length == 0 && tcp.Length == 0)
+            {
+                // The model says where each agent connects; without that, the first agent on ./vscmi.sock.
+                for (var i = 0; i < model.Agents.Count; i++)
+                {
+                    if (model.Agents[i].Socket is { } path)
+                        bindings.Add((StreamEndpoint.Parse("unix:" + path), i + 1));
+                }
+
+                if (bindings.Count == 0)
+                    bindings.Add((StreamEndpoint.Parse("unix:vscmi.sock"), 1));
+            }
+
             foreach (var spec in tcp)
                 bindings.Add(Bind(model, spec, tcp: true));
         }

@@ -113,8 +113,9 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
 
         var rates = clock.Rates!;
         ulong? down = null, up = null;
-        foreach (var r in rates)
+        for (var i = 0; i < rates.Count; i++)
         {
+            var r = rates[i];
             if (r <= requested)
                 down = r;
             if (r >= requested && up is null)

@@ -84,15 +84,27 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var opps = Platform.Model.PerfDomains[id].Opps;
         if (min > max)
             return ScmiStatus.INVALID_PARAMETERS;
-        if (min < opps[0].Level || max > opps[^1].Level || !opps.Any(o => o.Level >= min && o.Level <= max))
+        // The lowest and highest OPP inside [min, max]; none means the limits exclude every level.
+        int lowest = -1, highest = -1;
+        for (var i = 0; i < opps.Count; i++)
+        {
+            if (opps[i].Level >= min && opps[i].Level <= max)
+            {
+                if (lowest < 0)
+                    lowest = i;
+                highest = i;
+            }
+        }
+
+        if (min < opps[0].Level || max > opps[^1].Level || lowest < 0)
             return ScmiStatus.OUT_OF_RANGE;
         var state = Platform.State.Perf[id];
         state.RangeMin = min;
         state.RangeMax = max;
         if (state.Level > max)
-            state.Level = opps.Last(o => o.Level <= max).Level;
+            state.Level = opps[highest].Level;
         else if (state.Level < min)
-            state.Level = opps.First(o => o.Level >= min).Level;
+            state.Level = opps[lowest].Level;
         return ScmiStatus.SUCCESS;
     }
 
@@ -112,10 +124,21 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
             return ScmiStatus.NOT_FOUND;
         var level = request.Params.ReadUInt32();
         var state = Platform.State.Perf[id];
-        if (level < state.RangeMin || level > state.RangeMax || Platform.Model.PerfDomains[id].Opps.All(o => o.Level != level))
+        if (level < state.RangeMin || level > state.RangeMax || !IsOpp(Platform.Model.PerfDomains[id].Opps, level))
             return ScmiStatus.OUT_OF_RANGE;
         state.Level = level;
         return ScmiStatus.SUCCESS;
+    }
+
+    private static bool IsOpp(IReadOnlyList<Model.OppModel> opps, uint level)
+    {
+        for (var i = 0; i < opps.Count; i++)
+        {
+            if (opps[i].Level == level)
+                return true;
+        }
+
+        return false;
     }
 
     private ScmiStatus LevelGet(ref ScmiRequest request, ref ScmiWriter reply)

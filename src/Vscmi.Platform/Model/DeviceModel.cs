@@ -19,7 +19,10 @@ public sealed record DeviceModel(
 public sealed record PlatformIdentity(string Vendor, string SubVendor, uint ImplementationVersion);
 
 /// <summary>An agent (agent ids start at 1 in model order; 0 is the platform).</summary>
-public sealed record AgentModel(string Name, bool Trusted);
+/// <param name="Name">Its name (BASE_DISCOVER_AGENT).</param>
+/// <param name="Trusted">Whether it may use the privileged Base commands.</param>
+/// <param name="Socket">The Unix socket <c>vscmi serve</c> listens on for it when no --socket/--tcp is given.</param>
+public sealed record AgentModel(string Name, bool Trusted, string? Socket = null);
 
 /// <summary>System power: which states SYSTEM_POWER_STATE_SET accepts besides shutdown and cold reset.</summary>
 public sealed record SystemPowerModel(bool WarmReset, bool Suspend);

@@ -82,7 +82,9 @@ public static class ModelLoader
 
     private static AgentModel ReadAgent(TomlTableNode t)
     {
-        var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false);
+        var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"));
+        if (agent.Socket is { Length: 0 or > 107 })
+            throw t.LocationOf("socket").Error($"'socket' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
         t.RejectUnknownKeys();
         return agent;
     }

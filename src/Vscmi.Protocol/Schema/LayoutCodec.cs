@@ -54,10 +54,12 @@ public static class LayoutCodec
             ThrowHelper.Throw(ScmiDecodeError.TrailingBytes, $"{body.Length - layout.MinSize} unexpected trailing byte(s)", layout.MinSize);
         if (!options.IsStrict)
             return;
+        // Index loops: foreach over an IReadOnlyList boxes an enumerator, and this runs per message.
         var reader = new ScmiReader(body);
-        foreach (var field in layout.Fields)
+        var fields = layout.Fields;
+        for (var i = 0; i < fields.Count; i++)
         {
-            switch (field)
+            switch (fields[i])
             {
                 case NumberSpec number:
                     ReadNumber(number, ref reader, options);
@@ -68,8 +70,9 @@ public static class LayoutCodec
                     var word = reader.ReadUInt32();
                     if ((word & bits.ReservedMask) != 0)
                         ThrowHelper.Throw(ScmiDecodeError.ReservedBits, $"{bits.Name} = 0x{word:X8} has reserved bits 0x{word & bits.ReservedMask:X8} set", offset);
-                    foreach (var sub in bits.Fields)
+                    for (var f = 0; f < bits.Fields.Count; f++)
                     {
+                        var sub = bits.Fields[f];
                         if (sub.Values is { } names && !sub.Signed && names.IsReserved((word & sub.Mask) >> sub.Low))
                             ThrowHelper.Throw(ScmiDecodeError.BadValue, $"{sub.Name} = {(word & sub.Mask) >> sub.Low} is a reserved value", offset);
                     }
