@@ -6,5 +6,7 @@ var root = new RootCommand(
     "Run 'vscmi COMMAND --help' for the options of a command.");
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
+foreach (var command in ClientCommands.Create())
+    root.Subcommands.Add(command);
 root.Subcommands.Add(DecodeCommand.Create());
 return root.Parse(args).Invoke();
