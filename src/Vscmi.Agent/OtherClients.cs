@@ -175,11 +175,18 @@ public sealed class PowercapClient : ProtocolClient
     {
     }
 
-    /// <summary>POWERCAP_DOMAIN_ATTRIBUTES, as decoded fields.</summary>
-    public Task<Protocol.Schema.FieldSet> GetDomainAsync(uint domainId, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PowercapMessageId.POWERCAP_DOMAIN_ATTRIBUTES, cancellationToken, ("domain_id", domainId));
+    /// <summary>POWERCAP_DOMAIN_ATTRIBUTES (+ POWERCAP_DOMAIN_NAME_GET for long names).</summary>
+    public async Task<PowercapDomainInfo> GetDomainAsync(uint domainId, CancellationToken cancellationToken = default)
+    {
+        var a = await CallAsync((byte)PowercapMessageId.POWERCAP_DOMAIN_ATTRIBUTES, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
+        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)PowercapMessageId.POWERCAP_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
+        uint U(string field) => (uint)a.GetUInt64(field);
+        return new PowercapDomainInfo(domainId, name, a.GetUInt64("cap_configurable") != 0, a.GetUInt64("pai_configurable") != 0, a.GetUInt64("async_cap_set") != 0,
+            (int)a.GetUInt64("power_unit"), U("min_pai"), U("max_pai"), U("pai_step"), U("min_power_cap"), U("max_power_cap"), U("power_cap_step"),
+            U("sustainable_power"), U("accuracy"), U("parent_id") == 0xFFFFFFFF ? null : U("parent_id"));
+    }
 
-    /// <summary>POWERCAP_CAP_GET.</summary>
+    /// <summary>POWERCAP_CAP_GET (0 means capping is disabled, Powercap v2.0).</summary>
     public async Task<uint> GetCapAsync(uint domainId, CancellationToken cancellationToken = default) =>
         (uint)(await CallAsync((byte)PowercapMessageId.POWERCAP_CAP_GET, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false)).GetUInt64("power_cap");
 
@@ -187,12 +194,58 @@ public sealed class PowercapClient : ProtocolClient
     public Task SetCapAsync(uint domainId, uint cap, CancellationToken cancellationToken = default) =>
         CallAsync((byte)PowercapMessageId.POWERCAP_CAP_SET, cancellationToken, ("domain_id", domainId), ("ignore_delayed_response", 0), ("async", 0), ("power_cap", cap));
 
+    /// <summary>POWERCAP_CAP_SET with the asynchronous flag: completes with the cap the delayed response reports.</summary>
+    public async Task<uint> SetCapAndWaitAsync(uint domainId, uint cap, CancellationToken cancellationToken = default)
+    {
+        var response = await Client.RequestAsync(Protocol, (byte)PowercapMessageId.POWERCAP_CAP_SET,
+            Args(("domain_id", domainId), ("ignore_delayed_response", 0), ("async", 1), ("power_cap", cap)), expectDelayed: true, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccess();
+        var delayed = await Client.AwaitDelayedAsync(response.Delayed!, "POWERCAP_CAP_SET", cancellationToken).ConfigureAwait(false);
+        return delayed.Status == 0 ? (uint)delayed.Fields.GetUInt64("power_cap") : throw new ScmiStatusException("POWERCAP_CAP_SET (delayed)", delayed.Status!.Value);
+    }
+
+    /// <summary>POWERCAP_PAI_GET: the power averaging interval in microseconds.</summary>
+    public async Task<uint> GetPaiAsync(uint domainId, CancellationToken cancellationToken = default) =>
+        (uint)(await CallAsync((byte)PowercapMessageId.POWERCAP_PAI_GET, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false)).GetUInt64("pai");
+
+    /// <summary>POWERCAP_PAI_SET.</summary>
+    public Task SetPaiAsync(uint domainId, uint pai, CancellationToken cancellationToken = default) =>
+        CallAsync((byte)PowercapMessageId.POWERCAP_PAI_SET, cancellationToken, ("domain_id", domainId), ("pai", pai));
+
     /// <summary>POWERCAP_MEASUREMENTS_GET: power and averaging interval.</summary>
     public async Task<(uint Power, uint Pai)> GetMeasurementsAsync(uint domainId, CancellationToken cancellationToken = default)
     {
         var m = await CallAsync((byte)PowercapMessageId.POWERCAP_MEASUREMENTS_GET, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
         return ((uint)m.GetUInt64("power"), (uint)m.GetUInt64("pai"));
     }
+
+    /// <summary>POWERCAP_CAP_NOTIFY.</summary>
+    public Task NotifyCapAsync(uint domainId, bool enable, CancellationToken cancellationToken = default) =>
+        CallAsync((byte)PowercapMessageId.POWERCAP_CAP_NOTIFY, cancellationToken, ("domain_id", domainId), ("notify_enable", enable ? 1u : 0));
+
+    /// <summary>POWERCAP_MEASUREMENTS_NOTIFY with the power thresholds that trigger it.</summary>
+    public Task NotifyMeasurementsAsync(uint domainId, bool enable, uint thresholdLow, uint thresholdHigh, CancellationToken cancellationToken = default) =>
+        CallAsync((byte)PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, cancellationToken, ("domain_id", domainId), ("notify_enable", enable ? 1u : 0),
+            ("threshold_low", thresholdLow), ("threshold_high", thresholdHigh));
+
+    /// <summary>POWERCAP_DESCRIBE_FASTCHANNEL, as decoded fields.</summary>
+    public Task<Protocol.Schema.FieldSet> DescribeFastChannelAsync(uint domainId, uint messageId, CancellationToken cancellationToken = default) =>
+        CallAsync((byte)PowercapMessageId.POWERCAP_DESCRIBE_FASTCHANNEL, cancellationToken, ("domain_id", domainId), ("message_id", messageId));
+}
+
+/// <summary>A power capping domain (Linux's validation rules in reference 2.9).</summary>
+public sealed record PowercapDomainInfo(uint Id, string Name, bool CapConfigurable, bool PaiConfigurable, bool AsyncCapSet, int PowerUnit,
+    uint MinPai, uint MaxPai, uint PaiStep, uint MinCap, uint MaxCap, uint CapStep, uint SustainablePower, uint Accuracy, uint? ParentId);
+
+/// <summary>What a pin-control identifier names (the selector of reference 2.10).</summary>
+public enum PinctrlSelector
+{
+    /// <summary>A pin.</summary>
+    Pin = 0,
+    /// <summary>A group of pins.</summary>
+    Group = 1,
+    /// <summary>A function.</summary>
+    Function = 2,
 }
 
 /// <summary>Pin control (0x19).</summary>
@@ -203,7 +256,66 @@ public sealed class PinctrlClient : ProtocolClient
     {
     }
 
-    /// <summary>PINCTRL_ATTRIBUTES, as decoded fields (selector 0 pin, 1 group, 2 function).</summary>
-    public Task<Protocol.Schema.FieldSet> GetAttributesAsync(uint identifier, uint selector, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PinctrlMessageId.PINCTRL_ATTRIBUTES, cancellationToken, ("identifier", identifier), ("selector", selector));
+    /// <summary>Numbers of pins, groups and functions.</summary>
+    public async Task<(int Pins, int Groups, int Functions)> GetCountsAsync(CancellationToken cancellationToken = default)
+    {
+        var a = await GetProtocolAttributesAsync(cancellationToken).ConfigureAwait(false);
+        return ((int)a.GetUInt64("num_pins"), (int)a.GetUInt64("num_groups"), (int)a.GetUInt64("num_functions"));
+    }
+
+    /// <summary>PINCTRL_ATTRIBUTES (+ PINCTRL_NAME_GET for long names).</summary>
+    public async Task<PinctrlInfo> GetAttributesAsync(uint identifier, PinctrlSelector selector, CancellationToken cancellationToken = default)
+    {
+        var a = await CallAsync((byte)PinctrlMessageId.PINCTRL_ATTRIBUTES, cancellationToken, ("identifier", identifier), ("selector", (ulong)selector)).ConfigureAwait(false);
+        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)PinctrlMessageId.PINCTRL_NAME_GET, identifier, cancellationToken, "identifier", ("selector", (ulong)selector)).ConfigureAwait(false);
+        return new PinctrlInfo(identifier, selector, name, (int)a.GetUInt64("num_elements"), a.GetUInt64("gpio_function") != 0, a.GetUInt64("pin_only_function") != 0);
+    }
+
+    /// <summary>PINCTRL_LIST_ASSOCIATIONS, every part: a group's pins or a function's groups.</summary>
+    public async IAsyncEnumerable<uint> ListAssociationsAsync(uint identifier, PinctrlSelector selector, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var id in ListAsync((byte)PinctrlMessageId.PINCTRL_LIST_ASSOCIATIONS, "index", "ids", _ => [("identifier", identifier), ("selector", (ulong)selector)], cancellationToken).ConfigureAwait(false))
+            yield return (uint)id.GetUInt64("value");
+    }
+
+    /// <summary>PINCTRL_SETTINGS_GET of every configuration ("all configs" mode, paged by skip count): the selected function and each (type, value).</summary>
+    public async Task<(uint? Function, IReadOnlyList<(byte Type, uint Value)> Configs)> GetSettingsAsync(uint identifier, PinctrlSelector selector, CancellationToken cancellationToken = default)
+    {
+        var configs = new List<(byte, uint)>();
+        uint? function = null;
+        while (true)
+        {
+            var reply = await CallAsync((byte)PinctrlMessageId.PINCTRL_SETTINGS_GET, cancellationToken, ("identifier", identifier), ("config_type", 0),
+                ("skip_configs", (ulong)configs.Count), ("selector", (ulong)selector), ("config_flag", 1)).ConfigureAwait(false);
+            var selected = reply.GetUInt64("function_selected");
+            function = selected == 0xFFFFFFFF ? null : (uint)selected;
+            var part = reply.GetRecords("configs");
+            configs.AddRange(part.Select(c => ((byte)c.GetUInt64("config_type"), (uint)c.GetUInt64("value"))));
+            if (part.Count == 0 || reply.GetUInt64("remaining") == 0)
+                return (function, configs);
+        }
+    }
+
+    /// <summary>PINCTRL_SETTINGS_CONFIGURE: optionally select a function, and write configurations.</summary>
+    public Task ConfigureAsync(uint identifier, PinctrlSelector selector, uint? function, IReadOnlyList<(byte Type, uint Value)> configs, CancellationToken cancellationToken = default)
+    {
+        var parameters = Args(("identifier", identifier), ("function_id", function ?? 0xFFFFFFFF), ("selector", (ulong)selector), ("function_valid", function is null ? 0u : 1u));
+        parameters.Set("configs", configs.Select(c => new Protocol.Schema.FieldSet().Set("config_type", (ulong)c.Type).Set("value", (ulong)c.Value)).ToList());
+        return Client.CallAsync(Protocol, (byte)PinctrlMessageId.PINCTRL_SETTINGS_CONFIGURE, parameters, cancellationToken);
+    }
+
+    /// <summary>PINCTRL_REQUEST: exclusive use (IN_USE when another agent holds it).</summary>
+    public Task RequestAsync(uint identifier, PinctrlSelector selector, CancellationToken cancellationToken = default) =>
+        CallAsync((byte)PinctrlMessageId.PINCTRL_REQUEST, cancellationToken, ("identifier", identifier), ("selector", (ulong)selector));
+
+    /// <summary>PINCTRL_RELEASE.</summary>
+    public Task ReleaseAsync(uint identifier, PinctrlSelector selector, CancellationToken cancellationToken = default) =>
+        CallAsync((byte)PinctrlMessageId.PINCTRL_RELEASE, cancellationToken, ("identifier", identifier), ("selector", (ulong)selector));
+
+    /// <summary>PINCTRL_SET_PERMISSIONS (layout unverified in the reference: selector, allow bit 2).</summary>
+    public Task SetPermissionsAsync(uint agentId, uint identifier, PinctrlSelector selector, bool allow, CancellationToken cancellationToken = default) =>
+        CallAsync((byte)PinctrlMessageId.PINCTRL_SET_PERMISSIONS, cancellationToken, ("agent_id", agentId), ("identifier", identifier), ("selector", (ulong)selector), ("allow", allow ? 1u : 0));
 }
+
+/// <summary>A pin, group or function.</summary>
+public sealed record PinctrlInfo(uint Id, PinctrlSelector Selector, string Name, int Elements, bool GpioFunction, bool PinOnlyFunction);

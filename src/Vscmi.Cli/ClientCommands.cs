@@ -346,7 +346,7 @@ internal static class ClientCommands
         for (uint id = 0; id < count; id++)
         {
             var d = await c.Powercap.GetDomainAsync(id, ct);
-            rows.Add([id, d.GetText("name"), await c.Powercap.GetCapAsync(id, ct), d.GetUInt64("min_power_cap"), d.GetUInt64("max_power_cap")]);
+            rows.Add([id, d.Name, await c.Powercap.GetCapAsync(id, ct), d.MinCap, d.MaxCap]);
         }
 
         Output.Rows(json, "Power capping domains", [new("id", "Id"), new("name", "Name"), new("cap", "Cap"), new("min_cap", "Min"), new("max_cap", "Max")], rows);
@@ -360,7 +360,7 @@ internal static class ClientCommands
         foreach (var (kind, selector, field) in new[] { ("pin", 0u, "num_pins"), ("group", 1u, "num_groups"), ("function", 2u, "num_functions") })
         {
             for (uint id = 0; id < attributes.GetUInt64(field); id++)
-                rows.Add([kind, id, (await c.Pinctrl.GetAttributesAsync(id, selector, ct)).GetText("name")]);
+                rows.Add([kind, id, (await c.Pinctrl.GetAttributesAsync(id, (PinctrlSelector)selector, ct)).Name]);
         }
 
         Output.Rows(json, "Pin control", [new("kind", "Kind"), new("id", "Id"), new("name", "Name")], rows);
