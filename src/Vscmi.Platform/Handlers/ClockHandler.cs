@@ -21,8 +21,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         ((byte)ClockMessageId.CLOCK_RATE_GET, RateGet),
         ((byte)ClockMessageId.CLOCK_CONFIG_SET, ConfigSet),
         ((byte)ClockMessageId.CLOCK_NAME_GET, NameGet),
-        ((byte)ClockMessageId.CLOCK_RATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, ClockMessageId.CLOCK_RATE_NOTIFY)),
-        ((byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY)),
+        ((byte)ClockMessageId.CLOCK_RATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.Clocks.Count, (byte)ClockMessageId.CLOCK_RATE_NOTIFY)),
+        ((byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.Clocks.Count, (byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY)),
         ((byte)ClockMessageId.CLOCK_CONFIG_GET, ConfigGet),
         ((byte)ClockMessageId.CLOCK_POSSIBLE_PARENTS_GET, PossibleParents),
         ((byte)ClockMessageId.CLOCK_PARENT_SET, ParentSet),
@@ -30,12 +30,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         ((byte)ClockMessageId.CLOCK_GET_PERMISSIONS, GetPermissions),
     ];
 
-    private bool TryClock(ref ScmiRequest request, out int id)
-    {
-        var raw = request.Params.ReadUInt32();
-        id = raw < Platform.Model.Clocks.Count ? (int)raw : -1;
-        return id >= 0;
-    }
+    private bool TryClock(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.Clocks.Count, out id);
 
     private ScmiStatus Attributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -154,24 +149,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         return ScmiStatus.SUCCESS;
     }
 
-    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryClock(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        WriteExtendedName(ref reply, Platform.Model.Clocks[id].Name);
-        return ScmiStatus.SUCCESS;
-    }
-
-    private ScmiStatus Notify(ref ScmiRequest request, ClockMessageId command)
-    {
-        if (!TryClock(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        var enable = ReadEnable(ref request);
-        if (!request.Agent.HasP2A)
-            return ScmiStatus.NOT_SUPPORTED;
-        request.Agent.Subscribe((byte)Id, (byte)command, (uint)id, enable);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        NameGet(ref request, ref reply, Platform.Model.Clocks.Count, i => Platform.Model.Clocks[i].Name);
 
     private ScmiStatus ConfigGet(ref ScmiRequest request, ref ScmiWriter reply)
     {

@@ -24,18 +24,13 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         ((byte)PerfMessageId.PERFORMANCE_LIMITS_GET, LimitsGet),
         ((byte)PerfMessageId.PERFORMANCE_LEVEL_SET, LevelSet),
         ((byte)PerfMessageId.PERFORMANCE_LEVEL_GET, LevelGet),
-        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, PerfMessageId.PERFORMANCE_NOTIFY_LIMITS)),
-        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, PerfMessageId.PERFORMANCE_NOTIFY_LEVEL)),
+        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.PerfDomains.Count, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS)),
+        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.PerfDomains.Count, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL)),
         ((byte)PerfMessageId.PERFORMANCE_DESCRIBE_FASTCHANNEL, DescribeFastChannel),
         ((byte)PerfMessageId.PERFORMANCE_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id)
-    {
-        var raw = request.Params.ReadUInt32();
-        id = raw < Platform.Model.PerfDomains.Count ? (int)raw : -1;
-        return id >= 0;
-    }
+    private bool TryDomain(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.PerfDomains.Count, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -149,17 +144,6 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         return ScmiStatus.SUCCESS;
     }
 
-    private ScmiStatus Notify(ref ScmiRequest request, PerfMessageId command)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        var enable = ReadEnable(ref request);
-        if (!request.Agent.HasP2A)
-            return ScmiStatus.NOT_SUPPORTED;
-        request.Agent.Subscribe((byte)Id, (byte)command, (uint)id, enable);
-        return ScmiStatus.SUCCESS;
-    }
-
     /// <summary>No domain has fast channels (the virtio transport cannot carry them; reference 4.1).</summary>
     private ScmiStatus DescribeFastChannel(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -169,11 +153,6 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         return message is >= 0x5 and <= 0x8 ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.INVALID_PARAMETERS;
     }
 
-    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        WriteExtendedName(ref reply, Platform.Model.PerfDomains[id].Name);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        NameGet(ref request, ref reply, Platform.Model.PerfDomains.Count, i => Platform.Model.PerfDomains[i].Name);
 }

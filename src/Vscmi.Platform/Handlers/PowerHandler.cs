@@ -21,16 +21,12 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         ((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, DomainAttributes),
         ((byte)PowerMessageId.POWER_STATE_SET, StateSet),
         ((byte)PowerMessageId.POWER_STATE_GET, StateGet),
-        ((byte)PowerMessageId.POWER_STATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, PowerMessageId.POWER_STATE_NOTIFY)),
-        ((byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY)),
+        ((byte)PowerMessageId.POWER_STATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.PowerDomains.Count, (byte)PowerMessageId.POWER_STATE_NOTIFY)),
+        ((byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.PowerDomains.Count, (byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY)),
         ((byte)PowerMessageId.POWER_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out uint id)
-    {
-        id = request.Params.ReadUInt32();
-        return id < Platform.Model.PowerDomains.Count;
-    }
+    private bool TryDomain(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.PowerDomains.Count, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -83,22 +79,6 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         return ScmiStatus.SUCCESS;
     }
 
-    private ScmiStatus Notify(ref ScmiRequest request, PowerMessageId command)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        var enable = ReadEnable(ref request);
-        if (!request.Agent.HasP2A)
-            return ScmiStatus.NOT_SUPPORTED;
-        request.Agent.Subscribe((byte)Id, (byte)command, id, enable);
-        return ScmiStatus.SUCCESS;
-    }
-
-    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        WriteExtendedName(ref reply, Platform.Model.PowerDomains[(int)id].Name);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        NameGet(ref request, ref reply, Platform.Model.PowerDomains.Count, i => Platform.Model.PowerDomains[i].Name);
 }

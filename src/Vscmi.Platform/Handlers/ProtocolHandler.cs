@@ -72,4 +72,33 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
 
     /// <summary>Reads notify_enable bit 0 (the layout already rejected reserved bits).</summary>
     protected static bool ReadEnable(ref ScmiRequest request) => (request.Params.ReadUInt32() & 1) != 0;
+
+    /// <summary>Reads a resource id; false (and -1) when it is not below <paramref name="count"/>.</summary>
+    protected static bool TryId(ref ScmiRequest request, int count, out int id)
+    {
+        var raw = request.Params.ReadUInt32();
+        id = raw < (uint)count ? (int)raw : -1;
+        return id >= 0;
+    }
+
+    /// <summary>A *_NOTIFY command on a resource: id, notify_enable; needs a P2A channel (reference 4.3).</summary>
+    protected ScmiStatus Subscribe(ref ScmiRequest request, int count, byte command)
+    {
+        if (!TryId(ref request, count, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var enable = ReadEnable(ref request);
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        request.Agent.Subscribe((byte)Id, command, (uint)id, enable);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A *_NAME_GET command: the resource's full name.</summary>
+    protected static ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply, int count, Func<int, string> nameOf)
+    {
+        if (!TryId(ref request, count, out var id))
+            return ScmiStatus.NOT_FOUND;
+        WriteExtendedName(ref reply, nameOf(id));
+        return ScmiStatus.SUCCESS;
+    }
 }

@@ -17,16 +17,11 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
     [
         ((byte)ResetMessageId.RESET_DOMAIN_ATTRIBUTES, DomainAttributes),
         ((byte)ResetMessageId.RESET, Reset),
-        ((byte)ResetMessageId.RESET_NOTIFY, Notify),
+        ((byte)ResetMessageId.RESET_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.ResetDomains.Count, (byte)ResetMessageId.RESET_NOTIFY)),
         ((byte)ResetMessageId.RESET_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id)
-    {
-        var raw = request.Params.ReadUInt32();
-        id = raw < Platform.Model.ResetDomains.Count ? (int)raw : -1;
-        return id >= 0;
-    }
+    private bool TryDomain(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.ResetDomains.Count, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -70,22 +65,6 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         return ScmiStatus.SUCCESS;
     }
 
-    private ScmiStatus Notify(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        var enable = ReadEnable(ref request);
-        if (!request.Agent.HasP2A)
-            return ScmiStatus.NOT_SUPPORTED;
-        request.Agent.Subscribe((byte)Id, (byte)ResetMessageId.RESET_NOTIFY, (uint)id, enable);
-        return ScmiStatus.SUCCESS;
-    }
-
-    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        WriteExtendedName(ref reply, Platform.Model.ResetDomains[id].Name);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        NameGet(ref request, ref reply, Platform.Model.ResetDomains.Count, i => Platform.Model.ResetDomains[i].Name);
 }

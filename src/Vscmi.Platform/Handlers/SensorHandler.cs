@@ -21,24 +21,19 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
         ((byte)SensorMessageId.SENSOR_DESCRIPTION_GET, DescriptionGet),
-        ((byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, SensorMessageId.SENSOR_TRIP_POINT_NOTIFY)),
+        ((byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.Sensors.Count, (byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY)),
         ((byte)SensorMessageId.SENSOR_TRIP_POINT_CONFIG, TripPointConfig),
         ((byte)SensorMessageId.SENSOR_READING_GET, ReadingGet),
         ((byte)SensorMessageId.SENSOR_AXIS_DESCRIPTION_GET, ScalarOnly),
         ((byte)SensorMessageId.SENSOR_LIST_UPDATE_INTERVALS, ListUpdateIntervals),
         ((byte)SensorMessageId.SENSOR_CONFIG_GET, ConfigGet),
         ((byte)SensorMessageId.SENSOR_CONFIG_SET, ConfigSet),
-        ((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Notify(ref r, SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY)),
+        ((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.Sensors.Count, (byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY)),
         ((byte)SensorMessageId.SENSOR_NAME_GET, NameGet),
         ((byte)SensorMessageId.SENSOR_AXIS_NAME_GET, ScalarOnly),
     ];
 
-    private bool TrySensor(ref ScmiRequest request, out int id)
-    {
-        var raw = request.Params.ReadUInt32();
-        id = raw < Platform.Model.Sensors.Count ? (int)raw : -1;
-        return id >= 0;
-    }
+    private bool TrySensor(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.Sensors.Count, out id);
 
     private ScmiStatus DescriptionGet(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -134,22 +129,6 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         return ScmiStatus.SUCCESS;
     }
 
-    private ScmiStatus Notify(ref ScmiRequest request, SensorMessageId command)
-    {
-        if (!TrySensor(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        var enable = ReadEnable(ref request);
-        if (!request.Agent.HasP2A)
-            return ScmiStatus.NOT_SUPPORTED;
-        request.Agent.Subscribe((byte)Id, (byte)command, (uint)id, enable);
-        return ScmiStatus.SUCCESS;
-    }
-
-    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TrySensor(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        WriteExtendedName(ref reply, Platform.Model.Sensors[id].Name);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        NameGet(ref request, ref reply, Platform.Model.Sensors.Count, i => Platform.Model.Sensors[i].Name);
 }

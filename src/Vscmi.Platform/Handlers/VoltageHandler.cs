@@ -23,12 +23,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         ((byte)VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id)
-    {
-        var raw = request.Params.ReadUInt32();
-        id = raw < Platform.Model.VoltageDomains.Count ? (int)raw : -1;
-        return id >= 0;
-    }
+    private bool TryDomain(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.VoltageDomains.Count, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -110,11 +105,6 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         return ScmiStatus.SUCCESS;
     }
 
-    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        WriteExtendedName(ref reply, Platform.Model.VoltageDomains[id].Name);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        NameGet(ref request, ref reply, Platform.Model.VoltageDomains.Count, i => Platform.Model.VoltageDomains[i].Name);
 }

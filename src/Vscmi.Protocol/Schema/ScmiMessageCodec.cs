@@ -97,8 +97,15 @@ public static class ScmiMessageCodec
     /// <summary>Encodes a message into a new array.</summary>
     public static byte[] EncodeToArray(ScmiHeader header, ScmiMessageKind kind, int status, FieldSet fields)
     {
-        var buffer = new byte[65536];
-        return buffer.AsSpan(0, Encode(header, kind, status, fields, buffer)).ToArray();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(65536);
+        try
+        {
+            return buffer.AsSpan(0, Encode(header, kind, status, fields, buffer)).ToArray();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The body layout of a message of this kind, or null if the catalog has none.</summary>
