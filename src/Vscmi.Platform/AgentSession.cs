@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+
 namespace Vscmi.Platform;
 
 /// <summary>
@@ -9,6 +11,8 @@ public sealed class AgentSession
     private readonly HashSet<(byte Protocol, byte Message, uint Resource)> _subscriptions = [];
     private readonly Dictionary<byte, uint> _negotiated = [];
     private readonly Lock _sync = new();
+    private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private int _queuedNotifications;
 
     internal AgentSession(ScmiPlatform platform, int agentId, int maxPayload, bool hasP2A)
     {
@@ -17,6 +21,37 @@ public sealed class AgentSession
         MaxPayload = maxPayload;
         HasP2A = hasP2A;
     }
+
+    /// <summary>
+    /// Notifications are dropped beyond this many waiting for the transport (a slow or absent
+    /// reader must not grow the daemon); delayed responses are never dropped (VIRTIO 5.17).
+    /// </summary>
+    public const int NotificationBacklog = 256;
+
+    /// <summary>Platform-to-agent messages waiting for the transport, in order. The transport's writer drains it.</summary>
+    public ChannelReader<byte[]> Outbox => _outbox.Reader;
+
+    /// <summary>Notifications dropped because the backlog was full.</summary>
+    public int DroppedNotifications { get; private set; }
+
+    /// <summary>The transport took a message from <see cref="Outbox"/>; call once per notification sent.</summary>
+    public void NotificationSent() => Interlocked.Decrement(ref _queuedNotifications);
+
+    /// <summary>Queues a notification unless the backlog is full.</summary>
+    internal void EnqueueNotification(byte[] message)
+    {
+        if (Interlocked.Increment(ref _queuedNotifications) > NotificationBacklog)
+        {
+            Interlocked.Decrement(ref _queuedNotifications);
+            DroppedNotifications++;
+            return;
+        }
+
+        _outbox.Writer.TryWrite(message);
+    }
+
+    /// <summary>Ends the outbox (the channel closed).</summary>
+    internal void CloseOutbox() => _outbox.Writer.TryComplete();
 
     /// <summary>The platform this session talks to.</summary>
     public ScmiPlatform Platform { get; }

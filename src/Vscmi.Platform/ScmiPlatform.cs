@@ -16,6 +16,7 @@ namespace Vscmi.Platform;
 public sealed partial class ScmiPlatform
 {
     private readonly MessageTable _table;
+    private readonly List<AgentSession> _sessions = [];
     private readonly ILogger _logger;
     private readonly long _startTimestamp;
 
@@ -65,7 +66,38 @@ public sealed partial class ScmiPlatform
         ArgumentOutOfRangeException.ThrowIfLessThan(agentId, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(agentId, Model.Agents.Count);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPayload, 16);
-        return new AgentSession(this, agentId, maxPayload, hasP2A);
+        var session = new AgentSession(this, agentId, maxPayload, hasP2A);
+        lock (Sync)
+            _sessions.Add(session);
+        return session;
+    }
+
+    /// <summary>Forgets a channel that closed: it gets no more notifications.</summary>
+    public void CloseSession(AgentSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        lock (Sync)
+            _sessions.Remove(session);
+        session.CloseOutbox();
+    }
+
+    /// <summary>
+    /// Sends a notification to every session subscribed to (<paramref name="notifyCommand"/>,
+    /// <paramref name="resource"/>) — whichever agent caused it; the payload's agent_id says who.
+    /// Caller holds <see cref="Sync"/>; nothing here blocks.
+    /// </summary>
+    internal void Notify(Vscmi.Protocol.ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload)
+    {
+        foreach (var session in _sessions)
+        {
+            if (!session.HasP2A || !session.IsSubscribed((byte)protocol, notifyCommand, resource))
+                continue;
+            var message = new byte[4 + (4 * payload.Length)];
+            BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(notificationId, ScmiMessageType.NOTIFICATION, (byte)protocol, 0).Value);
+            for (var i = 0; i < payload.Length; i++)
+                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + (4 * i)), payload[i]);
+            session.EnqueueNotification(message);
+        }
     }
 
     /// <summary>

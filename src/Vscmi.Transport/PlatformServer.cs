@@ -70,6 +70,29 @@ public sealed partial class PlatformServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(transport);
         var session = platform.OpenSession(agentId, transport.Capabilities.MaxPayload, transport.Capabilities.HasP2A);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var p2a = transport.Capabilities.HasP2A ? SendPlatformMessagesAsync(session, transport, stop.Token) : Task.CompletedTask;
+        try
+        {
+            await ServeCommandsAsync(platform, session, transport, logger, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            platform.CloseSession(session);
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await p2a.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ScmiTransportException)
+            {
+                // The channel is going away; undelivered notifications go with it.
+            }
+        }
+    }
+
+    private static async Task ServeCommandsAsync(ScmiPlatform platform, AgentSession session, IScmiTransport transport, ILogger logger, CancellationToken cancellationToken)
+    {
         var request = new byte[ScmiHeader.Size + session.MaxPayload];
         var reply = new byte[session.ReplyBufferSize];
         while (!cancellationToken.IsCancellationRequested)
@@ -93,6 +116,16 @@ public sealed partial class PlatformServer : IAsyncDisposable
             var replyLength = platform.Handle(session, request.AsSpan(0, length), reply);
             if (replyLength > 0)
                 await transport.SendAsync(reply.AsMemory(0, replyLength), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Notifications (and later delayed responses) go out as the platform produces them, between replies.</summary>
+    private static async Task SendPlatformMessagesAsync(AgentSession session, IScmiTransport transport, CancellationToken cancellationToken)
+    {
+        await foreach (var message in session.Outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await transport.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            session.NotificationSent();
         }
     }
 

@@ -170,6 +170,39 @@ public sealed class ClientPlatformTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_change_by_one_agent_is_notified_to_another_that_subscribed()
+    {
+        await _c.Clock.NotifyRateAsync(7, true);
+        await _c.Perf.NotifyLevelAsync(0, true);
+        await _guest.Clock.SetRateAsync(7, 297000000);
+        await _guest.Perf.SetLevelAsync(0, 1500);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = new List<string>();
+        await foreach (var n in _c.ReadNotificationsAsync(timeout.Token))
+        {
+            received.Add(Vscmi.Protocol.Schema.ScmiFormatter.Format(n));
+            if (received.Count == 2)
+                break;
+        }
+
+        Assert.Equal(
+        [
+            "CLOCK 0x14 CLOCK_RATE_CHANGED notification agent_id=2 clock_id=7 rate=297000000",
+            "PERF 0x13 PERFORMANCE_LEVEL_CHANGED notification agent_id=2 domain_id=0 performance_level=1500",
+        ], received);
+
+        await _c.Clock.NotifyRateAsync(7, false);
+        await _guest.Clock.SetRateAsync(7, 74250000);
+        await _guest.Perf.SetLevelAsync(0, 1800); // still subscribed to this one: it is the next to arrive
+        await foreach (var n in _c.ReadNotificationsAsync(timeout.Token))
+        {
+            Assert.Equal("PERFORMANCE_LEVEL_CHANGED", n.Name);
+            break;
+        }
+    }
+
+    [Fact]
     public async Task A_refused_connection_names_the_socket_and_the_likely_cause()
     {
         var e = await Assert.ThrowsAsync<ScmiDisconnectedException>(() => ScmiClient.ConnectAsync("unix:/tmp/vscmi-none.sock"));

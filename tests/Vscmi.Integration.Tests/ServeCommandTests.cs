@@ -141,6 +141,23 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     }
 
     [Fact]
+    public void Notifications_reach_the_subscribed_agent_on_its_own_connection()
+    {
+        using var ospm = serve.Connect(serve.OspmSocket);
+        using var guest = serve.Connect(serve.GuestSocket);
+        Assert.Equal(new uint[] { 0x00045009, Success }, ospm.Call(0x00045009, 6, 1));      // CLOCK_RATE_NOTIFY gpu_core
+        Assert.Equal(new uint[] { 0x00045805, Success }, ospm.Call(0x00045805, 0, 1));      // RESET_NOTIFY eth
+        Assert.Equal(new uint[] { 0x00045005, Success }, guest.Call(0x00045005, 0, 6, 750000000, 0));
+        Assert.Equal(RawClient.Words(0x00005300, 2, 6, 750000000, 0), ospm.ReceiveFrame()); // CLOCK_RATE_CHANGED from agent 2
+        Assert.Equal(new uint[] { 0x00045804, Success }, guest.Call(0x00045804, 0, 1, 0));
+        Assert.Equal(RawClient.Words(0x00005B00, 2, 0, 0), ospm.ReceiveFrame());             // RESET_ISSUED
+
+        Assert.Equal(new uint[] { 0x00045009, Success }, ospm.Call(0x00045009, 6, 0));      // unsubscribe
+        Assert.Equal(new uint[] { 0x00045005, Success }, guest.Call(0x00045005, 0, 6, 500000000, 0));
+        Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, ospm.Call(0x00044000));   // the next frame is this reply, not a notification
+    }
+
+    [Fact]
     public void Logs_connections()
     {
         using (var c = serve.Connect(serve.OspmSocket))

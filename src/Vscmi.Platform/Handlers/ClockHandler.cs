@@ -37,7 +37,9 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var clock = Platform.Model.Clocks[id];
+        // bits 31/30: rate changed / change requested notifications, only on a channel that can carry them.
         var attributes = (Platform.State.Clocks[id].Enabled ? 1u : 0)
+            | (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
             | (NeedsExtendedName(clock.Name) ? 1u << 29 : 0)
             | (clock.ParentIds.Count > 0 ? 1u << 28 : 0);
         reply.WriteUInt32(attributes);
@@ -85,7 +87,17 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var rate = Round(Platform.Model.Clocks[id], requested, (flags >> 2) & 3);
         if (rate is null)
             return ScmiStatus.OUT_OF_RANGE;
-        Platform.State.Clocks[id].Rate = rate.Value;
+        var agent = (uint)request.Agent.AgentId;
+        Platform.Notify(Id, (byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (uint)id, (byte)ClockNotificationId.CLOCK_RATE_CHANGE_REQUESTED,
+            [agent, (uint)id, (uint)requested, (uint)(requested >> 32)]);
+        var state = Platform.State.Clocks[id];
+        if (state.Rate != rate.Value)
+        {
+            state.Rate = rate.Value;
+            Platform.Notify(Id, (byte)ClockMessageId.CLOCK_RATE_NOTIFY, (uint)id, (byte)ClockNotificationId.CLOCK_RATE_CHANGED,
+                [agent, (uint)id, (uint)rate.Value, (uint)(rate.Value >> 32)]);
+        }
+
         return ScmiStatus.SUCCESS;
     }
 

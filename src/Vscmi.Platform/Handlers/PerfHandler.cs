@@ -38,7 +38,9 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.PerfDomains[id];
         // bit 31 set limits, bit 30 set level, bit 26 extended name; no fast channels (virtio has none).
-        reply.WriteUInt32((1u << 31) | (1u << 30) | (NeedsExtendedName(domain.Name) ? 1u << 26 : 0));
+        // bits 29/28: limits/level notifications, only on a channel that can carry them.
+        var notify = request.Agent.HasP2A ? (1u << 29) | (1u << 28) : 0;
+        reply.WriteUInt32((1u << 31) | (1u << 30) | notify | (NeedsExtendedName(domain.Name) ? 1u << 26 : 0));
         reply.WriteUInt32(domain.RateLimitUs);
         reply.WriteUInt32(domain.SustainedFrequencyKhz);
         reply.WriteUInt32(domain.SustainedLevel);
@@ -94,13 +96,25 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         if (min < opps[0].Level || max > opps[^1].Level || lowest < 0)
             return ScmiStatus.OUT_OF_RANGE;
         var state = Platform.State.Perf[id];
+        var agent = (uint)request.Agent.AgentId;
         state.RangeMin = min;
         state.RangeMax = max;
+        Platform.Notify(Id, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)id, (byte)PerfNotificationId.PERFORMANCE_LIMITS_CHANGED, [agent, (uint)id, max, min]);
         if (state.Level > max)
-            state.Level = opps[highest].Level;
+            SetLevel(agent, id, opps[highest].Level);
         else if (state.Level < min)
-            state.Level = opps[lowest].Level;
+            SetLevel(agent, id, opps[lowest].Level);
         return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Moves a domain's level and tells the subscribers (PERFORMANCE_LEVEL_CHANGED).</summary>
+    private void SetLevel(uint agent, int domain, uint level)
+    {
+        var state = Platform.State.Perf[domain];
+        if (state.Level == level)
+            return;
+        state.Level = level;
+        Platform.Notify(Id, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (uint)domain, (byte)PerfNotificationId.PERFORMANCE_LEVEL_CHANGED, [agent, (uint)domain, level]);
     }
 
     private ScmiStatus LimitsGet(ref ScmiRequest request, ref ScmiWriter reply)
@@ -121,7 +135,7 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var state = Platform.State.Perf[id];
         if (level < state.RangeMin || level > state.RangeMax || !IsOpp(Platform.Model.PerfDomains[id].Opps, level))
             return ScmiStatus.OUT_OF_RANGE;
-        state.Level = level;
+        SetLevel((uint)request.Agent.AgentId, id, level);
         return ScmiStatus.SUCCESS;
     }
 

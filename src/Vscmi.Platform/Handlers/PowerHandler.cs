@@ -33,8 +33,10 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var name = Platform.Model.PowerDomains[(int)id].Name;
+        // bit 31/28: state-change (requested) notifications, only on a channel that can carry them;
         // bit 29: synchronous set; bit 27: extended name.
-        reply.WriteUInt32((1u << 29) | (NeedsExtendedName(name) ? 1u << 27 : 0));
+        var notify = request.Agent.HasP2A ? (1u << 31) | (1u << 28) : 0;
+        reply.WriteUInt32(notify | (1u << 29) | (NeedsExtendedName(name) ? 1u << 27 : 0));
         WriteShortName(ref reply, name);
         return ScmiStatus.SUCCESS;
     }
@@ -51,11 +53,13 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.INVALID_PARAMETERS; // only the generic states
         var domains = Platform.Model.PowerDomains;
         var states = Platform.State.Power;
+        var agent = (uint)request.Agent.AgentId;
+        Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (uint)id, (byte)PowerNotificationId.POWER_STATE_CHANGE_REQUESTED, [agent, (uint)id, state]);
         if (state == On)
         {
             // Powering a domain powers its ancestors first, as a hierarchical SCP does.
             for (int? d = (int)id; d is { } current; d = domains[current].ParentId)
-                states[current].On = true;
+                SetOn(agent, current, true);
         }
         else
         {
@@ -65,10 +69,20 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
                     return ScmiStatus.DENIED;
             }
 
-            states[id].On = false;
+            SetOn(agent, (int)id, false);
         }
 
         return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Changes a domain's state and tells the subscribers (POWER_STATE_CHANGED).</summary>
+    private void SetOn(uint agent, int domain, bool on)
+    {
+        var state = Platform.State.Power[domain];
+        if (state.On == on)
+            return;
+        state.On = on;
+        Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_NOTIFY, (uint)domain, (byte)PowerNotificationId.POWER_STATE_CHANGED, [agent, (uint)domain, on ? On : Off]);
     }
 
     private ScmiStatus StateGet(ref ScmiRequest request, ref ScmiWriter reply)

@@ -28,7 +28,8 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.ResetDomains[id];
-        reply.WriteUInt32(NeedsExtendedName(domain.Name) ? 1u << 29 : 0);
+        // bit 30: reset notifications, only on a channel that can carry them.
+        reply.WriteUInt32((request.Agent.HasP2A ? 1u << 30 : 0) | (NeedsExtendedName(domain.Name) ? 1u << 29 : 0));
         reply.WriteUInt32(domain.LatencyUs);
         WriteShortName(ref reply, domain.Name);
         return ScmiStatus.SUCCESS;
@@ -50,16 +51,15 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (resetState != 0)
             return ScmiStatus.INVALID_PARAMETERS; // only architectural cold reset
         var state = Platform.State.Resets[id];
+        var issued = (flags & Autonomous) != 0 || ((flags & ExplicitAssert) != 0 && !state.Asserted);
         if ((flags & Autonomous) != 0)
+            state.Asserted = false;
+        else
+            state.Asserted = (flags & ExplicitAssert) != 0;
+        if (issued)
         {
             state.Count++;
-            state.Asserted = false;
-        }
-        else
-        {
-            if ((flags & ExplicitAssert) != 0 && !state.Asserted)
-                state.Count++;
-            state.Asserted = (flags & ExplicitAssert) != 0;
+            Platform.Notify(Id, (byte)ResetMessageId.RESET_NOTIFY, (uint)id, (byte)ResetNotificationId.RESET_ISSUED, [(uint)request.Agent.AgentId, (uint)id, resetState]);
         }
 
         return ScmiStatus.SUCCESS;

@@ -40,6 +40,9 @@ internal sealed class SystemPowerHandler(ScmiPlatform platform) : ProtocolHandle
             return ScmiStatus.NOT_SUPPORTED;
         Platform.State.SystemState = state;
         Platform.LogSystemState(request.Agent.AgentName, StateNames[state], graceful);
+        // Subscribed agents (a guest's scmi_power_control) learn of it: 16 bytes from v2.0, timeout in ms (reference 2.3).
+        Platform.Notify(Id, (byte)SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, 0, (byte)SystemNotificationId.SYSTEM_POWER_STATE_NOTIFIER,
+            [(uint)request.Agent.AgentId, graceful ? 1u : 0, state, 0]);
         return ScmiStatus.SUCCESS;
     }
 
