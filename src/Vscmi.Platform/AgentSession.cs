@@ -50,6 +50,31 @@ public sealed class AgentSession
         _outbox.Writer.TryWrite(message);
     }
 
+    /// <summary>Asynchronous commands a session may have pending (CLOCK and SENSOR PROTOCOL_ATTRIBUTES advertise it).</summary>
+    public const int MaxPendingAsync = 16;
+
+    private int _pendingAsync;
+
+    /// <summary>Reserves a slot for an asynchronous command; false (BUSY) when all are taken.</summary>
+    internal bool TryBeginAsync()
+    {
+        if (Interlocked.Increment(ref _pendingAsync) <= MaxPendingAsync)
+            return true;
+        Interlocked.Decrement(ref _pendingAsync);
+        return false;
+    }
+
+    /// <summary>Queues a delayed response (never dropped) and frees its slot.</summary>
+    internal void CompleteAsync(byte[]? delayedResponse)
+    {
+        Interlocked.Decrement(ref _pendingAsync);
+        if (delayedResponse is not null)
+        {
+            Interlocked.Increment(ref _queuedNotifications); // balanced by NotificationSent like every outbox message
+            _outbox.Writer.TryWrite(delayedResponse);
+        }
+    }
+
     /// <summary>Ends the outbox (the channel closed).</summary>
     internal void CloseOutbox() => _outbox.Writer.TryComplete();
 

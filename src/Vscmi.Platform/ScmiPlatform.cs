@@ -17,6 +17,7 @@ public sealed partial class ScmiPlatform
 {
     private readonly MessageTable _table;
     private readonly List<AgentSession> _sessions = [];
+    private readonly HashSet<ITimer> _timers = [];  // pending asynchronous completions, kept alive until they fire
     private readonly ILogger _logger;
     private readonly long _startTimestamp;
 
@@ -169,6 +170,41 @@ public sealed partial class ScmiPlatform
             LogHandlerFailed(e, entry.Spec.Name);
             return ScmiStatus.GENERIC_ERROR;
         }
+    }
+
+    /// <summary>
+    /// Runs the second half of an asynchronous command after <paramref name="delay"/>: the work runs
+    /// under <see cref="Sync"/> and returns the delayed response's return values (after a SUCCESS
+    /// status), or null when the agent asked for no delayed response. The command's reply has
+    /// already gone; nothing waits on this.
+    /// </summary>
+    internal void CompleteLater(AgentSession session, ScmiHeader command, TimeSpan delay, Func<uint[]?> work)
+    {
+        ITimer? timer = null;
+        timer = Time.CreateTimer(_ =>
+        {
+            uint[]? payload;
+            lock (Sync)
+            {
+                payload = work();
+                _timers.Remove(timer!);
+            }
+
+            byte[]? message = null;
+            if (payload is not null)
+            {
+                message = new byte[8 + (4 * payload.Length)];
+                BinaryPrimitives.WriteUInt32LittleEndian(message, command.WithType(ScmiMessageType.DELAYED_RESPONSE).Value);
+                BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(4), (int)ScmiStatus.SUCCESS);
+                for (var i = 0; i < payload.Length; i++)
+                    BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8 + (4 * i)), payload[i]);
+            }
+
+            session.CompleteAsync(message);
+            timer!.Dispose();
+        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timers.Add(timer);
+        timer.Change(delay, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Whether a protocol's command exists in the table (for PROTOCOL_MESSAGE_ATTRIBUTES and Base).</summary>

@@ -203,6 +203,16 @@ public sealed class ClientPlatformTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Asynchronous_rate_set_completes_through_the_delayed_response()
+    {
+        Assert.Equal(1500000000ul, await _c.Clock.SetRateAndWaitAsync(2, 1500000000));
+        Assert.Equal(1500000000ul, await _guest.Clock.GetRateAsync(2));
+        Assert.Equal(0, _c.TokensInUse);
+        var sets = Enumerable.Range(0, 8).Select(i => _c.Clock.SetRateAndWaitAsync(2, 1000000000 + ((ulong)i * 1000000))).ToList();
+        Assert.Equal(8, (await Task.WhenAll(sets)).Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_refused_connection_names_the_socket_and_the_likely_cause()
     {
         var e = await Assert.ThrowsAsync<ScmiDisconnectedException>(() => ScmiClient.ConnectAsync("unix:/tmp/vscmi-none.sock"));

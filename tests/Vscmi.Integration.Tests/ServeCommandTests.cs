@@ -158,6 +158,19 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     }
 
     [Fact]
+    public void An_asynchronous_command_gets_its_reply_then_a_delayed_response_with_the_same_token()
+    {
+        using var c = serve.Connect(serve.OspmSocket);
+        // CLOCK_RATE_SET token 300, async, rounding closest, pll_big (async_latency_us = 2000 in the default model).
+        Assert.Equal(new uint[] { 0x04B05005, Success }, c.Call(0x04B05005, 0x9, 2, 1800000000, 0));
+        Assert.Equal(RawClient.Words(0x04B05205, Success, 2, 1800000000, 0), c.ReceiveFrame());
+        Assert.Equal(new uint[] { 0x00045006, Success, 1800000000, 0 }, c.Call(0x00045006, 2));
+        // An asynchronous reset of eth: RESET_COMPLETE carries the domain.
+        Assert.Equal(new uint[] { 0x00085804, Success }, c.Call(0x00085804, 0, 0x5, 0));
+        Assert.Equal(RawClient.Words(0x00085A04, Success, 0), c.ReceiveFrame());
+    }
+
+    [Fact]
     public void Logs_connections()
     {
         using (var c = serve.Connect(serve.OspmSocket))

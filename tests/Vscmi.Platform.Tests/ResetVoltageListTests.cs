@@ -14,7 +14,8 @@ public class ResetVoltageListTests
     {
         Assert.Equal(3ul, _h.Ok(ResetMessageId.PROTOCOL_ATTRIBUTES).GetUInt64("num_domains"));
         var eth = _h.Ok(ResetMessageId.RESET_DOMAIN_ATTRIBUTES, ("domain_id", 0));
-        Assert.Equal(("eth", 100ul, 0ul), (eth.GetText("name"), eth.GetUInt64("latency_us"), eth.GetUInt64("async_reset")));
+        Assert.Equal(("eth", 100ul, 1ul), (eth.GetText("name"), eth.GetUInt64("latency_us"), eth.GetUInt64("async_reset"))); // async = true in the default model
+        Assert.Equal(0ul, _h.Ok(ResetMessageId.RESET_DOMAIN_ATTRIBUTES, ("domain_id", 1)).GetUInt64("async_reset"));
         var state = _h.Platform.State.Resets[0];
 
         Assert.Equal(ScmiStatus.SUCCESS, Reset(0, autonomous: 0, assert: 1));
@@ -25,7 +26,7 @@ public class ResetVoltageListTests
         Assert.Equal((false, 2u), (state.Asserted, state.Count));
 
         Assert.Equal(ScmiStatus.INVALID_PARAMETERS, Reset(0, autonomous: 1, assert: 1));
-        Assert.Equal(ScmiStatus.NOT_SUPPORTED, Reset(0, autonomous: 1, assert: 0, async: 1));
+        Assert.Equal(ScmiStatus.NOT_SUPPORTED, Reset(1, autonomous: 1, assert: 0, async: 1)); // usb is synchronous only
         Assert.Equal(ScmiStatus.NOT_SUPPORTED, Reset(0, autonomous: 1, assert: 0, type: 1));
         Assert.Equal(ScmiStatus.INVALID_PARAMETERS, Reset(0, autonomous: 1, assert: 0, id: 1));
         Assert.Equal(ScmiStatus.NOT_FOUND, Reset(3, autonomous: 1, assert: 0));

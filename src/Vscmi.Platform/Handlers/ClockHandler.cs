@@ -10,8 +10,12 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     private const uint RoundDown = 0;
     private const uint RoundUp = 1;
 
-    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
-        reply.WriteUInt32((uint)Platform.Model.Clocks.Count); // max pending async rate sets: 0 (all synchronous)
+    /// <summary>15:0 clocks; 23:16 pending asynchronous rate sets allowed (0 without a P2A path or async clocks).</summary>
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
+    {
+        var anyAsync = agent.HasP2A && Platform.Model.Clocks.Any(c => c.AsyncLatencyUs is not null);
+        reply.WriteUInt32((uint)Platform.Model.Clocks.Count | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
+    }
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
@@ -82,23 +86,46 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var requested = request.Params.ReadUInt64();
-        if ((flags & 1) != 0)
-            return ScmiStatus.NOT_SUPPORTED; // max_async_requests is 0
         var rate = Round(Platform.Model.Clocks[id], requested, (flags >> 2) & 3);
+        if ((flags & 1) != 0)
+        {
+            // Asynchronous: SUCCESS now, the change and its delayed response after the clock's latency (reference 2.5).
+            if (Platform.Model.Clocks[id].AsyncLatencyUs is not { } latency || !request.Agent.HasP2A)
+                return ScmiStatus.NOT_SUPPORTED;
+            if (rate is null)
+                return ScmiStatus.OUT_OF_RANGE;
+            if (!request.Agent.TryBeginAsync())
+                return ScmiStatus.BUSY;
+            ApplyLater(request.Agent, request.Header, latency, id, requested, rate.Value, sendDelayed: (flags & 2) == 0);
+            return ScmiStatus.SUCCESS;
+        }
+
         if (rate is null)
             return ScmiStatus.OUT_OF_RANGE;
-        var agent = (uint)request.Agent.AgentId;
+        Apply((uint)request.Agent.AgentId, id, requested, rate.Value);
+        return ScmiStatus.SUCCESS;
+    }
+
+    // Its own method: a lambda capturing RateSet's locals would allocate its closure on every call, sync ones too.
+    private void ApplyLater(AgentSession agent, ScmiHeader header, uint latencyUs, int id, ulong requested, ulong rate, bool sendDelayed) =>
+        Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
+        {
+            Apply((uint)agent.AgentId, id, requested, rate);
+            return sendDelayed ? [(uint)id, (uint)rate, (uint)(rate >> 32)] : null;
+        });
+
+    /// <summary>Sets a rate and notifies (change requested, then changed if it did). Caller holds the platform lock.</summary>
+    private void Apply(uint agent, int id, ulong requested, ulong rate)
+    {
         Platform.Notify(Id, (byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (uint)id, (byte)ClockNotificationId.CLOCK_RATE_CHANGE_REQUESTED,
             [agent, (uint)id, (uint)requested, (uint)(requested >> 32)]);
         var state = Platform.State.Clocks[id];
-        if (state.Rate != rate.Value)
+        if (state.Rate != rate)
         {
-            state.Rate = rate.Value;
+            state.Rate = rate;
             Platform.Notify(Id, (byte)ClockMessageId.CLOCK_RATE_NOTIFY, (uint)id, (byte)ClockNotificationId.CLOCK_RATE_CHANGED,
-                [agent, (uint)id, (uint)rate.Value, (uint)(rate.Value >> 32)]);
+                [agent, (uint)id, (uint)rate, (uint)(rate >> 32)]);
         }
-
-        return ScmiStatus.SUCCESS;
     }
 
     /// <summary>The supported rate for a request under a rounding mode (0 down, 1 up, 2 closest); null if none.</summary>

@@ -29,7 +29,8 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.ResetDomains[id];
         // bit 30: reset notifications, only on a channel that can carry them.
-        reply.WriteUInt32((request.Agent.HasP2A ? 1u << 30 : 0) | (NeedsExtendedName(domain.Name) ? 1u << 29 : 0));
+        var asyncReset = domain.Async && request.Agent.HasP2A ? 1u << 31 : 0;
+        reply.WriteUInt32(asyncReset | (request.Agent.HasP2A ? 1u << 30 : 0) | (NeedsExtendedName(domain.Name) ? 1u << 29 : 0));
         reply.WriteUInt32(domain.LatencyUs);
         WriteShortName(ref reply, domain.Name);
         return ScmiStatus.SUCCESS;
@@ -42,14 +43,39 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_FOUND;
         var flags = request.Params.ReadUInt32();
         var resetState = request.Params.ReadUInt32();
-        if ((flags & Async) != 0)
-            return ScmiStatus.NOT_SUPPORTED; // asynchronous reset is not advertised
+        var model = Platform.Model.ResetDomains[id];
+        if ((flags & Async) != 0 && (!model.Async || !request.Agent.HasP2A))
+            return ScmiStatus.NOT_SUPPORTED; // asynchronous reset is not advertised for this domain
         if ((flags & Autonomous) != 0 && (flags & ExplicitAssert) != 0)
             return ScmiStatus.INVALID_PARAMETERS;
         if ((resetState & 0x80000000) != 0)
             return ScmiStatus.NOT_SUPPORTED; // implementation-defined reset types
         if (resetState != 0)
             return ScmiStatus.INVALID_PARAMETERS; // only architectural cold reset
+        if ((flags & Async) != 0)
+        {
+            // SUCCESS now; the reset happens, and RESET_COMPLETE (domain_id) follows, after the domain's latency.
+            if (!request.Agent.TryBeginAsync())
+                return ScmiStatus.BUSY;
+            ApplyLater(request.Agent, request.Header, model.LatencyUs, id, flags, resetState);
+            return ScmiStatus.SUCCESS;
+        }
+
+        Apply((uint)request.Agent.AgentId, id, flags, resetState);
+        return ScmiStatus.SUCCESS;
+    }
+
+    // Its own method so that Reset's synchronous path allocates no closure.
+    private void ApplyLater(AgentSession agent, ScmiHeader header, uint latencyUs, int domain, uint flags, uint resetState) =>
+        Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
+        {
+            Apply((uint)agent.AgentId, domain, flags, resetState);
+            return [(uint)domain];
+        });
+
+    /// <summary>Asserts, deasserts or pulses a domain and notifies RESET_ISSUED. Caller holds the platform lock.</summary>
+    private void Apply(uint agent, int id, uint flags, uint resetState)
+    {
         var state = Platform.State.Resets[id];
         var issued = (flags & Autonomous) != 0 || ((flags & ExplicitAssert) != 0 && !state.Asserted);
         if ((flags & Autonomous) != 0)
@@ -59,10 +85,8 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (issued)
         {
             state.Count++;
-            Platform.Notify(Id, (byte)ResetMessageId.RESET_NOTIFY, (uint)id, (byte)ResetNotificationId.RESET_ISSUED, [(uint)request.Agent.AgentId, (uint)id, resetState]);
+            Platform.Notify(Id, (byte)ResetMessageId.RESET_NOTIFY, (uint)id, (byte)ResetNotificationId.RESET_ISSUED, [agent, (uint)id, resetState]);
         }
-
-        return ScmiStatus.SUCCESS;
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>

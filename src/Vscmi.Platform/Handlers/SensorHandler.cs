@@ -13,7 +13,8 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
-        reply.WriteUInt32((uint)Platform.Model.Sensors.Count); // max pending async reads: 0
+        var anyAsync = agent.HasP2A && Platform.Model.Sensors.Any(s => s.AsyncLatencyUs is not null);
+        reply.WriteUInt32((uint)Platform.Model.Sensors.Count | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
         reply.WriteUInt64(0);
         reply.WriteUInt32(0);
     }
@@ -47,8 +48,9 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         {
             var sensor = sensors[i];
             reply.WriteUInt32((uint)i);
-            // attributes_low: bit 29 extended name, 7:0 trip points.
-            reply.WriteUInt32((NeedsExtendedName(sensor.Name) ? 1u << 29 : 0) | sensor.TripPoints);
+            // attributes_low: bit 31 asynchronous read (only with a P2A path), bit 29 extended name, 7:0 trip points.
+            var asyncRead = sensor.AsyncLatencyUs is not null && request.Agent.HasP2A ? 1u << 31 : 0;
+            reply.WriteUInt32(asyncRead | (NeedsExtendedName(sensor.Name) ? 1u << 29 : 0) | sensor.TripPoints);
             // attributes_high: 15:11 unit exponent (signed 5 bits), 7:0 unit type.
             reply.WriteUInt32((((uint)sensor.UnitExponent & 0x1F) << 11) | sensor.UnitType);
             WriteShortName(ref reply, sensor.Name);
@@ -77,13 +79,29 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         if (!TrySensor(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         if ((request.Params.ReadUInt32() & 1) != 0)
-            return ScmiStatus.NOT_SUPPORTED; // asynchronous reads are not advertised
+        {
+            // Asynchronous: SUCCESS now; the reading comes in SENSOR_READING_COMPLETE (sensor_id, value, timestamp).
+            if (Platform.Model.Sensors[id].AsyncLatencyUs is not { } latency || !request.Agent.HasP2A)
+                return ScmiStatus.NOT_SUPPORTED;
+            if (!request.Agent.TryBeginAsync())
+                return ScmiStatus.BUSY;
+            ReadLater(request.Agent, request.Header, latency, id);
+            return ScmiStatus.SUCCESS;
+        }
+
         if (!Platform.State.Sensors[id].Source.TryRead(Platform.Uptime, out var value))
             return ScmiStatus.HARDWARE_ERROR;
         reply.WriteUInt64(unchecked((ulong)value));
         reply.WriteUInt64(0);
         return ScmiStatus.SUCCESS;
     }
+
+    private void ReadLater(AgentSession agent, ScmiHeader header, uint latencyUs, int sensor) =>
+        Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
+        {
+            Platform.State.Sensors[sensor].Source.TryRead(Platform.Uptime, out var value);
+            return [(uint)sensor, (uint)value, (uint)((ulong)value >> 32), 0, 0];
+        });
 
     /// <summary>Every sensor is scalar: axis commands are not supported for it.</summary>
     private ScmiStatus ScalarOnly(ref ScmiRequest request, ref ScmiWriter reply) =>

@@ -30,7 +30,8 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.VoltageDomains[id];
-        reply.WriteUInt32(NeedsExtendedName(domain.Name) ? 1u << 30 : 0);
+        var asyncSet = domain.AsyncLatencyUs is not null && request.Agent.HasP2A ? 1u << 31 : 0;
+        reply.WriteUInt32(asyncSet | (NeedsExtendedName(domain.Name) ? 1u << 30 : 0));
         WriteShortName(ref reply, domain.Name);
         return ScmiStatus.SUCCESS;
     }
@@ -87,15 +88,32 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
             return ScmiStatus.NOT_FOUND;
         var flags = request.Params.ReadUInt32();
         var level = request.Params.ReadInt32();
-        if ((flags & 1) != 0)
-            return ScmiStatus.NOT_SUPPORTED; // asynchronous level set is not advertised
         var domain = Platform.Model.VoltageDomains[id];
+        if ((flags & 1) != 0 && (domain.AsyncLatencyUs is null || !request.Agent.HasP2A))
+            return ScmiStatus.NOT_SUPPORTED; // asynchronous level set is not advertised for this domain
         var valid = domain.Range is { } range ? range.Contains(level) : domain.Levels!.Contains(level);
         if (!valid)
             return ScmiStatus.OUT_OF_RANGE;
+        if ((flags & 1) != 0)
+        {
+            // SUCCESS now; VOLTAGE_LEVEL_SET_COMPLETE (domain_id, level) after the domain's latency.
+            if (!request.Agent.TryBeginAsync())
+                return ScmiStatus.BUSY;
+            SetLater(request.Agent, request.Header, domain.AsyncLatencyUs!.Value, id, level);
+            return ScmiStatus.SUCCESS;
+        }
+
         Platform.State.Voltage[id].Level = level;
         return ScmiStatus.SUCCESS;
     }
+
+    // Its own method so that LevelSet's synchronous path allocates no closure.
+    private void SetLater(AgentSession agent, ScmiHeader header, uint latencyUs, int domain, int level) =>
+        Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
+        {
+            Platform.State.Voltage[domain].Level = level;
+            return [(uint)domain, unchecked((uint)level)];
+        });
 
     private ScmiStatus LevelGet(ref ScmiRequest request, ref ScmiWriter reply)
     {

@@ -55,7 +55,8 @@ public sealed record ClockModel(
     bool InitiallyEnabled,
     IReadOnlyList<int> ParentIds,
     int? InitialParent,
-    uint EnableDelayUs);
+    uint EnableDelayUs,
+    uint? AsyncLatencyUs = null);
 
 /// <summary>How a sensor's value is produced.</summary>
 public enum SensorSourceKind
@@ -95,13 +96,17 @@ public sealed record SensorModel(
     int UnitExponent,
     byte TripPoints,
     uint UpdateIntervalSeconds,
-    SensorSourceModel Source);
+    SensorSourceModel Source,
+    uint? AsyncLatencyUs = null);
 
 /// <summary>A power domain with generic on/off states and an optional parent.</summary>
 public sealed record PowerDomainModel(string Name, bool InitiallyOn, int? ParentId);
 
 /// <summary>A reset domain.</summary>
-public sealed record ResetDomainModel(string Name, uint LatencyUs);
+/// <param name="Name">Its name.</param>
+/// <param name="LatencyUs">Reset latency (0xFFFFFFFF: not reported); also the delay of an asynchronous reset.</param>
+/// <param name="Async">Whether RESET may be asynchronous (a delayed response after the latency).</param>
+public sealed record ResetDomainModel(string Name, uint LatencyUs, bool Async = false);
 
 /// <summary>A voltage range in microvolts.</summary>
 public sealed record VoltageRange(int Min, int Max, int Step)
@@ -111,4 +116,4 @@ public sealed record VoltageRange(int Min, int Max, int Step)
 }
 
 /// <summary>A voltage domain: discrete levels or a range, in microvolts.</summary>
-public sealed record VoltageDomainModel(string Name, IReadOnlyList<int>? Levels, VoltageRange? Range, int InitialLevel, bool InitiallyOn);
+public sealed record VoltageDomainModel(string Name, IReadOnlyList<int>? Levels, VoltageRange? Range, int InitialLevel, bool InitiallyOn, uint? AsyncLatencyUs = null);

@@ -189,7 +189,7 @@ public static class ModelLoader
                 throw t.LocationOf("parent").Error($"'parent' = '{initialParent}' in {t.Describe()} is not in its 'parents'");
         }
 
-        var model = new ClockModel(name, rates, range, rate, t.Boolean("enabled") ?? false, parentIds, parent, Unsigned(t, "enable_delay_us") ?? 0);
+        var model = new ClockModel(name, rates, range, rate, t.Boolean("enabled") ?? false, parentIds, parent, Unsigned(t, "enable_delay_us") ?? 0, AsyncLatency(t));
         t.RejectUnknownKeys();
         return model;
     }
@@ -209,8 +209,9 @@ public static class ModelLoader
         if (interval > ushort.MaxValue)
             throw t.LocationOf("update_interval_s").Error($"'update_interval_s' = {interval} does not fit 16 bits");
         var source = ReadSource(t.Table("source") ?? throw t.Missing("source"), t);
+        var asyncLatency = AsyncLatency(t);
         t.RejectUnknownKeys();
-        return new SensorModel(name, unit, (int)exponent, (byte)trips, interval, source);
+        return new SensorModel(name, unit, (int)exponent, (byte)trips, interval, source, asyncLatency);
     }
 
     private static SensorSourceModel ReadSource(TomlTableNode s, TomlTableNode sensor)
@@ -260,7 +261,9 @@ public static class ModelLoader
 
     private static ResetDomainModel ReadReset(TomlTableNode t)
     {
-        var model = new ResetDomainModel(Name(t), Unsigned(t, "latency_us") ?? 0xFFFFFFFF);
+        var model = new ResetDomainModel(Name(t), Unsigned(t, "latency_us") ?? 0xFFFFFFFF, t.Boolean("async") ?? false);
+        if (model.Async && model.LatencyUs is 0xFFFFFFFF or > MaxAsyncLatencyUs)
+            throw t.LocationOf("latency_us").Error($"an asynchronous {t.Describe()} needs 'latency_us' of at most {MaxAsyncLatencyUs} (the delay before its delayed response)");
         t.RejectUnknownKeys();
         return model;
     }
@@ -299,8 +302,9 @@ public static class ModelLoader
         if (levels is not null ? !levels.Contains(level) : !range!.Contains(level))
             throw t.LocationOf("level_uv").Error($"'level_uv' = {level} in {t.Describe()} is not one of the domain's levels");
         var on = t.Boolean("on") ?? true;
+        var asyncLatency = AsyncLatency(t);
         t.RejectUnknownKeys();
-        return new VoltageDomainModel(name, levels, range, level, on);
+        return new VoltageDomainModel(name, levels, range, level, on, asyncLatency);
     }
 
     private static void CheckPowerHierarchy(IReadOnlyList<TomlTableNode> tables, List<PowerDomainModel> domains)
@@ -350,6 +354,18 @@ public static class ModelLoader
     private static ulong? UnsignedLong(TomlTableNode t, string key) => t.Integer(key) is { } v
         ? v >= 0 ? (ulong)v : throw t.LocationOf(key).Error($"'{key}' in {t.Describe()} must not be negative")
         : null;
+
+    /// <summary>Linux waits 2 s for a delayed response (reference 4.4); a model may not ask for more than 1 s.</summary>
+    private const uint MaxAsyncLatencyUs = 1_000_000;
+
+    /// <summary>'async_latency_us': the resource supports asynchronous commands, completing after this delay.</summary>
+    private static uint? AsyncLatency(TomlTableNode t)
+    {
+        var latency = Unsigned(t, "async_latency_us");
+        if (latency > MaxAsyncLatencyUs)
+            throw t.LocationOf("async_latency_us").Error($"'async_latency_us' = {latency} in {t.Describe()} exceeds {MaxAsyncLatencyUs} (Linux gives up on a delayed response after 2 s)");
+        return latency;
+    }
 
     private static double Required(TomlTableNode t, string key) => t.Number(key) ?? throw t.Missing(key);
 
