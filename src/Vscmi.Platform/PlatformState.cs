@@ -11,7 +11,8 @@ internal sealed class PlatformState
 
     public PlatformState(DeviceModel model)
     {
-        Perf = model.PerfDomains.Select(p => new PerfState { Level = p.InitialLevel, RangeMin = p.Opps[0].Level, RangeMax = p.Opps[^1].Level }).ToArray();
+        Perf = model.PerfDomains.Select(p => new PerfState { Level = p.InitialLevel, RangeMin = p.Opps[0].Level, RangeMax = p.Opps[^1].Level, CapCeiling = p.Opps[^1].Level }).ToArray();
+        Powercap = model.PowercapDomains.Select(p => new PowercapState { Cap = p.InitialCap, Pai = p.InitialPai }).ToArray();
         Clocks = model.Clocks.Select(c => new ClockState { Rate = c.InitialRate, Enabled = c.InitiallyEnabled, Parent = c.InitialParent }).ToArray();
         Power = model.PowerDomains.Select(p => new PowerDomainState { On = p.InitiallyOn }).ToArray();
         Voltage = model.VoltageDomains.Select(v => new VoltageState { Level = v.InitialLevel, On = v.InitiallyOn }).ToArray();
@@ -28,6 +29,8 @@ internal sealed class PlatformState
     public VoltageState[] Voltage { get; }
 
     public ResetState[] Resets { get; }
+
+    public PowercapState[] Powercap { get; }
 
     public SensorState[] Sensors { get; }
 
@@ -58,8 +61,23 @@ internal sealed class PlatformState
     }
 }
 
+internal sealed class PowercapState
+{
+    public uint Cap { get; set; }
+
+    public uint Pai { get; set; }
+
+    public (uint Low, uint High) Thresholds { get; set; }
+}
+
 internal sealed class PerfState
 {
+    /// <summary>The highest level a power cap allows (the top OPP when uncapped).</summary>
+    public uint CapCeiling { get; set; }
+
+    /// <summary>The limits in force: the agents' range, lowered by a power cap.</summary>
+    public uint EffectiveMax => Math.Min(RangeMax, Math.Max(CapCeiling, RangeMin));
+
     public uint Level { get; set; }
 
     public uint RangeMin { get; set; }

@@ -33,7 +33,7 @@ public sealed partial class ScmiPlatform
         _table = new MessageTable(
         [
             new BaseHandler(this), new PowerHandler(this), new SystemPowerHandler(this), new PerfHandler(this),
-            new ClockHandler(this), new SensorHandler(this), new ResetHandler(this), new VoltageHandler(this),
+            new ClockHandler(this), new SensorHandler(this), new ResetHandler(this), new VoltageHandler(this), new PowercapHandler(this),
         ]);
     }
 

@@ -36,7 +36,7 @@ public sealed class ClientPlatformTests : IAsyncLifetime
     {
         var info = await _c.Base.DiscoverAsync();
         Assert.Equal(("vscmi", "virt-soc", 0x10000u, 2, 0x20001u), (info.Vendor, info.SubVendor, info.ImplementationVersion, info.AgentCount, info.BaseVersion));
-        Assert.Equal(new byte[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17 }, info.Protocols);
+        Assert.Equal(new byte[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18 }, info.Protocols);
         Assert.Equal(new AgentInfo(2, "guest"), await _guest.Base.DiscoverAgentAsync(0xFFFFFFFF));
         Assert.Equal(0x30000u, await _c.Clock.GetVersionAsync());
         Assert.True(await _c.Clock.NegotiateVersionAsync(0x30000));
@@ -156,8 +156,25 @@ public sealed class ClientPlatformTests : IAsyncLifetime
     [Fact]
     public async Task Protocols_the_platform_lacks_are_not_supported()
     {
-        Assert.Equal(ScmiStatus.NOT_SUPPORTED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _c.Powercap.GetCapAsync(0))).StatusCode);
         Assert.Equal(ScmiStatus.NOT_SUPPORTED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _c.Pinctrl.GetVersionAsync())).StatusCode);
+    }
+
+    [Fact]
+    public async Task Power_capping()
+    {
+        var domain = await _c.Powercap.GetDomainAsync(0);
+        Assert.Equal(("big_cluster", true, 2, (uint?)null), (domain.Name, domain.CapConfigurable, domain.PowerUnit, domain.ParentId));
+        Assert.Equal(2000u, await _c.Powercap.GetCapAsync(0));
+        await _c.Powercap.SetPaiAsync(0, 50000);
+        Assert.Equal(50000u, await _c.Powercap.GetPaiAsync(0));
+        await _c.Powercap.NotifyCapAsync(0, true);
+        await _c.Powercap.NotifyMeasurementsAsync(0, true, 500, 1500);
+        await Assert.ThrowsAsync<ScmiStatusException>(() => _c.Powercap.DescribeFastChannelAsync(0, 5));
+        await _guest.Powercap.SetCapAsync(0, 700);
+        Assert.Equal((1600u, 800u), await _c.Perf.GetLimitsAsync(1)); // 640 mW at 1600 fits 700 mW; 930 mW at 2000 does not
+        await _guest.Powercap.SetCapAsync(0, 0);
+        Assert.Equal((2800u, 800u), await _c.Perf.GetLimitsAsync(1)); // capping disabled: the ceiling is lifted
+        await _guest.Powercap.SetCapAsync(0, 0);
     }
 
     [Fact]

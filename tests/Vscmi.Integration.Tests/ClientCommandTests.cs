@@ -25,7 +25,7 @@ public sealed class ClientCommandTests(ServeProcess serve) : IClassFixture<Serve
         Assert.Contains("CLOCK", stdout, StringComparison.Ordinal);
         var json = Json("info");
         Assert.Equal("vscmi", json.GetProperty("vendor").GetString());
-        Assert.Equal(7, json.GetProperty("protocols").GetArrayLength());
+        Assert.Equal(8, json.GetProperty("protocols").GetArrayLength());
         Assert.Equal("4.0", json.GetProperty("protocols").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "PERF").GetProperty("version").GetString());
         Assert.Equal(3, json.GetProperty("agents").GetArrayLength());
     }
@@ -113,14 +113,24 @@ public sealed class ClientCommandTests(ServeProcess serve) : IClassFixture<Serve
     }
 
     [Fact]
-    public void Powercap_and_pins_say_the_platform_lacks_them()
+    public void Powercap_and_its_setter()
     {
-        foreach (var command in new[] { new[] { "powercap" }, ["pins"], ["powercap", "set-cap", "0", "1000"] })
-        {
-            var (exit, _, stderr) = Run(command);
-            Assert.Equal(1, exit);
-            Assert.Contains(command[0] == "pins" ? "does not implement PINCTRL" : "POWERCAP", stderr, StringComparison.Ordinal);
-        }
+        Assert.Contains("big_cluster", Run("powercap").Stdout, StringComparison.Ordinal);
+        Assert.Equal("powercap domain 0: cap 1000", Run("powercap", "set-cap", "0", "1000").Stdout.Trim());
+        var domain = Json("powercap")[0];
+        Assert.Equal((1000u, 250u, 2000u), (domain.GetProperty("cap").GetUInt32(), domain.GetProperty("min_cap").GetUInt32(), domain.GetProperty("max_cap").GetUInt32()));
+        var (exit, _, stderr) = Run("powercap", "set-cap", "0", "1001");
+        Assert.Equal(1, exit);
+        Assert.Contains("POWERCAP_CAP_SET: OUT_OF_RANGE", stderr, StringComparison.Ordinal);
+        Run("powercap", "set-cap", "0", "0");
+    }
+
+    [Fact]
+    public void Pins_say_the_platform_lacks_them()
+    {
+        var (exit, _, stderr) = Run("pins");
+        Assert.Equal(1, exit);
+        Assert.Contains("does not implement PINCTRL (0x19)", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -81,15 +81,14 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var opps = Platform.Model.PerfDomains[id].Opps;
         if (min > max)
             return ScmiStatus.INVALID_PARAMETERS;
-        // The lowest and highest OPP inside [min, max]; none means the limits exclude every level.
-        int lowest = -1, highest = -1;
+        // The lowest OPP inside [min, max]; none means the limits exclude every level.
+        var lowest = -1;
         for (var i = 0; i < opps.Count; i++)
         {
             if (opps[i].Level >= min && opps[i].Level <= max)
             {
                 if (lowest < 0)
                     lowest = i;
-                highest = i;
             }
         }
 
@@ -100,15 +99,28 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         state.RangeMin = min;
         state.RangeMax = max;
         Platform.Notify(Id, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)id, (byte)PerfNotificationId.PERFORMANCE_LIMITS_CHANGED, [agent, (uint)id, max, min]);
-        if (state.Level > max)
-            SetLevel(agent, id, opps[highest].Level);
+        if (state.Level > state.EffectiveMax)
+            SetLevel(agent, id, HighestOppAtMost(opps, state.EffectiveMax));
         else if (state.Level < min)
             SetLevel(agent, id, opps[lowest].Level);
         return ScmiStatus.SUCCESS;
     }
 
+    /// <summary>The highest OPP level not above <paramref name="ceiling"/> (the lowest OPP if none is).</summary>
+    internal static uint HighestOppAtMost(IReadOnlyList<Model.OppModel> opps, uint ceiling)
+    {
+        var level = opps[0].Level;
+        for (var i = 0; i < opps.Count; i++)
+        {
+            if (opps[i].Level <= ceiling)
+                level = opps[i].Level;
+        }
+
+        return level;
+    }
+
     /// <summary>Moves a domain's level and tells the subscribers (PERFORMANCE_LEVEL_CHANGED).</summary>
-    private void SetLevel(uint agent, int domain, uint level)
+    internal void SetLevel(uint agent, int domain, uint level)
     {
         var state = Platform.State.Perf[domain];
         if (state.Level == level)
@@ -121,7 +133,7 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
     {
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
-        reply.WriteUInt32(Platform.State.Perf[id].RangeMax);
+        reply.WriteUInt32(Platform.State.Perf[id].EffectiveMax);
         reply.WriteUInt32(Platform.State.Perf[id].RangeMin);
         return ScmiStatus.SUCCESS;
     }
@@ -133,7 +145,7 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
             return ScmiStatus.NOT_FOUND;
         var level = request.Params.ReadUInt32();
         var state = Platform.State.Perf[id];
-        if (level < state.RangeMin || level > state.RangeMax || !IsOpp(Platform.Model.PerfDomains[id].Opps, level))
+        if (level < state.RangeMin || level > state.EffectiveMax || !IsOpp(Platform.Model.PerfDomains[id].Opps, level))
             return ScmiStatus.OUT_OF_RANGE;
         SetLevel((uint)request.Agent.AgentId, id, level);
         return ScmiStatus.SUCCESS;

@@ -13,7 +13,11 @@ public sealed record DeviceModel(
     IReadOnlyList<SensorModel> Sensors,
     IReadOnlyList<PowerDomainModel> PowerDomains,
     IReadOnlyList<ResetDomainModel> ResetDomains,
-    IReadOnlyList<VoltageDomainModel> VoltageDomains);
+    IReadOnlyList<VoltageDomainModel> VoltageDomains)
+{
+    /// <summary>Power capping domains (empty when the model has none).</summary>
+    public IReadOnlyList<PowercapDomainModel> PowercapDomains { get; init; } = [];
+}
 
 /// <summary>What BASE_DISCOVER_* report.</summary>
 public sealed record PlatformIdentity(string Vendor, string SubVendor, uint ImplementationVersion);
@@ -107,6 +111,24 @@ public sealed record PowerDomainModel(string Name, bool InitiallyOn, int? Parent
 /// <param name="LatencyUs">Reset latency (0xFFFFFFFF: not reported); also the delay of an asynchronous reset.</param>
 /// <param name="Async">Whether RESET may be asynchronous (a delayed response after the latency).</param>
 public sealed record ResetDomainModel(string Name, uint LatencyUs, bool Async = false);
+
+/// <summary>
+/// A power capping domain tied to a performance domain: its measured power is the power cost of
+/// that domain's current OPP (mW), and a cap keeps the domain at OPPs whose cost fits.
+/// </summary>
+public sealed record PowercapDomainModel(
+    string Name,
+    int PerfDomain,
+    uint MinCap,
+    uint MaxCap,
+    uint CapStep,
+    uint InitialCap,
+    uint MinPai,
+    uint MaxPai,
+    uint PaiStep,
+    uint InitialPai,
+    uint SustainablePower,
+    uint Accuracy);
 
 /// <summary>A voltage range in microvolts.</summary>
 public sealed record VoltageRange(int Min, int Max, int Step)

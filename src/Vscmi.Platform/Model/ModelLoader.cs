@@ -59,6 +59,7 @@ public static class ModelLoader
         var power = powerTables.Select((t, i) => ReadPowerDomain(t, i, powerNames)).ToList();
         var resets = root.Tables("reset_domain").Select(ReadReset).ToList();
         var voltages = root.Tables("voltage_domain").Select(ReadVoltage).ToList();
+        var powercaps = root.Tables("powercap").Select(t => ReadPowercap(t, perf)).ToList();
 
         UniqueNames(root, "perf", perf.Select(p => p.Name));
         UniqueNames(root, "clock", clocks.Select(c => c.Name));
@@ -66,9 +67,10 @@ public static class ModelLoader
         UniqueNames(root, "power_domain", power.Select(c => c.Name));
         UniqueNames(root, "reset_domain", resets.Select(c => c.Name));
         UniqueNames(root, "voltage_domain", voltages.Select(c => c.Name));
+        UniqueNames(root, "powercap", powercaps.Select(c => c.Name));
         CheckPowerHierarchy(powerTables, power);
-        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain"]);
-        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages);
+        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap"]);
+        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps };
     }
 
     private static PlatformIdentity ReadPlatform(TomlTableNode t)
@@ -305,6 +307,40 @@ public static class ModelLoader
         var asyncLatency = AsyncLatency(t);
         t.RejectUnknownKeys();
         return new VoltageDomainModel(name, levels, range, level, on, asyncLatency);
+    }
+
+    /// <summary>
+    /// A powercap domain. Linux 6.12 refuses the whole protocol if any domain breaks its rules
+    /// (reference 2.9): min and max non-zero, min != max when configurable, step != 0 when min != max.
+    /// </summary>
+    private static PowercapDomainModel ReadPowercap(TomlTableNode t, List<PerfDomainModel> perf)
+    {
+        var name = Name(t);
+        var perfName = t.RequiredString("perf_domain");
+        var perfId = perf.FindIndex(p => p.Name == perfName);
+        if (perfId < 0)
+            throw t.LocationOf("perf_domain").Error($"'perf_domain' = '{perfName}' in {t.Describe()} is not a [[perf]] domain");
+        (uint Min, uint Max, uint Step, uint Value) Triple(string min, string max, string step, string value, uint? defaultValue)
+        {
+            var lo = Unsigned(t, min) ?? throw t.Missing(min);
+            var hi = Unsigned(t, max) ?? throw t.Missing(max);
+            var st = Unsigned(t, step) ?? throw t.Missing(step);
+            if (lo == 0 || hi == 0 || lo >= hi || st == 0 || (hi - lo) % st != 0)
+                throw t.LocationOf(min).Error($"{t.Describe()}: '{min}'..'{max}' must be non-zero with {min} < {max}, '{step}' > 0 and {max} - {min} a multiple of it (Linux rejects the protocol otherwise)");
+            var v = Unsigned(t, value) ?? defaultValue ?? hi;
+            if (v != 0 && (v < lo || v > hi || (v - lo) % st != 0))
+                throw t.LocationOf(value).Error($"'{value}' = {v} in {t.Describe()} is not 0 (disabled) or a step of {lo}..{hi}");
+            return (lo, hi, st, v);
+        }
+
+        var cap = Triple("min_cap_mw", "max_cap_mw", "cap_step_mw", "cap_mw", null);
+        var pai = Triple("min_pai_us", "max_pai_us", "pai_step_us", "pai_us", null);
+        if (pai.Value == 0)
+            throw t.LocationOf("pai_us").Error($"'pai_us' in {t.Describe()} must not be 0");
+        var model = new PowercapDomainModel(name, perfId, cap.Min, cap.Max, cap.Step, cap.Value, pai.Min, pai.Max, pai.Step, pai.Value,
+            Unsigned(t, "sustainable_power_mw") ?? cap.Max, Unsigned(t, "accuracy") ?? 0);
+        t.RejectUnknownKeys();
+        return model;
     }
 
     private static void CheckPowerHierarchy(IReadOnlyList<TomlTableNode> tables, List<PowerDomainModel> domains)

@@ -1,0 +1,176 @@
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>
+/// Power capping and monitoring (0x18, v2.0; reference 2.9). Each domain watches a performance
+/// domain: power is the current OPP's cost (mW); a cap lowers that domain's ceiling to the fastest
+/// OPP that fits, which the performance protocol reports as a limits change from the platform.
+/// </summary>
+internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.POWERCAP)
+{
+    private const uint PowerUnitMilliwatts = 2;
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
+        reply.WriteUInt32((uint)Platform.Model.PowercapDomains.Count);
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)PowercapMessageId.POWERCAP_DOMAIN_ATTRIBUTES, DomainAttributes),
+        ((byte)PowercapMessageId.POWERCAP_CAP_GET, CapGet),
+        ((byte)PowercapMessageId.POWERCAP_CAP_SET, CapSet),
+        ((byte)PowercapMessageId.POWERCAP_PAI_GET, PaiGet),
+        ((byte)PowercapMessageId.POWERCAP_PAI_SET, PaiSet),
+        ((byte)PowercapMessageId.POWERCAP_DOMAIN_NAME_GET, (ref ScmiRequest r, ref ScmiWriter w) =>
+            NameGet(ref r, ref w, Platform.Model.PowercapDomains.Count, i => Platform.Model.PowercapDomains[i].Name)),
+        ((byte)PowercapMessageId.POWERCAP_MEASUREMENTS_GET, MeasurementsGet),
+        ((byte)PowercapMessageId.POWERCAP_CAP_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) =>
+            Subscribe(ref r, Platform.Model.PowercapDomains.Count, (byte)PowercapMessageId.POWERCAP_CAP_NOTIFY)),
+        ((byte)PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, MeasurementsNotify),
+        ((byte)PowercapMessageId.POWERCAP_DESCRIBE_FASTCHANNEL, DescribeFastChannel),
+    ];
+
+    private bool TryDomain(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.PowercapDomains.Count, out id);
+
+    private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var d = Platform.Model.PowercapDomains[id];
+        // 31/30 cap and measurement notifications (with P2A), 28 extended name, 27 cap configurable,
+        // 26 monitoring, 25 PAI configurable, 24:23 unit = mW; synchronous cap set only, no fast channels.
+        var attributes = (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
+            | (NeedsExtendedName(d.Name) ? 1u << 28 : 0)
+            | (1u << 27) | (1u << 26) | (1u << 25) | (PowerUnitMilliwatts << 23);
+        reply.WriteUInt32(attributes);
+        WriteShortName(ref reply, d.Name);
+        reply.WriteUInt32(d.MinPai);
+        reply.WriteUInt32(d.MaxPai);
+        reply.WriteUInt32(d.PaiStep);
+        reply.WriteUInt32(d.MinCap);
+        reply.WriteUInt32(d.MaxCap);
+        reply.WriteUInt32(d.CapStep);
+        reply.WriteUInt32(d.SustainablePower);
+        reply.WriteUInt32(d.Accuracy);
+        reply.WriteUInt32(0xFFFFFFFF); // no parent
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus CapGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(Platform.State.Powercap[id].Cap);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A cap within [min, max] on a step, or 0 to disable capping (Powercap v2.0).</summary>
+    private ScmiStatus CapSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var flags = request.Params.ReadUInt32();
+        var cap = request.Params.ReadUInt32();
+        if ((flags & 2) != 0)
+            return ScmiStatus.NOT_SUPPORTED; // asynchronous cap set is not advertised (attribute bit 29 clear)
+        var d = Platform.Model.PowercapDomains[id];
+        if (cap != 0 && (cap < d.MinCap || cap > d.MaxCap || (cap - d.MinCap) % d.CapStep != 0))
+            return ScmiStatus.OUT_OF_RANGE;
+        var state = Platform.State.Powercap[id];
+        if (state.Cap == cap)
+            return ScmiStatus.SUCCESS;
+        state.Cap = cap;
+        var agent = (uint)request.Agent.AgentId;
+        Platform.Notify(Id, (byte)PowercapMessageId.POWERCAP_CAP_NOTIFY, (uint)id, (byte)PowercapNotificationId.POWERCAP_CAP_CHANGED, [agent, (uint)id, cap, state.Pai]);
+        EnforceCap(d.PerfDomain, cap);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Lowers (or lifts) the performance domain's ceiling to the fastest OPP whose cost fits the cap.</summary>
+    private void EnforceCap(int perfDomain, uint cap)
+    {
+        var opps = Platform.Model.PerfDomains[perfDomain].Opps;
+        var perf = Platform.State.Perf[perfDomain];
+        var ceiling = opps[0].Level;
+        for (var i = 0; i < opps.Count; i++)
+        {
+            if (cap == 0 || opps[i].PowerCost <= cap)
+                ceiling = opps[i].Level;
+        }
+
+        if (ceiling == perf.CapCeiling)
+            return;
+        perf.CapCeiling = ceiling;
+        // The platform (agent 0) changed the limits in force.
+        Platform.Notify(ScmiProtocolId.PERF, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)perfDomain, (byte)PerfNotificationId.PERFORMANCE_LIMITS_CHANGED,
+            [0, (uint)perfDomain, perf.EffectiveMax, perf.RangeMin]);
+        if (perf.Level > perf.EffectiveMax && Platform.Table.Handler((byte)ScmiProtocolId.PERF) is PerfHandler handler)
+            handler.SetLevel(0, perfDomain, PerfHandler.HighestOppAtMost(opps, perf.EffectiveMax));
+    }
+
+    private ScmiStatus PaiGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(Platform.State.Powercap[id].Pai);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus PaiSet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        request.Params.ReadUInt32(); // flags: reserved (checked by the layout)
+        var pai = request.Params.ReadUInt32();
+        var d = Platform.Model.PowercapDomains[id];
+        if (pai < d.MinPai || pai > d.MaxPai || (pai - d.MinPai) % d.PaiStep != 0)
+            return ScmiStatus.OUT_OF_RANGE;
+        Platform.State.Powercap[id].Pai = pai;
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Power (mW) is the cost of the performance domain's current OPP.</summary>
+    private ScmiStatus MeasurementsGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(Power(id));
+        reply.WriteUInt32(Platform.State.Powercap[id].Pai);
+        return ScmiStatus.SUCCESS;
+    }
+
+    private uint Power(int id)
+    {
+        var perfDomain = Platform.Model.PowercapDomains[id].PerfDomain;
+        var level = Platform.State.Perf[perfDomain].Level;
+        var opps = Platform.Model.PerfDomains[perfDomain].Opps;
+        for (var i = 0; i < opps.Count; i++)
+        {
+            if (opps[i].Level == level)
+                return opps[i].PowerCost;
+        }
+
+        return 0;
+    }
+
+    private ScmiStatus MeasurementsNotify(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TryDomain(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var enable = ReadEnable(ref request);
+        var low = request.Params.ReadUInt32();
+        var high = request.Params.ReadUInt32();
+        if (!request.Agent.HasP2A)
+            return ScmiStatus.NOT_SUPPORTED;
+        if (enable && low > high)
+            return ScmiStatus.INVALID_PARAMETERS;
+        Platform.State.Powercap[id].Thresholds = (low, high);
+        request.Agent.Subscribe((byte)Id, (byte)PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, (uint)id, enable);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>No fast channels (attribute bit 22 clear; the virtio transport has none).</summary>
+    private ScmiStatus DescribeFastChannel(ref ScmiRequest request, ref ScmiWriter reply) =>
+        TryDomain(ref request, out _) ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.NOT_FOUND;
+}
