@@ -13,6 +13,9 @@ internal sealed class PlatformState
     {
         Perf = model.PerfDomains.Select(p => new PerfState { Level = p.InitialLevel, RangeMin = p.Opps[0].Level, RangeMax = p.Opps[^1].Level, CapCeiling = p.Opps[^1].Level }).ToArray();
         Powercap = model.PowercapDomains.Select(p => new PowercapState { Cap = p.InitialCap, Pai = p.InitialPai }).ToArray();
+        Pins = model.Pinctrl is { } pc
+            ? [.. pc.Pins.Select(_ => new PinState()), .. pc.Groups.Select(_ => new PinState()), .. pc.Functions.Select(_ => new PinState())]
+            : [];
         Clocks = model.Clocks.Select(c => new ClockState { Rate = c.InitialRate, Enabled = c.InitiallyEnabled, Parent = c.InitialParent }).ToArray();
         Power = model.PowerDomains.Select(p => new PowerDomainState { On = p.InitiallyOn }).ToArray();
         Voltage = model.VoltageDomains.Select(v => new VoltageState { Level = v.InitialLevel, On = v.InitiallyOn }).ToArray();
@@ -31,6 +34,9 @@ internal sealed class PlatformState
     public ResetState[] Resets { get; }
 
     public PowercapState[] Powercap { get; }
+
+    /// <summary>Pins, then groups, then functions (index by <see cref="Handlers.PinctrlHandler"/>).</summary>
+    public PinState[] Pins { get; }
 
     public SensorState[] Sensors { get; }
 
@@ -59,6 +65,21 @@ internal sealed class PlatformState
         lock (_permissions)
             _deniedProtocols.RemoveWhere(d => d.Agent == agent);
     }
+}
+
+internal sealed class PinState
+{
+    /// <summary>The function selected on this pin or group, if any.</summary>
+    public uint? Function { get; set; }
+
+    /// <summary>Configuration values by type (bias, drive strength, output value...).</summary>
+    public SortedDictionary<byte, uint> Configs { get; } = [];
+
+    /// <summary>The agent holding it after PINCTRL_REQUEST (0: nobody).</summary>
+    public int Owner { get; set; }
+
+    /// <summary>Agents denied by PINCTRL_SET_PERMISSIONS.</summary>
+    public HashSet<int> Denied { get; } = [];
 }
 
 internal sealed class PowercapState

@@ -30,11 +30,15 @@ public sealed partial class ScmiPlatform
         _logger = logger ?? NullLogger.Instance;
         _startTimestamp = Time.GetTimestamp();
         State = new PlatformState(model);
-        _table = new MessageTable(
+        // A protocol is served when the model has something for it (Linux fails Pin control with no pins).
+        List<ProtocolHandler> handlers =
         [
             new BaseHandler(this), new PowerHandler(this), new SystemPowerHandler(this), new PerfHandler(this),
             new ClockHandler(this), new SensorHandler(this), new ResetHandler(this), new VoltageHandler(this), new PowercapHandler(this),
-        ]);
+        ];
+        if (model.Pinctrl is not null)
+            handlers.Add(new PinctrlHandler(this));
+        _table = new MessageTable(handlers);
     }
 
     /// <summary>The model the platform was built from.</summary>

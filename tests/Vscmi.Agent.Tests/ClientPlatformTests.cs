@@ -36,7 +36,7 @@ public sealed class ClientPlatformTests : IAsyncLifetime
     {
         var info = await _c.Base.DiscoverAsync();
         Assert.Equal(("vscmi", "virt-soc", 0x10000u, 2, 0x20001u), (info.Vendor, info.SubVendor, info.ImplementationVersion, info.AgentCount, info.BaseVersion));
-        Assert.Equal(new byte[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18 }, info.Protocols);
+        Assert.Equal(new byte[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 }, info.Protocols);
         Assert.Equal(new AgentInfo(2, "guest"), await _guest.Base.DiscoverAgentAsync(0xFFFFFFFF));
         Assert.Equal(0x30000u, await _c.Clock.GetVersionAsync());
         Assert.True(await _c.Clock.NegotiateVersionAsync(0x30000));
@@ -154,9 +154,23 @@ public sealed class ClientPlatformTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Protocols_the_platform_lacks_are_not_supported()
+    public async Task Pin_control()
     {
-        Assert.Equal(ScmiStatus.NOT_SUPPORTED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _c.Pinctrl.GetVersionAsync())).StatusCode);
+        Assert.Equal((8, 3, 4), await _c.Pinctrl.GetCountsAsync());
+        var spi = await _c.Pinctrl.GetAttributesAsync(2, PinctrlSelector.Group);
+        Assert.Equal(("spi0_grp", 3), (spi.Name, spi.Elements));
+        Assert.True((await _c.Pinctrl.GetAttributesAsync(3, PinctrlSelector.Function)).GpioFunction);
+        Assert.Equal(new uint[] { 4, 5, 6 }, await _c.Pinctrl.ListAssociationsAsync(2, PinctrlSelector.Group).ToListAsync());
+        await _c.Pinctrl.ConfigureAsync(2, PinctrlSelector.Group, function: 2, [(4, 1), (10, 8)]);
+        var (function, configs) = await _c.Pinctrl.GetSettingsAsync(2, PinctrlSelector.Group);
+        Assert.Equal(2u, function);
+        Assert.Equal(new (byte, uint)[] { (4, 1), (10, 8) }, configs);
+        await _c.Pinctrl.RequestAsync(0, PinctrlSelector.Pin);
+        Assert.Equal(ScmiStatus.IN_USE, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.Pinctrl.RequestAsync(0, PinctrlSelector.Pin))).StatusCode);
+        await _c.Pinctrl.ReleaseAsync(0, PinctrlSelector.Pin);
+        await _guest.Pinctrl.RequestAsync(0, PinctrlSelector.Pin);
+        await _c.Pinctrl.SetPermissionsAsync(2, 1, PinctrlSelector.Pin, allow: false);
+        Assert.Equal(ScmiStatus.DENIED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.Pinctrl.RequestAsync(1, PinctrlSelector.Pin))).StatusCode);
     }
 
     [Fact]

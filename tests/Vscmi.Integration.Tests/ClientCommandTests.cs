@@ -25,7 +25,7 @@ public sealed class ClientCommandTests(ServeProcess serve) : IClassFixture<Serve
         Assert.Contains("CLOCK", stdout, StringComparison.Ordinal);
         var json = Json("info");
         Assert.Equal("vscmi", json.GetProperty("vendor").GetString());
-        Assert.Equal(8, json.GetProperty("protocols").GetArrayLength());
+        Assert.Equal(9, json.GetProperty("protocols").GetArrayLength());
         Assert.Equal("4.0", json.GetProperty("protocols").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "PERF").GetProperty("version").GetString());
         Assert.Equal(3, json.GetProperty("agents").GetArrayLength());
     }
@@ -126,11 +126,14 @@ public sealed class ClientCommandTests(ServeProcess serve) : IClassFixture<Serve
     }
 
     [Fact]
-    public void Pins_say_the_platform_lacks_them()
+    public void Pins()
     {
-        var (exit, _, stderr) = Run("pins");
-        Assert.Equal(1, exit);
-        Assert.Contains("does not implement PINCTRL (0x19)", stderr, StringComparison.Ordinal);
+        var (exit, stdout, stderr) = Run("pins");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("uart0_grp", stdout, StringComparison.Ordinal);
+        var rows = Json("pins").EnumerateArray().ToList();
+        Assert.Equal(8 + 3 + 4, rows.Count);
+        Assert.Equal(("function", "gpio"), (rows[^1].GetProperty("kind").GetString(), rows[^1].GetProperty("name").GetString()));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ public class BaseAndDispatchTests
     public static TheoryData<ScmiProtocolId> Served =>
     [
         ScmiProtocolId.BASE, ScmiProtocolId.POWER, ScmiProtocolId.SYSTEM, ScmiProtocolId.PERF,
-        ScmiProtocolId.CLOCK, ScmiProtocolId.SENSOR, ScmiProtocolId.RESET, ScmiProtocolId.VOLTAGE, ScmiProtocolId.POWERCAP,
+        ScmiProtocolId.CLOCK, ScmiProtocolId.SENSOR, ScmiProtocolId.RESET, ScmiProtocolId.VOLTAGE, ScmiProtocolId.POWERCAP, ScmiProtocolId.PINCTRL,
     ];
 
     [Theory]
@@ -46,7 +46,7 @@ public class BaseAndDispatchTests
     public void Protocol_attributes_count_protocols_without_base_and_agents()
     {
         var fields = _h.Ok(BaseMessageId.PROTOCOL_ATTRIBUTES);
-        Assert.Equal(8ul, fields.GetUInt64("num_protocols"));
+        Assert.Equal(9ul, fields.GetUInt64("num_protocols"));
         Assert.Equal(2ul, fields.GetUInt64("num_agents"));
     }
 
@@ -61,10 +61,10 @@ public class BaseAndDispatchTests
     [Fact]
     public void Lists_protocols_with_skip()
     {
-        Assert.Equal(new ulong[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
-        Assert.Equal(new ulong[] { 0x16, 0x17, 0x18 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 5)).GetNumbers("protocols"));
-        Assert.Empty(_h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 8)).GetNumbers("protocols"));
-        Assert.Equal(ScmiStatus.INVALID_PARAMETERS, _h.Status(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 9)));
+        Assert.Equal(new ulong[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
+        Assert.Equal(new ulong[] { 0x16, 0x17, 0x18, 0x19 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 5)).GetNumbers("protocols"));
+        Assert.Empty(_h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 9)).GetNumbers("protocols"));
+        Assert.Equal(ScmiStatus.INVALID_PARAMETERS, _h.Status(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 10)));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public class BaseAndDispatchTests
     [Theory]
     [InlineData(0x42u, 0x00u)]  // unknown protocol
     [InlineData(0x14u, 0x7Fu)]  // unknown message
-    [InlineData(0x19u, 0x00u)]  // pin control: not served yet
+    [InlineData(0x1Bu, 0x00u)]  // telemetry (SCMI v4.0): not served
     public void Unknown_protocols_and_messages_are_not_supported(uint protocol, uint message)
     {
         var reply = _h.Raw(Words((protocol << 10) | message | (9u << 18)));

@@ -17,6 +17,9 @@ public sealed record DeviceModel(
 {
     /// <summary>Power capping domains (empty when the model has none).</summary>
     public IReadOnlyList<PowercapDomainModel> PowercapDomains { get; init; } = [];
+
+    /// <summary>Pins, groups and functions (null when the model has no [pinctrl]).</summary>
+    public PinctrlModel? Pinctrl { get; init; }
 }
 
 /// <summary>What BASE_DISCOVER_* report.</summary>
@@ -129,6 +132,15 @@ public sealed record PowercapDomainModel(
     uint InitialPai,
     uint SustainablePower,
     uint Accuracy);
+
+/// <summary>Pin control: pins by name, groups of pins, functions made of groups.</summary>
+public sealed record PinctrlModel(IReadOnlyList<string> Pins, IReadOnlyList<PinGroupModel> Groups, IReadOnlyList<PinFunctionModel> Functions);
+
+/// <summary>A group of pins (ids into <see cref="PinctrlModel.Pins"/>).</summary>
+public sealed record PinGroupModel(string Name, IReadOnlyList<int> Pins);
+
+/// <summary>A function: the groups that can carry it; <c>Gpio</c> marks a GPIO function.</summary>
+public sealed record PinFunctionModel(string Name, IReadOnlyList<int> Groups, bool Gpio);
 
 /// <summary>A voltage range in microvolts.</summary>
 public sealed record VoltageRange(int Min, int Max, int Step)

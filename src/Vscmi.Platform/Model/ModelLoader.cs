@@ -60,6 +60,7 @@ public static class ModelLoader
         var resets = root.Tables("reset_domain").Select(ReadReset).ToList();
         var voltages = root.Tables("voltage_domain").Select(ReadVoltage).ToList();
         var powercaps = root.Tables("powercap").Select(t => ReadPowercap(t, perf)).ToList();
+        var pinctrl = root.Table("pinctrl") is { } pins ? ReadPinctrl(pins) : null;
 
         UniqueNames(root, "perf", perf.Select(p => p.Name));
         UniqueNames(root, "clock", clocks.Select(c => c.Name));
@@ -69,8 +70,8 @@ public static class ModelLoader
         UniqueNames(root, "voltage_domain", voltages.Select(c => c.Name));
         UniqueNames(root, "powercap", powercaps.Select(c => c.Name));
         CheckPowerHierarchy(powerTables, power);
-        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap"]);
-        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps };
+        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl"]);
+        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl };
     }
 
     private static PlatformIdentity ReadPlatform(TomlTableNode t)
@@ -341,6 +342,41 @@ public static class ModelLoader
             Unsigned(t, "sustainable_power_mw") ?? cap.Max, Unsigned(t, "accuracy") ?? 0);
         t.RejectUnknownKeys();
         return model;
+    }
+
+    /// <summary>[pinctrl]: pins = [names], [[pinctrl.group]] name + pins, [[pinctrl.function]] name + groups (+ gpio).</summary>
+    private static PinctrlModel ReadPinctrl(TomlTableNode t)
+    {
+        var pinNodes = t.List("pins") ?? throw t.Missing("pins");
+        var pins = pinNodes.Select(n => n is TomlScalar { Value: string s } && s.Length is > 0 and <= 63 ? s : throw n.Location.Error("pins must be names of 1 to 63 characters")).ToList();
+        if (pins.Count == 0)
+            throw t.LocationOf("pins").Error("[pinctrl] needs at least one pin (Linux fails the protocol with none)");
+        UniqueNames(t, "pins", pins);
+        int[] Resolve(TomlTableNode owner, string key, List<string> names, string what) =>
+            (owner.List(key) ?? throw owner.Missing(key)).Select(n =>
+            {
+                var name = n is TomlScalar { Value: string s } ? s : throw n.Location.Error($"'{key}' in {owner.Describe()} must be {what} names");
+                var index = names.IndexOf(name);
+                return index >= 0 ? index : throw n.Location.Error($"'{name}' in {owner.Describe()} is not a {what}");
+            }).ToArray();
+
+        var groups = t.Tables("group").Select(g =>
+        {
+            var group = new PinGroupModel(Name(g), Resolve(g, "pins", pins, "pin"));
+            g.RejectUnknownKeys();
+            return group;
+        }).ToList();
+        var groupNames = groups.Select(g => g.Name).ToList();
+        var functions = t.Tables("function").Select(f =>
+        {
+            var function = new PinFunctionModel(Name(f), Resolve(f, "groups", groupNames, "group"), f.Boolean("gpio") ?? false);
+            f.RejectUnknownKeys();
+            return function;
+        }).ToList();
+        UniqueNames(t, "group", groupNames);
+        UniqueNames(t, "function", functions.Select(f => f.Name));
+        t.RejectUnknownKeys();
+        return new PinctrlModel(pins, groups, functions);
     }
 
     private static void CheckPowerHierarchy(IReadOnlyList<TomlTableNode> tables, List<PowerDomainModel> domains)

@@ -1,0 +1,256 @@
+using Vscmi.Platform.Model;
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+
+namespace Vscmi.Platform.Handlers;
+
+/// <summary>
+/// Pin control (0x19, v1.0; reference 2.10): pins, groups and functions; settings per pin or
+/// group; exclusive use through PINCTRL_REQUEST / PINCTRL_RELEASE (IN_USE for others); per-agent
+/// denial by a trusted agent's PINCTRL_SET_PERMISSIONS.
+/// </summary>
+internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.PINCTRL)
+{
+    private const uint Pin = 0;
+    private const uint Group = 1;
+    private const uint Function = 2;
+    private const uint NoFunction = 0xFFFFFFFF;
+
+    private PinctrlModel Model => Platform.Model.Pinctrl!;
+
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
+    {
+        reply.WriteUInt32((uint)Model.Pins.Count | ((uint)Model.Groups.Count << 16));
+        reply.WriteUInt32((uint)Model.Functions.Count);
+    }
+
+    public override IEnumerable<(byte, MessageHandler)> Commands() =>
+    [
+        ((byte)PinctrlMessageId.PINCTRL_ATTRIBUTES, Attributes),
+        ((byte)PinctrlMessageId.PINCTRL_LIST_ASSOCIATIONS, ListAssociations),
+        ((byte)PinctrlMessageId.PINCTRL_SETTINGS_GET, SettingsGet),
+        ((byte)PinctrlMessageId.PINCTRL_SETTINGS_CONFIGURE, SettingsConfigure),
+        ((byte)PinctrlMessageId.PINCTRL_REQUEST, RequestUse),
+        ((byte)PinctrlMessageId.PINCTRL_RELEASE, Release),
+        ((byte)PinctrlMessageId.PINCTRL_NAME_GET, NameGet),
+        ((byte)PinctrlMessageId.PINCTRL_SET_PERMISSIONS, SetPermissions),
+    ];
+
+    /// <summary>Reads identifier then the selector word; -1 when the identifier does not exist for that selector.</summary>
+    private int Read(ref ScmiRequest request, out uint selector)
+    {
+        var id = request.Params.ReadUInt32();
+        selector = request.Params.ReadUInt32() & 3;
+        return Index(id, selector);
+    }
+
+    /// <summary>The index into the state array (pins, then groups, then functions), or -1.</summary>
+    private int Index(uint id, uint selector) => selector switch
+    {
+        Pin when id < Model.Pins.Count => (int)id,
+        Group when id < Model.Groups.Count => Model.Pins.Count + (int)id,
+        Function when id < Model.Functions.Count => Model.Pins.Count + Model.Groups.Count + (int)id,
+        _ => -1,
+    };
+
+    private string NameOf(int index) =>
+        index < Model.Pins.Count ? Model.Pins[index]
+        : index < Model.Pins.Count + Model.Groups.Count ? Model.Groups[index - Model.Pins.Count].Name
+        : Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Name;
+
+    private ScmiStatus Attributes(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var index = Read(ref request, out var selector);
+        if (index < 0)
+            return ScmiStatus.NOT_FOUND;
+        var name = NameOf(index);
+        var elements = selector switch
+        {
+            Group => Model.Groups[index - Model.Pins.Count].Pins.Count,
+            Function => Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Groups.Count,
+            _ => 0,
+        };
+        var gpio = selector == Function && Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Gpio ? 1u << 17 : 0;
+        reply.WriteUInt32((NeedsExtendedName(name) ? 1u << 31 : 0) | gpio | (uint)elements);
+        WriteShortName(ref reply, name);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A group's pins or a function's groups, 16-bit ids, split to fit (reference 1.7).</summary>
+    private ScmiStatus ListAssociations(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var index = Read(ref request, out var selector);
+        var start = request.Params.ReadUInt32();
+        if (index < 0)
+            return ScmiStatus.NOT_FOUND;
+        IReadOnlyList<int> ids = selector switch
+        {
+            Group => Model.Groups[index - Model.Pins.Count].Pins,
+            Function => Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Groups,
+            _ => [],
+        };
+        if (selector == Pin)
+            return ScmiStatus.INVALID_PARAMETERS; // a pin has no associations
+        if (start >= ids.Count)
+            return ScmiStatus.OUT_OF_RANGE;
+        // Whole words only: an odd count is followed by a zero half-word of padding.
+        var count = Math.Min(ids.Count - (int)start, (reply.Remaining - 4) / 4 * 2);
+        reply.WriteUInt32((uint)count | ((uint)(ids.Count - (int)start - count) << 16));
+        for (var i = (int)start; i < start + count; i++)
+            reply.WriteUInt16((ushort)ids[i]);
+        if (count % 2 == 1)
+            reply.WriteZeros(2);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>config_flag 0: one type; 1: every type from skip_configs on, split to fit; 2: the function only.</summary>
+    private ScmiStatus SettingsGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var id = request.Params.ReadUInt32();
+        var attributes = request.Params.ReadUInt32();
+        var index = Index(id, (attributes >> 16) & 3);
+        if (index < 0)
+            return ScmiStatus.NOT_FOUND;
+        if (((attributes >> 16) & 3) == Function)
+            return ScmiStatus.INVALID_PARAMETERS; // settings belong to pins and groups
+        var state = Platform.State.Pins[index];
+        var flag = (attributes >> 18) & 3;
+        var type = (byte)(attributes & 0xFF);
+        var skip = (int)((attributes >> 8) & 0xFF);
+        reply.WriteUInt32(state.Function ?? NoFunction);
+        switch (flag)
+        {
+            case 0:
+                if (!state.Configs.TryGetValue(type, out var value))
+                    return ScmiStatus.NOT_FOUND;
+                reply.WriteUInt32(1);
+                reply.WriteUInt32(type);
+                reply.WriteUInt32(value);
+                return ScmiStatus.SUCCESS;
+            case 1:
+            {
+                if (skip > state.Configs.Count)
+                    return ScmiStatus.OUT_OF_RANGE;
+                var count = Math.Min(Math.Min(state.Configs.Count - skip, (reply.Remaining - 4) / 8), 255);
+                reply.WriteUInt32((uint)count | ((uint)Math.Min(state.Configs.Count - skip - count, 255) << 24));
+                foreach (var (t, v) in state.Configs.Skip(skip).Take(count))
+                {
+                    reply.WriteUInt32(t);
+                    reply.WriteUInt32(v);
+                }
+
+                return ScmiStatus.SUCCESS;
+            }
+
+            default:
+                reply.WriteUInt32(0);
+                return ScmiStatus.SUCCESS;
+        }
+    }
+
+    private ScmiStatus SettingsConfigure(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var id = request.Params.ReadUInt32();
+        var function = request.Params.ReadUInt32();
+        var attributes = request.Params.ReadUInt32();
+        var selector = attributes & 3;
+        var count = (int)((attributes >> 2) & 0xFF);
+        var index = Index(id, selector);
+        if (index < 0)
+            return ScmiStatus.NOT_FOUND;
+        if (selector == Function)
+            return ScmiStatus.INVALID_PARAMETERS;
+        var state = Platform.State.Pins[index];
+        if (state.Denied.Contains(request.Agent.AgentId))
+            return ScmiStatus.DENIED;
+        if (state.Owner != 0 && state.Owner != request.Agent.AgentId)
+            return ScmiStatus.IN_USE;
+        var selectFunction = (attributes & (1u << 10)) != 0;
+        if (selectFunction && !Carries(function, selector, index))
+            return ScmiStatus.INVALID_PARAMETERS;
+        Span<(byte Type, uint Value)> configs = stackalloc (byte, uint)[count];
+        for (var i = 0; i < count; i++)
+        {
+            var type = (byte)request.Params.ReadUInt32();
+            configs[i] = (type, request.Params.ReadUInt32());
+        }
+
+        // Checked first, applied after: a refused request changes nothing.
+        if (selectFunction)
+            state.Function = function;
+        foreach (var (type, value) in configs)
+            state.Configs[type] = value;
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A function can be selected on a group it lists, or on a pin of such a group.</summary>
+    private bool Carries(uint function, uint selector, int index)
+    {
+        if (function >= Model.Functions.Count)
+            return false;
+        foreach (var group in Model.Functions[(int)function].Groups)
+        {
+            if (selector == Group && Model.Pins.Count + group == index)
+                return true;
+            if (selector == Pin && Model.Groups[group].Pins.Contains(index))
+                return true;
+        }
+
+        return false;
+    }
+
+    private ScmiStatus RequestUse(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var index = Read(ref request, out _);
+        if (index < 0)
+            return ScmiStatus.NOT_FOUND;
+        var state = Platform.State.Pins[index];
+        if (state.Denied.Contains(request.Agent.AgentId))
+            return ScmiStatus.DENIED;
+        if (state.Owner != 0 && state.Owner != request.Agent.AgentId)
+            return ScmiStatus.IN_USE; // held by another agent (imx-sm's answer)
+        state.Owner = request.Agent.AgentId;
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus Release(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var index = Read(ref request, out _);
+        if (index < 0)
+            return ScmiStatus.NOT_FOUND;
+        var state = Platform.State.Pins[index];
+        if (state.Owner != request.Agent.AgentId)
+            return ScmiStatus.DENIED; // only the holder releases
+        state.Owner = 0;
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var index = Read(ref request, out _);
+        if (index < 0)
+            return ScmiStatus.NOT_FOUND;
+        WriteExtendedName(ref reply, NameOf(index));
+        return ScmiStatus.SUCCESS;
+    }
+
+    private ScmiStatus SetPermissions(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var agent = request.Params.ReadUInt32();
+        var id = request.Params.ReadUInt32();
+        var flags = request.Params.ReadUInt32();
+        if (!request.Agent.Trusted)
+            return ScmiStatus.DENIED;
+        if (agent == 0 || agent > Platform.Model.Agents.Count)
+            return ScmiStatus.NOT_FOUND;
+        var index = Index(id, flags & 3);
+        if (index < 0)
+            return ScmiStatus.NOT_FOUND;
+        var denied = Platform.State.Pins[index].Denied;
+        if ((flags & 4) != 0)
+            denied.Remove((int)agent);
+        else
+            denied.Add((int)agent);
+        return ScmiStatus.SUCCESS;
+    }
+}
