@@ -92,6 +92,9 @@ internal static partial class ServeCommand
         }
 
         var platform = new ScmiPlatform(model, logger: loggerFactory.CreateLogger("vscmi.platform"));
+        // Trip points and continuous updates: sample at the shortest update interval, 100 ms at least.
+        var shortest = model.Sensors.Count == 0 ? 1 : model.Sensors.Min(s => Math.Max(1u, s.UpdateIntervalSeconds));
+        platform.StartSensorSampling(TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(1000, shortest * 1000))));
         var capabilities = new TransportCapabilities(maxPayload, MaxInFlight: 1, HasP2A: true);
         await using var server = new PlatformServer(platform, capabilities, loggerFactory.CreateLogger("vscmi.server"));
         foreach (var (endpoint, agentId) in bindings)

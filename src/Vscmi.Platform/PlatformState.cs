@@ -146,4 +146,7 @@ internal sealed class SensorState(SensorSource source, int tripPoints)
 
     /// <summary>Per trip point: direction (0 disabled, 1 up, 2 down, 3 both) and value.</summary>
     public (uint Direction, long Value)[] Trips { get; } = new (uint, long)[tripPoints];
+
+    /// <summary>The previous sample, to see which trip points the value crossed since.</summary>
+    public long? LastSample { get; set; }
 }

@@ -18,6 +18,7 @@ public sealed partial class ScmiPlatform
     private readonly MessageTable _table;
     private readonly List<AgentSession> _sessions = [];
     private readonly HashSet<ITimer> _timers = [];  // pending asynchronous completions, kept alive until they fire
+    private ITimer? _sampler;
     private readonly ILogger _logger;
     private readonly long _startTimestamp;
 
@@ -209,6 +210,67 @@ public sealed partial class ScmiPlatform
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _timers.Add(timer);
         timer.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Samples the sensors that anyone watches: a configured trip point crossed in its enabled
+    /// direction sends SENSOR_TRIP_POINT_EVENT (agent 0: the platform saw it), and subscribers of
+    /// continuous updates get SENSOR_UPDATE. <see cref="StartSensorSampling"/> calls it periodically.
+    /// </summary>
+    public void SampleSensors()
+    {
+        lock (Sync)
+        {
+            var uptime = Uptime;
+            for (var id = 0; id < State.Sensors.Length; id++)
+            {
+                var sensor = State.Sensors[id];
+                var trips = Array.Exists(sensor.Trips, t => t.Direction != 0);
+                var continuous = AnySubscribed((byte)Vscmi.Protocol.ScmiProtocolId.SENSOR, 0xB, (uint)id);
+                if ((!trips && !continuous) || !sensor.Enabled || !sensor.Source.TryRead(uptime, out var value))
+                    continue;
+                if (trips && sensor.LastSample is { } previous)
+                {
+                    for (var t = 0; t < sensor.Trips.Length; t++)
+                    {
+                        var (direction, level) = sensor.Trips[t];
+                        var up = (direction & 1) != 0 && previous < level && value >= level;
+                        var down = (direction & 2) != 0 && previous > level && value <= level;
+                        if (up || down)
+                        {
+                            // trip_point_desc: 7:0 trip point id, bit 16 = 1 crossed upwards (reference 2.6).
+                            Notify(Vscmi.Protocol.ScmiProtocolId.SENSOR, 0x4, (uint)id, 0x0, [0, (uint)id, (uint)t | (up ? 1u << 16 : 0)]);
+                        }
+                    }
+                }
+
+                sensor.LastSample = value;
+                if (continuous)
+                {
+                    var timestamp = (ulong)uptime.Ticks * 100; // ns; only consistent within a run
+                    Notify(Vscmi.Protocol.ScmiProtocolId.SENSOR, 0xB, (uint)id, 0x1,
+                        [0, (uint)id, (uint)value, (uint)((ulong)value >> 32), (uint)timestamp, (uint)(timestamp >> 32)]);
+                }
+            }
+        }
+    }
+
+    /// <summary>Samples sensors every <paramref name="period"/> (serve uses the shortest update interval, at least 100 ms).</summary>
+    public void StartSensorSampling(TimeSpan period)
+    {
+        _sampler?.Dispose();
+        _sampler = Time.CreateTimer(_ => SampleSensors(), null, period, period);
+    }
+
+    private bool AnySubscribed(byte protocol, byte command, uint resource)
+    {
+        foreach (var session in _sessions)
+        {
+            if (session.HasP2A && session.IsSubscribed(protocol, command, resource))
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>Whether a protocol's command exists in the table (for PROTOCOL_MESSAGE_ATTRIBUTES and Base).</summary>

@@ -48,9 +48,11 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         {
             var sensor = sensors[i];
             reply.WriteUInt32((uint)i);
-            // attributes_low: bit 31 asynchronous read (only with a P2A path), bit 29 extended name, 7:0 trip points.
+            // attributes_low: bit 31 asynchronous read, bit 30 continuous updates (both only with a P2A path),
+            // bit 29 extended name, 7:0 trip points.
             var asyncRead = sensor.AsyncLatencyUs is not null && request.Agent.HasP2A ? 1u << 31 : 0;
-            reply.WriteUInt32(asyncRead | (NeedsExtendedName(sensor.Name) ? 1u << 29 : 0) | sensor.TripPoints);
+            var continuous = request.Agent.HasP2A ? 1u << 30 : 0;
+            reply.WriteUInt32(asyncRead | continuous | (NeedsExtendedName(sensor.Name) ? 1u << 29 : 0) | sensor.TripPoints);
             // attributes_high: 15:11 unit exponent (signed 5 bits), 7:0 unit type.
             reply.WriteUInt32((((uint)sensor.UnitExponent & 0x1F) << 11) | sensor.UnitType);
             WriteShortName(ref reply, sensor.Name);
