@@ -67,7 +67,7 @@ public class PowercapTests
     {
         Assert.Equal(ScmiStatus.OUT_OF_RANGE, _h.Status(PowercapMessageId.POWERCAP_CAP_SET, ("domain_id", 0), ("ignore_delayed_response", 0), ("async", 0), ("power_cap", 100)));
         Assert.Equal(ScmiStatus.OUT_OF_RANGE, _h.Status(PowercapMessageId.POWERCAP_CAP_SET, ("domain_id", 0), ("ignore_delayed_response", 0), ("async", 0), ("power_cap", 1025)));
-        Assert.Equal(ScmiStatus.NOT_SUPPORTED, _h.Status(PowercapMessageId.POWERCAP_CAP_SET, ("domain_id", 0), ("ignore_delayed_response", 0), ("async", 1), ("power_cap", 1000)));
+        Assert.Equal(ScmiStatus.NOT_SUPPORTED, new Harness(hasP2A: false).Status(PowercapMessageId.POWERCAP_CAP_SET, ("domain_id", 0), ("ignore_delayed_response", 0), ("async", 1), ("power_cap", 1000)));
         Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(PowercapMessageId.POWERCAP_CAP_GET, ("domain_id", 2)));
         Assert.Equal(ScmiStatus.SUCCESS, _h.Status(PowercapMessageId.POWERCAP_PAI_SET, ("domain_id", 0), ("pai", 2000)));
         Assert.Equal(2000ul, _h.Ok(PowercapMessageId.POWERCAP_PAI_GET, ("domain_id", 0)).GetUInt64("pai"));
@@ -75,6 +75,31 @@ public class PowercapTests
         Assert.Equal(ScmiStatus.INVALID_PARAMETERS, _h.Status(PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, ("domain_id", 0), ("notify_enable", 1), ("threshold_low", 9), ("threshold_high", 1)));
         Assert.Equal(ScmiStatus.NOT_SUPPORTED, _h.Status(PowercapMessageId.POWERCAP_DESCRIBE_FASTCHANNEL, ("domain_id", 0), ("message_id", 5)));
         Assert.Equal(2000ul, _h.Ok(PowercapMessageId.POWERCAP_CAP_GET, ("domain_id", 0)).GetUInt64("power_cap"));
+    }
+
+    [Fact]
+    public async Task An_asynchronous_cap_set_completes_with_a_delayed_response()
+    {
+        Assert.Equal(1ul, _h.Ok(PowercapMessageId.POWERCAP_DOMAIN_ATTRIBUTES, ("domain_id", 0)).GetUInt64("async_cap_set"));
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(PowercapMessageId.POWERCAP_CAP_SET, ("domain_id", 0), ("ignore_delayed_response", 0), ("async", 1), ("power_cap", 1000)));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var delayed = ScmiMessageCodec.Decode(await _h.Session.Outbox.ReadAsync(timeout.Token), ScmiMessageKind.DelayedResponse);
+        Assert.Equal("POWERCAP 0x18 POWERCAP_CAP_SET delayed-response token=1 status=SUCCESS domain_id=0 power_cap=1000", ScmiFormatter.Format(delayed));
+        Assert.Equal(1000ul, _h.Ok(PowercapMessageId.POWERCAP_CAP_GET, ("domain_id", 0)).GetUInt64("power_cap"));
+        Assert.Equal((2000u, 800u), Limits());
+    }
+
+    [Fact]
+    public void Measurements_outside_the_window_are_notified()
+    {
+        _h.Ok(PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, ("domain_id", 0), ("notify_enable", 1), ("threshold_low", 400), ("threshold_high", 1000));
+        _h.Ok(PerfMessageId.PERFORMANCE_LEVEL_SET, ("domain_id", 1), ("performance_level", 1200)); // 420 mW: inside
+        _h.Ok(PerfMessageId.PERFORMANCE_LEVEL_SET, ("domain_id", 1), ("performance_level", 2400)); // 1300 mW: above
+        _h.Ok(PerfMessageId.PERFORMANCE_LEVEL_SET, ("domain_id", 0), ("performance_level", 500));  // another domain
+        var lines = new List<string>();
+        while (_h.Session.Outbox.TryRead(out var m))
+            lines.Add(ScmiFormatter.Format(ScmiMessageCodec.Decode(m, ScmiMessageKind.Notification)));
+        Assert.Equal(["POWERCAP 0x18 POWERCAP_MEASUREMENTS_CHANGED notification agent_id=1 domain_id=0 power=1300"], lines);
     }
 
     [Theory]

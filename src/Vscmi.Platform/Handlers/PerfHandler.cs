@@ -127,6 +127,8 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
             return;
         state.Level = level;
         Platform.Notify(Id, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (uint)domain, (byte)PerfNotificationId.PERFORMANCE_LEVEL_CHANGED, [agent, (uint)domain, level]);
+        if (Platform.Table.Handler((byte)ScmiProtocolId.POWERCAP) is PowercapHandler powercap)
+            powercap.MeasurementMayHaveChanged(domain, agent);
     }
 
     private ScmiStatus LimitsGet(ref ScmiRequest request, ref ScmiWriter reply)

@@ -41,6 +41,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         // 31/30 cap and measurement notifications (with P2A), 28 extended name, 27 cap configurable,
         // 26 monitoring, 25 PAI configurable, 24:23 unit = mW; synchronous cap set only, no fast channels.
         var attributes = (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
+            | (request.Agent.HasP2A && d.AsyncLatencyUs is not null ? 1u << 29 : 0)
             | (NeedsExtendedName(d.Name) ? 1u << 28 : 0)
             | (1u << 27) | (1u << 26) | (1u << 25) | (PowerUnitMilliwatts << 23);
         reply.WriteUInt32(attributes);
@@ -72,19 +73,58 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
             return ScmiStatus.NOT_FOUND;
         var flags = request.Params.ReadUInt32();
         var cap = request.Params.ReadUInt32();
-        if ((flags & 2) != 0)
-            return ScmiStatus.NOT_SUPPORTED; // asynchronous cap set is not advertised (attribute bit 29 clear)
         var d = Platform.Model.PowercapDomains[id];
+        if ((flags & 2) != 0 && (d.AsyncLatencyUs is null || !request.Agent.HasP2A))
+            return ScmiStatus.NOT_SUPPORTED; // asynchronous cap set is not advertised for this domain
         if (cap != 0 && (cap < d.MinCap || cap > d.MaxCap || (cap - d.MinCap) % d.CapStep != 0))
             return ScmiStatus.OUT_OF_RANGE;
+        if ((flags & 2) != 0)
+        {
+            // SUCCESS now; the cap applies, and POWERCAP_CAP_SET_COMPLETE (domain, cap) follows unless bit 0 declines it.
+            if (!request.Agent.TryBeginAsync())
+                return ScmiStatus.BUSY;
+            ApplyLater(request.Agent, request.Header, d.AsyncLatencyUs!.Value, id, cap, sendDelayed: (flags & 1) == 0);
+            return ScmiStatus.SUCCESS;
+        }
+
+        Apply((uint)request.Agent.AgentId, id, cap);
+        return ScmiStatus.SUCCESS;
+    }
+
+    // Its own method so that CapSet's synchronous path allocates no closure.
+    private void ApplyLater(AgentSession agent, ScmiHeader header, uint latencyUs, int id, uint cap, bool sendDelayed) =>
+        Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
+        {
+            Apply((uint)agent.AgentId, id, cap);
+            return sendDelayed ? [(uint)id, cap] : null;
+        });
+
+    /// <summary>Sets a cap, notifies POWERCAP_CAP_CHANGED and moves the performance ceiling. Caller holds the platform lock.</summary>
+    private void Apply(uint agent, int id, uint cap)
+    {
         var state = Platform.State.Powercap[id];
         if (state.Cap == cap)
-            return ScmiStatus.SUCCESS;
+            return;
         state.Cap = cap;
-        var agent = (uint)request.Agent.AgentId;
         Platform.Notify(Id, (byte)PowercapMessageId.POWERCAP_CAP_NOTIFY, (uint)id, (byte)PowercapNotificationId.POWERCAP_CAP_CHANGED, [agent, (uint)id, cap, state.Pai]);
-        EnforceCap(d.PerfDomain, cap);
-        return ScmiStatus.SUCCESS;
+        EnforceCap(Platform.Model.PowercapDomains[id].PerfDomain, cap);
+    }
+
+    /// <summary>
+    /// After a level change of <paramref name="perfDomain"/>: every powercap domain watching it whose
+    /// power left its subscriber's [low, high] window sends POWERCAP_MEASUREMENTS_CHANGED.
+    /// </summary>
+    internal void MeasurementMayHaveChanged(int perfDomain, uint agent)
+    {
+        for (var id = 0; id < Platform.Model.PowercapDomains.Count; id++)
+        {
+            if (Platform.Model.PowercapDomains[id].PerfDomain != perfDomain)
+                continue;
+            var power = Power(id);
+            var (low, high) = Platform.State.Powercap[id].Thresholds;
+            if (power < low || power > high)
+                Platform.Notify(Id, (byte)PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, (uint)id, (byte)PowercapNotificationId.POWERCAP_MEASUREMENTS_CHANGED, [agent, (uint)id, power]);
+        }
     }
 
     /// <summary>Lowers (or lifts) the performance domain's ceiling to the fastest OPP whose cost fits the cap.</summary>

@@ -131,7 +131,8 @@ public sealed record PowercapDomainModel(
     uint PaiStep,
     uint InitialPai,
     uint SustainablePower,
-    uint Accuracy);
+    uint Accuracy,
+    uint? AsyncLatencyUs = null);
 
 /// <summary>Pin control: pins by name, groups of pins, functions made of groups.</summary>
 public sealed record PinctrlModel(IReadOnlyList<string> Pins, IReadOnlyList<PinGroupModel> Groups, IReadOnlyList<PinFunctionModel> Functions);

@@ -339,7 +339,7 @@ public static class ModelLoader
         if (pai.Value == 0)
             throw t.LocationOf("pai_us").Error($"'pai_us' in {t.Describe()} must not be 0");
         var model = new PowercapDomainModel(name, perfId, cap.Min, cap.Max, cap.Step, cap.Value, pai.Min, pai.Max, pai.Step, pai.Value,
-            Unsigned(t, "sustainable_power_mw") ?? cap.Max, Unsigned(t, "accuracy") ?? 0);
+            Unsigned(t, "sustainable_power_mw") ?? cap.Max, Unsigned(t, "accuracy") ?? 0, AsyncLatency(t));
         t.RejectUnknownKeys();
         return model;
     }
