@@ -11,12 +11,13 @@ internal sealed class PlatformState
 
     public PlatformState(DeviceModel model)
     {
-        Perf = model.PerfDomains.Select(p => new PerfState { Level = p.InitialLevel, RangeMin = p.Opps[0].Level, RangeMax = p.Opps[^1].Level, CapCeiling = p.Opps[^1].Level }).ToArray();
+        var agents = model.Agents.Count;
+        Perf = model.PerfDomains.Select(p => new PerfState(agents) { Level = p.InitialLevel, RangeMin = p.Opps[0].Level, RangeMax = p.Opps[^1].Level, CapCeiling = p.Opps[^1].Level }).ToArray();
         Powercap = model.PowercapDomains.Select(p => new PowercapState { Cap = p.InitialCap, Pai = p.InitialPai }).ToArray();
         Pins = model.Pinctrl is { } pc
             ? [.. pc.Pins.Select(_ => new PinState()), .. pc.Groups.Select(_ => new PinState()), .. pc.Functions.Select(_ => new PinState())]
             : [];
-        Clocks = model.Clocks.Select(c => new ClockState { Rate = c.InitialRate, Enabled = c.InitiallyEnabled, Parent = c.InitialParent }).ToArray();
+        Clocks = model.Clocks.Select(c => new ClockState(agents, c.InitiallyEnabled) { Rate = c.InitialRate, Parent = c.InitialParent }).ToArray();
         Power = model.PowerDomains.Select(p => new PowerDomainState { On = p.InitiallyOn }).ToArray();
         Voltage = model.VoltageDomains.Select(v => new VoltageState { Level = v.InitialLevel, On = v.InitiallyOn }).ToArray();
         Resets = model.ResetDomains.Select(_ => new ResetState()).ToArray();
@@ -91,8 +92,11 @@ internal sealed class PowercapState
     public (uint Low, uint High) Thresholds { get; set; }
 }
 
-internal sealed class PerfState
+internal sealed class PerfState(int agents)
 {
+    /// <summary>Each agent's requested level (null: no request); the highest wins (SCP-firmware's aggregation).</summary>
+    public uint?[] Requests { get; } = new uint?[agents];
+
     /// <summary>The highest level a power cap allows (the top OPP when uncapped).</summary>
     public uint CapCeiling { get; set; }
 
@@ -106,11 +110,23 @@ internal sealed class PerfState
     public uint RangeMax { get; set; }
 }
 
-internal sealed class ClockState
+internal sealed class ClockState(int agents, bool initiallyEnabled)
 {
+    private readonly bool _initiallyEnabled = initiallyEnabled;
+
     public ulong Rate { get; set; }
 
-    public bool Enabled { get; set; }
+    /// <summary>Each agent's enable vote; every agent starts with the model's state.</summary>
+    public bool[] Votes { get; } = Enumerable.Repeat(initiallyEnabled, agents).ToArray();
+
+    /// <summary>The physical state: on while any agent wants it on.</summary>
+    public bool Enabled => Array.IndexOf(Votes, true) >= 0;
+
+    /// <summary>An agent's vote as it sees it (CLOCK_ATTRIBUTES, CLOCK_CONFIG_GET).</summary>
+    public bool EnabledFor(int agent) => Votes[agent - 1];
+
+    /// <summary>Back to the model's state for one agent (BASE_RESET_AGENT_CONFIGURATION).</summary>
+    public void ResetVote(int agent) => Votes[agent - 1] = _initiallyEnabled;
 
     public int? Parent { get; set; }
 }

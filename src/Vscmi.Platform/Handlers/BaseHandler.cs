@@ -115,6 +115,16 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
             return ScmiStatus.NOT_FOUND;
         if (resetPermissions)
             Platform.State.ResetPermissions((int)agent);
+        // The agent's requests and votes go back to the model's defaults; shared state is re-arbitrated.
+        foreach (var clock in Platform.State.Clocks)
+            clock.ResetVote((int)agent);
+        for (var domain = 0; domain < Platform.State.Perf.Length; domain++)
+        {
+            Platform.State.Perf[domain].Requests[agent - 1] = null;
+            if (Platform.Table.Handler((byte)ScmiProtocolId.PERF) is PerfHandler perf)
+                perf.Recompute(0, domain);
+        }
+
         if (agent == (uint)request.Agent.AgentId)
             request.Agent.Reset();
         return ScmiStatus.SUCCESS;

@@ -42,7 +42,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_FOUND;
         var clock = Platform.Model.Clocks[id];
         // bits 31/30: rate changed / change requested notifications, only on a channel that can carry them.
-        var attributes = (Platform.State.Clocks[id].Enabled ? 1u : 0)
+        var attributes = (Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? 1u : 0)
             | (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
             | (NeedsExtendedName(clock.Name) ? 1u << 29 : 0)
             | (clock.ParentIds.Count > 0 ? 1u << 28 : 0);
@@ -184,7 +184,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_SUPPORTED;
         if (state == 3)
             return ScmiStatus.INVALID_PARAMETERS; // "unchanged" only makes sense with an extended type
-        Platform.State.Clocks[id].Enabled = state == 1;
+        // Enable counts per agent: the clock runs while any agent has it enabled; each sees its own vote.
+        Platform.State.Clocks[id].Votes[request.Agent.AgentId - 1] = state == 1;
         return ScmiStatus.SUCCESS;
     }
 
@@ -199,7 +200,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (extendedType != 0)
             return ScmiStatus.NOT_SUPPORTED;
         reply.WriteUInt32(0);
-        reply.WriteUInt32(Platform.State.Clocks[id].Enabled ? 1u : 0);
+        reply.WriteUInt32(Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? 1u : 0);
         reply.WriteUInt32(0);
         return ScmiStatus.SUCCESS;
     }

@@ -99,11 +99,39 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         state.RangeMin = min;
         state.RangeMax = max;
         Platform.Notify(Id, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)id, (byte)PerfNotificationId.PERFORMANCE_LIMITS_CHANGED, [agent, (uint)id, max, min]);
-        if (state.Level > state.EffectiveMax)
-            SetLevel(agent, id, HighestOppAtMost(opps, state.EffectiveMax));
-        else if (state.Level < min)
-            SetLevel(agent, id, opps[lowest].Level);
+        Recompute(agent, id);
         return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>
+    /// The level in force: the highest agent request (the current level if nobody asked), pulled
+    /// inside the limits and any power cap. Caller holds the platform lock.
+    /// </summary>
+    internal void Recompute(uint agent, int domain)
+    {
+        var state = Platform.State.Perf[domain];
+        var opps = Platform.Model.PerfDomains[domain].Opps;
+        uint? wanted = null;
+        foreach (var request in state.Requests)
+        {
+            if (request > (wanted ?? 0))
+                wanted = request;
+        }
+
+        var target = wanted ?? state.Level;
+        if (target > state.EffectiveMax)
+            target = HighestOppAtMost(opps, state.EffectiveMax);
+        if (target < state.RangeMin)
+        {
+            target = opps[^1].Level;
+            for (var i = opps.Count - 1; i >= 0; i--)
+            {
+                if (opps[i].Level >= state.RangeMin)
+                    target = opps[i].Level;
+            }
+        }
+
+        SetLevel(agent, domain, target);
     }
 
     /// <summary>The highest OPP level not above <paramref name="ceiling"/> (the lowest OPP if none is).</summary>
@@ -149,7 +177,9 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var state = Platform.State.Perf[id];
         if (level < state.RangeMin || level > state.EffectiveMax || !IsOpp(Platform.Model.PerfDomains[id].Opps, level))
             return ScmiStatus.OUT_OF_RANGE;
-        SetLevel((uint)request.Agent.AgentId, id, level);
+        // Aggregated: the highest request of all agents wins (within limits).
+        state.Requests[request.Agent.AgentId - 1] = level;
+        Recompute((uint)request.Agent.AgentId, id);
         return ScmiStatus.SUCCESS;
     }
 

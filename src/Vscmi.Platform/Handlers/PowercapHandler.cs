@@ -145,8 +145,8 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         // The platform (agent 0) changed the limits in force.
         Platform.Notify(ScmiProtocolId.PERF, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)perfDomain, (byte)PerfNotificationId.PERFORMANCE_LIMITS_CHANGED,
             [0, (uint)perfDomain, perf.EffectiveMax, perf.RangeMin]);
-        if (perf.Level > perf.EffectiveMax && Platform.Table.Handler((byte)ScmiProtocolId.PERF) is PerfHandler handler)
-            handler.SetLevel(0, perfDomain, PerfHandler.HighestOppAtMost(opps, perf.EffectiveMax));
+        if (Platform.Table.Handler((byte)ScmiProtocolId.PERF) is PerfHandler handler)
+            handler.Recompute(0, perfDomain);
     }
 
     private ScmiStatus PaiGet(ref ScmiRequest request, ref ScmiWriter reply)
