@@ -18,7 +18,7 @@ internal sealed class PlatformState
             ? [.. pc.Pins.Select(_ => new PinState()), .. pc.Groups.Select(_ => new PinState()), .. pc.Functions.Select(_ => new PinState())]
             : [];
         Clocks = model.Clocks.Select(c => new ClockState(agents, c.InitiallyEnabled) { Rate = c.InitialRate, Parent = c.InitialParent }).ToArray();
-        Power = model.PowerDomains.Select(p => new PowerDomainState { On = p.InitiallyOn }).ToArray();
+        Power = model.PowerDomains.Select(p => new PowerDomainState(agents, p.InitiallyOn) { On = p.InitiallyOn }).ToArray();
         Voltage = model.VoltageDomains.Select(v => new VoltageState { Level = v.InitialLevel, On = v.InitiallyOn }).ToArray();
         Resets = model.ResetDomains.Select(_ => new ResetState()).ToArray();
         Sensors = model.Sensors.Select(s => new SensorState(SensorSource.Create(s.Source), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds }).ToArray();
@@ -131,9 +131,16 @@ internal sealed class ClockState(int agents, bool initiallyEnabled)
     public int? Parent { get; set; }
 }
 
-internal sealed class PowerDomainState
+internal sealed class PowerDomainState(int agents, bool initiallyOn)
 {
+    /// <summary>The physical state: on while any agent votes for it or any child is on.</summary>
     public bool On { get; set; }
+
+    /// <summary>Each agent's requested state (what its POWER_STATE_GET reads back); every agent starts with the model's.</summary>
+    public bool[] Votes { get; } = Enumerable.Repeat(initiallyOn, agents).ToArray();
+
+    /// <summary>Back to the model's state for one agent (BASE_RESET_AGENT_CONFIGURATION).</summary>
+    public void ResetVote(int agent) => Votes[agent - 1] = initiallyOn;
 }
 
 internal sealed class VoltageState

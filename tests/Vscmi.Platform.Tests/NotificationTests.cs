@@ -25,9 +25,9 @@ public class NotificationTests
     public static TheoryData<string, string[], string> Cases => new()
     {
         {
-            "POWER_STATE_NOTIFY domain_id=3",
-            ["POWER_STATE_SET 3 off"],
-            "POWER 0x11 POWER_STATE_CHANGED notification agent_id=2 domain_id=3 state_id=0x0 state_type=off"
+            "POWER_STATE_NOTIFY domain_id=2",
+            ["POWER_STATE_SET 2 on"],
+            "POWER 0x11 POWER_STATE_CHANGED notification agent_id=2 domain_id=2 state_id=0x0 state_type=on"
         },
         {
             "POWER_STATE_CHANGE_REQUESTED_NOTIFY domain_id=3",
@@ -179,7 +179,7 @@ public class NotificationTests
         switch (p[0])
         {
             case "POWER_STATE_SET":
-                _guest.Ok(PowerMessageId.POWER_STATE_SET, ("async", 0), ("domain_id", uint.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture)), ("state_id", 0), ("state_type", 0));
+                _guest.Ok(PowerMessageId.POWER_STATE_SET, ("async", 0), ("domain_id", uint.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture)), ("state_id", 0), ("state_type", p[2] == "off" ? 0 : 1));
                 break;
             case "PERFORMANCE_LEVEL_SET":
                 _guest.Ok(PerfMessageId.PERFORMANCE_LEVEL_SET, ("domain_id", 1), ("performance_level", 1600));

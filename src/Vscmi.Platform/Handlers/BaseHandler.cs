@@ -118,6 +118,10 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
         // The agent's requests and votes go back to the model's defaults; shared state is re-arbitrated.
         foreach (var clock in Platform.State.Clocks)
             clock.ResetVote((int)agent);
+        foreach (var domain in Platform.State.Power)
+            domain.ResetVote((int)agent);
+        if (Platform.Table.Handler((byte)ScmiProtocolId.POWER) is PowerHandler power)
+            power.Rearbitrate(0);
         for (var domain = 0; domain < Platform.State.Perf.Length; domain++)
         {
             Platform.State.Perf[domain].Requests[agent - 1] = null;

@@ -51,45 +51,53 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_SUPPORTED; // async set is not advertised (attribute bit 30 clear)
         if (state is not (On or Off))
             return ScmiStatus.INVALID_PARAMETERS; // only the generic states
-        var domains = Platform.Model.PowerDomains;
-        var states = Platform.State.Power;
-        var agent = (uint)request.Agent.AgentId;
-        Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (uint)id, (byte)PowerNotificationId.POWER_STATE_CHANGE_REQUESTED, [agent, (uint)id, state]);
-        if (state == On)
-        {
-            // Powering a domain powers its ancestors first, as a hierarchical SCP does.
-            for (int? d = (int)id; d is { } current; d = domains[current].ParentId)
-                SetOn(agent, current, true);
-        }
-        else
-        {
-            for (var child = 0; child < domains.Count; child++)
-            {
-                if (domains[child].ParentId == id && states[child].On)
-                    return ScmiStatus.DENIED;
-            }
-
-            SetOn(agent, (int)id, false);
-        }
-
+        var agent = request.Agent.AgentId;
+        Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (uint)id, (byte)PowerNotificationId.POWER_STATE_CHANGE_REQUESTED, [(uint)agent, (uint)id, state]);
+        // The agent's vote; the domain (and its ancestors) are on while any agent needs them (reference 2.2).
+        Platform.State.Power[id].Votes[agent - 1] = state == On;
+        Rearbitrate((uint)agent);
         return ScmiStatus.SUCCESS;
     }
 
-    /// <summary>Changes a domain's state and tells the subscribers (POWER_STATE_CHANGED).</summary>
-    private void SetOn(uint agent, int domain, bool on)
+    /// <summary>
+    /// Physical states from the votes: a domain is on while any agent votes for it or any child is on.
+    /// Every change is told to the subscribers (POWER_STATE_CHANGED, with the agent that caused it).
+    /// Caller holds the platform lock.
+    /// </summary>
+    internal void Rearbitrate(uint agent)
     {
-        var state = Platform.State.Power[domain];
-        if (state.On == on)
-            return;
-        state.On = on;
-        Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_NOTIFY, (uint)domain, (byte)PowerNotificationId.POWER_STATE_CHANGED, [agent, (uint)domain, on ? On : Off]);
+        var domains = Platform.Model.PowerDomains;
+        var states = Platform.State.Power;
+        for (var d = 0; d < domains.Count; d++)
+        {
+            var on = IsWanted(d);
+            if (states[d].On == on)
+                continue;
+            states[d].On = on;
+            Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_NOTIFY, (uint)d, (byte)PowerNotificationId.POWER_STATE_CHANGED, [agent, (uint)d, on ? On : Off]);
+        }
+    }
+
+    private bool IsWanted(int domain)
+    {
+        if (Array.IndexOf(Platform.State.Power[domain].Votes, true) >= 0)
+            return true;
+        var domains = Platform.Model.PowerDomains;
+        for (var child = 0; child < domains.Count; child++)
+        {
+            if (domains[child].ParentId == domain && IsWanted(child))
+                return true;
+        }
+
+        return false;
     }
 
     private ScmiStatus StateGet(ref ScmiRequest request, ref ScmiWriter reply)
     {
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
-        reply.WriteUInt32(Platform.State.Power[id].On ? On : Off);
+        // The agent's own request: Linux reads a state back after setting it and wants exactly that.
+        reply.WriteUInt32(Platform.State.Power[id].Votes[request.Agent.AgentId - 1] ? On : Off);
         return ScmiStatus.SUCCESS;
     }
 
