@@ -152,6 +152,9 @@ internal sealed class VoltageState
 
 internal sealed class ResetState
 {
+    /// <summary>The agent holding the domain in reset (explicit assert), 0 when none.</summary>
+    public int Holder { get; set; }
+
     public bool Asserted { get; set; }
 
     public uint Count { get; set; }

@@ -46,6 +46,23 @@ public class ArbitrationTests
     }
 
     [Fact]
+    public void A_reset_held_by_one_agent_is_that_agents_until_it_lets_go()
+    {
+        ScmiStatus Reset(Harness h, uint autonomous, uint assert) => h.Status(ResetMessageId.RESET,
+            ("domain_id", 2), ("autonomous", autonomous), ("explicit_assert", assert), ("async", 0), ("reset_id", 0), ("reset_type", 0));
+
+        Assert.Equal(ScmiStatus.SUCCESS, Reset(_ospm, 0, 1));
+        Assert.Equal(ScmiStatus.DENIED, Reset(_guest, 0, 0));   // cannot release another agent's hold
+        Assert.Equal(ScmiStatus.DENIED, Reset(_guest, 1, 0));   // nor pulse it
+        Assert.True(_ospm.Platform.State.Resets[2].Asserted);
+        Assert.Equal(ScmiStatus.SUCCESS, Reset(_ospm, 0, 0));
+        Assert.Equal(ScmiStatus.SUCCESS, Reset(_guest, 0, 1));
+        _ospm.Ok(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 2), ("reset_permissions", 0));
+        Assert.False(_ospm.Platform.State.Resets[2].Asserted); // the guest's hold ends with its configuration
+        Assert.Equal(ScmiStatus.SUCCESS, Reset(_ospm, 1, 0));
+    }
+
+    [Fact]
     public void A_clock_runs_while_any_agent_has_it_enabled()
     {
         static bool EnabledFor(Harness h) => h.Ok(ClockMessageId.CLOCK_CONFIG_GET, ("clock_id", 0), ("extended_config_type", 0)).GetUInt64("enabled") != 0;

@@ -120,6 +120,12 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
             clock.ResetVote((int)agent);
         foreach (var domain in Platform.State.Power)
             domain.ResetVote((int)agent);
+        foreach (var reset in Platform.State.Resets)
+        {
+            if (reset.Holder == (int)agent)
+                (reset.Holder, reset.Asserted) = (0, false);
+        }
+
         if (Platform.Table.Handler((byte)ScmiProtocolId.POWER) is PowerHandler power)
             power.Rearbitrate(0);
         for (var domain = 0; domain < Platform.State.Perf.Length; domain++)

@@ -52,6 +52,10 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_SUPPORTED; // implementation-defined reset types
         if (resetState != 0)
             return ScmiStatus.INVALID_PARAMETERS; // only architectural cold reset
+        // A domain held in reset by one agent is that agent's until it deasserts it.
+        var holder = Platform.State.Resets[id].Holder;
+        if (holder != 0 && holder != request.Agent.AgentId)
+            return ScmiStatus.DENIED;
         if ((flags & Async) != 0)
         {
             // SUCCESS now; the reset happens, and RESET_COMPLETE (domain_id) follows, after the domain's latency.
@@ -82,6 +86,7 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
             state.Asserted = false;
         else
             state.Asserted = (flags & ExplicitAssert) != 0;
+        state.Holder = state.Asserted ? (int)agent : 0;
         if (issued)
         {
             state.Count++;
