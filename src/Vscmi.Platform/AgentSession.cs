@@ -14,12 +14,42 @@ public sealed class AgentSession
     private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private int _queuedNotifications;
 
+    private readonly Dictionary<Model.ResourceKind, int[]> _views;
+    private readonly Dictionary<Model.ResourceKind, Dictionary<int, uint>> _localIds;
+
     internal AgentSession(ScmiPlatform platform, int agentId, int maxPayload, bool hasP2A)
     {
         Platform = platform;
         AgentId = agentId;
         MaxPayload = maxPayload;
         HasP2A = hasP2A;
+        _views = new(platform.Model.Agents[agentId - 1].Views);
+        _localIds = _views.ToDictionary(v => v.Key, v => v.Value.Select((global, local) => (global, (uint)local)).ToDictionary(p => p.global, p => p.Item2));
+    }
+
+    /// <summary>How many resources of a kind this agent sees (its ids are 0..count-1).</summary>
+    public int VisibleCount(Model.ResourceKind kind, int total) => _views.TryGetValue(kind, out var view) ? view.Length : total;
+
+    /// <summary>The global id behind one of the agent's ids; false when it sees no such resource.</summary>
+    public bool TryGlobal(Model.ResourceKind kind, uint local, int total, out int global)
+    {
+        if (_views.TryGetValue(kind, out var view))
+        {
+            global = local < (uint)view.Length ? view[local] : -1;
+            return global >= 0;
+        }
+
+        global = local < (uint)total ? (int)local : -1;
+        return global >= 0;
+    }
+
+    /// <summary>The agent's id for a global resource; false when it cannot see it.</summary>
+    public bool TryLocal(Model.ResourceKind kind, int global, out uint local)
+    {
+        if (_localIds.TryGetValue(kind, out var ids))
+            return ids.TryGetValue(global, out local);
+        local = (uint)global;
+        return true;
     }
 
     /// <summary>

@@ -17,8 +17,11 @@ internal sealed class PlatformState
         Pins = model.Pinctrl is { } pc
             ? [.. pc.Pins.Select(_ => new PinState()), .. pc.Groups.Select(_ => new PinState()), .. pc.Functions.Select(_ => new PinState())]
             : [];
-        Clocks = model.Clocks.Select(c => new ClockState(agents, c.InitiallyEnabled) { Rate = c.InitialRate, Parent = c.InitialParent }).ToArray();
-        Power = model.PowerDomains.Select(p => new PowerDomainState(agents, p.InitiallyOn) { On = p.InitiallyOn }).ToArray();
+        // An agent votes only for what it can see: a resource outside its view is not kept on on its behalf.
+        bool[] InitialVotes(ResourceKind kind, int id, bool on) =>
+            [.. model.Agents.Select(a => on && (!a.Views.TryGetValue(kind, out var view) || view.Contains(id)))];
+        Clocks = model.Clocks.Select((c, i) => new ClockState(InitialVotes(ResourceKind.Clock, i, c.InitiallyEnabled)) { Rate = c.InitialRate, Parent = c.InitialParent }).ToArray();
+        Power = model.PowerDomains.Select((p, i) => new PowerDomainState(InitialVotes(ResourceKind.PowerDomain, i, p.InitiallyOn)) { On = p.InitiallyOn }).ToArray();
         Voltage = model.VoltageDomains.Select(v => new VoltageState { Level = v.InitialLevel, On = v.InitiallyOn }).ToArray();
         Resets = model.ResetDomains.Select(_ => new ResetState()).ToArray();
         Sensors = model.Sensors.Select(s => new SensorState(SensorSource.Create(s.Source), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds }).ToArray();
@@ -110,14 +113,12 @@ internal sealed class PerfState(int agents)
     public uint RangeMax { get; set; }
 }
 
-internal sealed class ClockState(int agents, bool initiallyEnabled)
+internal sealed class ClockState(bool[] initialVotes)
 {
-    private readonly bool _initiallyEnabled = initiallyEnabled;
-
     public ulong Rate { get; set; }
 
-    /// <summary>Each agent's enable vote; every agent starts with the model's state.</summary>
-    public bool[] Votes { get; } = Enumerable.Repeat(initiallyEnabled, agents).ToArray();
+    /// <summary>Each agent's enable vote; every agent that sees the clock starts with the model's state.</summary>
+    public bool[] Votes { get; } = (bool[])initialVotes.Clone();
 
     /// <summary>The physical state: on while any agent wants it on.</summary>
     public bool Enabled => Array.IndexOf(Votes, true) >= 0;
@@ -126,21 +127,21 @@ internal sealed class ClockState(int agents, bool initiallyEnabled)
     public bool EnabledFor(int agent) => Votes[agent - 1];
 
     /// <summary>Back to the model's state for one agent (BASE_RESET_AGENT_CONFIGURATION).</summary>
-    public void ResetVote(int agent) => Votes[agent - 1] = _initiallyEnabled;
+    public void ResetVote(int agent) => Votes[agent - 1] = initialVotes[agent - 1];
 
     public int? Parent { get; set; }
 }
 
-internal sealed class PowerDomainState(int agents, bool initiallyOn)
+internal sealed class PowerDomainState(bool[] initialVotes)
 {
     /// <summary>The physical state: on while any agent votes for it or any child is on.</summary>
     public bool On { get; set; }
 
     /// <summary>Each agent's requested state (what its POWER_STATE_GET reads back); every agent starts with the model's.</summary>
-    public bool[] Votes { get; } = Enumerable.Repeat(initiallyOn, agents).ToArray();
+    public bool[] Votes { get; } = (bool[])initialVotes.Clone();
 
     /// <summary>Back to the model's state for one agent (BASE_RESET_AGENT_CONFIGURATION).</summary>
-    public void ResetVote(int agent) => Votes[agent - 1] = initiallyOn;
+    public void ResetVote(int agent) => Votes[agent - 1] = initialVotes[agent - 1];
 }
 
 internal sealed class VoltageState

@@ -94,17 +94,37 @@ public sealed partial class ScmiPlatform
     /// </summary>
     internal void Notify(Vscmi.Protocol.ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload)
     {
+        var kind = ResourceKindOf(protocol);
         foreach (var session in _sessions)
         {
-            if (!session.HasP2A || !session.IsSubscribed((byte)protocol, notifyCommand, resource))
+            if (!session.HasP2A)
+                continue;
+            // Subscriptions and payloads speak the recipient's own ids (payload word 1 is the resource).
+            var local = resource;
+            if (kind is { } k && !session.TryLocal(k, (int)resource, out local))
+                continue;
+            if (!session.IsSubscribed((byte)protocol, notifyCommand, local))
                 continue;
             var message = new byte[4 + (4 * payload.Length)];
             BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(notificationId, ScmiMessageType.NOTIFICATION, (byte)protocol, 0).Value);
             for (var i = 0; i < payload.Length; i++)
-                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + (4 * i)), payload[i]);
+                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + (4 * i)), i == 1 && kind is not null ? local : payload[i]);
             session.EnqueueNotification(message);
         }
     }
+
+    /// <summary>The resource kind a protocol's notifications are about (System power has none).</summary>
+    internal static ResourceKind? ResourceKindOf(Vscmi.Protocol.ScmiProtocolId protocol) => protocol switch
+    {
+        Vscmi.Protocol.ScmiProtocolId.POWER => ResourceKind.PowerDomain,
+        Vscmi.Protocol.ScmiProtocolId.PERF => ResourceKind.Perf,
+        Vscmi.Protocol.ScmiProtocolId.CLOCK => ResourceKind.Clock,
+        Vscmi.Protocol.ScmiProtocolId.SENSOR => ResourceKind.Sensor,
+        Vscmi.Protocol.ScmiProtocolId.RESET => ResourceKind.ResetDomain,
+        Vscmi.Protocol.ScmiProtocolId.VOLTAGE => ResourceKind.VoltageDomain,
+        Vscmi.Protocol.ScmiProtocolId.POWERCAP => ResourceKind.Powercap,
+        _ => null,
+    };
 
     /// <summary>
     /// Answers one command. <paramref name="reply"/> needs <see cref="AgentSession.ReplyBufferSize"/>
@@ -226,7 +246,7 @@ public sealed partial class ScmiPlatform
             {
                 var sensor = State.Sensors[id];
                 var trips = Array.Exists(sensor.Trips, t => t.Direction != 0);
-                var continuous = AnySubscribed((byte)Vscmi.Protocol.ScmiProtocolId.SENSOR, 0xB, (uint)id);
+                var continuous = AnySubscribed(ResourceKind.Sensor, (byte)Vscmi.Protocol.ScmiProtocolId.SENSOR, 0xB, id);
                 if ((!trips && !continuous) || !sensor.Enabled || !sensor.Source.TryRead(uptime, out var value))
                     continue;
                 if (trips && sensor.LastSample is { } previous)
@@ -262,11 +282,11 @@ public sealed partial class ScmiPlatform
         _sampler = Time.CreateTimer(_ => SampleSensors(), null, period, period);
     }
 
-    private bool AnySubscribed(byte protocol, byte command, uint resource)
+    private bool AnySubscribed(ResourceKind kind, byte protocol, byte command, int resource)
     {
         foreach (var session in _sessions)
         {
-            if (session.HasP2A && session.IsSubscribed(protocol, command, resource))
+            if (session.HasP2A && session.TryLocal(kind, resource, out var local) && session.IsSubscribed(protocol, command, local))
                 return true;
         }
 

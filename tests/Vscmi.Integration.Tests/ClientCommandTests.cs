@@ -27,7 +27,7 @@ public sealed class ClientCommandTests(ServeProcess serve) : IClassFixture<Serve
         Assert.Equal("vscmi", json.GetProperty("vendor").GetString());
         Assert.Equal(9, json.GetProperty("protocols").GetArrayLength());
         Assert.Equal("4.0", json.GetProperty("protocols").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "PERF").GetProperty("version").GetString());
-        Assert.Equal(3, json.GetProperty("agents").GetArrayLength());
+        Assert.Equal(4, json.GetProperty("agents").GetArrayLength()); // the platform and three agents
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
         var vendor = c.Call(0x00084003);
         Assert.Equal((0x00084003u, Success), (vendor[0], vendor[1]));
         Assert.Equal("vscmi", RawClient.Text(vendor, 2, 16));
-        Assert.Equal(new uint[] { 0x000C4001, Success, 0x00000209 }, c.Call(0x000C4001));
+        Assert.Equal(new uint[] { 0x000C4001, Success, 0x00000309 }, c.Call(0x000C4001)); // 9 protocols, 3 agents
         Assert.Equal(new uint[] { 0x00104006, Success, 9, 0x14131211, 0x18171615, 0x00000019 }, c.Call(0x00104006, 0));
         var self = c.Call(0x00144007, 0xFFFFFFFF);
         Assert.Equal(1u, self[2]);
@@ -249,7 +249,7 @@ public class ServeLifecycleTests
         {
             var (checkExit, checkOut, _) = CliProcess.Run("config", "check", path);
             Assert.Equal(0, checkExit);
-            Assert.Contains("ok: 2 agent(s), 2 performance domain(s), 8 clock(s), 6 sensor(s), 4 power domain(s), 3 reset domain(s), 3 voltage domain(s)", checkOut, StringComparison.Ordinal);
+            Assert.Contains("ok: 3 agent(s), 2 performance domain(s), 8 clock(s), 6 sensor(s), 4 power domain(s), 3 reset domain(s), 3 voltage domain(s)", checkOut, StringComparison.Ordinal);
         }
         finally
         {

@@ -47,7 +47,7 @@ public class BaseAndDispatchTests
     {
         var fields = _h.Ok(BaseMessageId.PROTOCOL_ATTRIBUTES);
         Assert.Equal(9ul, fields.GetUInt64("num_protocols"));
-        Assert.Equal(2ul, fields.GetUInt64("num_agents"));
+        Assert.Equal(3ul, fields.GetUInt64("num_agents"));
     }
 
     [Fact]
@@ -74,7 +74,8 @@ public class BaseAndDispatchTests
         Assert.Equal("guest", _h.Ok(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 2)).GetText("name"));
         var self = _h.Ok(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 0xFFFFFFFFu));
         Assert.Equal((1ul, "OSPM"), (self.GetUInt64("agent_id"), self.GetText("name")));
-        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 3)));
+        Assert.Equal("sandbox", _h.Ok(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 3)).GetText("name"));
+        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_DISCOVER_AGENT, ("agent_id", 4)));
     }
 
     [Fact]

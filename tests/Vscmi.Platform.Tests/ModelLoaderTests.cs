@@ -17,9 +17,11 @@ public class ModelLoaderTests
     public void The_default_model_is_a_two_cluster_soc()
     {
         var model = ModelLoader.LoadDefault();
-        Assert.Equal(2, model.Agents.Count);
+        Assert.Equal(3, model.Agents.Count);
         Assert.True(model.Agents[0].Trusted);
         Assert.False(model.Agents[1].Trusted);
+        Assert.Equal([1, 0], model.Agents[2].Views[ResourceKind.Sensor]); // the sandbox sees gpu_temp (global 1) as 0, cpu_temp (global 0) as 1
+        Assert.Empty(model.Agents[2].Views[ResourceKind.Powercap]);
         Assert.True(model.PerfDomains.Count >= 2);
         Assert.True(model.Clocks.Count >= 8);
         Assert.Contains(model.Clocks, c => c.Rates is not null);

@@ -14,7 +14,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
         var anyAsync = agent.HasP2A && Platform.Model.Clocks.Any(c => c.AsyncLatencyUs is not null);
-        reply.WriteUInt32((uint)Platform.Model.Clocks.Count | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Clock, Platform.Model.Clocks.Count) | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
     }
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
@@ -25,8 +25,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         ((byte)ClockMessageId.CLOCK_RATE_GET, RateGet),
         ((byte)ClockMessageId.CLOCK_CONFIG_SET, ConfigSet),
         ((byte)ClockMessageId.CLOCK_NAME_GET, NameGet),
-        ((byte)ClockMessageId.CLOCK_RATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.Clocks.Count, (byte)ClockMessageId.CLOCK_RATE_NOTIFY)),
-        ((byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Platform.Model.Clocks.Count, (byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY)),
+        ((byte)ClockMessageId.CLOCK_RATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Clock, Platform.Model.Clocks.Count, (byte)ClockMessageId.CLOCK_RATE_NOTIFY)),
+        ((byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Clock, Platform.Model.Clocks.Count, (byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY)),
         ((byte)ClockMessageId.CLOCK_CONFIG_GET, ConfigGet),
         ((byte)ClockMessageId.CLOCK_POSSIBLE_PARENTS_GET, PossibleParents),
         ((byte)ClockMessageId.CLOCK_PARENT_SET, ParentSet),
@@ -34,7 +34,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         ((byte)ClockMessageId.CLOCK_GET_PERMISSIONS, GetPermissions),
     ];
 
-    private bool TryClock(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.Clocks.Count, out id);
+    private bool TryClock(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Clock, Platform.Model.Clocks.Count, out id);
 
     private ScmiStatus Attributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -45,7 +45,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var attributes = (Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? 1u : 0)
             | (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
             | (NeedsExtendedName(clock.Name) ? 1u << 29 : 0)
-            | (clock.ParentIds.Count > 0 ? 1u << 28 : 0);
+            | (VisibleParents(request.Agent, id).Count > 0 ? 1u << 28 : 0);
         reply.WriteUInt32(attributes);
         WriteShortName(ref reply, clock.Name);
         reply.WriteUInt32(clock.EnableDelayUs);
@@ -111,7 +111,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
         {
             Apply((uint)agent.AgentId, id, requested, rate);
-            return sendDelayed ? [(uint)id, (uint)rate, (uint)(rate >> 32)] : null;
+            agent.TryLocal(Model.ResourceKind.Clock, id, out var local);
+            return sendDelayed ? [local, (uint)rate, (uint)(rate >> 32)] : null;
         });
 
     /// <summary>Sets a rate and notifies (change requested, then changed if it did). Caller holds the platform lock.</summary>
@@ -190,7 +191,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
-        NameGet(ref request, ref reply, Platform.Model.Clocks.Count, i => Platform.Model.Clocks[i].Name);
+        NameGet(ref request, ref reply, Model.ResourceKind.Clock, Platform.Model.Clocks.Count, i => Platform.Model.Clocks[i].Name);
 
     private ScmiStatus ConfigGet(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -205,12 +206,25 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         return ScmiStatus.SUCCESS;
     }
 
+    /// <summary>A clock's parents the agent can see, in its own ids (Linux indexes its clock table with them).</summary>
+    private List<uint> VisibleParents(AgentSession agent, int clock)
+    {
+        var parents = new List<uint>();
+        foreach (var parent in Platform.Model.Clocks[clock].ParentIds)
+        {
+            if (agent.TryLocal(Model.ResourceKind.Clock, parent, out var local))
+                parents.Add(local);
+        }
+
+        return parents;
+    }
+
     private ScmiStatus PossibleParents(ref ScmiRequest request, ref ScmiWriter reply)
     {
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var skip = request.Params.ReadUInt32();
-        var parents = Platform.Model.Clocks[id].ParentIds;
+        var parents = VisibleParents(request.Agent, id);
         if (parents.Count == 0)
             return ScmiStatus.NOT_SUPPORTED;
         if (skip >= parents.Count)
@@ -219,7 +233,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var count = Math.Min(Math.Min(parents.Count - (int)skip, EntriesThatFit(reply, 4)), 255);
         reply.WriteUInt32((uint)count | ((uint)Math.Min(parents.Count - (int)skip - count, 255) << 24));
         for (var i = (int)skip; i < skip + count; i++)
-            reply.WriteUInt32((uint)parents[i]);
+            reply.WriteUInt32(parents[i]);
         return ScmiStatus.SUCCESS;
     }
 
@@ -227,15 +241,15 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     {
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
-        var parent = request.Params.ReadUInt32();
+        var local = request.Params.ReadUInt32();
         var parents = Platform.Model.Clocks[id].ParentIds;
         if (parents.Count == 0)
             return ScmiStatus.NOT_SUPPORTED;
-        if (parent >= Platform.Model.Clocks.Count)
+        if (!request.Agent.TryGlobal(Model.ResourceKind.Clock, local, Platform.Model.Clocks.Count, out var parent))
             return ScmiStatus.NOT_FOUND;
-        if (!parents.Contains((int)parent))
+        if (!parents.Contains(parent))
             return ScmiStatus.INVALID_PARAMETERS;
-        Platform.State.Clocks[id].Parent = (int)parent;
+        Platform.State.Clocks[id].Parent = parent;
         return ScmiStatus.SUCCESS;
     }
 
@@ -243,9 +257,10 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     {
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
-        if (Platform.State.Clocks[id].Parent is not { } parent)
+        // No parent, or one outside the agent's view that it could not name.
+        if (Platform.State.Clocks[id].Parent is not { } parent || !request.Agent.TryLocal(Model.ResourceKind.Clock, parent, out var local))
             return ScmiStatus.NOT_SUPPORTED;
-        reply.WriteUInt32((uint)parent);
+        reply.WriteUInt32(local);
         return ScmiStatus.SUCCESS;
     }
 

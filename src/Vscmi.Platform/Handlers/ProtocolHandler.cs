@@ -81,22 +81,31 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
         return id >= 0;
     }
 
+    /// <summary>
+    /// Reads one of the agent's resource ids and maps it to the global id through the agent's view;
+    /// false (NOT_FOUND) for a resource it does not see.
+    /// </summary>
+    protected static bool TryResource(ref ScmiRequest request, Model.ResourceKind kind, int total, out int id) =>
+        request.Agent.TryGlobal(kind, request.Params.ReadUInt32(), total, out id);
+
     /// <summary>A *_NOTIFY command on a resource: id, notify_enable; needs a P2A channel (reference 4.3).</summary>
-    protected ScmiStatus Subscribe(ref ScmiRequest request, int count, byte command)
+    protected ScmiStatus Subscribe(ref ScmiRequest request, Model.ResourceKind kind, int total, byte command)
     {
-        if (!TryId(ref request, count, out var id))
+        var local = request.Params.ReadUInt32();
+        if (!request.Agent.TryGlobal(kind, local, total, out _))
             return ScmiStatus.NOT_FOUND;
         var enable = ReadEnable(ref request);
         if (!request.Agent.HasP2A)
             return ScmiStatus.NOT_SUPPORTED;
-        request.Agent.Subscribe((byte)Id, command, (uint)id, enable);
+        // Subscriptions are kept in the agent's own ids: that is what its notifications carry.
+        request.Agent.Subscribe((byte)Id, command, local, enable);
         return ScmiStatus.SUCCESS;
     }
 
     /// <summary>A *_NAME_GET command: the resource's full name.</summary>
-    protected static ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply, int count, Func<int, string> nameOf)
+    protected static ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply, Model.ResourceKind kind, int total, Func<int, string> nameOf)
     {
-        if (!TryId(ref request, count, out var id))
+        if (!TryResource(ref request, kind, total, out var id))
             return ScmiStatus.NOT_FOUND;
         WriteExtendedName(ref reply, nameOf(id));
         return ScmiStatus.SUCCESS;

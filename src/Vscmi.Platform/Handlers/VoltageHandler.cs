@@ -10,7 +10,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
     private const uint ModeOn = 0x7;
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
-        reply.WriteUInt32((uint)Platform.Model.VoltageDomains.Count);
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.VoltageDomain, Platform.Model.VoltageDomains.Count));
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
@@ -23,7 +23,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         ((byte)VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id) => TryId(ref request, Platform.Model.VoltageDomains.Count, out id);
+    private bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.VoltageDomain, Platform.Model.VoltageDomains.Count, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -112,7 +112,8 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
         {
             Platform.State.Voltage[domain].Level = level;
-            return [(uint)domain, unchecked((uint)level)];
+            agent.TryLocal(Model.ResourceKind.VoltageDomain, domain, out var local);
+            return [local, unchecked((uint)level)];
         });
 
     private ScmiStatus LevelGet(ref ScmiRequest request, ref ScmiWriter reply)
@@ -124,5 +125,5 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
-        NameGet(ref request, ref reply, Platform.Model.VoltageDomains.Count, i => Platform.Model.VoltageDomains[i].Name);
+        NameGet(ref request, ref reply, Model.ResourceKind.VoltageDomain, Platform.Model.VoltageDomains.Count, i => Platform.Model.VoltageDomains[i].Name);
 }

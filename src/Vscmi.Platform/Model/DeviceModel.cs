@@ -29,7 +29,33 @@ public sealed record PlatformIdentity(string Vendor, string SubVendor, uint Impl
 /// <param name="Name">Its name (BASE_DISCOVER_AGENT).</param>
 /// <param name="Trusted">Whether it may use the privileged Base commands.</param>
 /// <param name="Socket">The Unix socket <c>vscmi serve</c> listens on for it when no --socket/--tcp is given.</param>
-public sealed record AgentModel(string Name, bool Trusted, string? Socket = null);
+public sealed record AgentModel(string Name, bool Trusted, string? Socket = null)
+{
+    /// <summary>
+    /// The resources this agent sees, per kind, as global ids in the order of the agent's own ids
+    /// (SCP-firmware's agent device tables). A kind not listed is seen whole.
+    /// </summary>
+    public IReadOnlyDictionary<ResourceKind, int[]> Views { get; init; } = new Dictionary<ResourceKind, int[]>();
+}
+
+/// <summary>The kinds of resource an agent's view can restrict.</summary>
+public enum ResourceKind
+{
+    /// <summary>Performance domains.</summary>
+    Perf,
+    /// <summary>Clocks.</summary>
+    Clock,
+    /// <summary>Sensors.</summary>
+    Sensor,
+    /// <summary>Power domains.</summary>
+    PowerDomain,
+    /// <summary>Reset domains.</summary>
+    ResetDomain,
+    /// <summary>Voltage domains.</summary>
+    VoltageDomain,
+    /// <summary>Power capping domains.</summary>
+    Powercap,
+}
 
 /// <summary>System power: which states SYSTEM_POWER_STATE_SET accepts besides shutdown and cold reset.</summary>
 public sealed record SystemPowerModel(bool WarmReset, bool Suspend);

@@ -41,7 +41,8 @@ public static class ModelLoader
     {
         var root = TomlDocument.Parse(text, file);
         var platform = ReadPlatform(root.Table("platform") ?? throw root.Location.Error("the model needs a [platform] table"));
-        var agents = root.Tables("agent").Select(ReadAgent).ToList();
+        var agentTables = root.Tables("agent");
+        var agents = agentTables.Select(ReadAgent).ToList();
         if (agents.Count == 0)
             throw root.Location.Error("the model needs at least one [[agent]]");
         if (agents.Count > 254)
@@ -70,6 +71,23 @@ public static class ModelLoader
         UniqueNames(root, "voltage_domain", voltages.Select(c => c.Name));
         UniqueNames(root, "powercap", powercaps.Select(c => c.Name));
         CheckPowerHierarchy(powerTables, power);
+        for (var i = 0; i < agents.Count; i++)
+        {
+            agents[i] = agents[i] with
+            {
+                Views = ReadViews(agentTables[i], new Dictionary<ResourceKind, (string Key, List<string> Names)>
+                {
+                    [ResourceKind.Perf] = ("perf", perf.Select(p => p.Name).ToList()),
+                    [ResourceKind.Clock] = ("clocks", clocks.Select(p => p.Name).ToList()),
+                    [ResourceKind.Sensor] = ("sensors", sensors.Select(p => p.Name).ToList()),
+                    [ResourceKind.PowerDomain] = ("power_domains", power.Select(p => p.Name).ToList()),
+                    [ResourceKind.ResetDomain] = ("reset_domains", resets.Select(p => p.Name).ToList()),
+                    [ResourceKind.VoltageDomain] = ("voltage_domains", voltages.Select(p => p.Name).ToList()),
+                    [ResourceKind.Powercap] = ("powercap", powercaps.Select(p => p.Name).ToList()),
+                }),
+            };
+        }
+
         root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl"]);
         return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl };
     }
@@ -88,8 +106,34 @@ public static class ModelLoader
         var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"));
         if (agent.Socket is { Length: 0 or > 107 })
             throw t.LocationOf("socket").Error($"'socket' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
+        return agent; // unknown keys are checked once the views are read, after the resources
+    }
+
+    /// <summary>An agent's views: each listed kind names the resources it sees, in the order of its ids.</summary>
+    private static Dictionary<ResourceKind, int[]> ReadViews(TomlTableNode t, Dictionary<ResourceKind, (string Key, List<string> Names)> kinds)
+    {
+        var views = new Dictionary<ResourceKind, int[]>();
+        foreach (var (kind, (key, names)) in kinds)
+        {
+            if (t.List(key) is not { } list)
+                continue;
+            var ids = new List<int>();
+            foreach (var node in list)
+            {
+                var name = node is TomlScalar { Value: string s } ? s : throw node.Location.Error($"'{key}' in {t.Describe()} must list names");
+                var id = names.IndexOf(name);
+                if (id < 0)
+                    throw node.Location.Error($"'{name}' in '{key}' of {t.Describe()} is not one of the model's {key} ({string.Join(", ", names)})");
+                if (ids.Contains(id))
+                    throw node.Location.Error($"'{name}' is listed twice in '{key}' of {t.Describe()}");
+                ids.Add(id);
+            }
+
+            views[kind] = [.. ids];
+        }
+
         t.RejectUnknownKeys();
-        return agent;
+        return views;
     }
 
     private static SystemPowerModel ReadSystem(TomlTableNode t)
