@@ -35,7 +35,7 @@ public class SensorEventTests
         _h.Ok(SensorMessageId.SENSOR_TRIP_POINT_CONFIG, ("sensor_id", 0), ("direction", 1), ("trip_point_id", 0), ("trip_point_value", 48000));
         _h.Ok(SensorMessageId.SENSOR_TRIP_POINT_CONFIG, ("sensor_id", 0), ("direction", 3), ("trip_point_id", 1), ("trip_point_value", 42000));
 
-        SampleAt(0);     // 45000: the first sample only sets the baseline
+        SampleAt(0);     // 45000: the baseline was already taken when the trip points were configured
         Assert.Empty(Drain());
         SampleAt(15);    // 50000: crosses 48000 upwards
         Assert.Equal(["SENSOR 0x15 SENSOR_TRIP_POINT_EVENT notification agent_id=0 sensor_id=0 trip_point_id=0 direction=up"], Drain().Select(ScmiFormatter.Format));

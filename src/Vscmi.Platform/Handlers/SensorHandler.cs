@@ -75,6 +75,10 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         if (tripId >= trips.Length)
             return ScmiStatus.INVALID_PARAMETERS;
         trips[tripId] = (control & 3, value);
+        // Crossings count from now: the value at configuration is the baseline, not the next sample.
+        var state = Platform.State.Sensors[id];
+        if (state.Source.TryRead(Platform.Uptime, out var now))
+            state.LastSample = now;
         return ScmiStatus.SUCCESS;
     }
 
