@@ -34,6 +34,38 @@ public sealed class SensorClient : ProtocolClient
         return r.GetRecords("readings").Select(x => new SensorReading(x.GetInt64("value"), x.GetUInt64("timestamp"))).ToList();
     }
 
+    /// <summary>SENSOR_AXIS_DESCRIPTION_GET, every part (multi-axis sensors).</summary>
+    public async IAsyncEnumerable<SensorAxisInfo> DescribeAxesAsync(uint sensorId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var a in ListAsync((byte)SensorMessageId.SENSOR_AXIS_DESCRIPTION_GET, "axis_desc_index", "axes", _ => [("sensor_id", sensorId)], cancellationToken).ConfigureAwait(false))
+        {
+            yield return new SensorAxisInfo((uint)a.GetUInt64("axis_id"), a.GetText("name"), (byte)a.GetUInt64("axis_type"), (int)a.GetInt64("unit_exponent"),
+                a.GetUInt64("extended_name") != 0);
+        }
+    }
+
+    /// <summary>SENSOR_AXIS_NAME_GET, every part: extended axis names by axis id.</summary>
+    public async IAsyncEnumerable<(uint AxisId, string Name)> GetAxisNamesAsync(uint sensorId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var a in ListAsync((byte)SensorMessageId.SENSOR_AXIS_NAME_GET, "axis_desc_index", "axes", _ => [("sensor_id", sensorId)], cancellationToken).ConfigureAwait(false))
+            yield return ((uint)a.GetUInt64("axis_id"), a.GetText("name"));
+    }
+
+    /// <summary>SENSOR_NAME_GET.</summary>
+    public async Task<string> GetNameAsync(uint sensorId, CancellationToken cancellationToken = default) =>
+        (await CallAsync((byte)SensorMessageId.SENSOR_NAME_GET, cancellationToken, ("sensor_id", sensorId)).ConfigureAwait(false)).GetText("name");
+
+    /// <summary>SENSOR_READING_GET with the asynchronous flag: the readings of the delayed response.</summary>
+    public async Task<IReadOnlyList<SensorReading>> ReadAndWaitAsync(uint sensorId, CancellationToken cancellationToken = default)
+    {
+        var response = await Client.RequestAsync(Protocol, (byte)SensorMessageId.SENSOR_READING_GET, Args(("sensor_id", sensorId), ("async", 1)), expectDelayed: true, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccess();
+        var delayed = await Client.AwaitDelayedAsync(response.Delayed!, "SENSOR_READING_GET", cancellationToken).ConfigureAwait(false);
+        if (delayed.Status != 0)
+            throw new ScmiStatusException("SENSOR_READING_GET (delayed)", delayed.Status!.Value);
+        return delayed.Fields.GetRecords("readings").Select(x => new SensorReading(x.GetInt64("value"), x.GetUInt64("timestamp"))).ToList();
+    }
+
     /// <summary>SENSOR_TRIP_POINT_NOTIFY.</summary>
     public Task NotifyTripPointsAsync(uint sensorId, bool enable, CancellationToken cancellationToken = default) =>
         CallAsync((byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, cancellationToken, ("sensor_id", sensorId), ("event_control", enable ? 1u : 0));
@@ -68,6 +100,9 @@ public sealed class SensorClient : ProtocolClient
 
 /// <summary>A sensor.</summary>
 public sealed record SensorInfo(uint Id, string Name, byte UnitType, int UnitExponent, int TripPoints, bool AsyncRead, int Axes);
+
+/// <summary>An axis of a multi-axis sensor.</summary>
+public sealed record SensorAxisInfo(uint Id, string Name, byte UnitType, int UnitExponent, bool ExtendedName);
 
 /// <summary>A reading: value in units of 10^unit_exponent, and a timestamp (0 when not supported).</summary>
 public sealed record SensorReading(long Value, ulong Timestamp);

@@ -130,6 +130,11 @@ public sealed class ClientPlatformTests : IAsyncLifetime
         Assert.Equal(new[] { (1u, 0) }, await _c.Sensor.ListUpdateIntervalsAsync(0).ToListAsync());
         await _c.Sensor.SetConfigAsync(1, enabled: true, intervalSeconds: 2);
         Assert.Equal((true, 2u, 0), await _c.Sensor.GetConfigAsync(1));
+        Assert.Equal("soc_energy", await _c.Sensor.GetNameAsync(5));
+        Assert.InRange((await _c.Sensor.ReadAndWaitAsync(3)).Single().Value, 200, 4000); // vdd_cpu_curr reads asynchronously
+        // Every default sensor is scalar: the axis commands answer NOT_SUPPORTED.
+        Assert.Equal(ScmiStatus.NOT_SUPPORTED, (await Assert.ThrowsAsync<ScmiStatusException>(async () => await _c.Sensor.DescribeAxesAsync(0).ToListAsync())).StatusCode);
+        Assert.Equal(ScmiStatus.NOT_SUPPORTED, (await Assert.ThrowsAsync<ScmiStatusException>(async () => await _c.Sensor.GetAxisNamesAsync(0).ToListAsync())).StatusCode);
     }
 
     [Fact]

@@ -42,6 +42,22 @@ public class PowercapPinctrlTests
     }
 
     [Fact]
+    public async Task Sensor_axes_are_described_from_a_multi_axis_platform()
+    {
+        await using var fake = new FakePlatform();
+        var axes = fake.Client.Sensor.DescribeAxesAsync(3).ToListAsync().AsTask();
+        var request = await fake.ReceiveAsync();
+        Assert.Equal(new uint[] { 3, 0 }, Words(request)[1..]);
+        var name = new byte[16];
+        "x"u8.CopyTo(name);
+        var reply = new List<uint> { FakePlatform.Header(request), 0, 0x00000001, 0, 0x00000200, 0x00000059 }; // 1 returned; axis 0 with an extended name, m/s^2
+        reply.AddRange(Enumerable.Range(0, 4).Select(i => BinaryPrimitives.ReadUInt32LittleEndian(name.AsSpan(i * 4))));
+        await fake.SendAsync([.. reply]);
+        var axis = (await axes).Single();
+        Assert.Equal((0u, "x", (byte)0x59, true), (axis.Id, axis.Name, axis.UnitType, axis.ExtendedName));
+    }
+
+    [Fact]
     public async Task Pin_associations_are_walked_in_parts()
     {
         await using var fake = new FakePlatform();
