@@ -107,3 +107,30 @@ public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<Ser
         Assert.Equal(new uint[] { 0x00045006, Success, 900000000, 0 }, c.Call(0x00045006, 2));
     }
 }
+
+/// <summary>Two agents on two sockets of their own <c>serve</c> process: arbitration, seen and notified.</summary>
+public sealed class ArbitrationProcessTests(ServeProcess serve) : IClassFixture<ServeProcess>
+{
+    private const uint Success = 0;
+
+    [Fact]
+    public void Two_agents_on_two_sockets_are_arbitrated_and_notified()
+    {
+        using var ospm = serve.Connect(serve.OspmSocket);
+        using var guest = serve.Connect(serve.GuestSocket);
+        Assert.Equal(new uint[] { 0x00044C0A, Success }, ospm.Call(0x00044C0A, 1, 1));          // OSPM watches big's level
+        Assert.Equal(new uint[] { 0x00044C07, Success }, ospm.Call(0x00044C07, 1, 2000));
+        Assert.Equal(RawClient.Words(0x00004F01, 1, 1, 2000), ospm.ReceiveFrame());
+        Assert.Equal(new uint[] { 0x00044C07, Success }, guest.Call(0x00044C07, 1, 1200));      // lower than OSPM's: nothing changes
+        Assert.Equal(new uint[] { 0x00044C08, Success, 2000 }, guest.Call(0x00044C08, 1));
+        Assert.Equal(new uint[] { 0x00044C07, Success }, ospm.Call(0x00044C07, 1, 800));        // OSPM lets go: the guest's 1200 wins
+        Assert.Equal(RawClient.Words(0x00004F01, 1, 1, 1200), ospm.ReceiveFrame());
+        Assert.Equal(new uint[] { 0x00044C08, Success, 1200 }, ospm.Call(0x00044C08, 1));
+
+        // A clock stays enabled while the other agent still wants it; each reads back its own vote.
+        Assert.Equal(new uint[] { 0x00045007, Success }, ospm.Call(0x00045007, 0, 0, 0));      // OSPM disables osc24m
+        Assert.Equal(new uint[] { 0x0004500B, Success, 0, 0, 0 }, ospm.Call(0x0004500B, 0, 0));
+        Assert.Equal(new uint[] { 0x0004500B, Success, 0, 1, 0 }, guest.Call(0x0004500B, 0, 0));
+        Assert.Equal(new uint[] { 0x00045007, Success }, ospm.Call(0x00045007, 0, 1, 0));
+    }
+}
