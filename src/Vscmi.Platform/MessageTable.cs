@@ -44,7 +44,7 @@ internal sealed class MessageTable
     {
         var spec = handler.Spec.FindMessage(messageId)
             ?? throw new InvalidOperationException($"{handler.Id} message 0x{messageId:X2} has no description in the catalog");
-        row[messageId] = new Entry(spec, command, handler);
+        row[messageId] = new Entry(spec, command, handler, ResourceOffset(spec.Request));
     }
 
     private static ScmiStatus ProtocolVersion(ref ScmiRequest request, ref ScmiWriter reply)
@@ -76,6 +76,25 @@ internal sealed class MessageTable
         return ScmiStatus.SUCCESS;
     }
 
-    /// <summary>One table row.</summary>
-    internal sealed record Entry(MessageSpec Spec, MessageHandler Handler, ProtocolHandler Protocol);
+    /// <summary>
+    /// Where the request names its resource (the first domain_id, clock_id or sensor_id at a fixed
+    /// offset), so that device permissions are checked from the description, for every command.
+    /// </summary>
+    private static int ResourceOffset(Layout request)
+    {
+        var offset = 0;
+        foreach (var field in request.Fields)
+        {
+            if (field is NumberSpec { Name: "domain_id" or "clock_id" or "sensor_id" })
+                return offset;
+            if (field is ArraySpec or ConditionalSpec)
+                return -1;
+            offset += field.FixedSize;
+        }
+
+        return -1;
+    }
+
+    /// <summary>One table row; <see cref="ResourceOffset"/> is -1 for commands that name no resource.</summary>
+    internal sealed record Entry(MessageSpec Spec, MessageHandler Handler, ProtocolHandler Protocol, int ResourceOffset);
 }

@@ -67,7 +67,37 @@ internal sealed class PlatformState
     public void ResetPermissions(int agent)
     {
         lock (_permissions)
+        {
             _deniedProtocols.RemoveWhere(d => d.Agent == agent);
+            _deniedResources.RemoveWhere(d => d.Agent == agent);
+        }
+    }
+
+    private readonly HashSet<(int Agent, ResourceKind Kind, int Id)> _deniedResources = [];
+
+    /// <summary>Denies or grants an agent every resource of a device (BASE_SET_DEVICE_PERMISSIONS).</summary>
+    public void SetDeviceAllowed(int agent, DeviceGroupModel device, bool allowed)
+    {
+        lock (_permissions)
+        {
+            foreach (var (kind, ids) in device.Resources)
+            {
+                foreach (var id in ids)
+                {
+                    if (allowed)
+                        _deniedResources.Remove((agent, kind, id));
+                    else
+                        _deniedResources.Add((agent, kind, id));
+                }
+            }
+        }
+    }
+
+    /// <summary>True when a device permission denies the agent this resource. No allocation: it runs per message.</summary>
+    public bool ResourceDenied(int agent, ResourceKind kind, int id)
+    {
+        lock (_permissions)
+            return _deniedResources.Count != 0 && _deniedResources.Contains((agent, kind, id));
     }
 }
 

@@ -113,6 +113,18 @@ public sealed partial class ScmiPlatform
         }
     }
 
+    /// <summary>How many resources of a kind the model has.</summary>
+    internal int ResourceCount(ResourceKind kind) => kind switch
+    {
+        ResourceKind.Perf => Model.PerfDomains.Count,
+        ResourceKind.Clock => Model.Clocks.Count,
+        ResourceKind.Sensor => Model.Sensors.Count,
+        ResourceKind.PowerDomain => Model.PowerDomains.Count,
+        ResourceKind.ResetDomain => Model.ResetDomains.Count,
+        ResourceKind.VoltageDomain => Model.VoltageDomains.Count,
+        _ => Model.PowercapDomains.Count,
+    };
+
     /// <summary>The resource kind a protocol's notifications are about (System power has none).</summary>
     internal static ResourceKind? ResourceKindOf(Vscmi.Protocol.ScmiProtocolId protocol) => protocol switch
     {
@@ -174,6 +186,14 @@ public sealed partial class ScmiPlatform
         {
             LogBadRequest(session.AgentName, entry.Spec.Name, e.Message);
             return e.ToStatus();
+        }
+
+        // Device permissions (BASE_SET_DEVICE_PERMISSIONS): a denied resource answers DENIED for every command naming it.
+        if (entry.ResourceOffset >= 0 && ResourceKindOf((Vscmi.Protocol.ScmiProtocolId)header.ProtocolId) is { } kind
+            && session.TryGlobal(kind, BinaryPrimitives.ReadUInt32LittleEndian(payload[entry.ResourceOffset..]), ResourceCount(kind), out var resource)
+            && State.ResourceDenied(session.AgentId, kind, resource))
+        {
+            return ScmiStatus.DENIED;
         }
 
         var request = new ScmiRequest { Params = new ScmiReader(payload), Agent = session, Header = header };

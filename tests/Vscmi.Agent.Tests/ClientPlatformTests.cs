@@ -42,7 +42,8 @@ public sealed class ClientPlatformTests : IAsyncLifetime
         Assert.True(await _c.Clock.NegotiateVersionAsync(0x30000));
         Assert.False(await _c.Clock.NegotiateVersionAsync(0x40000));
         Assert.Equal(0u, await _c.Clock.GetMessageAttributesAsync(0x5));
-        Assert.Null(await _c.Base.GetMessageAttributesAsync(0x9));
+        Assert.Equal(0u, await _c.Base.GetMessageAttributesAsync(0x9));
+        Assert.Null(await _c.Base.GetMessageAttributesAsync(0x3F)); // no such message: NOT_FOUND
         await _c.Base.NotifyErrorsAsync(true);
     }
 
@@ -53,8 +54,11 @@ public sealed class ClientPlatformTests : IAsyncLifetime
         Assert.Equal(ScmiStatus.DENIED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.Voltage.GetLevelAsync(0))).StatusCode);
         await _c.Base.ResetAgentConfigurationAsync(2, resetPermissions: true);
         Assert.Equal(900000, await _guest.Voltage.GetLevelAsync(0));
-        // BASE_SET_DEVICE_PERMISSIONS is not implemented by this platform (no device model yet).
-        Assert.Equal(ScmiStatus.NOT_SUPPORTED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _c.Base.SetDevicePermissionsAsync(2, 0, true))).StatusCode);
+        // Device 0 of the default model is uart0: denied, then granted again.
+        await _c.Base.SetDevicePermissionsAsync(2, 0, allow: false);
+        Assert.Equal(ScmiStatus.DENIED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.Clock.GetRateAsync(4))).StatusCode);
+        await _c.Base.SetDevicePermissionsAsync(2, 0, allow: true);
+        Assert.Equal(24000000ul, await _guest.Clock.GetRateAsync(4));
     }
 
     [Fact]

@@ -34,8 +34,7 @@ public class BaseAndDispatchTests
         foreach (var message in ScmiCatalog.Get(protocol).Messages)
         {
             var reply = _h.Call(protocol, 0x2, ("message_id", (uint)message.Id));
-            var implemented = !(protocol == ScmiProtocolId.BASE && message.Id == (byte)BaseMessageId.BASE_SET_DEVICE_PERMISSIONS);
-            Assert.Equal(implemented ? 0 : (int)ScmiStatus.NOT_FOUND, reply.Status);
+            Assert.Equal(0, reply.Status); // every command of the catalog is implemented
         }
 
         Assert.Equal((int)ScmiStatus.NOT_FOUND, _h.Call(protocol, 0x2, ("message_id", 0x3Fu)).Status);
@@ -105,6 +104,31 @@ public class BaseAndDispatchTests
         Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 0), ("protocol_id", 0x42), ("allow", 0)));
         Assert.Equal(ScmiStatus.NOT_SUPPORTED, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 5), ("protocol_id", 0x14), ("allow", 0)));
         Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 0), ("reset_permissions", 0)));
+    }
+
+    [Fact]
+    public void A_trusted_agent_denies_another_a_whole_device()
+    {
+        var guest = new Harness(_h.Platform, agentId: 2);
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(BaseMessageId.BASE_SET_DEVICE_PERMISSIONS, ("agent_id", 1), ("device_id", 1), ("allow", 0)));
+        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_SET_DEVICE_PERMISSIONS, ("agent_id", 2), ("device_id", 2), ("allow", 0)));
+        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_SET_DEVICE_PERMISSIONS, ("agent_id", 4), ("device_id", 1), ("allow", 0)));
+
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_SET_DEVICE_PERMISSIONS, ("agent_id", 2), ("device_id", 1), ("allow", 0))); // the gpu device
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(ClockMessageId.CLOCK_RATE_SET, ("async", 0), ("rounding", 0), ("clock_id", 6), ("rate", 200000000ul)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(PowerMessageId.POWER_STATE_GET, ("domain_id", 0)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(ResetMessageId.RESET_DOMAIN_NAME_GET, ("domain_id", 2)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(VoltageMessageId.VOLTAGE_LEVEL_GET, ("domain_id", 1)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 1), ("async", 0)));
+        Assert.Equal(500000000ul, _h.Ok(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 6)).GetUInt64("rate")); // unchanged, and OSPM still may
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 4)));    // uart0 is another device
+
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_SET_DEVICE_PERMISSIONS, ("agent_id", 2), ("device_id", 1), ("allow", 1)));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(PowerMessageId.POWER_STATE_GET, ("domain_id", 0)));
+        _h.Ok(BaseMessageId.BASE_SET_DEVICE_PERMISSIONS, ("agent_id", 2), ("device_id", 0), ("allow", 0));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 4)));
+        _h.Ok(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 2), ("reset_permissions", 1));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 4)));
     }
 
     [Fact]

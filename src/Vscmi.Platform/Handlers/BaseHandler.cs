@@ -23,6 +23,7 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
         ((byte)BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, DiscoverListProtocols),
         ((byte)BaseMessageId.BASE_DISCOVER_AGENT, DiscoverAgent),
         ((byte)BaseMessageId.BASE_NOTIFY_ERRORS, NotifyErrors),
+        ((byte)BaseMessageId.BASE_SET_DEVICE_PERMISSIONS, SetDevicePermissions),
         ((byte)BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, SetProtocolPermissions),
         ((byte)BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ResetAgentConfiguration),
     ];
@@ -83,6 +84,20 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
         if (!request.Agent.HasP2A)
             return ScmiStatus.NOT_SUPPORTED;
         request.Agent.Subscribe((byte)ScmiProtocolId.BASE, (byte)BaseMessageId.BASE_NOTIFY_ERRORS, 0, ReadEnable(ref request));
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A trusted agent allows or denies another agent every resource of a device (the model's [[device]]).</summary>
+    private ScmiStatus SetDevicePermissions(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        var agent = request.Params.ReadUInt32();
+        var device = request.Params.ReadUInt32();
+        var allow = (request.Params.ReadUInt32() & 1) != 0;
+        if (!request.Agent.Trusted)
+            return ScmiStatus.DENIED;
+        if (agent == 0 || agent > Platform.Model.Agents.Count || device >= Platform.Model.Devices.Count)
+            return ScmiStatus.NOT_FOUND;
+        Platform.State.SetDeviceAllowed((int)agent, Platform.Model.Devices[(int)device], allow);
         return ScmiStatus.SUCCESS;
     }
 

@@ -20,6 +20,9 @@ public sealed record DeviceModel(
 
     /// <summary>Pins, groups and functions (null when the model has no [pinctrl]).</summary>
     public PinctrlModel? Pinctrl { get; init; }
+
+    /// <summary>Devices: named groups of resources that BASE_SET_DEVICE_PERMISSIONS grants or denies (device ids by order).</summary>
+    public IReadOnlyList<DeviceGroupModel> Devices { get; init; } = [];
 }
 
 /// <summary>What BASE_DISCOVER_* report.</summary>
@@ -37,6 +40,9 @@ public sealed record AgentModel(string Name, bool Trusted, string? Socket = null
     /// </summary>
     public IReadOnlyDictionary<ResourceKind, int[]> Views { get; init; } = new Dictionary<ResourceKind, int[]>();
 }
+
+/// <summary>A device: the resources of each kind it is made of (global ids).</summary>
+public sealed record DeviceGroupModel(string Name, IReadOnlyDictionary<ResourceKind, int[]> Resources);
 
 /// <summary>The kinds of resource an agent's view can restrict.</summary>
 public enum ResourceKind

@@ -71,25 +71,27 @@ public static class ModelLoader
         UniqueNames(root, "voltage_domain", voltages.Select(c => c.Name));
         UniqueNames(root, "powercap", powercaps.Select(c => c.Name));
         CheckPowerHierarchy(powerTables, power);
-        for (var i = 0; i < agents.Count; i++)
+        var kinds = new Dictionary<ResourceKind, (string Key, List<string> Names)>
         {
-            agents[i] = agents[i] with
-            {
-                Views = ReadViews(agentTables[i], new Dictionary<ResourceKind, (string Key, List<string> Names)>
-                {
-                    [ResourceKind.Perf] = ("perf", perf.Select(p => p.Name).ToList()),
-                    [ResourceKind.Clock] = ("clocks", clocks.Select(p => p.Name).ToList()),
-                    [ResourceKind.Sensor] = ("sensors", sensors.Select(p => p.Name).ToList()),
-                    [ResourceKind.PowerDomain] = ("power_domains", power.Select(p => p.Name).ToList()),
-                    [ResourceKind.ResetDomain] = ("reset_domains", resets.Select(p => p.Name).ToList()),
-                    [ResourceKind.VoltageDomain] = ("voltage_domains", voltages.Select(p => p.Name).ToList()),
-                    [ResourceKind.Powercap] = ("powercap", powercaps.Select(p => p.Name).ToList()),
-                }),
-            };
-        }
+            [ResourceKind.Perf] = ("perf", perf.Select(p => p.Name).ToList()),
+            [ResourceKind.Clock] = ("clocks", clocks.Select(p => p.Name).ToList()),
+            [ResourceKind.Sensor] = ("sensors", sensors.Select(p => p.Name).ToList()),
+            [ResourceKind.PowerDomain] = ("power_domains", power.Select(p => p.Name).ToList()),
+            [ResourceKind.ResetDomain] = ("reset_domains", resets.Select(p => p.Name).ToList()),
+            [ResourceKind.VoltageDomain] = ("voltage_domains", voltages.Select(p => p.Name).ToList()),
+            [ResourceKind.Powercap] = ("powercap", powercaps.Select(p => p.Name).ToList()),
+        };
+        for (var i = 0; i < agents.Count; i++)
+            agents[i] = agents[i] with { Views = ReadViews(agentTables[i], kinds) };
+        var devices = root.Tables("device").Select(t =>
+        {
+            var name = Name(t);
+            return new DeviceGroupModel(name, ReadViews(t, kinds));
+        }).ToList();
+        UniqueNames(root, "device", devices.Select(d => d.Name));
 
-        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl"]);
-        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl };
+        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl", "device"]);
+        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl, Devices = devices };
     }
 
     private static PlatformIdentity ReadPlatform(TomlTableNode t)
