@@ -167,7 +167,7 @@ public sealed partial class ScmiPlatform
         if (!ScmiHeader.TryFromValue(word, out _) || header.Type != ScmiMessageType.COMMAND)
         {
             LogMalformedHeader(session.AgentName, word);
-            return ScmiStatus.PROTOCOL_ERROR;
+            return ReportError(session, word, ScmiStatus.PROTOCOL_ERROR);
         }
 
         if (payload.Length > session.MaxPayload)
@@ -185,7 +185,7 @@ public sealed partial class ScmiPlatform
         catch (ScmiProtocolException e)
         {
             LogBadRequest(session.AgentName, entry.Spec.Name, e.Message);
-            return e.ToStatus();
+            return ReportError(session, word, e.ToStatus());
         }
 
         // Device permissions (BASE_SET_DEVICE_PERMISSIONS): a denied resource answers DENIED for every command naming it.
@@ -213,8 +213,24 @@ public sealed partial class ScmiPlatform
 #pragma warning restore CA1031
         {
             LogHandlerFailed(e, entry.Spec.Name);
-            return ScmiStatus.GENERIC_ERROR;
+            return ReportError(session, word, ScmiStatus.GENERIC_ERROR);
         }
+    }
+
+    /// <summary>
+    /// Tells BASE_NOTIFY_ERRORS subscribers that an agent's message failed: BASE_ERROR_EVENT with the
+    /// agent, one report (non-fatal), the report being (header &lt;&lt; 32) | status. The reports'
+    /// contents are implementation defined (reference 2.1, 6 #11); this is vscmi's.
+    /// </summary>
+    private ScmiStatus ReportError(AgentSession session, uint header, ScmiStatus status)
+    {
+        lock (Sync)
+        {
+            Notify(Vscmi.Protocol.ScmiProtocolId.BASE, 0x8, 0, 0x0,
+                [(uint)session.AgentId, 1, unchecked((uint)(int)status), header]);
+        }
+
+        return status;
     }
 
     /// <summary>

@@ -42,6 +42,15 @@ public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<Ser
             AssertNothingPending(ospm);
         }
 
+        // BASE_ERROR_EVENT: the guest sends a malformed CLOCK_RATE_GET (no clock id); OSPM hears which agent,
+        // with one report = (header << 32) | status (PROTOCOL_ERROR).
+        Assert.Equal(new uint[] { 0x00044008, Success }, ospm.Call(0x00044008, 1));
+        Assert.Equal(new uint[] { 0x00085006, 0xFFFFFFF6 }, guest.Call(0x00085006));
+        Assert.Equal(RawClient.Words(0x00004300, 2, 1, 0xFFFFFFF6, 0x00085006), ospm.ReceiveFrame());
+        Assert.Equal(new uint[] { 0x00044008, Success }, ospm.Call(0x00044008, 0));
+        Assert.Equal(new uint[] { 0x00085006, 0xFFFFFFF6 }, guest.Call(0x00085006));
+        AssertNothingPending(ospm);
+
         // SYSTEM_POWER_STATE_NOTIFIER goes the other way: the trusted OSPM asks, the guest hears.
         Assert.Equal(new uint[] { 0x00044805, Success }, guest.Call(0x00044805, 1));
         Assert.Equal(new uint[] { 0x00044803, Success }, ospm.Call(0x00044803, 1, 2));
