@@ -109,6 +109,13 @@ public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<Ser
         Assert.Equal(RawClient.Words(0x00245606, Success, 3), reading[..12]);
         Assert.InRange(BitConverter.ToInt64(reading, 12), 200, 4000);
 
+        // POWER_STATE_SET asynchronously (gpu has an async latency): SUCCESS now, applied later, no delayed response.
+        Assert.Equal(new uint[] { 0x00244404, Success }, c.Call(0x00244404, 1, 0, 0x40000000));
+        for (var i = 0; i < 100 && c.Call(0x00044405, 0)[2] != 0x40000000; i++)
+            Thread.Sleep(10);
+        Assert.Equal(new uint[] { 0x00044405, Success, 0x40000000 }, c.Call(0x00044405, 0));
+        AssertNothingPending(c);
+
         // The clock's "ignore delayed response" flag: applied, and nothing follows.
         Assert.Equal(new uint[] { 0x00245005, Success }, c.Call(0x00245005, 0x3, 2, 900000000, 0));
         Thread.Sleep(50);

@@ -24,10 +24,25 @@ public class PowerSystemPerfTests
         var gpu = _h.Ok(PowerMessageId.POWER_DOMAIN_ATTRIBUTES, ("domain_id", 0));
         Assert.Equal("gpu", gpu.GetText("name"));
         Assert.Equal(1ul, gpu.GetUInt64("sync_state_set"));
-        Assert.Equal(0ul, gpu.GetUInt64("async_state_set"));
+        Assert.Equal(1ul, gpu.GetUInt64("async_state_set")); // async_latency_us in the default model
         Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(PowerMessageId.POWER_DOMAIN_ATTRIBUTES, ("domain_id", 4)));
         Assert.Equal("vpu", _h.Ok(PowerMessageId.POWER_DOMAIN_NAME_GET, ("domain_id", 2)).GetText("name"));
         Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(PowerMessageId.POWER_DOMAIN_NAME_GET, ("domain_id", 99)));
+    }
+
+    [Fact]
+    public async Task An_asynchronous_power_state_set_applies_later_without_a_delayed_response()
+    {
+        Assert.Equal(1ul, _h.Ok(PowerMessageId.POWER_DOMAIN_ATTRIBUTES, ("domain_id", 0)).GetUInt64("async_state_set"));
+        Assert.Equal(0ul, _h.Ok(PowerMessageId.POWER_DOMAIN_ATTRIBUTES, ("domain_id", 3)).GetUInt64("async_state_set"));
+        _h.Ok(PowerMessageId.POWER_STATE_NOTIFY, ("domain_id", 0), ("notify_enable", 1));
+        new Harness(_h.Platform, agentId: 2).Ok(PowerMessageId.POWER_STATE_SET, ("async", 0), ("domain_id", 0), ("state_id", 0), ("state_type", 1)); // the guest lets go first
+        Assert.Equal(ScmiStatus.SUCCESS, SetState(0, Off, async: 1));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var changed = ScmiMessageCodec.Decode(await _h.Session.Outbox.ReadAsync(timeout.Token), ScmiMessageKind.Notification);
+        Assert.Equal("POWER 0x11 POWER_STATE_CHANGED notification agent_id=1 domain_id=0 state_id=0x0 state_type=off", ScmiFormatter.Format(changed));
+        Assert.Equal(Off, State(0));
+        Assert.False(_h.Session.Outbox.TryRead(out _)); // and no delayed response
     }
 
     [Fact]
@@ -71,7 +86,7 @@ public class PowerSystemPerfTests
     public void Power_state_set_errors()
     {
         Assert.Equal(ScmiStatus.NOT_FOUND, SetState(4, On));
-        Assert.Equal(ScmiStatus.NOT_SUPPORTED, SetState(0, On, async: 1));
+        Assert.Equal(ScmiStatus.NOT_SUPPORTED, SetState(3, On, async: 1)); // usb has no async latency
         Assert.Equal(ScmiStatus.INVALID_PARAMETERS, SetState(0, 0x1));
         Assert.Equal(ScmiStatus.INVALID_PARAMETERS, SetState(0, Off | 0x5));
         Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(PowerMessageId.POWER_STATE_GET, ("domain_id", 4)));

@@ -36,7 +36,8 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         // bit 31/28: state-change (requested) notifications, only on a channel that can carry them;
         // bit 29: synchronous set; bit 27: extended name.
         var notify = request.Agent.HasP2A ? (1u << 31) | (1u << 28) : 0;
-        reply.WriteUInt32(notify | (1u << 29) | (NeedsExtendedName(name) ? 1u << 27 : 0));
+        var asyncSet = Platform.Model.PowerDomains[id].AsyncLatencyUs is not null ? 1u << 30 : 0;
+        reply.WriteUInt32(notify | asyncSet | (1u << 29) | (NeedsExtendedName(name) ? 1u << 27 : 0));
         WriteShortName(ref reply, name);
         return ScmiStatus.SUCCESS;
     }
@@ -47,17 +48,38 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var state = request.Params.ReadUInt32();
-        if ((flags & 1) != 0)
-            return ScmiStatus.NOT_SUPPORTED; // async set is not advertised (attribute bit 30 clear)
+        var latency = Platform.Model.PowerDomains[id].AsyncLatencyUs;
+        if ((flags & 1) != 0 && latency is null)
+            return ScmiStatus.NOT_SUPPORTED; // async set is not advertised for this domain (attribute bit 30 clear)
         if (state is not (On or Off))
             return ScmiStatus.INVALID_PARAMETERS; // only the generic states
         var agent = request.Agent.AgentId;
         Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (uint)id, (byte)PowerNotificationId.POWER_STATE_CHANGE_REQUESTED, [(uint)agent, (uint)id, state]);
+        if ((flags & 1) != 0)
+        {
+            // Asynchronous: SUCCESS now, the change after the domain's latency. There is no delayed
+            // response for this command: completion shows as POWER_STATE_CHANGED and in POWER_STATE_GET
+            // (SCP-firmware's flag; TF-A sets it and never waits for a delayed response).
+            if (!request.Agent.TryBeginAsync())
+                return ScmiStatus.BUSY;
+            VoteLater(request.Agent, request.Header, latency!.Value, id, state == On);
+            return ScmiStatus.SUCCESS;
+        }
+
         // The agent's vote; the domain (and its ancestors) are on while any agent needs them (reference 2.2).
         Platform.State.Power[id].Votes[agent - 1] = state == On;
         Rearbitrate((uint)agent);
         return ScmiStatus.SUCCESS;
     }
+
+    // Its own method so that StateSet's synchronous path allocates no closure.
+    private void VoteLater(AgentSession agent, ScmiHeader header, uint latencyUs, int domain, bool on) =>
+        Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
+        {
+            Platform.State.Power[domain].Votes[agent.AgentId - 1] = on;
+            Rearbitrate((uint)agent.AgentId);
+            return null;
+        });
 
     /// <summary>
     /// Physical states from the votes: a domain is on while any agent votes for it or any child is on.

@@ -139,7 +139,7 @@ public sealed record SensorModel(
     uint? AsyncLatencyUs = null);
 
 /// <summary>A power domain with generic on/off states and an optional parent.</summary>
-public sealed record PowerDomainModel(string Name, bool InitiallyOn, int? ParentId);
+public sealed record PowerDomainModel(string Name, bool InitiallyOn, int? ParentId, uint? AsyncLatencyUs = null);
 
 /// <summary>A reset domain.</summary>
 /// <param name="Name">Its name.</param>

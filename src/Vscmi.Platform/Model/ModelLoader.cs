@@ -304,8 +304,9 @@ public static class ModelLoader
                 throw t.LocationOf("parent").Error($"parent '{parentName}' of {t.Describe()} is not another power domain");
         }
 
+        var asyncLatency = AsyncLatency(t);
         t.RejectUnknownKeys();
-        return new PowerDomainModel(name, state == "on", parent);
+        return new PowerDomainModel(name, state == "on", parent, asyncLatency);
     }
 
     private static ResetDomainModel ReadReset(TomlTableNode t)
