@@ -113,6 +113,16 @@ public sealed partial class ScmiPlatform
         }
     }
 
+    /// <summary>Forgets the subscriptions and negotiated versions of every open channel of an agent. Caller holds <see cref="Sync"/>.</summary>
+    internal void ResetSessionsOf(int agentId)
+    {
+        foreach (var session in _sessions)
+        {
+            if (session.AgentId == agentId)
+                session.Reset();
+        }
+    }
+
     /// <summary>How many resources of a kind the model has.</summary>
     internal int ResourceCount(ResourceKind kind) => kind switch
     {

@@ -138,6 +138,12 @@ public class BaseAndDispatchTests
         Assert.True(_h.Session.IsSubscribed(0x14, (byte)ClockMessageId.CLOCK_RATE_NOTIFY, 1));
         _h.Ok(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 1), ("reset_permissions", 0));
         Assert.False(_h.Session.IsSubscribed(0x14, (byte)ClockMessageId.CLOCK_RATE_NOTIFY, 1));
+
+        // Another agent's channels are reset too when a trusted agent resets that agent.
+        var guest = new Harness(_h.Platform, agentId: 2);
+        guest.Ok(ClockMessageId.CLOCK_RATE_NOTIFY, ("clock_id", 1), ("notify_enable", 1));
+        _h.Ok(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 2), ("reset_permissions", 0));
+        Assert.False(guest.Session.IsSubscribed(0x14, (byte)ClockMessageId.CLOCK_RATE_NOTIFY, 1));
     }
 
     [Theory]

@@ -150,8 +150,7 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
                 perf.Recompute(0, domain);
         }
 
-        if (agent == (uint)request.Agent.AgentId)
-            request.Agent.Reset();
+        Platform.ResetSessionsOf((int)agent);
         return ScmiStatus.SUCCESS;
     }
 }
