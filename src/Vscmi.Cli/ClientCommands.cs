@@ -262,12 +262,7 @@ internal static class ClientCommands
             [new("id", "Id"), new("name", "Name"), new("unit", "Unit"), new("unit_exponent", "Exp"), new("value", "Raw"), new("reading", "Reading"), new("trip_points", "Trips")], rows);
     }
 
-    private static string UnitName(byte unit)
-    {
-        var descriptor = ScmiCatalog.Get(ScmiProtocolId.SENSOR).FindMessage(0x3)!.Response.Fields.OfType<Protocol.Schema.ArraySpec>().Single().Entry!;
-        var high = descriptor.Fields.OfType<Protocol.Schema.BitsSpec>().Single(b => b.Name == "attributes_high");
-        return high.Fields.Single(f => f.Name == "sensor_type").Values!.NameOf(unit) ?? $"0x{unit:X2}";
-    }
+    private static string UnitName(byte unit) => ScmiCatalog.SensorUnits.NameOf(unit) ?? $"0x{unit:X2}";
 
     private static async Task PerfAsync(ScmiClient c, bool json, CancellationToken ct)
     {

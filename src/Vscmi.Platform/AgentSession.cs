@@ -28,11 +28,12 @@ public sealed class AgentSession
     }
 
     /// <summary>How many resources of a kind this agent sees (its ids are 0..count-1).</summary>
-    public int VisibleCount(Model.ResourceKind kind, int total) => _views.TryGetValue(kind, out var view) ? view.Length : total;
+    public int VisibleCount(Model.ResourceKind kind) => _views.TryGetValue(kind, out var view) ? view.Length : Platform.ResourceCount(kind);
 
     /// <summary>The global id behind one of the agent's ids; false when it sees no such resource.</summary>
-    public bool TryGlobal(Model.ResourceKind kind, uint local, int total, out int global)
+    public bool TryGlobal(Model.ResourceKind kind, uint local, out int global)
     {
+        var total = Platform.ResourceCount(kind);
         if (_views.TryGetValue(kind, out var view))
         {
             global = local < (uint)view.Length ? view[local] : -1;

@@ -200,7 +200,7 @@ public sealed partial class ScmiPlatform
 
         // Device permissions (BASE_SET_DEVICE_PERMISSIONS): a denied resource answers DENIED for every command naming it.
         if (entry.ResourceOffset >= 0 && ResourceKindOf((Vscmi.Protocol.ScmiProtocolId)header.ProtocolId) is { } kind
-            && session.TryGlobal(kind, BinaryPrimitives.ReadUInt32LittleEndian(payload[entry.ResourceOffset..]), ResourceCount(kind), out var resource)
+            && session.TryGlobal(kind, BinaryPrimitives.ReadUInt32LittleEndian(payload[entry.ResourceOffset..]), out var resource)
             && State.ResourceDenied(session.AgentId, kind, resource))
         {
             return ScmiStatus.DENIED;

@@ -80,7 +80,7 @@ public class AgentViewTests
         var protocol = Enum.Parse<ScmiProtocolId>(command.Split(' ')[0]);
         var message = ScmiCatalog.Get(protocol).Messages.Single(m => m.Name == command.Split(' ')[1]);
         var kind = Platform.ScmiPlatform.ResourceKindOf(protocol)!.Value;
-        var invisible = (uint)_sandbox.Session.VisibleCount(kind, int.MaxValue);
+        var invisible = (uint)_sandbox.Session.VisibleCount(kind);
         var fields = new FieldSet();
         foreach (var field in message.Request.Fields)
         {

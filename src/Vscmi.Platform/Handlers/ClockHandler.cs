@@ -14,7 +14,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
         var anyAsync = agent.HasP2A && Platform.Model.Clocks.Any(c => c.AsyncLatencyUs is not null);
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Clock, Platform.Model.Clocks.Count) | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Clock) | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
     }
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
@@ -25,8 +25,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         ((byte)ClockMessageId.CLOCK_RATE_GET, RateGet),
         ((byte)ClockMessageId.CLOCK_CONFIG_SET, ConfigSet),
         ((byte)ClockMessageId.CLOCK_NAME_GET, NameGet),
-        ((byte)ClockMessageId.CLOCK_RATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Clock, Platform.Model.Clocks.Count, (byte)ClockMessageId.CLOCK_RATE_NOTIFY)),
-        ((byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Clock, Platform.Model.Clocks.Count, (byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY)),
+        ((byte)ClockMessageId.CLOCK_RATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Clock, (byte)ClockMessageId.CLOCK_RATE_NOTIFY)),
+        ((byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Clock, (byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY)),
         ((byte)ClockMessageId.CLOCK_CONFIG_GET, ConfigGet),
         ((byte)ClockMessageId.CLOCK_POSSIBLE_PARENTS_GET, PossibleParents),
         ((byte)ClockMessageId.CLOCK_PARENT_SET, ParentSet),
@@ -34,7 +34,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         ((byte)ClockMessageId.CLOCK_GET_PERMISSIONS, GetPermissions),
     ];
 
-    private bool TryClock(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Clock, Platform.Model.Clocks.Count, out id);
+    private static bool TryClock(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Clock, out id);
 
     private ScmiStatus Attributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -45,7 +45,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var attributes = (Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? 1u : 0)
             | (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
             | (NeedsExtendedName(clock.Name) ? 1u << 29 : 0)
-            | (VisibleParents(request.Agent, id).Count > 0 ? 1u << 28 : 0);
+            | (HasVisibleParent(request.Agent, id) ? 1u << 28 : 0);
         reply.WriteUInt32(attributes);
         WriteShortName(ref reply, clock.Name);
         reply.WriteUInt32(clock.EnableDelayUs);
@@ -191,7 +191,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
-        NameGet(ref request, ref reply, Model.ResourceKind.Clock, Platform.Model.Clocks.Count, i => Platform.Model.Clocks[i].Name);
+        NameGet(ref request, ref reply, Model.ResourceKind.Clock, i => Platform.Model.Clocks[i].Name);
 
     private ScmiStatus ConfigGet(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -204,6 +204,17 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         reply.WriteUInt32(Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? 1u : 0);
         reply.WriteUInt32(0);
         return ScmiStatus.SUCCESS;
+    }
+
+    private bool HasVisibleParent(AgentSession agent, int clock)
+    {
+        foreach (var parent in Platform.Model.Clocks[clock].ParentIds)
+        {
+            if (agent.TryLocal(Model.ResourceKind.Clock, parent, out _))
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>A clock's parents the agent can see, in its own ids (Linux indexes its clock table with them).</summary>
@@ -245,7 +256,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var parents = Platform.Model.Clocks[id].ParentIds;
         if (parents.Count == 0)
             return ScmiStatus.NOT_SUPPORTED;
-        if (!request.Agent.TryGlobal(Model.ResourceKind.Clock, local, Platform.Model.Clocks.Count, out var parent))
+        if (!request.Agent.TryGlobal(Model.ResourceKind.Clock, local, out var parent))
             return ScmiStatus.NOT_FOUND;
         if (!parents.Contains(parent))
             return ScmiStatus.INVALID_PARAMETERS;

@@ -11,7 +11,7 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
         // 15:0 domains; bit 16: power costs in milliwatts.
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Perf, Platform.Model.PerfDomains.Count) | (1u << 16));
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Perf) | (1u << 16));
         reply.WriteUInt64(0);
         reply.WriteUInt32(0);
     }
@@ -24,13 +24,13 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         ((byte)PerfMessageId.PERFORMANCE_LIMITS_GET, LimitsGet),
         ((byte)PerfMessageId.PERFORMANCE_LEVEL_SET, LevelSet),
         ((byte)PerfMessageId.PERFORMANCE_LEVEL_GET, LevelGet),
-        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Perf, Platform.Model.PerfDomains.Count, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS)),
-        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Perf, Platform.Model.PerfDomains.Count, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL)),
+        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Perf, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS)),
+        ((byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Perf, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL)),
         ((byte)PerfMessageId.PERFORMANCE_DESCRIBE_FASTCHANNEL, DescribeFastChannel),
         ((byte)PerfMessageId.PERFORMANCE_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Perf, Platform.Model.PerfDomains.Count, out id);
+    private static bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Perf, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -212,5 +212,5 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
-        NameGet(ref request, ref reply, Model.ResourceKind.Perf, Platform.Model.PerfDomains.Count, i => Platform.Model.PerfDomains[i].Name);
+        NameGet(ref request, ref reply, Model.ResourceKind.Perf, i => Platform.Model.PerfDomains[i].Name);
 }

@@ -11,7 +11,7 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.PowerDomain, Platform.Model.PowerDomains.Count));
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.PowerDomain));
         reply.WriteUInt64(0); // no statistics shared memory
         reply.WriteUInt32(0);
     }
@@ -21,12 +21,12 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         ((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, DomainAttributes),
         ((byte)PowerMessageId.POWER_STATE_SET, StateSet),
         ((byte)PowerMessageId.POWER_STATE_GET, StateGet),
-        ((byte)PowerMessageId.POWER_STATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.PowerDomain, Platform.Model.PowerDomains.Count, (byte)PowerMessageId.POWER_STATE_NOTIFY)),
-        ((byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.PowerDomain, Platform.Model.PowerDomains.Count, (byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY)),
+        ((byte)PowerMessageId.POWER_STATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.PowerDomain, (byte)PowerMessageId.POWER_STATE_NOTIFY)),
+        ((byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.PowerDomain, (byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY)),
         ((byte)PowerMessageId.POWER_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.PowerDomain, Platform.Model.PowerDomains.Count, out id);
+    private static bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.PowerDomain, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -124,5 +124,5 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
-        NameGet(ref request, ref reply, Model.ResourceKind.PowerDomain, Platform.Model.PowerDomains.Count, i => Platform.Model.PowerDomains[i].Name);
+        NameGet(ref request, ref reply, Model.ResourceKind.PowerDomain, i => Platform.Model.PowerDomains[i].Name);
 }

@@ -13,7 +13,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
     private const uint PowerUnitMilliwatts = 2;
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Powercap, Platform.Model.PowercapDomains.Count));
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Powercap));
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
@@ -23,15 +23,15 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         ((byte)PowercapMessageId.POWERCAP_PAI_GET, PaiGet),
         ((byte)PowercapMessageId.POWERCAP_PAI_SET, PaiSet),
         ((byte)PowercapMessageId.POWERCAP_DOMAIN_NAME_GET, (ref ScmiRequest r, ref ScmiWriter w) =>
-            NameGet(ref r, ref w, Model.ResourceKind.Powercap, Platform.Model.PowercapDomains.Count, i => Platform.Model.PowercapDomains[i].Name)),
+            NameGet(ref r, ref w, Model.ResourceKind.Powercap, i => Platform.Model.PowercapDomains[i].Name)),
         ((byte)PowercapMessageId.POWERCAP_MEASUREMENTS_GET, MeasurementsGet),
         ((byte)PowercapMessageId.POWERCAP_CAP_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) =>
-            Subscribe(ref r, Model.ResourceKind.Powercap, Platform.Model.PowercapDomains.Count, (byte)PowercapMessageId.POWERCAP_CAP_NOTIFY)),
+            Subscribe(ref r, Model.ResourceKind.Powercap, (byte)PowercapMessageId.POWERCAP_CAP_NOTIFY)),
         ((byte)PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, MeasurementsNotify),
         ((byte)PowercapMessageId.POWERCAP_DESCRIBE_FASTCHANNEL, DescribeFastChannel),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Powercap, Platform.Model.PowercapDomains.Count, out id);
+    private static bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Powercap, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -198,7 +198,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
     private ScmiStatus MeasurementsNotify(ref ScmiRequest request, ref ScmiWriter reply)
     {
         var local = request.Params.ReadUInt32();
-        if (!request.Agent.TryGlobal(Model.ResourceKind.Powercap, local, Platform.Model.PowercapDomains.Count, out var id))
+        if (!request.Agent.TryGlobal(Model.ResourceKind.Powercap, local, out var id))
             return ScmiStatus.NOT_FOUND;
         var enable = ReadEnable(ref request);
         var low = request.Params.ReadUInt32();

@@ -73,26 +73,18 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
     /// <summary>Reads notify_enable bit 0 (the layout already rejected reserved bits).</summary>
     protected static bool ReadEnable(ref ScmiRequest request) => (request.Params.ReadUInt32() & 1) != 0;
 
-    /// <summary>Reads a resource id; false (and -1) when it is not below <paramref name="count"/>.</summary>
-    protected static bool TryId(ref ScmiRequest request, int count, out int id)
-    {
-        var raw = request.Params.ReadUInt32();
-        id = raw < (uint)count ? (int)raw : -1;
-        return id >= 0;
-    }
-
     /// <summary>
     /// Reads one of the agent's resource ids and maps it to the global id through the agent's view;
     /// false (NOT_FOUND) for a resource it does not see.
     /// </summary>
-    protected static bool TryResource(ref ScmiRequest request, Model.ResourceKind kind, int total, out int id) =>
-        request.Agent.TryGlobal(kind, request.Params.ReadUInt32(), total, out id);
+    protected static bool TryResource(ref ScmiRequest request, Model.ResourceKind kind, out int id) =>
+        request.Agent.TryGlobal(kind, request.Params.ReadUInt32(), out id);
 
     /// <summary>A *_NOTIFY command on a resource: id, notify_enable; needs a P2A channel (reference 4.3).</summary>
-    protected ScmiStatus Subscribe(ref ScmiRequest request, Model.ResourceKind kind, int total, byte command)
+    protected ScmiStatus Subscribe(ref ScmiRequest request, Model.ResourceKind kind, byte command)
     {
         var local = request.Params.ReadUInt32();
-        if (!request.Agent.TryGlobal(kind, local, total, out _))
+        if (!request.Agent.TryGlobal(kind, local, out _))
             return ScmiStatus.NOT_FOUND;
         var enable = ReadEnable(ref request);
         if (!request.Agent.HasP2A)
@@ -103,9 +95,9 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
     }
 
     /// <summary>A *_NAME_GET command: the resource's full name.</summary>
-    protected static ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply, Model.ResourceKind kind, int total, Func<int, string> nameOf)
+    protected static ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply, Model.ResourceKind kind, Func<int, string> nameOf)
     {
-        if (!TryResource(ref request, kind, total, out var id))
+        if (!TryResource(ref request, kind, out var id))
             return ScmiStatus.NOT_FOUND;
         WriteExtendedName(ref reply, nameOf(id));
         return ScmiStatus.SUCCESS;

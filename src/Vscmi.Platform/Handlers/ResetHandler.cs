@@ -11,17 +11,17 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
     private const uint Async = 4;
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.ResetDomain, Platform.Model.ResetDomains.Count));
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.ResetDomain));
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
         ((byte)ResetMessageId.RESET_DOMAIN_ATTRIBUTES, DomainAttributes),
         ((byte)ResetMessageId.RESET, Reset),
-        ((byte)ResetMessageId.RESET_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.ResetDomain, Platform.Model.ResetDomains.Count, (byte)ResetMessageId.RESET_NOTIFY)),
+        ((byte)ResetMessageId.RESET_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.ResetDomain, (byte)ResetMessageId.RESET_NOTIFY)),
         ((byte)ResetMessageId.RESET_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.ResetDomain, Platform.Model.ResetDomains.Count, out id);
+    private static bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.ResetDomain, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -96,5 +96,5 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
-        NameGet(ref request, ref reply, Model.ResourceKind.ResetDomain, Platform.Model.ResetDomains.Count, i => Platform.Model.ResetDomains[i].Name);
+        NameGet(ref request, ref reply, Model.ResourceKind.ResetDomain, i => Platform.Model.ResetDomains[i].Name);
 }

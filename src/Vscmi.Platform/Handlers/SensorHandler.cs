@@ -14,7 +14,7 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
         var anyAsync = agent.HasP2A && Platform.Model.Sensors.Any(s => s.AsyncLatencyUs is not null);
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Sensor, Platform.Model.Sensors.Count) | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Sensor) | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
         reply.WriteUInt64(0);
         reply.WriteUInt32(0);
     }
@@ -22,33 +22,33 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
         ((byte)SensorMessageId.SENSOR_DESCRIPTION_GET, DescriptionGet),
-        ((byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Sensor, Platform.Model.Sensors.Count, (byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY)),
+        ((byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Sensor, (byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY)),
         ((byte)SensorMessageId.SENSOR_TRIP_POINT_CONFIG, TripPointConfig),
         ((byte)SensorMessageId.SENSOR_READING_GET, ReadingGet),
         ((byte)SensorMessageId.SENSOR_AXIS_DESCRIPTION_GET, ScalarOnly),
         ((byte)SensorMessageId.SENSOR_LIST_UPDATE_INTERVALS, ListUpdateIntervals),
         ((byte)SensorMessageId.SENSOR_CONFIG_GET, ConfigGet),
         ((byte)SensorMessageId.SENSOR_CONFIG_SET, ConfigSet),
-        ((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Sensor, Platform.Model.Sensors.Count, (byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY)),
+        ((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Sensor, (byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY)),
         ((byte)SensorMessageId.SENSOR_NAME_GET, NameGet),
         ((byte)SensorMessageId.SENSOR_AXIS_NAME_GET, ScalarOnly),
     ];
 
-    private bool TrySensor(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Sensor, Platform.Model.Sensors.Count, out id);
+    private static bool TrySensor(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Sensor, out id);
 
     private ScmiStatus DescriptionGet(ref ScmiRequest request, ref ScmiWriter reply)
     {
         var index = request.Params.ReadUInt32();
         var sensors = Platform.Model.Sensors;
         // The agent's own ids, 0..n-1 in descriptor order (Linux indexes its table by sensor_id).
-        var visible = request.Agent.VisibleCount(Model.ResourceKind.Sensor, sensors.Count);
+        var visible = request.Agent.VisibleCount(Model.ResourceKind.Sensor);
         if (index > visible || (index == visible && visible > 0))
             return ScmiStatus.INVALID_PARAMETERS;
         var count = Math.Min(visible - (int)index, EntriesThatFit(reply, DescriptorSize));
         reply.WriteUInt32((uint)count | ((uint)(visible - (int)index - count) << 16));
         for (var i = (int)index; i < index + count; i++)
         {
-            request.Agent.TryGlobal(Model.ResourceKind.Sensor, (uint)i, sensors.Count, out var global);
+            request.Agent.TryGlobal(Model.ResourceKind.Sensor, (uint)i, out var global);
             var sensor = sensors[global];
             reply.WriteUInt32((uint)i);
             // attributes_low: bit 31 asynchronous read, bit 30 continuous updates (both only with a P2A path),
@@ -158,5 +158,5 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
-        NameGet(ref request, ref reply, Model.ResourceKind.Sensor, Platform.Model.Sensors.Count, i => Platform.Model.Sensors[i].Name);
+        NameGet(ref request, ref reply, Model.ResourceKind.Sensor, i => Platform.Model.Sensors[i].Name);
 }

@@ -10,7 +10,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
     private const uint ModeOn = 0x7;
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.VoltageDomain, Platform.Model.VoltageDomains.Count));
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.VoltageDomain));
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
@@ -23,7 +23,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         ((byte)VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, NameGet),
     ];
 
-    private bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.VoltageDomain, Platform.Model.VoltageDomains.Count, out id);
+    private static bool TryDomain(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.VoltageDomain, out id);
 
     private ScmiStatus DomainAttributes(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -125,5 +125,5 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>
-        NameGet(ref request, ref reply, Model.ResourceKind.VoltageDomain, Platform.Model.VoltageDomains.Count, i => Platform.Model.VoltageDomains[i].Name);
+        NameGet(ref request, ref reply, Model.ResourceKind.VoltageDomain, i => Platform.Model.VoltageDomains[i].Name);
 }

@@ -505,7 +505,7 @@ public static class ModelLoader
             "energy" => "joules",
             _ => name,
         };
-        foreach (var (value, unit) in SensorUnitNames())
+        foreach (var (value, unit) in Vscmi.Protocol.Protocols.ScmiCatalog.SensorUnits.Names)
         {
             if (unit == alias)
                 return (byte)value;
@@ -514,14 +514,6 @@ public static class ModelLoader
         return null;
     }
 
-    private static IEnumerable<KeyValuePair<ulong, string>> SensorUnitNames()
-    {
-        // The unit names of the sensor protocol description (attributes_high 7:0), described once there.
-        var protocol = Vscmi.Protocol.Protocols.ScmiCatalog.Get(Vscmi.Protocol.ScmiProtocolId.SENSOR);
-        var descriptor = protocol.FindMessage(0x3)!.Response.Fields.OfType<ArraySpec>().Single().Entry!;
-        var high = descriptor.Fields.OfType<BitsSpec>().Single(b => b.Name == "attributes_high");
-        return high.Fields.Single(f => f.Name == "sensor_type").Values!.Names;
-    }
 
     private static string ReadDefault()
     {

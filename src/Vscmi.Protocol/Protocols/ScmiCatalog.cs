@@ -17,6 +17,9 @@ public static class ScmiCatalog
     /// <summary>Finds a protocol by id.</summary>
     public static ProtocolSpec? Find(byte protocolId) => ById[protocolId];
 
+    /// <summary>Sensor unit classes by value (degrees_c, volts, ...; reference 2.6), as the sensor descriptions use them.</summary>
+    public static ValueNames SensorUnits => Shared.SensorUnits;
+
     /// <summary>Finds a protocol by id.</summary>
     public static ProtocolSpec Get(ScmiProtocolId protocolId) => ById[(byte)protocolId]!;
 

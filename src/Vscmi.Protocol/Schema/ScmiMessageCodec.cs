@@ -95,18 +95,8 @@ public static class ScmiMessageCodec
     }
 
     /// <summary>Encodes a message into a new array.</summary>
-    public static byte[] EncodeToArray(ScmiHeader header, ScmiMessageKind kind, int status, FieldSet fields)
-    {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(65536);
-        try
-        {
-            return buffer.AsSpan(0, Encode(header, kind, status, fields, buffer)).ToArray();
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public static byte[] EncodeToArray(ScmiHeader header, ScmiMessageKind kind, int status, FieldSet fields) =>
+        LayoutCodec.ToArray(buffer => Encode(header, kind, status, fields, buffer));
 
     /// <summary>The body layout of a message of this kind, or null if the catalog has none.</summary>
     public static Layout? LayoutFor(ScmiHeader header, ScmiMessageKind kind)
