@@ -1,0 +1,37 @@
+namespace Vscmi.Linux;
+
+/// <summary>
+/// An eventfd: the kick and call doorbells of vhost-user, and the exit signal of the data-plane
+/// thread. Non-blocking; <see cref="Consume"/> returns the counter or 0.
+/// </summary>
+public sealed unsafe class EventFd : IDisposable
+{
+    /// <summary>Creates a new non-blocking eventfd.</summary>
+    public EventFd()
+        : this(new FileDescriptor(LinuxError.Check(Libc.Eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), "eventfd")))
+    {
+    }
+
+    /// <summary>Wraps a descriptor received from a peer (it may not even be an eventfd; writes then fail and are reported).</summary>
+    public EventFd(FileDescriptor descriptor) => Descriptor = descriptor ?? throw new ArgumentNullException(nameof(descriptor));
+
+    /// <summary>The owned descriptor.</summary>
+    public FileDescriptor Descriptor { get; }
+
+    /// <summary>Adds one to the counter (wakes the reader). False when the write failed (a peer's fd that is not an eventfd).</summary>
+    public bool Signal()
+    {
+        ulong one = 1;
+        return Libc.Write(Descriptor.Value, &one, 8) == 8;
+    }
+
+    /// <summary>Reads and clears the counter; 0 when nothing was signalled.</summary>
+    public ulong Consume()
+    {
+        ulong value = 0;
+        return Libc.Read(Descriptor.Value, &value, 8) == 8 ? value : 0;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Descriptor.Dispose();
+}

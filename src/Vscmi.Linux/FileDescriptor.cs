@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+
+namespace Vscmi.Linux;
+
+/// <summary>
+/// An owned file descriptor. Descriptors received from a peer are wrapped in one of these the
+/// moment they arrive (STYLE 14), so none leaks whatever the message turns out to be.
+/// </summary>
+public sealed class FileDescriptor : SafeHandle
+{
+    /// <summary>Takes ownership of <paramref name="fd"/>.</summary>
+    public FileDescriptor(int fd)
+        : base(-1, ownsHandle: true) => SetHandle(fd);
+
+    /// <summary>Creates an invalid descriptor (for the marshaller).</summary>
+    public FileDescriptor()
+        : base(-1, ownsHandle: true)
+    {
+    }
+
+    /// <inheritdoc />
+    public override bool IsInvalid => handle == -1;
+
+    /// <summary>The raw number, for logs and for calls inside this project.</summary>
+    public int Value => (int)handle;
+
+    /// <summary>A second owned descriptor for the same open file.</summary>
+    public FileDescriptor Duplicate() => new(LinuxError.Check(Libc.Dup(Value), "dup"));
+
+    /// <summary>The size of the file (<c>lseek(fd, 0, SEEK_END)</c>); -1 when it has none (a pipe, an eventfd).</summary>
+    public long Size
+    {
+        get
+        {
+            var size = Libc.Lseek(Value, 0, Libc.SEEK_END);
+            return size < 0 ? -1 : size;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
+}

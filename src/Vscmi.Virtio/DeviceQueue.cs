@@ -1,0 +1,336 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Vscmi.Virtio;
+
+/// <summary>Why a queue was found broken. Each is the driver's fault; the device stops using the queue.</summary>
+public enum VirtqueueError
+{
+    /// <summary>Nothing wrong.</summary>
+    None,
+
+    /// <summary>avail.idx moved more than a queue size past the last processed entry.</summary>
+    AvailIndexAhead,
+
+    /// <summary>A head index at or past the queue size.</summary>
+    HeadOutOfRange,
+
+    /// <summary>A <c>next</c> index past the table.</summary>
+    NextOutOfRange,
+
+    /// <summary>More descriptors than the queue size: a loop or an over-long chain.</summary>
+    ChainTooLong,
+
+    /// <summary>A buffer or table not wholly inside guest memory.</summary>
+    BadAddress,
+
+    /// <summary>An INDIRECT descriptor without VIRTIO_RING_F_INDIRECT_DESC negotiated.</summary>
+    IndirectNotNegotiated,
+
+    /// <summary>An INDIRECT descriptor inside an indirect table.</summary>
+    NestedIndirect,
+
+    /// <summary>INDIRECT and NEXT on one descriptor.</summary>
+    IndirectWithNext,
+
+    /// <summary>An indirect table whose length is zero, not a multiple of 16 or longer than the queue.</summary>
+    BadIndirectLength,
+
+    /// <summary>A device-readable descriptor after a device-writable one.</summary>
+    ReadableAfterWritable,
+}
+
+/// <summary>One popped descriptor chain: its head and its buffers, already translated and checked.</summary>
+public sealed unsafe class DescriptorChain
+{
+    private readonly List<(nint Host, int Length)> _readable = new(4);
+    private readonly List<(nint Host, int Length)> _writable = new(4);
+
+    /// <summary>The head index, to return in the used ring.</summary>
+    public ushort Head { get; private set; }
+
+    /// <summary>Total device-readable bytes.</summary>
+    public long ReadableLength { get; private set; }
+
+    /// <summary>Total device-writable bytes.</summary>
+    public long WritableLength { get; private set; }
+
+    internal void Reset(ushort head)
+    {
+        Head = head;
+        _readable.Clear();
+        _writable.Clear();
+        ReadableLength = 0;
+        WritableLength = 0;
+    }
+
+    internal void Add(nint host, int length, bool writable)
+    {
+        if (writable)
+        {
+            _writable.Add((host, length));
+            WritableLength += length;
+        }
+        else
+        {
+            _readable.Add((host, length));
+            ReadableLength += length;
+        }
+    }
+
+    internal bool HasWritable => _writable.Count > 0;
+
+    /// <summary>Copies the readable bytes (across any split) into <paramref name="destination"/>; returns how many were copied.</summary>
+    public int CopyReadable(Span<byte> destination)
+    {
+        var copied = 0;
+        foreach (var (host, length) in _readable)
+        {
+            var take = Math.Min(length, destination.Length - copied);
+            if (take <= 0)
+                break;
+
+            // SAFETY: translated and bounds-checked when the chain was popped, under the queue owner's lock.
+            new ReadOnlySpan<byte>((void*)host, take).CopyTo(destination[copied..]);
+            copied += take;
+        }
+
+        return copied;
+    }
+
+    /// <summary>Writes <paramref name="source"/> into the writable buffers from their first byte; false (nothing written) when it does not fit.</summary>
+    public bool TryWrite(ReadOnlySpan<byte> source)
+    {
+        if (source.Length > WritableLength)
+            return false;
+        var written = 0;
+        foreach (var (host, length) in _writable)
+        {
+            var take = Math.Min(length, source.Length - written);
+            if (take <= 0)
+                break;
+
+            // SAFETY: as in CopyReadable.
+            source.Slice(written, take).CopyTo(new Span<byte>((void*)host, take));
+            written += take;
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// The device side of a split virtqueue (reference 4.9; model: rust-vmm virtio-queue). Reads the
+/// available ring, walks chains with every index and address checked and every walk bounded by
+/// the queue size, and publishes used entries with release ordering. Not thread-safe: its owner
+/// serialises calls (the virtio-scmi device holds its lock).
+/// </summary>
+public sealed unsafe class DeviceQueue
+{
+    private readonly DescriptorChain _chain = new();
+    private GuestMemory _memory = GuestMemory.Empty;
+    private nint _descriptors;
+    private nint _avail;
+    private nint _used;
+    private ushort _signalledUsed;
+
+    /// <summary>Queue size (number of descriptors).</summary>
+    public int Size { get; private set; }
+
+    /// <summary>Whether rings are configured and translated.</summary>
+    public bool IsReady { get; private set; }
+
+    /// <summary>Next available-ring entry to process (free-running).</summary>
+    public ushort LastAvail { get; private set; }
+
+    /// <summary>Next used-ring index to publish (free-running).</summary>
+    public ushort NextUsed { get; private set; }
+
+    /// <summary>Whether VIRTIO_RING_F_EVENT_IDX was negotiated.</summary>
+    public bool EventIdx { get; private set; }
+
+    /// <summary>Whether VIRTIO_RING_F_INDIRECT_DESC was negotiated.</summary>
+    public bool IndirectDescriptors { get; private set; }
+
+    /// <summary>
+    /// Points the queue at its rings. Addresses are the frontend's virtual addresses (vhost-user)
+    /// translated through <paramref name="memory"/>; the rings must lie wholly in guest memory and
+    /// be aligned (desc 16, avail 2, used 4). Returns null, or why the configuration is refused.
+    /// </summary>
+    public string? Configure(GuestMemory memory, int size, ulong descriptorUser, ulong availUser, ulong usedUser, ushort lastAvail, ulong features)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        IsReady = false;
+        if (!SplitRing.IsValidSize(size))
+            return $"queue size {size} is not a power of two from 1 to {SplitRing.MaxQueueSize}";
+        if (descriptorUser % 16 != 0 || availUser % 2 != 0 || usedUser % 4 != 0)
+            return $"misaligned rings (descriptors 0x{descriptorUser:X} need 16, available 0x{availUser:X} 2, used 0x{usedUser:X} 4)";
+        if (!memory.TryTranslateUser(descriptorUser, SplitRing.DescriptorTableBytes(size), out var descriptors))
+            return $"descriptor table 0x{descriptorUser:X} (+{SplitRing.DescriptorTableBytes(size)}) is outside guest memory";
+        if (!memory.TryTranslateUser(availUser, SplitRing.AvailRingBytes(size), out var avail))
+            return $"available ring 0x{availUser:X} (+{SplitRing.AvailRingBytes(size)}) is outside guest memory";
+        if (!memory.TryTranslateUser(usedUser, SplitRing.UsedRingBytes(size), out var used))
+            return $"used ring 0x{usedUser:X} (+{SplitRing.UsedRingBytes(size)}) is outside guest memory";
+
+        _memory = memory;
+        _descriptors = descriptors;
+        _avail = avail;
+        _used = used;
+        Size = size;
+        LastAvail = lastAvail;
+        EventIdx = (features & VirtioFeatures.VIRTIO_RING_F_EVENT_IDX) != 0;
+        IndirectDescriptors = (features & VirtioFeatures.VIRTIO_RING_F_INDIRECT_DESC) != 0;
+
+        // A ring (re)started by a new frontend continues from the used index the guest sees.
+        NextUsed = Volatile.Read(ref *(ushort*)(_used + 2));
+        _signalledUsed = NextUsed;
+        IsReady = true;
+        return null;
+    }
+
+    /// <summary>Forgets the rings (stop, reset, new memory table).</summary>
+    public void Unconfigure()
+    {
+        IsReady = false;
+        _memory = GuestMemory.Empty;
+        _descriptors = _avail = _used = 0;
+    }
+
+    /// <summary>
+    /// Takes the next available chain. Returns false with <see cref="VirtqueueError.None"/> when
+    /// the ring is empty, false with an error when the driver broke the rules.
+    /// </summary>
+    public bool TryPop(out DescriptorChain chain, out VirtqueueError error)
+    {
+        chain = _chain;
+        error = VirtqueueError.None;
+        if (!IsReady)
+            return false;
+
+        // Acquire: ring entries written before avail.idx are visible once we see the new idx.
+        var availIndex = Volatile.Read(ref *(ushort*)(_avail + 2));
+        var pending = (ushort)(availIndex - LastAvail);
+        if (pending == 0)
+            return false;
+        if (pending > Size)
+        {
+            error = VirtqueueError.AvailIndexAhead;
+            return false;
+        }
+
+        var head = Unsafe.ReadUnaligned<ushort>((void*)(_avail + 4 + (2 * (LastAvail % Size))));
+        LastAvail++;
+        error = Walk(head);
+        return error == VirtqueueError.None;
+    }
+
+    private VirtqueueError Walk(ushort head)
+    {
+        _chain.Reset(head);
+        if (head >= Size)
+            return VirtqueueError.HeadOutOfRange;
+        var table = _descriptors;
+        var tableSize = Size;
+        var index = (int)head;
+        var indirect = false;
+        var visited = 0;
+        while (true)
+        {
+            if (++visited > Size)
+                return VirtqueueError.ChainTooLong;
+
+            // Read each field once: the guest may rewrite the descriptor while we look at it.
+            var entry = new ReadOnlySpan<byte>((void*)(table + (index * SplitRing.DescriptorSize)), SplitRing.DescriptorSize);
+            var address = BinaryPrimitives.ReadUInt64LittleEndian(entry);
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]);
+            var flags = BinaryPrimitives.ReadUInt16LittleEndian(entry[12..]);
+            var next = BinaryPrimitives.ReadUInt16LittleEndian(entry[14..]);
+
+            if ((flags & SplitRing.VIRTQ_DESC_F_INDIRECT) != 0)
+            {
+                if (!IndirectDescriptors)
+                    return VirtqueueError.IndirectNotNegotiated;
+                if (indirect)
+                    return VirtqueueError.NestedIndirect;
+                if ((flags & SplitRing.VIRTQ_DESC_F_NEXT) != 0)
+                    return VirtqueueError.IndirectWithNext;
+                if (length == 0 || length % SplitRing.DescriptorSize != 0 || length / SplitRing.DescriptorSize > (uint)Size)
+                    return VirtqueueError.BadIndirectLength;
+                if (!_memory.TryTranslate(new GuestAddress(address), length, out table))
+                    return VirtqueueError.BadAddress;
+                tableSize = (int)(length / SplitRing.DescriptorSize);
+                index = 0;
+                indirect = true;
+                continue;
+            }
+
+            var writable = (flags & SplitRing.VIRTQ_DESC_F_WRITE) != 0;
+            if (!writable && _chain.HasWritable)
+                return VirtqueueError.ReadableAfterWritable;
+            if (length > 0)
+            {
+                if (length > int.MaxValue || !_memory.TryTranslate(new GuestAddress(address), length, out var host))
+                    return VirtqueueError.BadAddress;
+                _chain.Add(host, (int)length, writable);
+            }
+
+            if ((flags & SplitRing.VIRTQ_DESC_F_NEXT) == 0)
+                return VirtqueueError.None;
+            if (next >= tableSize)
+                return VirtqueueError.NextOutOfRange;
+            index = next;
+        }
+    }
+
+    /// <summary>Publishes a used entry: the chain's head and the bytes written. The entry is written before the index (release).</summary>
+    public void AddUsed(ushort head, uint length)
+    {
+        if (!IsReady)
+            return;
+        var slot = _used + 4 + (8 * (NextUsed % Size));
+        Unsafe.WriteUnaligned((void*)slot, head);
+        Unsafe.WriteUnaligned((void*)(slot + 2), (ushort)0);
+        Unsafe.WriteUnaligned((void*)(slot + 4), length);
+        NextUsed++;
+        Volatile.Write(ref *(ushort*)(_used + 2), NextUsed);
+    }
+
+    /// <summary>
+    /// Whether the driver wants a used-buffer notification for what was published since the last
+    /// call (EVENT_IDX: used_event; otherwise the NO_INTERRUPT flag). Call once per batch.
+    /// </summary>
+    public bool ShouldNotifyDriver()
+    {
+        if (!IsReady)
+            return false;
+        var old = _signalledUsed;
+        _signalledUsed = NextUsed;
+        if (old == NextUsed)
+            return false;
+
+        // Full fence: our used.idx store must be visible before we read the driver's used_event,
+        // or both sides could decide the other will act (reference 4.9).
+        Interlocked.MemoryBarrier();
+        if (EventIdx)
+        {
+            var usedEvent = Volatile.Read(ref *(ushort*)(_avail + 4 + (2 * Size)));
+            return SplitRing.NeedEvent(usedEvent, NextUsed, old);
+        }
+
+        return (Volatile.Read(ref *(ushort*)_avail) & SplitRing.VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
+    }
+
+    /// <summary>
+    /// Asks the driver to kick for the next buffer (EVENT_IDX: avail_event = last processed) and
+    /// says whether more arrived meanwhile, so the caller processes again instead of sleeping.
+    /// </summary>
+    public bool RearmAndCheck()
+    {
+        if (!IsReady)
+            return false;
+        if (EventIdx)
+            Volatile.Write(ref *(ushort*)(_used + 4 + (8 * Size)), LastAvail);
+        Interlocked.MemoryBarrier();
+        return Volatile.Read(ref *(ushort*)(_avail + 2)) != LastAvail;
+    }
+}

@@ -1,0 +1,158 @@
+using Vscmi.Linux;
+
+namespace Vscmi.Virtio;
+
+/// <summary>A guest-physical address: what descriptors carry (its own type, STYLE 12).</summary>
+/// <param name="Value">The address.</param>
+public readonly record struct GuestAddress(ulong Value)
+{
+    /// <summary>The address <paramref name="offset"/> bytes further, or false on overflow.</summary>
+    public bool TryAdd(ulong offset, out GuestAddress result)
+    {
+        result = new GuestAddress(Value + offset);
+        return Value + offset >= Value;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"0x{Value:X}";
+}
+
+/// <summary>
+/// One region of guest RAM: where it sits in the guest (<see cref="GuestPhysical"/>), where it
+/// sits in the frontend's address space (<see cref="UserAddress"/>, what vhost-user ring addresses
+/// use), and our mapping of it (reference 4.10, memory region).
+/// </summary>
+public sealed class GuestMemoryRegion : IDisposable
+{
+    private readonly MemoryMapping _mapping;
+    private readonly long _mappingOffset;
+
+    /// <summary>Describes and maps a region: <paramref name="size"/> bytes of <paramref name="fd"/> starting at <paramref name="mmapOffset"/>.</summary>
+    /// <exception cref="ArgumentException">The region's addresses wrap around.</exception>
+    /// <exception cref="LinuxException">The file does not cover the region, or mmap failed.</exception>
+    public GuestMemoryRegion(GuestAddress guestPhysical, ulong size, ulong userAddress, FileDescriptor fd, ulong mmapOffset)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        if (size == 0 || size > long.MaxValue / 2 || mmapOffset > long.MaxValue / 2)
+            throw new ArgumentException($"a region of {size} bytes at mmap offset {mmapOffset} is not mappable");
+        if (guestPhysical.Value + size < guestPhysical.Value || userAddress + size < userAddress)
+            throw new ArgumentException($"region {guestPhysical}+0x{size:X} wraps around the address space");
+
+        // mmap offsets must be page aligned; map from the page below and remember the difference.
+        var pageOffset = (long)(mmapOffset % 4096);
+        _mapping = MemoryMapping.Map(fd, (long)mmapOffset - pageOffset, (long)size + pageOffset);
+        _mappingOffset = pageOffset;
+        GuestPhysical = guestPhysical;
+        Size = size;
+        UserAddress = userAddress;
+    }
+
+    /// <summary>First guest-physical address.</summary>
+    public GuestAddress GuestPhysical { get; }
+
+    /// <summary>Length in bytes.</summary>
+    public ulong Size { get; }
+
+    /// <summary>Where the frontend has it mapped.</summary>
+    public ulong UserAddress { get; }
+
+    /// <summary>Host pointer of the region's first byte.</summary>
+    internal nint HostBase => _mapping.Address + (nint)_mappingOffset;
+
+    /// <inheritdoc />
+    public void Dispose() => _mapping.Dispose();
+}
+
+/// <summary>
+/// Guest RAM as a set of mapped regions. Every translation is checked arithmetic: a range must lie
+/// wholly inside one region, otherwise the answer is false, never a wild pointer (STYLE 12;
+/// rust-vmm vm-memory). The guest can change the bytes at any moment, so callers copy what they
+/// read once and never re-read a field they validated.
+/// </summary>
+public sealed unsafe class GuestMemory : IDisposable
+{
+    private readonly GuestMemoryRegion[] _regions;
+
+    /// <summary>Takes ownership of <paramref name="regions"/>.</summary>
+    /// <exception cref="ArgumentException">Two regions overlap in guest-physical space.</exception>
+    public GuestMemory(IReadOnlyList<GuestMemoryRegion> regions)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        _regions = [.. regions.OrderBy(r => r.GuestPhysical.Value)];
+        for (var i = 1; i < _regions.Length; i++)
+        {
+            var previous = _regions[i - 1];
+            if (previous.GuestPhysical.Value + previous.Size > _regions[i].GuestPhysical.Value)
+                throw new ArgumentException($"guest regions at {previous.GuestPhysical} and {_regions[i].GuestPhysical} overlap");
+        }
+    }
+
+    /// <summary>An empty memory (before the frontend sent its table): every translation fails.</summary>
+    public static GuestMemory Empty { get; } = new([]);
+
+    /// <summary>The regions, by guest-physical address.</summary>
+    public IReadOnlyList<GuestMemoryRegion> Regions => _regions;
+
+    /// <summary>The host pointer for <paramref name="length"/> bytes at guest-physical <paramref name="address"/>.</summary>
+    public bool TryTranslate(GuestAddress address, ulong length, out nint host)
+    {
+        foreach (var region in _regions)
+        {
+            var offset = address.Value - region.GuestPhysical.Value;
+            if (address.Value >= region.GuestPhysical.Value && offset < region.Size && length <= region.Size - offset)
+            {
+                host = region.HostBase + (nint)offset;
+                return true;
+            }
+        }
+
+        host = 0;
+        return false;
+    }
+
+    /// <summary>The host pointer for <paramref name="length"/> bytes at the frontend's virtual <paramref name="userAddress"/> (vhost-user ring addresses).</summary>
+    public bool TryTranslateUser(ulong userAddress, ulong length, out nint host)
+    {
+        foreach (var region in _regions)
+        {
+            var offset = userAddress - region.UserAddress;
+            if (userAddress >= region.UserAddress && offset < region.Size && length <= region.Size - offset)
+            {
+                host = region.HostBase + (nint)offset;
+                return true;
+            }
+        }
+
+        host = 0;
+        return false;
+    }
+
+    /// <summary>Copies guest bytes out; false when the range is not wholly in one region.</summary>
+    public bool TryRead(GuestAddress address, Span<byte> destination)
+    {
+        if (!TryTranslate(address, (ulong)destination.Length, out var host))
+            return false;
+
+        // SAFETY: TryTranslate checked the whole range against a live mapping.
+        new ReadOnlySpan<byte>((void*)host, destination.Length).CopyTo(destination);
+        return true;
+    }
+
+    /// <summary>Copies bytes into the guest; false when the range is not wholly in one region.</summary>
+    public bool TryWrite(GuestAddress address, ReadOnlySpan<byte> source)
+    {
+        if (!TryTranslate(address, (ulong)source.Length, out var host))
+            return false;
+
+        // SAFETY: TryTranslate checked the whole range against a live mapping.
+        source.CopyTo(new Span<byte>((void*)host, source.Length));
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var region in _regions)
+            region.Dispose();
+    }
+}

@@ -1,0 +1,405 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vscmi.Platform;
+using Vscmi.Protocol;
+
+namespace Vscmi.Virtio;
+
+/// <summary>
+/// The virtio-scmi device (VIRTIO 1.3 5.17; reference 4.1–4.7), transport-neutral: whoever owns
+/// it (the vhost-user backend, a test) gives it guest memory and ring addresses, calls
+/// <see cref="Kick"/> when the driver notifies a queue, and gets <c>notifyDriver(queue)</c> back
+/// when used buffers should interrupt the guest.
+/// <para>
+/// cmdq: each chain is one command; the platform answers at once (a delayed command answers
+/// SUCCESS and its delayed response follows on the eventq), so no command waits behind another.
+/// eventq: notifications and delayed responses from the agent's session go into buffers the
+/// driver posted; when it posted too few they wait in a backlog bounded by the session
+/// (<see cref="AgentSession.NotificationBacklog"/>).
+/// </para>
+/// <para>
+/// A driver that breaks the ring rules gets the device marked broken: its queues are no longer
+/// touched until a reset, and nothing else is affected.
+/// </para>
+/// </summary>
+public sealed partial class VirtioScmiDevice : IDisposable
+{
+    /// <summary>Queue index of the cmdq.</summary>
+    public const int CommandQueue = 0;
+
+    /// <summary>Queue index of the eventq.</summary>
+    public const int EventQueue = 1;
+
+    /// <summary>VIRTIO_SCMI_MAX_MSG_SIZE: the Linux agent's payload limit per message (reference 4.4).</summary>
+    public const int MaxPayload = 128;
+
+    private readonly ScmiPlatform _platform;
+    private readonly int _agentId;
+    private readonly ILogger _logger;
+    private readonly Action<int> _notifyDriver;
+    private readonly Lock _lock = new();
+    private readonly DeviceQueue[] _queues = [new(), new()];
+    private readonly bool[] _running = new bool[2];
+    private readonly Queue<byte[]> _pending = new();
+    private readonly byte[] _request = new byte[ScmiHeader.Size + MaxPayload];
+    private byte[] _reply = [];
+    private AgentSession? _session;
+    private CancellationTokenSource? _pumpStop;
+    private GuestMemory _memory = GuestMemory.Empty;
+
+    /// <summary>Creates a device serving <paramref name="agentId"/>.</summary>
+    /// <param name="platform">The platform answering commands.</param>
+    /// <param name="agentId">The agent this device (this VM) is.</param>
+    /// <param name="name">A name for logs (the socket).</param>
+    /// <param name="notifyDriver">Called (outside no particular lock) with a queue index when the guest should be interrupted.</param>
+    /// <param name="logger">Where ring violations and resets are logged.</param>
+    public VirtioScmiDevice(ScmiPlatform platform, int agentId, string name, Action<int> notifyDriver, ILogger? logger = null)
+    {
+        _platform = platform ?? throw new ArgumentNullException(nameof(platform));
+        _agentId = agentId;
+        Name = name;
+        _notifyDriver = notifyDriver ?? throw new ArgumentNullException(nameof(notifyDriver));
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>A name for logs.</summary>
+    public string Name { get; }
+
+    /// <summary>Feature bits the device offers.</summary>
+    public static ulong OfferedFeatures => VirtioFeatures.ScmiDevice;
+
+    /// <summary>Feature bits the driver accepted (only offered bits are kept).</summary>
+    public ulong AckedFeatures { get; private set; }
+
+    /// <summary>Why the device stopped serving, or null while it is healthy.</summary>
+    public string? BrokenReason { get; private set; }
+
+    /// <summary>Called once when the device is marked broken, with the reason (the vhost-user backend signals its error eventfd).</summary>
+    public Action<string>? Broken { get; set; }
+
+    /// <summary>Commands answered since the device was created.</summary>
+    public long CommandsAnswered { get; private set; }
+
+    /// <summary>Platform-to-agent messages waiting for eventq buffers.</summary>
+    public int PendingEvents
+    {
+        get
+        {
+            lock (_lock)
+                return _pending.Count;
+        }
+    }
+
+    /// <summary>The agent session, while the cmdq runs.</summary>
+    public AgentSession? Session => _session;
+
+    /// <summary>Records the driver's features; unknown bits are ignored.</summary>
+    public void SetFeatures(ulong features)
+    {
+        lock (_lock)
+            AckedFeatures = features & OfferedFeatures;
+    }
+
+    /// <summary>Replaces guest memory. Running queues are re-translated against it; one that no longer fits is stopped.</summary>
+    public void SetMemory(GuestMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        lock (_lock)
+            _memory = memory;
+    }
+
+    /// <summary>Configures queue <paramref name="index"/>; returns null or why it was refused.</summary>
+    public string? ConfigureQueue(int index, int size, ulong descriptorUser, ulong availUser, ulong usedUser, ushort lastAvail)
+    {
+        if ((uint)index >= 2)
+            return $"the virtio-scmi device has 2 queues; there is no queue {index}";
+        lock (_lock)
+            return _queues[index].Configure(_memory, size, descriptorUser, availUser, usedUser, lastAvail, AckedFeatures);
+    }
+
+    /// <summary>Starts processing queue <paramref name="index"/> and looks at what is already available.</summary>
+    public void StartQueue(int index)
+    {
+        if ((uint)index >= 2)
+            return;
+        lock (_lock)
+        {
+            if (!_queues[index].IsReady)
+                return;
+            _running[index] = true;
+            if (_session is null)
+                OpenSession();
+        }
+
+        Kick(index);
+    }
+
+    /// <summary>Stops queue <paramref name="index"/> (vhost-user GET_VRING_BASE) and returns the next available index to process. When both queues are stopped the agent's session ends.</summary>
+    public ushort StopQueue(int index)
+    {
+        if ((uint)index >= 2)
+            return 0;
+        lock (_lock)
+        {
+            var last = _queues[index].LastAvail;
+            _running[index] = false;
+            _queues[index].Unconfigure();
+            if (!_running[0] && !_running[1])
+                CloseSession();
+            return last;
+        }
+    }
+
+    /// <summary>Whether queue <paramref name="index"/> is being processed.</summary>
+    public bool IsRunning(int index)
+    {
+        lock (_lock)
+            return (uint)index < 2 && _running[index];
+    }
+
+    /// <summary>
+    /// Device reset (virtio status 0, vhost-user RESET_DEVICE or disconnect): queues stop, the
+    /// agent's session ends (subscriptions, pending delayed responses, negotiated versions: the next
+    /// driver starts from scratch, reference 4.7), and a broken device is healthy again.
+    /// </summary>
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                _running[i] = false;
+                _queues[i].Unconfigure();
+            }
+
+            CloseSession();
+            AckedFeatures = 0;
+            BrokenReason = null;
+        }
+    }
+
+    /// <summary>The driver notified queue <paramref name="index"/>: process what it made available.</summary>
+    public void Kick(int index)
+    {
+        bool notify;
+        lock (_lock)
+        {
+            if ((uint)index >= 2 || !_running[index] || BrokenReason is not null)
+            {
+                LogIgnoredKick(Name, index);
+                return;
+            }
+
+            notify = index == CommandQueue ? ProcessCommands() : FlushEvents();
+        }
+
+        if (notify)
+            _notifyDriver(index);
+    }
+
+    // Caller holds _lock.
+    private bool ProcessCommands()
+    {
+        var queue = _queues[CommandQueue];
+        do
+        {
+            VirtqueueError error;
+            while (queue.TryPop(out var chain, out error))
+                Answer(queue, chain);
+            if (error != VirtqueueError.None)
+            {
+                MarkBroken(CommandQueue, error, queue.LastAvail);
+                return false;
+            }
+        }
+        while (queue.RearmAndCheck());
+        return queue.ShouldNotifyDriver();
+    }
+
+    // Caller holds _lock.
+    private void Answer(DeviceQueue queue, DescriptorChain chain)
+    {
+        var session = _session!;
+        var length = chain.CopyReadable(_request);
+        uint used;
+        if (length < ScmiHeader.Size)
+        {
+            LogShortCommand(Name, chain.Head, length);
+            used = 0;
+        }
+        else
+        {
+            int replyLength;
+            if (chain.ReadableLength > _request.Length)
+            {
+                // Larger than any SCMI command the channel allows (reference 4.4): answer like the
+                // stream transport does, from the header alone.
+                LogOversized(Name, chain.ReadableLength);
+                BinaryPrimitives.WriteUInt32LittleEndian(_reply, BinaryPrimitives.ReadUInt32LittleEndian(_request));
+                BinaryPrimitives.WriteInt32LittleEndian(_reply.AsSpan(4), (int)ScmiStatus.PROTOCOL_ERROR);
+                replyLength = 8;
+            }
+            else
+            {
+                replyLength = _platform.Handle(session, _request.AsSpan(0, length), _reply);
+            }
+
+            if (chain.TryWrite(_reply.AsSpan(0, replyLength)))
+            {
+                used = (uint)replyLength;
+            }
+            else if (chain.WritableLength >= 8)
+            {
+                // The reply does not fit the driver's buffer: status-only COMMS_ERROR, never past the buffer (reference 4.2 #4).
+                LogReplyTooLarge(Name, replyLength, chain.WritableLength);
+                BinaryPrimitives.WriteInt32LittleEndian(_reply.AsSpan(4), (int)ScmiStatus.COMMS_ERROR);
+                chain.TryWrite(_reply.AsSpan(0, 8));
+                used = 8;
+            }
+            else
+            {
+                LogReplyTooLarge(Name, replyLength, chain.WritableLength);
+                used = 0;
+            }
+        }
+
+        queue.AddUsed(chain.Head, used);
+        CommandsAnswered++;
+    }
+
+    // Caller holds _lock. Returns whether the driver should be interrupted.
+    private bool FlushEvents()
+    {
+        var queue = _queues[EventQueue];
+        if (!_running[EventQueue] || BrokenReason is not null)
+            return false;
+        var delivered = false;
+        while (_pending.Count > 0)
+        {
+            if (!queue.TryPop(out var chain, out var error))
+            {
+                if (error != VirtqueueError.None)
+                    MarkBroken(EventQueue, error, queue.LastAvail);
+                break;
+            }
+
+            if (chain.ReadableLength > 0)
+            {
+                MarkBroken(EventQueue, VirtqueueError.ReadableAfterWritable, queue.LastAvail, "an eventq buffer is device-readable");
+                return false;
+            }
+
+            var message = _pending.Dequeue();
+            _session?.NotificationSent();
+            if (chain.TryWrite(message))
+            {
+                queue.AddUsed(chain.Head, (uint)message.Length);
+            }
+            else
+            {
+                // VIRTIO 5.17: a buffer too small for a notification: the device may omit it.
+                LogEventBufferTooSmall(Name, message.Length, chain.WritableLength);
+                queue.AddUsed(chain.Head, 0);
+            }
+
+            delivered = true;
+        }
+
+        queue.RearmAndCheck();
+        return delivered && queue.ShouldNotifyDriver();
+    }
+
+    // Caller holds _lock.
+    private void MarkBroken(int queue, VirtqueueError error, ushort position, string? detail = null)
+    {
+        if (BrokenReason is not null)
+            return;
+        BrokenReason = $"{(queue == CommandQueue ? "cmdq" : "eventq")}: {detail ?? error.ToString()} (at available entry {(ushort)(position - 1)})";
+        LogBroken(Name, BrokenReason);
+        _running[0] = _running[1] = false;
+        Broken?.Invoke(BrokenReason);
+    }
+
+    // Caller holds _lock.
+    private void OpenSession()
+    {
+        var hasP2A = (AckedFeatures & VirtioFeatures.VIRTIO_SCMI_F_P2A_CHANNELS) != 0;
+        var session = _platform.OpenSession(_agentId, MaxPayload, hasP2A);
+        _session = session;
+        _reply = new byte[session.ReplyBufferSize];
+        if (hasP2A)
+        {
+            _pumpStop = new CancellationTokenSource();
+            _ = PumpAsync(session, _pumpStop.Token);
+        }
+
+        var features = VirtioFeatures.Describe(AckedFeatures);
+        LogSessionOpened(Name, _agentId, features);
+    }
+
+    // Caller holds _lock.
+    private void CloseSession()
+    {
+        if (_session is not { } session)
+            return;
+        _session = null;
+        _platform.CloseSession(session);
+        _pumpStop?.Cancel();
+        _pumpStop?.Dispose();
+        _pumpStop = null;
+        _pending.Clear();
+        LogSessionClosed(Name);
+    }
+
+    private async Task PumpAsync(AgentSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var message in session.Outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                bool notify;
+                lock (_lock)
+                {
+                    if (_session != session)
+                        return;
+                    _pending.Enqueue(message);
+                    notify = FlushEvents();
+                }
+
+                if (notify)
+                    _notifyDriver(EventQueue);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Reset();
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "{Device}: driver broke the virtqueue rules, device marked broken until reset: {Reason}")]
+    private partial void LogBroken(string device, string reason);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "{Device}: kick on queue {Queue} ignored (not running)")]
+    private partial void LogIgnoredKick(string device, int queue);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "{Device}: command chain {Head} has {Length} readable bytes, less than a header; answered with an empty reply")]
+    private partial void LogShortCommand(string device, ushort head, int length);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "{Device}: a {Length}-byte command exceeds the channel; answered PROTOCOL_ERROR")]
+    private partial void LogOversized(string device, long length);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "{Device}: a {Length}-byte reply does not fit the driver's {Writable}-byte buffer; answered COMMS_ERROR")]
+    private partial void LogReplyTooLarge(string device, int length, long writable);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "{Device}: a {Length}-byte event does not fit the driver's {Writable}-byte eventq buffer; omitted")]
+    private partial void LogEventBufferTooSmall(string device, int length, long writable);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Information, Message = "{Device}: agent {AgentId} session opened (features {Features})")]
+    private partial void LogSessionOpened(string device, int agentId, string features);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Device}: session closed")]
+    private partial void LogSessionClosed(string device);
+}
