@@ -10,7 +10,7 @@ namespace Vscmi.Cli;
 /// <summary>The client commands: listings, setters and watch, over any --connect endpoint.</summary>
 internal static class ClientCommands
 {
-    private const string ConnectHelp = "The platform: unix:PATH (or a bare path) or tcp:HOST:PORT. Default: unix:vscmi.sock, where 'vscmi serve' listens by default.";
+    private const string ConnectHelp = Connector.Help;
 
     public static IEnumerable<Command> Create() =>
     [
@@ -111,7 +111,7 @@ internal static class ClientCommands
     {
         try
         {
-            await using var client = await ScmiClient.ConnectAsync(endpoint);
+            await using var client = await Connector.ConnectAsync(endpoint, CancellationToken.None);
             await body(client);
             return 0;
         }

@@ -6,10 +6,11 @@ using Microsoft.Extensions.Logging;
 using Vscmi.Platform;
 using Vscmi.Platform.Model;
 using Vscmi.Transport;
+using Vscmi.VhostUser;
 
 namespace Vscmi.Cli;
 
-/// <summary><c>vscmi serve</c>: the SCMI platform on stream sockets.</summary>
+/// <summary><c>vscmi serve</c>: the SCMI platform on stream sockets and vhost-user sockets.</summary>
 internal static partial class ServeCommand
 {
     public static Command Create()
@@ -21,22 +22,26 @@ internal static partial class ServeCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var tcp = new Option<string[]>("--tcp") { Description = "Serve on loopback TCP: [AGENT=]127.0.0.1:PORT. Repeatable." };
+        var vhostUser = new Option<string[]>("--vhost-user")
+        {
+            Description = "Serve a VM's virtio-scmi device: [AGENT=]PATH, the vhost-user socket QEMU's vhost-user-scmi(-pci) device connects to ('vscmi qemu-args' prints the options). One VM per socket; a VM that reboots or a QEMU that restarts reconnects. Repeatable. Default: each agent's 'vhost_user' from the model.",
+        };
         var maxPayload = new Option<int>("--max-payload")
         {
             Description = "Largest payload per message in bytes, after the header and status (Linux's virtio transport uses 128). Lists are split to fit.",
             DefaultValueFactory = _ => 128,
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every rejected message (debug level)." };
-        var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel; frames are a 4-byte little-endian length then the message.")
+        var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel: stream sockets carry frames (a 4-byte little-endian length then the message); vhost-user sockets serve a VM's virtio-scmi device.")
         {
-            config, sockets, tcp, maxPayload, verbose,
+            config, sockets, tcp, vhostUser, maxPayload, verbose,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose), cancellationToken));
+            parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(vhostUser) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, int maxPayload, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, string[] vhostUser, int maxPayload, bool verbose, CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
@@ -65,20 +70,29 @@ internal static partial class ServeCommand
         }
 
         var bindings = new List<(StreamEndpoint Endpoint, int AgentId)>();
+        var vms = new List<(string Path, int AgentId)>();
         try
         {
             foreach (var spec in sockets)
                 bindings.Add(Bind(model, spec, tcp: false));
-            if (sockets.Length == 0 && tcp.Length == 0)
+            foreach (var spec in vhostUser)
+            {
+                var (endpoint, agentId) = Bind(model, spec, tcp: false);
+                vms.Add((endpoint.UnixPath!, agentId));
+            }
+
+            if (sockets.Length == 0 && tcp.Length == 0 && vhostUser.Length == 0)
             {
                 // The model says where each agent connects; without that, the first agent on ./vscmi.sock.
                 for (var i = 0; i < model.Agents.Count; i++)
                 {
                     if (model.Agents[i].Socket is { } path)
                         bindings.Add((StreamEndpoint.Parse("unix:" + path), i + 1));
+                    if (model.Agents[i].VhostUser is { } vm)
+                        vms.Add((vm, i + 1));
                 }
 
-                if (bindings.Count == 0)
+                if (bindings.Count == 0 && vms.Count == 0)
                     bindings.Add((StreamEndpoint.Parse("unix:vscmi.sock"), 1));
             }
 
@@ -111,6 +125,21 @@ internal static partial class ServeCommand
             }
         }
 
+        var backends = new List<VhostUserBackend>();
+        try
+        {
+            foreach (var (path, agentId) in vms)
+                backends.Add(VhostUserBackend.Listen(platform, agentId, path, loggerFactory.CreateLogger("vscmi.vhost-user")));
+        }
+        catch (SocketException e)
+        {
+            Console.Error.WriteLine($"error: cannot listen for vhost-user on {vms[backends.Count].Path}: {e.Message}" +
+                (e.SocketErrorCode == SocketError.AddressAlreadyInUse ? " (is another vscmi serve or vhost-user backend running?)" : ""));
+            foreach (var backend in backends)
+                await backend.DisposeAsync().ConfigureAwait(false);
+            return 1;
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -118,6 +147,8 @@ internal static partial class ServeCommand
             stop.Cancel();
         });
         server.Start();
+        foreach (var backend in backends)
+            backend.Start();
         var summary = ConfigCommand.Summary(model);
         LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
         try
@@ -129,6 +160,8 @@ internal static partial class ServeCommand
         }
 
         LogStopping(logger);
+        foreach (var backend in backends)
+            await backend.DisposeAsync().ConfigureAwait(false);
         return 0;
     }
 

@@ -310,6 +310,20 @@ public sealed partial class VirtioScmiDevice : IDisposable
         return delivered && queue.ShouldNotifyDriver();
     }
 
+    /// <summary>Marks the device broken for a reason found outside the rings (a ring the frontend configured outside guest memory).</summary>
+    public void Fail(string reason)
+    {
+        lock (_lock)
+        {
+            if (BrokenReason is not null)
+                return;
+            BrokenReason = reason;
+            LogBroken(Name, reason);
+            _running[0] = _running[1] = false;
+            Broken?.Invoke(reason);
+        }
+    }
+
     // Caller holds _lock.
     private void MarkBroken(int queue, VirtqueueError error, ushort position, string? detail = null)
     {

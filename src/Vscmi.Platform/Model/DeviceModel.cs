@@ -31,8 +31,9 @@ public sealed record PlatformIdentity(string Vendor, string SubVendor, uint Impl
 /// <summary>An agent (agent ids start at 1 in model order; 0 is the platform).</summary>
 /// <param name="Name">Its name (BASE_DISCOVER_AGENT).</param>
 /// <param name="Trusted">Whether it may use the privileged Base commands.</param>
-/// <param name="Socket">The Unix socket <c>vscmi serve</c> listens on for it when no --socket/--tcp is given.</param>
-public sealed record AgentModel(string Name, bool Trusted, string? Socket = null)
+/// <param name="Socket">The Unix socket <c>vscmi serve</c> listens on for it when no --socket/--tcp/--vhost-user is given.</param>
+/// <param name="VhostUser">The vhost-user socket (a VM's virtio-scmi device) <c>vscmi serve</c> listens on for it when none is given on the command line.</param>
+public sealed record AgentModel(string Name, bool Trusted, string? Socket = null, string? VhostUser = null)
 {
     /// <summary>
     /// The resources this agent sees, per kind, as global ids in the order of the agent's own ids

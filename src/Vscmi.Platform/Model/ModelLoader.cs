@@ -105,9 +105,11 @@ public static class ModelLoader
 
     private static AgentModel ReadAgent(TomlTableNode t)
     {
-        var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"));
+        var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"), t.String("vhost_user"));
         if (agent.Socket is { Length: 0 or > 107 })
             throw t.LocationOf("socket").Error($"'socket' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
+        if (agent.VhostUser is { Length: 0 or > 107 })
+            throw t.LocationOf("vhost_user").Error($"'vhost_user' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
         return agent; // unknown keys are checked once the views are read, after the resources
     }
 

@@ -1,0 +1,452 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using Vscmi.Linux;
+using Vscmi.Platform;
+using Vscmi.Virtio;
+
+namespace Vscmi.VhostUser;
+
+/// <summary>
+/// One frontend connection to a vhost-user backend: the control-plane state machine of
+/// reference 4.10 over a <see cref="VirtioScmiDevice"/>. Each request is validated (payload size,
+/// descriptors only where allowed, ring index, addresses) before it changes anything; a refused
+/// request is logged and NACKed when the frontend asked for a reply, and the connection goes on.
+/// </summary>
+internal sealed partial class BackendConnection : IDisposable
+{
+    private sealed class Ring
+    {
+        public int Num;
+        public ulong Descriptors;
+        public ulong Avail;
+        public ulong Used;
+        public ushort Base;
+        public bool HasAddresses;
+        public bool Enabled;
+        public bool Started;
+        public EventFd? Kick;
+        public EventFd? Call;
+        public EventFd? Err;
+    }
+
+    private readonly VhostUserChannel _channel;
+    private readonly VirtioScmiDevice _device;
+    private readonly ILogger _logger;
+    private readonly string _name;
+    private readonly Ring[] _rings = [new(), new()];
+    private readonly Lock _fdLock = new();
+    private readonly DataPlane _dataPlane;
+    private GuestMemory _memory = GuestMemory.Empty;
+    private byte _status;
+
+    public BackendConnection(VhostUserChannel channel, ScmiPlatform platform, int agentId, string name, ILogger logger)
+    {
+        _channel = channel;
+        _logger = logger;
+        _name = name;
+        _device = new VirtioScmiDevice(platform, agentId, name, NotifyDriver, logger) { Broken = OnBroken };
+        _dataPlane = new DataPlane(name, OnKick);
+    }
+
+    public VirtioScmiDevice Device => _device;
+
+    /// <summary>Serves requests until the frontend disconnects.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var message = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            if (message is null)
+                return;
+            Handle(message);
+        }
+    }
+
+    private void Handle(VhostUserMessage message)
+    {
+        LogRequest(_name, message.Request, message.Payload.Length, message.Descriptors.Count);
+        string? refusal;
+        ulong? reply = null;
+        if (message.Descriptors.Count > 0 && !VhostUserWire.MayCarryDescriptors(message.Request))
+        {
+            refusal = $"{message.Request} may not carry file descriptors ({message.Descriptors.Count} attached, closed)";
+        }
+        else if (VhostUserWire.PayloadSize(message.Request) is var expected && expected >= 0 && message.Payload.Length != expected)
+        {
+            refusal = $"{message.Request} needs a {expected}-byte payload, got {message.Payload.Length}";
+        }
+        else
+        {
+            try
+            {
+                refusal = Execute(message, out reply);
+            }
+            catch (Exception e) when (e is LinuxException or ArgumentException)
+            {
+                refusal = $"{message.Request}: {e.Message}";
+            }
+        }
+
+        if (refusal is not null)
+            LogRefused(_name, refusal);
+        if (reply is { } value)
+        {
+            Span<byte> bytes = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
+            _channel.Send(message.Request, VhostUserWire.Version | VhostUserWire.ReplyFlag, bytes);
+        }
+        else if (message.NeedsReply)
+        {
+            // Acknowledge whenever asked: a reconnected QEMU keeps REPLY_ACK from the previous
+            // backend instance without negotiating it again (reference 4.10, step 4).
+            Span<byte> ack = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(ack, refusal is null ? 0UL : 1UL);
+            _channel.Send(message.Request, VhostUserWire.Version | VhostUserWire.ReplyFlag, ack);
+        }
+    }
+
+    // Returns null on success or why the request was refused; sets reply for requests that answer.
+    private string? Execute(VhostUserMessage message, out ulong? reply)
+    {
+        reply = null;
+        var payload = message.Payload;
+        switch (message.Request)
+        {
+            case VhostUserRequest.GET_FEATURES:
+                reply = VirtioScmiDevice.OfferedFeatures | VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES;
+                return null;
+            case VhostUserRequest.SET_FEATURES:
+            {
+                var features = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+                var unknown = features & ~(VirtioScmiDevice.OfferedFeatures | VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES);
+                _device.SetFeatures(features);
+                if ((features & VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES) == 0)
+                {
+                    // Without PROTOCOL_FEATURES rings are enabled at once (reference 4.10, ring state machine).
+                    foreach (var ring in _rings)
+                        ring.Enabled = true;
+                }
+
+                return unknown == 0 ? null : $"SET_FEATURES acked bits 0x{unknown:X} that were not offered (ignored)";
+            }
+
+            case VhostUserRequest.SET_OWNER:
+            case VhostUserRequest.RESET_OWNER:
+                return null;
+            case VhostUserRequest.GET_PROTOCOL_FEATURES:
+                reply = VhostUserProtocolFeatures.ScmiBackend;
+                return null;
+            case VhostUserRequest.SET_PROTOCOL_FEATURES:
+            {
+                var unknown = BinaryPrimitives.ReadUInt64LittleEndian(payload) & ~VhostUserProtocolFeatures.ScmiBackend;
+                return unknown == 0 ? null : $"SET_PROTOCOL_FEATURES acked bits 0x{unknown:X} that were not offered (ignored)";
+            }
+            case VhostUserRequest.GET_QUEUE_NUM:
+                reply = 2;
+                return null;
+            case VhostUserRequest.SET_MEM_TABLE:
+                return SetMemTable(message);
+            case VhostUserRequest.SET_VRING_NUM:
+                return WithRing(payload, out var numRing, out var num) ?? SetNum(numRing, (int)num);
+            case VhostUserRequest.SET_VRING_BASE:
+                return WithRing(payload, out var baseRing, out var next) ?? SetBase(baseRing, next);
+            case VhostUserRequest.SET_VRING_ADDR:
+                return SetAddresses(payload);
+            case VhostUserRequest.GET_VRING_BASE:
+            {
+                var error = WithRing(payload, out var ring, out _);
+                if (error is not null)
+                    return error;
+                var index = Array.IndexOf(_rings, ring);
+                var last = _device.StopQueue(index);
+                ring.Started = false;
+                ring.Base = last;
+
+                // The reply is a vring state: index u32, num u32.
+                reply = (uint)index | ((ulong)last << 32);
+                return null;
+            }
+
+            case VhostUserRequest.SET_VRING_ENABLE:
+            {
+                var error = WithRing(payload, out var ring, out var enable);
+                if (error is not null)
+                    return error;
+                if (enable > 1)
+                    return $"SET_VRING_ENABLE with {enable}; only 0 and 1 mean anything";
+                ring.Enabled = enable == 1;
+                StartIfReady(Array.IndexOf(_rings, ring));
+                return null;
+            }
+
+            case VhostUserRequest.SET_VRING_KICK:
+            case VhostUserRequest.SET_VRING_CALL:
+            case VhostUserRequest.SET_VRING_ERR:
+                return SetRingFd(message);
+            case VhostUserRequest.RESET_DEVICE:
+                ResetDevice();
+                return null;
+            case VhostUserRequest.SET_STATUS:
+            {
+                var status = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+                if (status > 0xFF)
+                    return $"SET_STATUS 0x{status:X} is not a status byte";
+                _status = (byte)status;
+                if (_status == 0)
+                    ResetDevice();
+                return null;
+            }
+
+            case VhostUserRequest.GET_STATUS:
+                reply = _status;
+                return null;
+            default:
+                return $"{message.Request} ({(uint)message.Request}) is not supported by the SCMI backend";
+        }
+    }
+
+    private string? WithRing(byte[] payload, out Ring ring, out uint value)
+    {
+        var index = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+        value = BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(4));
+        ring = _rings[0];
+        if (index >= (uint)_rings.Length)
+            return $"ring {index} does not exist (virtio-scmi has 2)";
+        ring = _rings[index];
+        return null;
+    }
+
+    private static string? SetNum(Ring ring, int num)
+    {
+        if (!SplitRing.IsValidSize(num))
+            return $"ring size {num} is not a power of two from 1 to {SplitRing.MaxQueueSize}";
+        ring.Num = num;
+        return null;
+    }
+
+    private static string? SetBase(Ring ring, uint next)
+    {
+        if (next > ushort.MaxValue)
+            return $"ring base {next} does not fit a split ring's 16-bit index";
+        ring.Base = (ushort)next;
+        return null;
+    }
+
+    private string? SetAddresses(byte[] payload)
+    {
+        var index = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+        var flags = BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(4));
+        if (index >= (uint)_rings.Length)
+            return $"ring {index} does not exist (virtio-scmi has 2)";
+        if ((flags & ~1u) != 0)
+            return $"SET_VRING_ADDR flags 0x{flags:X} has unknown bits";
+        var ring = _rings[index];
+
+        // Order on the wire: descriptor, used, available (reference 4.10).
+        ring.Descriptors = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(8));
+        ring.Used = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(16));
+        ring.Avail = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(24));
+        ring.HasAddresses = true;
+        StartIfReady((int)index);
+        return null;
+    }
+
+    private string? SetMemTable(VhostUserMessage message)
+    {
+        var payload = message.Payload;
+        if (payload.Length < 8)
+            return $"SET_MEM_TABLE needs at least 8 bytes, got {payload.Length}";
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+        if (count == 0 || count > VhostUserWire.MaxRegions)
+            return $"SET_MEM_TABLE with {count} regions (1 to {VhostUserWire.MaxRegions})";
+        if (payload.Length != 8 + (32 * count))
+            return $"SET_MEM_TABLE with {count} regions needs {8 + (32 * count)} bytes, got {payload.Length}";
+        if (message.Descriptors.Count != count)
+            return $"SET_MEM_TABLE describes {count} regions but carries {message.Descriptors.Count} descriptors";
+
+        var regions = new List<GuestMemoryRegion>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var entry = payload.AsSpan(8 + (32 * i));
+                regions.Add(new GuestMemoryRegion(
+                    new GuestAddress(BinaryPrimitives.ReadUInt64LittleEndian(entry)),
+                    BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(entry[16..]),
+                    message.Descriptors[i],
+                    BinaryPrimitives.ReadUInt64LittleEndian(entry[24..])));
+            }
+
+            var memory = new GuestMemory(regions);
+            var old = _memory;
+            _memory = memory;
+            _device.SetMemory(memory);
+
+            // Rings already running move to the new table (memory hotplug); their addresses must still translate.
+            for (var i = 0; i < _rings.Length; i++)
+            {
+                if (_rings[i].Started)
+                {
+                    _rings[i].Base = _device.StopQueue(i);
+                    _rings[i].Started = false;
+                    StartIfReady(i);
+                }
+            }
+
+            old.Dispose();
+            var bytes = 0UL;
+            foreach (var region in regions)
+                bytes += region.Size;
+            LogMemory(_name, (int)count, bytes);
+            return null;
+        }
+        catch (Exception e) when (e is LinuxException or ArgumentException)
+        {
+            foreach (var region in regions)
+                region.Dispose();
+            return $"SET_MEM_TABLE: {e.Message}";
+        }
+    }
+
+    private string? SetRingFd(VhostUserMessage message)
+    {
+        var value = BinaryPrimitives.ReadUInt64LittleEndian(message.Payload);
+        var index = (int)(value & VhostUserWire.VringIndexMask);
+        var noFd = (value & VhostUserWire.VringNoFdMask) != 0;
+        if ((value & ~(VhostUserWire.VringIndexMask | VhostUserWire.VringNoFdMask)) != 0)
+            return $"{message.Request} value 0x{value:X} has reserved bits set";
+        if (index >= _rings.Length)
+            return $"ring {index} does not exist (virtio-scmi has 2)";
+        if (noFd ? message.Descriptors.Count != 0 : message.Descriptors.Count != 1)
+            return $"{message.Request} {(noFd ? "says no fd but carries" : "needs exactly one fd, carries")} {message.Descriptors.Count}";
+
+        EventFd? fd = null;
+        if (!noFd)
+        {
+            fd = new EventFd(message.Descriptors[0]);
+            message.Descriptors.Clear();
+        }
+
+        var ring = _rings[index];
+        EventFd? old;
+        lock (_fdLock)
+        {
+            switch (message.Request)
+            {
+                case VhostUserRequest.SET_VRING_KICK:
+                    old = ring.Kick;
+                    if (old is not null)
+                        _dataPlane.Unwatch(old.Descriptor);
+                    ring.Kick = fd;
+                    if (fd is not null)
+                        _dataPlane.Watch(fd.Descriptor, index);
+                    break;
+                case VhostUserRequest.SET_VRING_CALL:
+                    old = ring.Call;
+                    ring.Call = fd;
+                    break;
+                default:
+                    old = ring.Err;
+                    ring.Err = fd;
+                    break;
+            }
+        }
+
+        old?.Dispose();
+        if (message.Request == VhostUserRequest.SET_VRING_KICK)
+        {
+            // The ring starts when its kick fd arrives (rust-vmm and libvhost-user practice) and
+            // looks at avail.idx once instead of waiting for the next kick.
+            ring.Started = true;
+            StartIfReady(index);
+        }
+
+        return null;
+    }
+
+    private void StartIfReady(int index)
+    {
+        var ring = _rings[index];
+        if (!ring.Started || !ring.Enabled || _device.IsRunning(index) || _device.BrokenReason is not null)
+            return;
+        if (!ring.HasAddresses || ring.Num == 0 || _memory.Regions.Count == 0)
+        {
+            LogNotReady(_name, index);
+            return;
+        }
+
+        var error = _device.ConfigureQueue(index, ring.Num, ring.Descriptors, ring.Avail, ring.Used, ring.Base);
+        if (error is not null)
+        {
+            _device.Fail($"ring {index} cannot start: {error}");
+            return;
+        }
+
+        _device.StartQueue(index);
+    }
+
+    private void ResetDevice()
+    {
+        _device.Reset();
+        foreach (var ring in _rings)
+        {
+            ring.Started = false;
+            ring.Enabled = false;
+            ring.Base = 0;
+        }
+    }
+
+    private void OnKick(int queue)
+    {
+        lock (_fdLock)
+        {
+            if ((uint)queue < (uint)_rings.Length)
+                _rings[queue].Kick?.Consume();
+        }
+
+        _device.Kick(queue);
+    }
+
+    private void NotifyDriver(int queue)
+    {
+        lock (_fdLock)
+            _rings[queue].Call?.Signal();
+    }
+
+    private void OnBroken(string reason)
+    {
+        lock (_fdLock)
+        {
+            foreach (var ring in _rings)
+                ring.Err?.Signal();
+        }
+    }
+
+    public void Dispose()
+    {
+        _dataPlane.Dispose();
+        _device.Dispose();
+        foreach (var ring in _rings)
+        {
+            ring.Kick?.Dispose();
+            ring.Call?.Dispose();
+            ring.Err?.Dispose();
+        }
+
+        _memory.Dispose();
+        _channel.Dispose();
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Debug, Message = "{Connection}: {Request} ({Size} bytes, {Fds} fds)")]
+    private partial void LogRequest(string connection, VhostUserRequest request, int size, int fds);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "{Connection}: refused: {Reason}")]
+    private partial void LogRefused(string connection, string reason);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "{Connection}: guest memory: {Regions} regions, {Bytes} bytes")]
+    private partial void LogMemory(string connection, int regions, ulong bytes);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Debug, Message = "{Connection}: ring {Ring} kicked before its size and addresses were set")]
+    private partial void LogNotReady(string connection, int ring);
+}

@@ -1,0 +1,58 @@
+using Vscmi.Linux;
+
+namespace Vscmi.VhostUser;
+
+/// <summary>
+/// The data-plane thread of one connection (STYLE 16; rust-vmm vhost-user-backend event_loop.rs):
+/// epoll over the rings' kick eventfds plus an exit eventfd. A kick runs the device's queue on
+/// this thread; nothing here waits on another VM.
+/// </summary>
+internal sealed class DataPlane : IDisposable
+{
+    private const ulong ExitCookie = ulong.MaxValue;
+
+    private readonly Epoll _epoll = new();
+    private readonly EventFd _exit = new();
+    private readonly Action<int> _onKick;
+    private readonly Thread _thread;
+    private volatile bool _stopping;
+
+    public DataPlane(string name, Action<int> onKick)
+    {
+        _onKick = onKick;
+        _epoll.Add(_exit.Descriptor, ExitCookie);
+        _thread = new Thread(Run) { IsBackground = true, Name = $"vhost-user {name}" };
+        _thread.Start();
+    }
+
+    /// <summary>Watches a ring's kick eventfd.</summary>
+    public void Watch(FileDescriptor kick, int queue) => _epoll.Add(kick, (ulong)queue);
+
+    /// <summary>Stops watching a kick eventfd (before it is closed or replaced).</summary>
+    public void Unwatch(FileDescriptor kick) => _epoll.Remove(kick);
+
+    private void Run()
+    {
+        Span<ulong> ready = stackalloc ulong[8];
+        while (!_stopping)
+        {
+            var count = _epoll.Wait(ready, -1);
+            for (var i = 0; i < count && !_stopping; i++)
+            {
+                if (ready[i] == ExitCookie)
+                    return;
+                _onKick((int)ready[i]);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _exit.Signal();
+        if (Thread.CurrentThread != _thread)
+            _thread.Join();
+        _epoll.Dispose();
+        _exit.Dispose();
+    }
+}

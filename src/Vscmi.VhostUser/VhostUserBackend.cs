@@ -1,0 +1,156 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vscmi.Platform;
+
+namespace Vscmi.VhostUser;
+
+/// <summary>
+/// A vhost-user virtio-scmi backend on one Unix socket: one VM, one agent. It listens (QEMU is the
+/// client), serves one frontend connection at a time, resets the device when the frontend goes
+/// away and serves the next connection (VM reboot, QEMU restart) without restarting the daemon.
+/// </summary>
+public sealed partial class VhostUserBackend : IAsyncDisposable
+{
+    private readonly ScmiPlatform _platform;
+    private readonly int _agentId;
+    private readonly ILogger _logger;
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _connections;
+    private BackendConnection? _current;
+
+    private VhostUserBackend(ScmiPlatform platform, int agentId, string path, Socket listener, ILogger logger)
+    {
+        _platform = platform;
+        _agentId = agentId;
+        Path = path;
+        _listener = listener;
+        _logger = logger;
+    }
+
+    /// <summary>The socket path.</summary>
+    public string Path { get; }
+
+    /// <summary>Frontend connections accepted so far.</summary>
+    public int Connections => _connections;
+
+    /// <summary>The device of the current connection (tests look at it), or null between connections.</summary>
+    public Virtio.VirtioScmiDevice? CurrentDevice => _current?.Device;
+
+    /// <summary>
+    /// Binds <paramref name="path"/> for agent <paramref name="agentId"/>. A stale socket file (no
+    /// one listening) is replaced; a live one is an error.
+    /// </summary>
+    /// <exception cref="SocketException">The path is in use or not allowed.</exception>
+    public static VhostUserBackend Listen(ScmiPlatform platform, int agentId, string path, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (File.Exists(path))
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(path));
+                throw new SocketException((int)SocketError.AddressAlreadyInUse);
+            }
+            catch (SocketException e) when (e.SocketErrorCode != SocketError.AddressAlreadyInUse)
+            {
+                File.Delete(path);
+            }
+        }
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(4);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        var backend = new VhostUserBackend(platform, agentId, path, listener, logger ?? NullLogger.Instance);
+        backend.LogListening(path, platform.Model.Agents[agentId - 1].Name, agentId);
+        return backend;
+    }
+
+    /// <summary>Starts accepting frontends.</summary>
+    public void Start() => _acceptLoop = AcceptLoopAsync(_stopping.Token);
+
+    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            var number = Interlocked.Increment(ref _connections);
+            await ServeAsync(socket, $"{Path}#{number}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // One frontend at a time: a VM has one virtio-scmi device, and a second QEMU on the same
+    // socket waits in the backlog until the first goes away.
+    private async Task ServeAsync(Socket socket, string name, CancellationToken cancellationToken)
+    {
+        var agent = _platform.Model.Agents[_agentId - 1].Name;
+        LogConnected(name, agent, _agentId);
+        var connection = new BackendConnection(new VhostUserChannel(socket), _platform, _agentId, name, _logger);
+        _current = connection;
+        try
+        {
+            await connection.RunAsync(cancellationToken).ConfigureAwait(false);
+            LogDisconnected(name, agent);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (VhostUserProtocolException e)
+        {
+            LogBroken(name, agent, e.Message);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            LogBroken(name, agent, e.Message);
+        }
+        finally
+        {
+            _current = null;
+            connection.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        File.Delete(Path);
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "vhost-user: listening on {Path} for agent {Agent} ({AgentId})")]
+    private partial void LogListening(string path, string agent, int agentId);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "{Connection}: frontend connected (agent {Agent}, {AgentId})")]
+    private partial void LogConnected(string connection, string agent, int agentId);
+
+    [LoggerMessage(EventId = 412, Level = LogLevel.Information, Message = "{Connection}: frontend of agent {Agent} disconnected; device reset, waiting for the next")]
+    private partial void LogDisconnected(string connection, string agent);
+
+    [LoggerMessage(EventId = 413, Level = LogLevel.Warning, Message = "{Connection}: agent {Agent}: closing a broken vhost-user connection: {Reason}")]
+    private partial void LogBroken(string connection, string agent, string reason);
+}
