@@ -84,6 +84,7 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
 
     private async Task AcceptLoopAsync(CancellationToken cancellationToken)
     {
+        var serving = Task.CompletedTask;
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
@@ -93,16 +94,29 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
-                return;
+                break;
             }
 
             var number = Interlocked.Increment(ref _connections);
-            await ServeAsync(socket, $"{Path}#{number}", cancellationToken).ConfigureAwait(false);
+            // A frontend that just closed (a VM rebooting, QEMU restarting, a quick reconnect) may
+            // not have been noticed yet: give its connection a moment to finish.
+            if (!serving.IsCompleted)
+                await Task.WhenAny(serving, Task.Delay(1000, cancellationToken)).ConfigureAwait(false);
+            if (!serving.IsCompleted)
+            {
+                // A VM has one virtio-scmi device: a second frontend while one is connected is
+                // refused at once (closing it tells it so), rather than left waiting.
+                LogBusy($"{Path}#{number}");
+                socket.Dispose();
+                continue;
+            }
+
+            serving = ServeAsync(socket, $"{Path}#{number}", cancellationToken);
         }
+
+        await serving.ConfigureAwait(false);
     }
 
-    // One frontend at a time: a VM has one virtio-scmi device, and a second QEMU on the same
-    // socket waits in the backlog until the first goes away.
     private async Task ServeAsync(Socket socket, string name, CancellationToken cancellationToken)
     {
         var agent = _platform.Model.Agents[_agentId - 1].Name;
@@ -150,6 +164,9 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
 
     [LoggerMessage(EventId = 412, Level = LogLevel.Information, Message = "{Connection}: frontend of agent {Agent} disconnected; device reset, waiting for the next")]
     private partial void LogDisconnected(string connection, string agent);
+
+    [LoggerMessage(EventId = 414, Level = LogLevel.Warning, Message = "{Connection}: refused: another frontend is connected to this VM's socket")]
+    private partial void LogBusy(string connection);
 
     [LoggerMessage(EventId = 413, Level = LogLevel.Warning, Message = "{Connection}: agent {Agent}: closing a broken vhost-user connection: {Reason}")]
     private partial void LogBroken(string connection, string agent, string reason);

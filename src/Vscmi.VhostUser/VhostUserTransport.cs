@@ -79,6 +79,13 @@ public sealed class VhostUserTransport : IScmiTransport
         return new VhostUserTransport(frontend, $"vhost-user:{path}");
     }
 
+    /// <summary>The transport over a frontend that has already started its rings (takes ownership).</summary>
+    public static VhostUserTransport Over(VhostUserFrontend frontend)
+    {
+        ArgumentNullException.ThrowIfNull(frontend);
+        return new VhostUserTransport(frontend, $"vhost-user:{frontend.Channel.Socket.RemoteEndPoint}");
+    }
+
     /// <inheritdoc />
     public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {

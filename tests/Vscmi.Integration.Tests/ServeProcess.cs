@@ -11,7 +11,38 @@ public sealed class ServeProcess : IAsyncLifetime
 {
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string[]? _arguments;
     private Process? _process;
+
+    /// <summary>The default daemon: OSPM on ospm.sock, guest on guest.sock and loopback TCP.</summary>
+    public ServeProcess()
+    {
+    }
+
+    /// <summary>A daemon with these arguments after 'serve'; {dir} stands for <see cref="Directory"/>.</summary>
+    public ServeProcess(params string[] arguments) => _arguments = arguments;
+
+    /// <summary>The daemon's process id.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Starts a daemon with these arguments after 'serve' and waits until it is ready.</summary>
+    public static async Task<ServeProcess> StartAsync(params string[] arguments)
+    {
+        var serve = new ServeProcess(arguments);
+        try
+        {
+            await serve.InitializeAsync();
+            return serve;
+        }
+        catch
+        {
+            await serve.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A path inside <see cref="Directory"/>.</summary>
+    public string PathOf(string name) => System.IO.Path.Combine(Directory, name);
 
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), $"vscmi-it-{Guid.NewGuid():N}"[..20]);
 
@@ -40,7 +71,11 @@ public sealed class ServeProcess : IAsyncLifetime
             UseShellExecute = false,
             WorkingDirectory = Directory,
         };
-        foreach (var arg in new[] { "serve", "--socket", OspmSocket, "--socket", $"guest={GuestSocket}", "--tcp", $"guest=127.0.0.1:{TcpPort}" })
+        var arguments = _arguments is null
+            ? ["--socket", OspmSocket, "--socket", $"guest={GuestSocket}", "--tcp", $"guest=127.0.0.1:{TcpPort}"]
+            : _arguments.Select(a => a.Replace("{dir}", Directory, StringComparison.Ordinal));
+        start.ArgumentList.Add("serve");
+        foreach (var arg in arguments)
             start.ArgumentList.Add(arg);
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Collect(e.Data);
@@ -76,7 +111,8 @@ public sealed class ServeProcess : IAsyncLifetime
         }
 
         _process?.Dispose();
-        System.IO.Directory.Delete(Directory, recursive: true);
+        if (System.IO.Directory.Exists(Directory))
+            System.IO.Directory.Delete(Directory, recursive: true);
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Reads as serve.Connect(...) in tests.")]

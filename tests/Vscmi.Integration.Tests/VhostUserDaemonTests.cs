@@ -1,0 +1,319 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using Vscmi.Agent;
+using Vscmi.Linux;
+using Vscmi.VhostUser;
+using Vscmi.Virtio;
+
+namespace Vscmi.Integration.Tests;
+
+/// <summary>
+/// One <c>vscmi serve</c> daemon with three VMs (vhost-user sockets for OSPM, guest and sandbox).
+/// Out-of-order completion, the eventq, reconnects, and hostile frontends and drivers — after
+/// each, the daemon still serves the other VMs and the same socket again.
+/// </summary>
+public sealed class VhostUserDaemonTests : IAsyncLifetime
+{
+    private ServeProcess _serve = null!;
+
+    private string Ospm => _serve.PathOf("ospm.vm");
+
+    private string Guest => _serve.PathOf("guest.vm");
+
+    private string Sandbox => _serve.PathOf("sandbox.vm");
+
+    public async Task InitializeAsync() =>
+        _serve = await ServeProcess.StartAsync("--vhost-user", "OSPM={dir}/ospm.vm", "--vhost-user", "guest={dir}/guest.vm", "--vhost-user", "sandbox={dir}/sandbox.vm");
+
+    public async Task DisposeAsync() => await _serve.DisposeAsync();
+
+    private static async Task<ScmiClient> Connect(string path, VhostUserFrontendOptions? options = null) =>
+        new(await VhostUserTransport.ConnectAsync(path, options));
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Delayed_commands_do_not_hold_up_the_queue_behind_them(bool indirect)
+    {
+        await using var client = await Connect(Ospm, new VhostUserFrontendOptions { UseIndirect = indirect });
+        var order = new List<string>();
+
+        // pll_big (clock 2) answers CLOCK_RATE_SET asynchronously 2 ms later; 60 sensor reads go behind it.
+        var slow = Enumerable.Range(0, 4).Select(async i =>
+        {
+            await client.Clock.SetRateAndWaitAsync(2, 1_000_000_000 + ((ulong)i * 1_000_000));
+            lock (order)
+                order.Add("delayed");
+        }).ToList();
+        var fast = Enumerable.Range(0, 60).Select(async i =>
+        {
+            await client.Sensor.ReadAsync((uint)(i % 6));
+            lock (order)
+                order.Add("fast");
+        }).ToList();
+        await Task.WhenAll(slow.Concat(fast));
+        Assert.Equal(64, order.Count);
+        Assert.True(order.IndexOf("delayed") > 30, $"a delayed response came back before most synchronous replies: {string.Join(",", order)}");
+        Assert.InRange(await client.Clock.GetRateAsync(2), 1_000_000_000UL, 1_003_000_000UL);
+    }
+
+    [Fact]
+    public async Task Notifications_reach_a_VM_on_its_eventq()
+    {
+        await using var ospm = await Connect(Ospm);
+        await using var guest = await Connect(Guest);
+        await guest.Clock.NotifyRateAsync(3, true);
+        await ospm.Clock.SetRateAsync(3, 400_000_000);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await foreach (var notification in guest.ReadNotificationsAsync(timeout.Token))
+        {
+            Assert.Equal(ScmiProtocolId.CLOCK, (ScmiProtocolId)notification.Header.ProtocolId);
+            Assert.Equal(400_000_000UL, notification.Fields.GetUInt64("rate"));
+            break;
+        }
+    }
+
+    [Fact]
+    public async Task A_VM_reconnecting_100_times_is_served_each_time_and_the_daemon_does_not_grow()
+    {
+        async Task Cycle()
+        {
+            await using var client = await Connect(Guest);
+            Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
+            await client.Clock.NotifyRateAsync(3, true); // state the reset must drop
+        }
+
+        for (var i = 0; i < 10; i++)
+            await Cycle();
+        await Task.Delay(300);
+        var (fdsBefore, rssBefore) = Footprint();
+        for (var i = 0; i < 100; i++)
+            await Cycle();
+        await Task.Delay(300);
+        var (fdsAfter, rssAfter) = Footprint();
+
+        Assert.True(fdsAfter <= fdsBefore, $"open fds grew from {fdsBefore} to {fdsAfter}");
+        Assert.True(rssAfter - rssBefore < 32 * 1024, $"resident memory grew from {rssBefore} KiB to {rssAfter} KiB over 100 reconnects");
+        Assert.Contains("guest.vm#110: frontend connected", _serve.Output, StringComparison.Ordinal);
+        await AssertServed(Ospm);
+    }
+
+    [Fact]
+    public async Task A_stopped_and_restarted_device_continues_from_where_the_rings_were()
+    {
+        var transport = await VhostUserTransport.ConnectAsync(Guest);
+        await using (var client = new ScmiClient(transport))
+        {
+            Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
+        }
+
+        // A fresh frontend: QEMU's reset path (GET_VRING_BASE on both rings) then a new start.
+        await using (var frontend = await VhostUserFrontend.ConnectAsync(Guest))
+        {
+            var (commands, events) = await frontend.StopAsync();
+            Assert.Equal(0, commands);
+            Assert.Equal(0, events);
+        }
+
+        await AssertServed(Guest);
+    }
+
+    [Fact]
+    public async Task A_second_frontend_on_a_VM_socket_in_use_is_refused_at_once()
+    {
+        await using var vm = await Connect(Guest);
+        var second = Assert.ThrowsAnyAsync<Exception>(() => Connect(Guest));
+        Assert.Same(second, await Task.WhenAny(second, Task.Delay(5000)));
+        await second;
+        Assert.Contains("another frontend is connected", _serve.Output, StringComparison.Ordinal);
+        Assert.Equal("vscmi", (await vm.Base.DiscoverAsync()).Vendor);
+    }
+
+    public static TheoryData<string> HostileDrivers() =>
+    [
+        "address outside memory", "descriptor loop", "chain longer than the queue", "read/write flags swapped",
+        "response buffer too small", "available index jumping ahead",
+    ];
+
+    [Theory]
+    [MemberData(nameof(HostileDrivers))]
+    public async Task A_hostile_driver_breaks_only_its_own_device(string scenario)
+    {
+        await using (var frontend = await VhostUserFrontend.ConnectAsync(Guest, new VhostUserFrontendOptions { QueueSize = 64 }))
+        {
+            var q = frontend.CommandQueue!;
+            var request = new GuestAddress(frontend.Options.MemoryBase + 0x80000);
+            var response = new GuestAddress(request.Value + 256);
+            frontend.Memory.TryWrite(request, BitConverter.GetBytes(0x10u << 10)); // BASE_PROTOCOL_VERSION
+            const ushort next = SplitRing.VIRTQ_DESC_F_NEXT;
+            const ushort write = SplitRing.VIRTQ_DESC_F_WRITE;
+            var expectBroken = true;
+            switch (scenario)
+            {
+                case "address outside memory":
+                    q.WriteDescriptor(0, new GuestAddress(0x10), 4, next, 1);
+                    q.WriteDescriptor(1, response, 136, write, 0);
+                    q.Publish(0);
+                    break;
+                case "descriptor loop":
+                    q.WriteDescriptor(0, request, 4, next, 1);
+                    q.WriteDescriptor(1, request, 4, next, 0);
+                    q.Publish(0);
+                    break;
+                case "chain longer than the queue":
+                    for (var i = 0; i < 64; i++)
+                        q.WriteDescriptor(i, request, 1, next, (ushort)((i + 1) % 64));
+                    q.Publish(0);
+                    break;
+                case "read/write flags swapped":
+                    q.WriteDescriptor(0, response, 136, write | next, 1);
+                    q.WriteDescriptor(1, request, 4, 0, 0);
+                    q.Publish(0);
+                    break;
+                case "response buffer too small":
+                    // Refused, not broken: an empty used entry, then the device goes on.
+                    q.WriteDescriptor(0, request, 4, next, 1);
+                    q.WriteDescriptor(1, response, 4, write, 0);
+                    q.Publish(0);
+                    expectBroken = false;
+                    break;
+                case "available index jumping ahead":
+                    q.SetAvailIndex(1000);
+                    break;
+            }
+
+            frontend.Kicks[0].Signal();
+            if (expectBroken)
+            {
+                await WaitFor(() => _serve.Output.Contains("device marked broken", StringComparison.Ordinal), "the daemon to log the broken device");
+                await WaitFor(() => frontend.Errors.Consume() > 0, "the error eventfd");
+            }
+            else
+            {
+                await WaitFor(() => q.TryTakeUsed(out _, out var length) && length == 0, "an empty used entry");
+            }
+        }
+
+        await AssertServed(Ospm);
+        await AssertServed(Guest);
+    }
+
+    [Fact]
+    public async Task Garbage_on_the_control_socket_closes_that_connection_only()
+    {
+        await using var ospm = await Connect(Ospm);
+        foreach (var garbage in new[]
+        {
+            Enumerable.Repeat((byte)0xFF, 64).ToArray(),               // version bits 3
+            Header(1, 0x1, 1_000_000),                                // oversized payload
+            Header(999, 0x1, 0),                                      // unknown request, then garbage below
+        })
+        {
+            await using var frontend = await VhostUserFrontend.OpenAsync(Guest);
+            frontend.Channel.SendRaw(garbage);
+            frontend.Channel.SendRaw(Enumerable.Repeat((byte)0x42, 11).ToArray());
+            frontend.Channel.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                while (await frontend.Channel.ReceiveAsync(timeout.Token) is { } reply)
+                    reply.Dispose(); // the backend may answer or close; either way this connection ends
+            }
+            catch (VhostUserProtocolException)
+            {
+                // Closed with unread data: a reset, also an end.
+            }
+
+            Assert.Equal("vscmi", (await ospm.Base.DiscoverAsync()).Vendor);
+        }
+
+        await AssertServed(Guest);
+    }
+
+    [Fact]
+    public async Task Refused_requests_are_NACKed_and_the_connection_goes_on()
+    {
+        await using var frontend = await VhostUserFrontend.OpenAsync(Guest);
+        using var stray = new EventFd();
+        using var memfd = MemFd.Create("short", 4096);
+        var refusals = new (VhostUserRequest Request, byte[] Payload, FileDescriptor[] Fds)[]
+        {
+            (VhostUserRequest.SET_OWNER, [], [stray.Descriptor]),                                   // an fd where none may be
+            (VhostUserRequest.SET_FEATURES, [1, 2, 3], []),                                         // wrong payload size
+            (VhostUserRequest.SET_VRING_NUM, VhostUserFrontend.VringState(5, 256), []),             // no such ring
+            (VhostUserRequest.SET_VRING_NUM, VhostUserFrontend.VringState(0, 100), []),             // not a power of two
+            (VhostUserRequest.SET_VRING_KICK, VhostUserFrontend.U64(0), []),                        // fd promised, none sent
+            (VhostUserRequest.SET_VRING_CALL, VhostUserFrontend.U64(0x100), [stray.Descriptor]),    // "no fd" with an fd
+            (VhostUserRequest.SET_MEM_TABLE, MemTable(0x4000_0000, 1 << 20), [memfd]),              // file shorter than the region
+            (VhostUserRequest.SET_MEM_TABLE, MemTable(0x4000_0000, 4096), []),                      // region without its fd
+            (VhostUserRequest.SET_VRING_ENABLE, VhostUserFrontend.VringState(0, 7), []),           // neither 0 nor 1
+            (VhostUserRequest.SET_CONFIG, new byte[12], []),                                        // not offered
+            ((VhostUserRequest)77, [], []),                                                         // no such request
+        };
+        foreach (var (request, payload, fds) in refusals)
+        {
+            var e = await Assert.ThrowsAsync<VhostUserProtocolException>(() => frontend.RequestAsync(request, payload, fds, needReply: true));
+            Assert.Contains("refused", e.Message, StringComparison.Ordinal);
+        }
+
+        // Kicks before any setup: nothing happens, nothing breaks.
+        await frontend.RequestAsync(VhostUserRequest.SET_VRING_KICK, VhostUserFrontend.U64(0), [frontend.Kicks[0].Descriptor], needReply: true);
+        frontend.Kicks[0].Signal();
+        frontend.Kicks[0].Signal();
+
+        // The same connection then sets up normally and serves.
+        await frontend.NegotiateAsync();
+        await frontend.StartAsync();
+        await using var client = new ScmiClient(await TransportOver(frontend));
+        Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
+        Assert.Contains("refused:", _serve.Output, StringComparison.Ordinal);
+    }
+
+    private static Task<VhostUserTransport> TransportOver(VhostUserFrontend frontend) =>
+        Task.FromResult(VhostUserTransport.Over(frontend));
+
+    private static byte[] Header(uint request, uint flags, uint size)
+    {
+        var bytes = new byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, request);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), flags);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), size);
+        return bytes;
+    }
+
+    private static byte[] MemTable(ulong guestPhysical, ulong size)
+    {
+        var table = new byte[40];
+        BinaryPrimitives.WriteUInt32LittleEndian(table, 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(8), guestPhysical);
+        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(16), size);
+        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(24), guestPhysical + VhostUserFrontend.UserAddressOffset);
+        return table;
+    }
+
+    private static async Task AssertServed(string path)
+    {
+        await using var client = await Connect(path);
+        Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
+    }
+
+    private (int Fds, long RssKiB) Footprint()
+    {
+        var pid = _serve.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var fds = Directory.GetFiles($"/proc/{pid}/fd").Length;
+        var rss = File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return (fds, long.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture));
+    }
+
+    private static async Task WaitFor(Func<bool> condition, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(10))
+                Assert.Fail($"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+}
