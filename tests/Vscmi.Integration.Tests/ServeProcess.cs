@@ -20,7 +20,7 @@ public sealed class ServeProcess : IAsyncLifetime
     }
 
     /// <summary>A daemon with these arguments after 'serve'; {dir} stands for <see cref="Directory"/>.</summary>
-    public ServeProcess(params string[] arguments) => _arguments = arguments;
+    private ServeProcess(string[] arguments) => _arguments = arguments;
 
     /// <summary>The daemon's process id.</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("not started");
