@@ -9,4 +9,7 @@ root.Subcommands.Add(ConfigCommand.Create());
 foreach (var command in ClientCommands.Create())
     root.Subcommands.Add(command);
 root.Subcommands.Add(DecodeCommand.Create());
+foreach (var command in GuestCommands.Create())
+    root.Subcommands.Add(command);
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

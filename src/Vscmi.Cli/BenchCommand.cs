@@ -1,0 +1,265 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spectre.Console;
+using Vscmi.Agent;
+using Vscmi.Platform;
+using Vscmi.Platform.Model;
+using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
+using Vscmi.Protocol.Schema;
+using Vscmi.Transport;
+
+namespace Vscmi.Cli;
+
+/// <summary>
+/// <c>vscmi bench</c>: a load generator over any transport the agent library has. N workers keep
+/// N commands in flight for the duration; every latency is kept (8 bytes each) for exact
+/// percentiles.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var connect = new Option<string>("--connect", "-c")
+        {
+            Description = Connector.Help + " Also 'inproc': a platform in this process on the default model (or --config), through the in-process transport.",
+            DefaultValueFactory = _ => "unix:vscmi.sock",
+        };
+        var name = new Option<string>("--command")
+        {
+            Description = "The SCMI command to send, by its spec name, as NAME or PROTOCOL:NAME for the commands every protocol has (its parameters are all zero: id 0, no flags). E.g. BASE:PROTOCOL_VERSION, CLOCK_RATE_GET, SENSOR_READING_GET, PERF_LEVEL_GET.",
+            DefaultValueFactory = _ => "BASE:PROTOCOL_VERSION",
+        };
+        var inflight = new Option<int>("--inflight", "-n") { Description = "Commands kept in flight at once (concurrent workers).", DefaultValueFactory = _ => 1 };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to run (after a short warm-up).", DefaultValueFactory = _ => 5 };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var config = new Option<string?>("--config") { Description = "Device model for --connect inproc." };
+        var command = new Command("bench", "Measure messages/s and latency (p50/p99/p99.9) of one command over a transport, with a progress display.")
+        {
+            connect, name, inflight, duration, json, config,
+        };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(connect)!, parse.GetValue(name)!, parse.GetValue(inflight), parse.GetValue(duration), parse.GetValue(json), parse.GetValue(config), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string endpoint, string commandName, int inflight, double seconds, bool json, string? configPath, CancellationToken cancellationToken)
+    {
+        if (inflight is < 1 or > 1024)
+            return Fail($"--inflight {inflight} is outside 1..1024", 2);
+        if (seconds is <= 0 or > 3600)
+            return Fail($"--duration {seconds} is outside (0, 3600] seconds", 2);
+        var colon = commandName.IndexOf(':', StringComparison.Ordinal);
+        var protocols = colon < 0 ? ScmiCatalog.Protocols : ScmiCatalog.Find(commandName[..colon]) is { } one ? [one] : [];
+        var messageName = colon < 0 ? commandName : commandName[(colon + 1)..];
+        var matches = protocols.SelectMany(p => p.Messages).Where(m => string.Equals(m.Name, messageName, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (matches.Count == 0)
+            return Fail($"no SCMI command named '{commandName}' (names as in the spec, e.g. CLOCK_RATE_GET, or BASE:PROTOCOL_VERSION)", 2);
+        if (matches.Count > 1)
+            return Fail($"'{commandName}' is in every protocol; say which: {string.Join(", ", matches.Take(3).Select(m => $"{m.Protocol}:{m.Name}"))}...", 2);
+        var spec = matches[0];
+        FieldSet parameters;
+        try
+        {
+            parameters = LayoutCodec.Decode(spec.Request, new byte[spec.Request.MinSize], DecodeOptions.Relaxed);
+        }
+        catch (ScmiProtocolException)
+        {
+            return Fail($"{spec.Name} has no all-zero parameters to send", 2);
+        }
+
+        PlatformServerPair? inproc = null;
+        ScmiClient client;
+        try
+        {
+            if (endpoint == "inproc")
+            {
+                inproc = PlatformServerPair.Start(configPath is null ? ModelLoader.LoadDefault() : ModelLoader.LoadFile(configPath));
+                client = new ScmiClient(inproc.Agent);
+            }
+            else
+            {
+                client = await Connector.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is ScmiClientException or FormatException or ModelException)
+        {
+            return Fail(e.Message, 1);
+        }
+
+        try
+        {
+            if (inflight > client.Capabilities.MaxInFlight)
+                return Fail($"--inflight {inflight} exceeds what {endpoint} carries ({client.Capabilities.MaxInFlight} in flight)", 2);
+
+            // Warm-up: JIT, pools, the first ring pages.
+            var warm = await client.RequestAsync(spec.Protocol, spec.Id, parameters, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (warm.Status != 0)
+                return Fail($"{spec.Name} answered {(ScmiStatus)warm.Status}; pick a command this agent may send", 1);
+            await Run(client, spec, parameters, inflight, TimeSpan.FromSeconds(Math.Min(1, seconds / 5)), null, cancellationToken).ConfigureAwait(false);
+
+            var result = await RunWithProgress(client, spec, parameters, inflight, TimeSpan.FromSeconds(seconds), json, cancellationToken).ConfigureAwait(false);
+            Report(result with { Transport = endpoint }, json);
+            return result.Errors == 0 ? 0 : 1;
+        }
+        catch (ScmiClientException e)
+        {
+            return Fail(e.Message, 1);
+        }
+        finally
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            if (inproc is not null)
+                await inproc.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed record Result(string Transport, string Command, int InFlight, double Seconds, long Messages, long Errors, double MessagesPerSecond, double P50Us, double P99Us, double P999Us, double MaxUs);
+
+    private sealed class Counters
+    {
+        public long Messages;
+        public long Errors;
+    }
+
+    private static async Task<Result> RunWithProgress(ScmiClient client, MessageSpec spec, FieldSet parameters, int inflight, TimeSpan duration, bool json, CancellationToken cancellationToken)
+    {
+        var counters = new Counters();
+        var running = Run(client, spec, parameters, inflight, duration, counters, cancellationToken);
+        if (!json && AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            await AnsiConsole.Progress().AutoClear(true).StartAsync(async progress =>
+            {
+                var task = progress.AddTask($"{spec.Name} × {inflight}", maxValue: duration.TotalSeconds);
+                var watch = Stopwatch.StartNew();
+                while (!running.IsCompleted)
+                {
+                    await Task.WhenAny(running, Task.Delay(200, cancellationToken)).ConfigureAwait(false);
+                    var rate = Interlocked.Read(ref counters.Messages) / Math.Max(0.001, watch.Elapsed.TotalSeconds);
+                    task.Description = $"{spec.Name} × {inflight}: {rate:N0} msg/s";
+                    task.Value = Math.Min(duration.TotalSeconds, watch.Elapsed.TotalSeconds);
+                }
+            }).ConfigureAwait(false);
+        }
+        else if (!json)
+        {
+            // Not a terminal: one progress line per second on stderr, so logs show it is alive.
+            var watch = Stopwatch.StartNew();
+            while (!running.IsCompleted)
+            {
+                await Task.WhenAny(running, Task.Delay(1000, cancellationToken)).ConfigureAwait(false);
+                if (!running.IsCompleted)
+                    await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"bench: {watch.Elapsed.TotalSeconds:0}/{duration.TotalSeconds:0} s, {Interlocked.Read(ref counters.Messages):N0} messages")).ConfigureAwait(false);
+            }
+        }
+
+        return await running.ConfigureAwait(false);
+    }
+
+    private static async Task<Result> Run(ScmiClient client, MessageSpec spec, FieldSet parameters, int inflight, TimeSpan duration, Counters? counters, CancellationToken cancellationToken)
+    {
+        counters ??= new Counters();
+        var latencies = new List<long>[inflight];
+        var watch = Stopwatch.StartNew();
+        var end = duration.Ticks;
+        async Task Worker(int index)
+        {
+            var mine = latencies[index] = new List<long>(1 << 16);
+            while (watch.Elapsed.Ticks < end && !cancellationToken.IsCancellationRequested)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var response = await client.RequestAsync(spec.Protocol, spec.Id, parameters, cancellationToken: cancellationToken).ConfigureAwait(false);
+                mine.Add(Stopwatch.GetTimestamp() - start);
+                Interlocked.Increment(ref counters.Messages);
+                if (response.Status != 0)
+                    Interlocked.Increment(ref counters.Errors);
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, inflight).Select(Worker)).ConfigureAwait(false);
+        var elapsed = watch.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).ToArray();
+        Array.Sort(all);
+        double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1e6 / Stopwatch.Frequency;
+        return new Result("", spec.Name, inflight, elapsed, all.Length, counters.Errors, all.Length / elapsed, Percentile(0.50), Percentile(0.99), Percentile(0.999), all.Length == 0 ? 0 : all[^1] * 1e6 / Stopwatch.Frequency);
+    }
+
+    private static void Report(Result result, bool json)
+    {
+        if (json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["transport"] = result.Transport,
+                ["command"] = result.Command,
+                ["inflight"] = result.InFlight,
+                ["seconds"] = Math.Round(result.Seconds, 3),
+                ["messages"] = result.Messages,
+                ["errors"] = result.Errors,
+                ["messages_per_second"] = Math.Round(result.MessagesPerSecond, 1),
+                ["p50_us"] = Math.Round(result.P50Us, 2),
+                ["p99_us"] = Math.Round(result.P99Us, 2),
+                ["p999_us"] = Math.Round(result.P999Us, 2),
+                ["max_us"] = Math.Round(result.MaxUs, 2),
+            }, JsonOptions));
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Title($"{result.Command} over {result.Transport.EscapeMarkup()}, {result.InFlight} in flight");
+        table.AddColumns("Messages", "Errors", "Messages/s", "p50", "p99", "p99.9", "max");
+        table.AddRow(
+            result.Messages.ToString("N0", CultureInfo.InvariantCulture),
+            result.Errors.ToString(CultureInfo.InvariantCulture),
+            result.MessagesPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+            Micros(result.P50Us), Micros(result.P99Us), Micros(result.P999Us), Micros(result.MaxUs));
+        AnsiConsole.Write(table);
+    }
+
+    private static string Micros(double us) => us >= 1000
+        ? string.Create(CultureInfo.InvariantCulture, $"{us / 1000:0.00} ms")
+        : string.Create(CultureInfo.InvariantCulture, $"{us:0.0} µs");
+
+    private static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return code;
+    }
+
+    /// <summary>A platform served in this process over the in-process transport.</summary>
+    private sealed class PlatformServerPair : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _serving = Task.CompletedTask;
+
+        private PlatformServerPair(InProcessTransport agent) => Agent = agent;
+
+        public InProcessTransport Agent { get; }
+
+        public static PlatformServerPair Start(DeviceModel model)
+        {
+            var platform = new ScmiPlatform(model);
+            var (agent, served) = InProcessTransport.CreatePair(new TransportCapabilities(128, 1024, true));
+            var pair = new PlatformServerPair(agent);
+            pair._serving = Task.Run(() => PlatformServer.ServeAsync(platform, served, 1, NullLogger.Instance, pair._stop.Token));
+            return pair;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await _serving.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            _stop.Dispose();
+        }
+    }
+}
