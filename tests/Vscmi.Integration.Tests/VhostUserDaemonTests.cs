@@ -130,6 +130,16 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         Assert.Equal("vscmi", (await vm.Base.DiscoverAsync()).Vendor);
     }
 
+    [Fact]
+    public void Bench_drives_a_VM_socket_through_the_frontend_in_its_own_process()
+    {
+        var (code, json, stderr) = CliProcess.Run("bench", "--connect", "vhost-user:" + Guest, "--command", "SENSOR_READING_GET", "--inflight", "16", "--duration", "0.5", "--json");
+        Assert.True(code == 0, stderr);
+        using var result = System.Text.Json.JsonDocument.Parse(json);
+        Assert.True(result.RootElement.GetProperty("messages").GetInt64() > 100);
+        Assert.Equal(0, result.RootElement.GetProperty("errors").GetInt64());
+    }
+
     public static TheoryData<string> HostileDrivers() =>
     [
         "address outside memory", "descriptor loop", "chain longer than the queue", "read/write flags swapped",

@@ -210,3 +210,53 @@ public sealed class DeviceTests
         Assert.True(condition(), "condition not met within 5 s");
     }
 }
+
+public sealed class DeviceHotPathTests
+{
+    [Fact]
+    public void Answering_commands_through_the_rings_allocates_nothing_in_steady_state()
+    {
+        using var guest = new TestGuest();
+        guest.Start();
+        var commands = new[]
+        {
+            guest.Command(Vscmi.Protocol.ScmiProtocolId.BASE, 0x0),
+            guest.Command(Vscmi.Protocol.ScmiProtocolId.CLOCK, 0x6, [0, 0, 0, 0]),
+            guest.Command(Vscmi.Protocol.ScmiProtocolId.SENSOR, 0x6, [0, 0, 0, 0, 0, 0, 0, 0]),
+        };
+
+        // Post and complete with raw ring writes (the driver side allocates; the device must not).
+        void Round(bool indirect)
+        {
+            for (var i = 0; i < commands.Length; i++)
+                guest.Post(commands[i], i, 136, indirect);
+        }
+
+        void Drain()
+        {
+            while (guest.Commands.TryTakeUsed(out _, out _))
+            {
+            }
+        }
+
+        for (var i = 0; i < 50; i++)
+        {
+            Round(i % 2 == 0);
+            guest.Device.Kick(0);
+            Drain();
+        }
+
+        long allocated = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            Round(i % 2 == 0);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            guest.Device.Kick(0);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            Drain();
+        }
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(1050, guest.Device.CommandsAnswered);
+    }
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Vscmi.Integration.Tests;
+
+/// <summary><c>vscmi dt</c>, <c>qemu-args</c> and <c>bench</c> as a user runs them.</summary>
+public sealed class GuestCommandTests
+{
+    [Fact]
+    public void The_device_tree_compiles_with_dtc_and_has_a_node_per_protocol()
+    {
+        var (code, dts, stderr) = CliProcess.Run("dt", "--cpus", "little,big", "--timeout-ms", "5000");
+        Assert.True(code == 0, stderr);
+        var directory = Directory.CreateTempSubdirectory("vscmi-dt-");
+        try
+        {
+            var source = Path.Combine(directory.FullName, "scmi.dts");
+            File.WriteAllText(source, "/dts-v1/;\n" + dts);
+            var blob = Path.Combine(directory.FullName, "scmi.dtb");
+            var (dtcCode, _, dtcErrors) = Tool("dtc", "-I", "dts", "-O", "dtb", "-o", blob, source);
+            Assert.True(dtcCode == 0, $"dtc rejected the output: {dtcErrors}\n{dts}");
+            var (_, back, _) = Tool("dtc", "-I", "dtb", "-O", "dts", blob);
+            Assert.Contains("compatible = \"arm,scmi-virtio\";", back, StringComparison.Ordinal);
+            Assert.Contains("arm,max-rx-timeout-ms = <0x1388>;", back, StringComparison.Ordinal);
+            foreach (var node in new[] { "protocol@11", "protocol@12", "protocol@13", "protocol@14", "protocol@15", "protocol@16", "protocol@17", "protocol@18", "protocol@19" })
+                Assert.Contains(node + " {", back, StringComparison.Ordinal);
+            Assert.Contains("regulator-name = \"vdd_gpu\";", back, StringComparison.Ordinal);
+            Assert.Contains("cpu@1 {", back, StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_device_tree_follows_the_agents_view()
+    {
+        var (code, dts, _) = CliProcess.Run("dt", "--agent", "sandbox");
+        Assert.Equal(0, code);
+        Assert.Contains("regulator-name = \"vdd_io\";", dts, StringComparison.Ordinal);
+        Assert.DoesNotContain("vdd_cpu", dts, StringComparison.Ordinal);
+        Assert.Contains("performance: 0 little", dts, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_cpus_domains_or_agents_are_named_in_the_error()
+    {
+        var (code, _, stderr) = CliProcess.Run("dt", "--cpus", "little,medium");
+        Assert.Equal(2, code);
+        Assert.Contains("'medium'", stderr, StringComparison.Ordinal);
+        Assert.Contains("little (0), big (1)", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = CliProcess.Run("qemu-args", "--agent", "nobody");
+        Assert.Equal(2, code);
+        Assert.Contains("OSPM (1), guest (2), sandbox (3)", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = CliProcess.Run("qemu-args", "--agent", "OSPM");
+        Assert.Equal(2, code);
+        Assert.Contains("--socket", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Qemu_arguments_attach_the_socket_with_shared_memory()
+    {
+        var (code, args, _) = CliProcess.Run("qemu-args");
+        Assert.Equal(0, code);
+        Assert.Contains("-object memory-backend-memfd,id=mem,size=512M,share=on", args, StringComparison.Ordinal);
+        Assert.Contains("-machine memory-backend=mem", args, StringComparison.Ordinal);
+        Assert.Matches(@"-chardev socket,id=scmi0,path=/\S+/vscmi-guest\.vhost\.sock", args);
+        Assert.Contains("-device vhost-user-scmi-pci,chardev=scmi0", args, StringComparison.Ordinal);
+        (code, args, _) = CliProcess.Run("qemu-args", "--mmio", "--socket", "/run/vm1.sock", "-m", "1G");
+        Assert.Equal(0, code);
+        Assert.Contains("-device vhost-user-scmi,chardev=scmi0", args, StringComparison.Ordinal);
+        Assert.Contains("path=/run/vm1.sock", args, StringComparison.Ordinal);
+        Assert.Contains("size=1G", args, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bench_in_process_reports_rate_and_percentiles_as_JSON()
+    {
+        var (code, json, stderr) = CliProcess.Run("bench", "--connect", "inproc", "--command", "CLOCK_RATE_GET", "--inflight", "4", "--duration", "0.5", "--json");
+        Assert.True(code == 0, stderr);
+        using var result = JsonDocument.Parse(json);
+        var root = result.RootElement;
+        Assert.Equal("CLOCK_RATE_GET", root.GetProperty("command").GetString());
+        Assert.Equal(4, root.GetProperty("inflight").GetInt32());
+        Assert.True(root.GetProperty("messages").GetInt64() > 100);
+        Assert.Equal(0, root.GetProperty("errors").GetInt64());
+        Assert.True(root.GetProperty("p50_us").GetDouble() <= root.GetProperty("p99_us").GetDouble());
+        Assert.True(root.GetProperty("p99_us").GetDouble() <= root.GetProperty("p999_us").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("--command", "PROTOCOL_VERSION", "say which")]
+    [InlineData("--command", "NO_SUCH_THING", "no SCMI command named")]
+    [InlineData("--inflight", "0", "outside 1..1024")]
+    public void Bench_explains_bad_options(string option, string value, string expected)
+    {
+        var (code, _, stderr) = CliProcess.Run("bench", "--connect", "inproc", option, value, "--duration", "0.2");
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Tool(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEnd();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout, stderr);
+    }
+}
