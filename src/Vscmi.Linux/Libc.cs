@@ -38,6 +38,7 @@ internal static unsafe partial class Libc
     internal const int MSG_NOSIGNAL = 0x4000;
     internal const int MSG_CMSG_CLOEXEC = 0x40000000;
     internal const int MSG_CTRUNC = 0x8;
+    internal const int MSG_PEEK = 0x2;
 
     internal const int SEEK_END = 2;
 
@@ -85,6 +86,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
     internal static partial nint SendMsg(nint socket, MsgHdr* message, int flags);
+
+    [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
+    internal static partial nint Recv(nint socket, void* buffer, nuint length, int flags);
 
     [LibraryImport(Library, EntryPoint = "recvmsg", SetLastError = true)]
     internal static partial nint RecvMsg(nint socket, MsgHdr* message, int flags);

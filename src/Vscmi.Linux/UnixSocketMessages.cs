@@ -68,6 +68,34 @@ public static unsafe class UnixSocketMessages
         }
     }
 
+    /// <summary>
+    /// Whether the peer has closed the connection: a non-blocking one-byte peek that sees end of
+    /// stream. Data waiting, or nothing yet, is "open" (a readiness wake-up can be spurious).
+    /// </summary>
+    public static bool PeerClosed(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        byte probe;
+        nint result;
+        var handle = socket.SafeHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            result = Libc.Recv(handle.DangerousGetHandle(), &probe, 1, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
+        }
+        finally
+        {
+            if (added)
+                handle.DangerousRelease();
+        }
+
+        if (result >= 0)
+            return result == 0;
+        var errno = Marshal.GetLastPInvokeError();
+        return errno is not (Libc.EAGAIN or Libc.EINTR);
+    }
+
     private static void CollectDescriptors(Libc.MsgHdr* header, List<FileDescriptor> descriptors)
     {
         var headerSize = Libc.CmsgAlign(sizeof(Libc.CmsgHdr));

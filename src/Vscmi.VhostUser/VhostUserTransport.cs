@@ -198,13 +198,25 @@ public sealed class VhostUserTransport : IScmiTransport
             _frontend.Kicks[VirtioScmiDevice.EventQueue].Signal();
     }
 
-    // The backend sends nothing unsolicited on the control socket, so readability means it went away.
+    // The backend sends nothing unsolicited on the control socket, so readability means it went
+    // away; a readiness wake-up can be spurious (our native reads bypass the runtime's view of the
+    // socket), so the end of stream is confirmed with a peek.
     private async Task MonitorAsync()
     {
+        var socket = _frontend.Channel.Socket;
         try
         {
-            await _frontend.Channel.Socket.ReceiveAsync(Memory<byte>.Empty, System.Net.Sockets.SocketFlags.None, _closing.Token).ConfigureAwait(false);
-            _incoming.Writer.TryComplete(new ScmiTransportException("the vhost-user backend closed the connection"));
+            while (true)
+            {
+                await socket.ReceiveAsync(Memory<byte>.Empty, System.Net.Sockets.SocketFlags.None, _closing.Token).ConfigureAwait(false);
+                if (UnixSocketMessages.PeerClosed(socket))
+                {
+                    _incoming.Writer.TryComplete(new ScmiTransportException("the vhost-user backend closed the connection"));
+                    return;
+                }
+
+                await Task.Delay(50, _closing.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException)
         {

@@ -81,9 +81,16 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
     {
         async Task Cycle()
         {
-            await using var client = await Connect(Guest);
-            Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
-            await client.Clock.NotifyRateAsync(3, true); // state the reset must drop
+            try
+            {
+                await using var client = await Connect(Guest);
+                Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
+                await client.Clock.NotifyRateAsync(3, true); // state the reset must drop
+            }
+            catch (ScmiClientException e)
+            {
+                Assert.Fail($"{e.Message}\n--- daemon ---\n{string.Join('\n', _serve.Output.Split('\n').TakeLast(30))}");
+            }
         }
 
         for (var i = 0; i < 10; i++)

@@ -117,6 +117,22 @@ public sealed class NativeTests
         }
     }
 
+    [Fact]
+    public void PeerClosed_tells_end_of_stream_from_data_and_from_nothing()
+    {
+        var (left, right) = Pair();
+        using (right)
+        {
+            Assert.False(UnixSocketMessages.PeerClosed(right));
+            UnixSocketMessages.Send(left, [7], []);
+            right.Poll(1_000_000, SelectMode.SelectRead);
+            Assert.False(UnixSocketMessages.PeerClosed(right));
+            Assert.Equal(1, UnixSocketMessages.Receive(right, new byte[4], []));
+            left.Dispose();
+            Assert.True(UnixSocketMessages.PeerClosed(right));
+        }
+    }
+
     private static int Receive(Socket socket, byte[] buffer, List<FileDescriptor> fds)
     {
         for (var i = 0; i < 1000; i++)
