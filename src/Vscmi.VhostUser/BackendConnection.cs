@@ -281,19 +281,9 @@ internal sealed partial class BackendConnection : IDisposable
             var memory = new GuestMemory(regions);
             var old = _memory;
             _memory = memory;
+            // Rings already running move to the new table (memory hotplug) and go on; the device
+            // holds its lock while it switches, so no walk uses the old mappings afterwards.
             _device.SetMemory(memory);
-
-            // Rings already running move to the new table (memory hotplug); their addresses must still translate.
-            for (var i = 0; i < _rings.Length; i++)
-            {
-                if (_rings[i].Started)
-                {
-                    _rings[i].Base = _device.StopQueue(i);
-                    _rings[i].Started = false;
-                    StartIfReady(i);
-                }
-            }
-
             old.Dispose();
             var bytes = 0UL;
             foreach (var region in regions)

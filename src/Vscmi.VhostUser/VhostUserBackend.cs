@@ -66,7 +66,7 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(4);
+            listener.Listen(16);
         }
         catch
         {

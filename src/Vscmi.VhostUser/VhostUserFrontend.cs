@@ -185,14 +185,7 @@ public sealed class VhostUserFrontend : IAsyncDisposable
         var protocol = (OfferedFeatures & VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES) != 0;
         await RequestAsync(VhostUserRequest.SET_FEATURES, U64(AckedFeatures | (protocol ? VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES : 0)), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
 
-        var table = new byte[8 + 32];
-        BinaryPrimitives.WriteUInt32LittleEndian(table, 1);
-        var region = Memory.Regions[0];
-        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(8), region.GuestPhysical.Value);
-        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(16), region.Size);
-        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(24), region.UserAddress);
-        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(32), 0);
-        await RequestAsync(VhostUserRequest.SET_MEM_TABLE, table, [_memfd], needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await SendMemoryTableAsync(cancellationToken).ConfigureAwait(false);
 
         var eventIdx = (AckedFeatures & VirtioFeatures.VIRTIO_RING_F_EVENT_IDX) != 0;
         CommandQueue = new DriverQueue(Memory, _options.QueueSize, new(CommandRings.Descriptors), new(CommandRings.Avail), new(CommandRings.Used), eventIdx);
@@ -219,6 +212,19 @@ public sealed class VhostUserFrontend : IAsyncDisposable
             for (var i = 0; i < rings; i++)
                 await RequestAsync(VhostUserRequest.SET_VRING_ENABLE, VringState(i, 1), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Sends guest RAM's table (SET_MEM_TABLE with the memfd), as at start and on memory hotplug.</summary>
+    public async Task SendMemoryTableAsync(CancellationToken cancellationToken = default)
+    {
+        var table = new byte[8 + 32];
+        BinaryPrimitives.WriteUInt32LittleEndian(table, 1);
+        var region = Memory.Regions[0];
+        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(8), region.GuestPhysical.Value);
+        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(16), region.Size);
+        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(24), region.UserAddress);
+        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(32), 0);
+        await RequestAsync(VhostUserRequest.SET_MEM_TABLE, table, [_memfd], needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Step 3 (stop): disables and stops both rings; returns the backend's next available indexes.</summary>

@@ -133,6 +133,7 @@ public sealed unsafe class DeviceQueue
     private nint _avail;
     private nint _used;
     private ushort _signalledUsed;
+    private (ulong Descriptors, ulong Avail, ulong Used, ulong Features) _configuration;
 
     /// <summary>Queue size (number of descriptors).</summary>
     public int Size { get; private set; }
@@ -173,6 +174,7 @@ public sealed unsafe class DeviceQueue
             return $"used ring 0x{usedUser:X} (+{SplitRing.UsedRingBytes(size)}) is outside guest memory";
 
         _memory = memory;
+        _configuration = (descriptorUser, availUser, usedUser, features);
         _descriptors = descriptors;
         _avail = avail;
         _used = used;
@@ -186,6 +188,22 @@ public sealed unsafe class DeviceQueue
         _signalledUsed = NextUsed;
         IsReady = true;
         return null;
+    }
+
+    /// <summary>
+    /// Moves a configured queue to a new memory table (vhost-user SET_MEM_TABLE while running, as
+    /// on memory hotplug): the same ring addresses, translated again, processing continues where
+    /// it was. Returns null, or why the rings no longer fit (the queue is then unconfigured).
+    /// </summary>
+    public string? Retranslate(GuestMemory memory)
+    {
+        if (!IsReady)
+            return null;
+        var (descriptors, avail, used, features) = _configuration;
+        var error = Configure(memory, Size, descriptors, avail, used, LastAvail, features);
+        if (error is not null)
+            Unconfigure();
+        return error;
     }
 
     /// <summary>Forgets the rings (stop, reset, new memory table).</summary>

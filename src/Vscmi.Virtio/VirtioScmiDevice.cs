@@ -101,12 +101,22 @@ public sealed partial class VirtioScmiDevice : IDisposable
             AckedFeatures = features & OfferedFeatures;
     }
 
-    /// <summary>Replaces guest memory. Running queues are re-translated against it; one that no longer fits is stopped.</summary>
+    /// <summary>
+    /// Replaces guest memory. Configured queues are translated again against it and go on where
+    /// they were (memory hotplug); one whose rings no longer fit marks the device broken.
+    /// </summary>
     public void SetMemory(GuestMemory memory)
     {
         ArgumentNullException.ThrowIfNull(memory);
         lock (_lock)
+        {
             _memory = memory;
+            for (var i = 0; i < _queues.Length; i++)
+            {
+                if (_queues[i].Retranslate(memory) is { } error)
+                    Fail($"ring {i} after a new memory table: {error}");
+            }
+        }
     }
 
     /// <summary>Configures queue <paramref name="index"/>; returns null or why it was refused.</summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Vscmi.Agent;
 using Vscmi.Linux;
+using Vscmi.Protocol;
 using Vscmi.VhostUser;
 using Vscmi.Virtio;
 
@@ -288,6 +289,62 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
         Assert.Contains("refused:", _serve.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Random_vhost_user_messages_never_take_the_daemon_down()
+    {
+        var random = new Random(20);
+        using var stray = new EventFd();
+        for (var connection = 0; connection < 20; connection++)
+        {
+            await using var frontend = await VhostUserFrontend.OpenAsync(Guest);
+            try
+            {
+                for (var i = 0; i < 40; i++)
+                {
+                    var payload = new byte[random.Next(4) switch { 0 => 0, 1 => 8, 2 => 40, _ => random.Next(64) }];
+                    random.NextBytes(payload);
+                    var flags = random.Next(8) == 0 ? (uint)random.Next() : VhostUserWire.Version | (uint)(random.Next(2) * 8);
+                    var header = Header((uint)random.Next(48), flags, (uint)payload.Length);
+                    FileDescriptor[] fds = random.Next(6) == 0 ? [stray.Descriptor] : [];
+                    frontend.Channel.SendRaw([.. header, .. payload], fds);
+                }
+            }
+            catch (VhostUserProtocolException)
+            {
+                // The backend closed this connection on broken framing: expected for some inputs.
+            }
+
+            await frontend.DisposeAsync();
+            await AssertServed(Guest); // the same socket serves the next VM properly
+        }
+
+        Assert.True(!_serve.Output.Contains("Unhandled exception", StringComparison.Ordinal), _serve.Output);
+        await AssertServed(Ospm);
+    }
+
+    [Fact]
+    public async Task A_new_memory_table_while_running_and_device_resets_are_followed()
+    {
+        var frontend = await VhostUserFrontend.ConnectAsync(Guest);
+        await using var client = new ScmiClient(VhostUserTransport.Over(frontend));
+        Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
+
+        // Memory hotplug: QEMU sends the table again while the rings run.
+        await frontend.SendMemoryTableAsync();
+        Assert.Equal(0x20001u, await client.Base.GetVersionAsync());
+        Assert.Contains("guest memory: 1 regions", _serve.Output, StringComparison.Ordinal);
+
+        // SET_STATUS(0) and RESET_DEVICE end the session: the output shows it closed twice.
+        var closed = CountOf(_serve.Output, "session closed");
+        await frontend.RequestAsync(VhostUserRequest.SET_STATUS, VhostUserFrontend.U64(0), needReply: true);
+        Assert.Equal(0UL, await frontend.RequestAsync(VhostUserRequest.GET_STATUS, []));
+        await WaitFor(() => CountOf(_serve.Output, "session closed") == closed + 1, "the session to close on SET_STATUS 0");
+        await frontend.RequestAsync(VhostUserRequest.RESET_DEVICE, [], needReply: true);
+        Assert.Equal(closed + 1, CountOf(_serve.Output, "session closed")); // nothing left to close
+    }
+
+    private static int CountOf(string text, string what) => (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
 
     private static Task<VhostUserTransport> TransportOver(VhostUserFrontend frontend) =>
         Task.FromResult(VhostUserTransport.Over(frontend));

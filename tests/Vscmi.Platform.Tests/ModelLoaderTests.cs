@@ -45,6 +45,8 @@ public class ModelLoaderTests
 
     [Theory]
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ncolour = 3\n", "m.toml:5:1", "unknown key 'colour' in [agent[0]]")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nvhost_user = \"\"\n", "m.toml:5:14", "'vhost_user' in [agent[0]] must be a Unix socket path of 1 to 107 bytes")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nvhost_user = 7\n", "m.toml:5:14", "'vhost_user' in [agent[0]] must be a string")]
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\n[bogus]\nx = 1\n", "m.toml:5:1", "unknown key 'bogus'")]
     [InlineData("[platform]\nvendor = 5\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "'vendor' in [platform] must be a string, not an integer")]
     [InlineData("[platform]\nvendor = \"a_vendor_name_that_is_too_long\"\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "at most 15")]

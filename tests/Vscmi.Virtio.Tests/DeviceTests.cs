@@ -192,6 +192,21 @@ public sealed class DeviceTests
         Assert.Equal(1, guest.Interrupts[0]); // driver has not taken entry 0, used_event still 0: no second interrupt
     }
 
+    [Fact]
+    public void A_new_memory_table_keeps_running_queues_going_or_breaks_the_device_when_they_no_longer_fit()
+    {
+        using var guest = new TestGuest();
+        guest.Start();
+        guest.PostCommand(guest.Command(ScmiProtocolId.BASE, 0x0), 0, 12);
+        guest.Device.SetMemory(guest.Memory);
+        guest.Device.Kick(0);
+        Assert.Equal(12, guest.TakeResponse().Response.Length);
+
+        guest.Device.SetMemory(GuestMemory.Empty);
+        Assert.NotNull(guest.Device.BrokenReason);
+        Assert.Contains("after a new memory table", guest.Device.BrokenReason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0, 1, 1, 0)]
     [InlineData(0, 2, 1, 0)]
