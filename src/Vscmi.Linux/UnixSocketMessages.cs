@@ -31,18 +31,8 @@ public static unsafe class UnixSocketMessages
             var iov = new Libc.IoVec { Base = data, Length = (nuint)buffer.Length };
             var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlLength };
             nint received;
-            var handle = socket.SafeHandle;
-            var added = false;
-            try
-            {
-                handle.DangerousAddRef(ref added);
-                received = Libc.RecvMsg(handle.DangerousGetHandle(), &header, Libc.MSG_DONTWAIT | Libc.MSG_CMSG_CLOEXEC);
-            }
-            finally
-            {
-                if (added)
-                    handle.DangerousRelease();
-            }
+            using (var lease = new HandleLease(socket))
+                received = Libc.RecvMsg(lease.Handle, &header, Libc.MSG_DONTWAIT | Libc.MSG_CMSG_CLOEXEC);
 
             if (received < 0)
             {
@@ -77,18 +67,8 @@ public static unsafe class UnixSocketMessages
         ArgumentNullException.ThrowIfNull(socket);
         byte probe;
         nint result;
-        var handle = socket.SafeHandle;
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            result = Libc.Recv(handle.DangerousGetHandle(), &probe, 1, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
-        }
-        finally
-        {
-            if (added)
-                handle.DangerousRelease();
-        }
+        using (var lease = new HandleLease(socket))
+            result = Libc.Recv(lease.Handle, &probe, 1, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
 
         if (result >= 0)
             return result == 0;
@@ -158,18 +138,8 @@ public static unsafe class UnixSocketMessages
                 }
 
                 nint result;
-                var handle = socket.SafeHandle;
-                var added = false;
-                try
-                {
-                    handle.DangerousAddRef(ref added);
-                    result = Libc.SendMsg(handle.DangerousGetHandle(), &header, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
-                }
-                finally
-                {
-                    if (added)
-                        handle.DangerousRelease();
-                }
+                using (var lease = new HandleLease(socket))
+                    result = Libc.SendMsg(lease.Handle, &header, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
 
                 if (result < 0)
                 {
@@ -187,6 +157,33 @@ public static unsafe class UnixSocketMessages
                 if (data.Length == 0)
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps the socket's descriptor alive for one native call: a concurrent Dispose cannot close
+    /// it (and let the number be reused) while the call runs.
+    /// </summary>
+    private readonly ref struct HandleLease
+    {
+        private readonly SafeHandle _handle;
+        private readonly bool _added;
+
+        public HandleLease(Socket socket)
+        {
+            _handle = socket.SafeHandle;
+            var added = false;
+            _handle.DangerousAddRef(ref added);
+            _added = added;
+            Handle = _handle.DangerousGetHandle();
+        }
+
+        public nint Handle { get; }
+
+        public void Dispose()
+        {
+            if (_added)
+                _handle.DangerousRelease();
         }
     }
 }
