@@ -21,7 +21,13 @@ def snapshot(when, what):
     return json.loads(path.read_text()) if path.exists() else []
 
 
-lines = [l.strip() for l in console.splitlines()]
+# console.log holds two boots (the second after a reboot inside QEMU); console-restart.log one
+# more boot in a new QEMU. The detailed checks look at the first boot.
+boots = console.split("E2E-BEGIN")
+lines = [l.strip() for l in (boots[0] + ("E2E-BEGIN" + boots[1] if len(boots) > 1 else "")).splitlines()]
+restart_log = work / "console-restart.log"
+later_boots = {"after the guest rebooted": "E2E-BEGIN" + boots[2] if len(boots) > 2 else "",
+               "after QEMU restarted": restart_log.read_text(errors="replace") if restart_log.exists() else ""}
 results = []
 
 
@@ -154,6 +160,20 @@ notification = [int(w, 16) for w in (tagged("E2E-NOTIFICATION") or [""])[0].spli
 check("raw: a notification round trip (POWER_STATE_NOTIFY, POWER_STATE_SET, POWER_STATE_CHANGED)",
       len(notification) == 4 and notification[0] & 0x3FFFF == 0x4700 and notification[2] == 1 and notification[3] == 0,
       f"notification {[hex(w) for w in notification]}, set reply {raw.get('power_state_set')}")
+
+# --- the same device again: guest reboot (QEMU stops and restarts the rings), new QEMU (reconnect) ---
+for when, text in later_boots.items():
+    again = [l.strip() for l in text.splitlines()]
+    again_dmesg = [l[len("E2E-DMESG "):] for l in again if l.startswith("E2E-DMESG ")]
+    again_bound = {l.split()[1] for l in again if l.startswith("E2E-BOUND ") and len(l.split()) > 1}
+    again_raw = {l.split()[1]: [int(w, 16) for w in l.split()[2:]] for l in again if l.startswith("E2E-RAW ") and len(l.split()) > 1}
+    version = again_raw.get("base_version", [])
+    check(f"{when}: the guest reached its checks", any(l.startswith("E2E-WAIT") for l in again))
+    check(f"{when}: SCMI core line and every protocol bound",
+          any(core in l for l in again_dmesg) and len(again_bound) >= 10, f"bound {sorted(again_bound)}")
+    check(f"{when}: raw BASE PROTOCOL_VERSION", len(version) == 3 and version[1] == 0 and version[2] == 0x20001, f"reply {version}")
+    complaints = [l for l in again_dmesg if bad.search(l) and "max-rx-timeout" not in l]
+    check(f"{when}: no SCMI error line", not complaints, " | ".join(complaints[:5]))
 
 # --- the daemon ----------------------------------------------------------------------------------
 trouble = [l for l in serve_log.splitlines() if re.search(r"\b(warn|fail|crit)\b:", l)]

@@ -83,7 +83,12 @@ if [ -d $policy ]; then
   echo "E2E-CPUFREQ-SET policy0 $target governor=$(cat $policy/scaling_governor) cur=$(cat $policy/scaling_cur_freq)"
 fi
 
+# The host answers "reboot" (this VM reboots: the device is stopped and started again by QEMU)
+# or "go" (power off).
 echo "E2E-WAIT"
 read -t 120 answer
 echo "E2E-END $answer"
+if [ "$answer" = "reboot" ]; then
+  reboot -f
+fi
 poweroff -f

@@ -74,35 +74,50 @@ dtc -q -I dtb -O dts -o "$work/virt.dts" "$work/virt.dtb"
 "$root/vscmi" dt --agent guest --cpus little,big --timeout-ms 10000 >> "$work/virt.dts"
 dtc -q -I dts -O dtb -o "$work/virt-scmi.dtb" "$work/virt.dts" || fail_setup "dtc rejected the merged tree"
 
-step "booting the guest"
-mkfifo "$work/console.in"
-qemu-system-aarch64 "${machine[@]}" \
-  -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
-  -chardev socket,id=scmi0,path="$work/vm.sock" -device vhost-user-scmi-pci,chardev=scmi0 \
-  -nic none -kernel "$image" -initrd "$work/initrd.gz" -dtb "$work/virt-scmi.dtb" \
-  -append "console=ttyAMA0 rdinit=/init panic=-1" \
-  -display none -serial stdio -monitor none -no-reboot \
-  < "$work/console.in" > "$work/console.log" 2>&1 &
-qemu_pid=$!
-exec 3> "$work/console.in"
-started=$(date +%s)
-while ! grep -q "E2E-WAIT" "$work/console.log" 2>/dev/null; do
-  if ! kill -0 "$qemu_pid" 2>/dev/null; then break; fi
-  if [ $(( $(date +%s) - started )) -gt 300 ]; then step "the guest did not reach E2E-WAIT in 300 s"; break; fi
-  sleep 0.5
-done
-if kill -0 "$qemu_pid" 2>/dev/null; then
-  step "guest reached its checks after $(( $(date +%s) - started )) s"
-else
-  step "QEMU exited before the guest reached its checks"
-fi
-snapshot during
-echo "go" >&3 || true
-for _ in $(seq 1 120); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.5; done
-kill "$qemu_pid" 2>/dev/null || true
-wait "$qemu_pid" 2>/dev/null || true
-qemu_pid=""
-exec 3>&-
+# run_vm LOG ANSWER...: boots one QEMU; each time the guest prints E2E-WAIT the host takes a
+# snapshot (the first time) and sends the next answer ("reboot" reboots the guest inside the same
+# QEMU, "go" powers it off).
+run_vm() {
+  local log=$1; shift
+  rm -f "$work/console.in"
+  mkfifo "$work/console.in"
+  qemu-system-aarch64 "${machine[@]}" \
+    -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
+    -chardev socket,id=scmi0,path="$work/vm.sock" -device vhost-user-scmi-pci,chardev=scmi0 \
+    -nic none -kernel "$image" -initrd "$work/initrd.gz" -dtb "$work/virt-scmi.dtb" \
+    -append "console=ttyAMA0 rdinit=/init panic=-1" \
+    -display none -serial stdio -monitor none \
+    < "$work/console.in" > "$log" 2>&1 &
+  qemu_pid=$!
+  exec 3> "$work/console.in"
+  local waits=0 started
+  started=$(date +%s)
+  for answer in "$@"; do
+    waits=$((waits + 1))
+    while [ "$(grep -c "E2E-WAIT" "$log" 2>/dev/null || true)" -lt "$waits" ]; do
+      kill -0 "$qemu_pid" 2>/dev/null || break
+      if [ $(( $(date +%s) - started )) -gt 300 ]; then step "no E2E-WAIT #$waits within 300 s"; break; fi
+      sleep 0.5
+    done
+    if ! kill -0 "$qemu_pid" 2>/dev/null; then
+      step "QEMU exited before the guest reached its checks"
+      break
+    fi
+    step "guest reached its checks (boot $waits of $(basename "$log")) after $(( $(date +%s) - started )) s; answering $answer"
+    [ -f "$work/during-clocks.json" ] || snapshot during
+    echo "$answer" >&3 || true
+  done
+  for _ in $(seq 1 120); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.5; done
+  kill "$qemu_pid" 2>/dev/null || true
+  wait "$qemu_pid" 2>/dev/null || true
+  qemu_pid=""
+  exec 3>&-
+}
+
+step "booting the guest, then rebooting it inside the same QEMU"
+run_vm "$work/console.log" reboot go
+step "a new QEMU on the same socket (a restarted VM)"
+run_vm "$work/console-restart.log" go
 
 step "checking"
 python3 "$here/check.py" "$work"
