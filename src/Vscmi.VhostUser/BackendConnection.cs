@@ -24,6 +24,7 @@ internal sealed partial class BackendConnection : IDisposable
         public bool HasAddresses;
         public bool Enabled;
         public bool Started;
+        public bool Configured;
         public EventFd? Kick;
         public EventFd? Call;
         public EventFd? Err;
@@ -158,8 +159,11 @@ internal sealed partial class BackendConnection : IDisposable
                 if (error is not null)
                     return error;
                 var index = Array.IndexOf(_rings, ring);
-                var last = _device.StopQueue(index);
+
+                // A ring the device never ran answers with the base the frontend set.
+                var last = ring.Configured ? _device.StopQueue(index) : ring.Base;
                 ring.Started = false;
+                ring.Configured = false;
                 ring.Base = last;
 
                 // The reply is a vring state: index u32, num u32.
@@ -373,6 +377,7 @@ internal sealed partial class BackendConnection : IDisposable
             return;
         }
 
+        ring.Configured = true;
         _device.StartQueue(index);
     }
 
@@ -383,6 +388,7 @@ internal sealed partial class BackendConnection : IDisposable
         {
             ring.Started = false;
             ring.Enabled = false;
+            ring.Configured = false;
             ring.Base = 0;
         }
     }

@@ -277,6 +277,10 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
             Assert.Contains("refused", e.Message, StringComparison.Ordinal);
         }
 
+        // A ring that never ran gives back the base it was given.
+        await frontend.RequestAsync(VhostUserRequest.SET_VRING_BASE, VhostUserFrontend.VringState(1, 77), needReply: true);
+        Assert.Equal(1UL | (77UL << 32), await frontend.RequestAsync(VhostUserRequest.GET_VRING_BASE, VhostUserFrontend.VringState(1, 0)));
+
         // Kicks before any setup: nothing happens, nothing breaks.
         await frontend.RequestAsync(VhostUserRequest.SET_VRING_KICK, VhostUserFrontend.U64(0), [frontend.Kicks[0].Descriptor], needReply: true);
         frontend.Kicks[0].Signal();
