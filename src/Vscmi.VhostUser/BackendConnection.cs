@@ -89,7 +89,10 @@ internal sealed partial class BackendConnection : IDisposable
         }
 
         if (refusal is not null)
+        {
             LogRefused(_name, refusal);
+            VhostUserMetrics.RefusedRequests.Add(1);
+        }
         if (reply is { } value)
         {
             Span<byte> bytes = stackalloc byte[8];

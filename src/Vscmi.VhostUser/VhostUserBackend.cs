@@ -123,6 +123,8 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
         LogConnected(name, agent, _agentId);
         var connection = new BackendConnection(new VhostUserChannel(socket), _platform, _agentId, name, _logger);
         _current = connection;
+        VhostUserMetrics.Connections.Add(1);
+        VhostUserMetrics.ActiveConnections.Add(1);
         try
         {
             await connection.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -142,6 +144,7 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
         finally
         {
             _current = null;
+            VhostUserMetrics.ActiveConnections.Add(-1);
             connection.Dispose();
         }
     }

@@ -276,6 +276,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
 
         queue.AddUsed(chain.Head, used);
         CommandsAnswered++;
+        VirtioMetrics.Commands.Add(1);
     }
 
     // Caller holds _lock. Returns whether the driver should be interrupted.
@@ -305,11 +306,13 @@ public sealed partial class VirtioScmiDevice : IDisposable
             if (chain.TryWrite(message))
             {
                 queue.AddUsed(chain.Head, (uint)message.Length);
+                VirtioMetrics.Events.Add(1);
             }
             else
             {
                 // VIRTIO 5.17: a buffer too small for a notification: the device may omit it.
                 LogEventBufferTooSmall(Name, message.Length, chain.WritableLength);
+                VirtioMetrics.EventsOmitted.Add(1);
                 queue.AddUsed(chain.Head, 0);
             }
 
@@ -329,6 +332,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
                 return;
             BrokenReason = reason;
             LogBroken(Name, reason);
+            VirtioMetrics.BrokenDevices.Add(1);
             _running[0] = _running[1] = false;
             Broken?.Invoke(reason);
         }
@@ -341,6 +345,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
             return;
         BrokenReason = $"{(queue == CommandQueue ? "cmdq" : "eventq")}: {detail ?? error.ToString()} (at available entry {(ushort)(position - 1)})";
         LogBroken(Name, BrokenReason);
+        VirtioMetrics.BrokenDevices.Add(1);
         _running[0] = _running[1] = false;
         Broken?.Invoke(BrokenReason);
     }

@@ -226,6 +226,8 @@ public sealed class DeviceTests
     }
 }
 
+// Not in parallel with MetricsTests: its listener's callback would allocate on our thread.
+[Collection("process-wide meters")]
 public sealed class DeviceHotPathTests
 {
     [Fact]
@@ -273,5 +275,38 @@ public sealed class DeviceHotPathTests
 
         Assert.Equal(0, allocated);
         Assert.Equal(1050, guest.Device.CommandsAnswered);
+    }
+}
+
+[Collection("process-wide meters")]
+public sealed class MetricsTests
+{
+    [Fact]
+    public void Commands_events_and_broken_devices_are_counted()
+    {
+        var counts = new Dictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == VirtioMetrics.MeterName)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            lock (counts)
+                counts[instrument.Name] = counts.GetValueOrDefault(instrument.Name) + value;
+        });
+        listener.Start();
+
+        using var guest = new TestGuest();
+        guest.Start();
+        guest.PostCommand(guest.Command(Vscmi.Protocol.ScmiProtocolId.BASE, 0x0), 0, 12);
+        guest.Device.Kick(0);
+        guest.Commands.SetAvailIndex(1000);
+        guest.Device.Kick(0);
+
+        // Other tests run in parallel and count too: at least ours.
+        Assert.True(counts.GetValueOrDefault("vscmi.virtio.commands") >= 1);
+        Assert.True(counts.GetValueOrDefault("vscmi.virtio.devices.broken") >= 1);
     }
 }
