@@ -9,7 +9,7 @@ need_backports=0
 command -v qemu-system-aarch64 >/dev/null 2>&1 && qemu-system-aarch64 -device help 2>/dev/null | grep -q vhost-user-scmi-pci || need_backports=1
 ls /usr/src/linux-source-6.12.tar.* >/dev/null 2>&1 || need_backports=1
 
-packages=(gcc-aarch64-linux-gnu make bc flex bison libelf-dev libssl-dev cpio xz-utils dwarves device-tree-compiler file)
+packages=(gcc-aarch64-linux-gnu make bc flex bison libelf-dev libssl-dev cpio xz-utils dwarves device-tree-compiler python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
