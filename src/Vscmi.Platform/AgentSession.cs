@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Vscmi.Protocol;
 
 namespace Vscmi.Platform;
 
@@ -65,8 +66,20 @@ public sealed class AgentSession
     /// <summary>Notifications dropped because the backlog was full.</summary>
     public int DroppedNotifications { get; private set; }
 
-    /// <summary>The transport took a message from <see cref="Outbox"/>; call once per notification sent.</summary>
-    public void NotificationSent() => Interlocked.Decrement(ref _queuedNotifications);
+    /// <summary>
+    /// The transport delivered (or definitively dropped) a message it took from
+    /// <see cref="Outbox"/>; call once per message. A notification frees a backlog place; a
+    /// delayed response frees its asynchronous-command slot, so an agent that never collects its
+    /// delayed responses (no eventq buffers) is held to <see cref="MaxPendingAsync"/> of them
+    /// instead of growing the daemon.
+    /// </summary>
+    public void MessageDelivered(ReadOnlySpan<byte> message)
+    {
+        if (message.Length >= 4 && ScmiHeader.FromValueUnchecked(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(message)).Type == ScmiMessageType.DELAYED_RESPONSE)
+            Interlocked.Decrement(ref _pendingAsync);
+        else
+            Interlocked.Decrement(ref _queuedNotifications);
+    }
 
     /// <summary>Queues a notification unless the backlog is full.</summary>
     internal void EnqueueNotification(byte[] message)
@@ -81,7 +94,10 @@ public sealed class AgentSession
         _outbox.Writer.TryWrite(message);
     }
 
-    /// <summary>Asynchronous commands a session may have pending (CLOCK and SENSOR PROTOCOL_ATTRIBUTES advertise it).</summary>
+    /// <summary>
+    /// Asynchronous commands a session may have pending, from the command until its delayed
+    /// response is delivered (CLOCK and SENSOR PROTOCOL_ATTRIBUTES advertise it).
+    /// </summary>
     public const int MaxPendingAsync = 16;
 
     private int _pendingAsync;
@@ -95,15 +111,14 @@ public sealed class AgentSession
         return false;
     }
 
-    /// <summary>Queues a delayed response (never dropped) and frees its slot.</summary>
+    /// <summary>
+    /// Queues a delayed response (never dropped); its slot is freed when the transport delivers it
+    /// (<see cref="MessageDelivered"/>). Without one (ignore_delayed_response) the slot is freed now.
+    /// </summary>
     internal void CompleteAsync(byte[]? delayedResponse)
     {
-        Interlocked.Decrement(ref _pendingAsync);
-        if (delayedResponse is not null)
-        {
-            Interlocked.Increment(ref _queuedNotifications); // balanced by NotificationSent like every outbox message
-            _outbox.Writer.TryWrite(delayedResponse);
-        }
+        if (delayedResponse is null || !_outbox.Writer.TryWrite(delayedResponse))
+            Interlocked.Decrement(ref _pendingAsync);
     }
 
     /// <summary>Ends the outbox (the channel closed).</summary>

@@ -125,7 +125,7 @@ public sealed partial class PlatformServer : IAsyncDisposable
         await foreach (var message in session.Outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             await transport.SendAsync(message, cancellationToken).ConfigureAwait(false);
-            session.NotificationSent();
+            session.MessageDelivered(message);
         }
     }
 

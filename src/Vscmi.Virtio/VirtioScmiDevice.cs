@@ -302,7 +302,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
             }
 
             var message = _pending.Dequeue();
-            _session?.NotificationSent();
+            _session?.MessageDelivered(message);
             if (chain.TryWrite(message))
             {
                 queue.AddUsed(chain.Head, (uint)message.Length);

@@ -13,7 +13,7 @@ public class DelayedResponseTests
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var bytes = _h.Session.Outbox.ReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult();
-        _h.Session.NotificationSent();
+        _h.Session.MessageDelivered(bytes);
         return ScmiMessageCodec.Decode(bytes, ScmiMessageKind.DelayedResponse);
     }
 
@@ -88,5 +88,24 @@ public class DelayedResponseTests
         var tokens = Enumerable.Range(0, AgentSession.MaxPendingAsync).Select(_ => NextDelayed().Header.Token).Order().ToList();
         Assert.Equal(Enumerable.Range(0, AgentSession.MaxPendingAsync).Select(i => (ushort)i), tokens);
         Assert.Equal(ScmiStatus.SUCCESS, _h.Status(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 3), ("async", 1)));
+    }
+
+    [Fact]
+    public async Task Delayed_responses_nobody_collects_hold_their_slots_so_the_agent_cannot_grow_the_daemon()
+    {
+        for (var i = 0; i < AgentSession.MaxPendingAsync; i++)
+            Assert.Equal(ScmiStatus.SUCCESS, _h.Status(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 3), ("async", 1)));
+
+        // Take all sixteen delayed responses from the outbox (so they have certainly completed)
+        // without delivering them, as a transport whose driver posted no eventq buffers holds them.
+        var taken = new List<byte[]>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (taken.Count < AgentSession.MaxPendingAsync)
+            taken.Add(await _h.Session.Outbox.ReadAsync(timeout.Token));
+        Assert.Equal(ScmiStatus.BUSY, _h.Status(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 3), ("async", 1)));
+
+        _h.Session.MessageDelivered(taken[0]); // one delivered: one slot free again
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 3), ("async", 1)));
+        Assert.Equal(ScmiStatus.BUSY, _h.Status(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 3), ("async", 1)));
     }
 }

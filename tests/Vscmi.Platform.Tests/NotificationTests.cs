@@ -15,7 +15,7 @@ public class NotificationTests
         var lines = new List<string>();
         while (h.Session.Outbox.TryRead(out var message))
         {
-            h.Session.NotificationSent();
+            h.Session.MessageDelivered(message);
             lines.Add(ScmiFormatter.Format(ScmiMessageCodec.Decode(message, ScmiMessageKind.Notification)));
         }
 

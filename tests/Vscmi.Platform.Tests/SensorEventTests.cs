@@ -15,7 +15,7 @@ public class SensorEventTests
         var messages = new List<ScmiMessage>();
         while (_h.Session.Outbox.TryRead(out var m))
         {
-            _h.Session.NotificationSent();
+            _h.Session.MessageDelivered(m);
             messages.Add(ScmiMessageCodec.Decode(m, ScmiMessageKind.Notification));
         }
 

@@ -153,6 +153,33 @@ public sealed class DeviceTests
     }
 
     [Fact]
+    public async Task A_driver_that_posts_no_eventq_buffers_gets_BUSY_after_the_advertised_async_commands()
+    {
+        using var guest = new TestGuest();
+        guest.Start();
+        var asyncRead = new byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(asyncRead, 3); // vdd_cpu_curr, asynchronous in the default model
+        BinaryPrimitives.WriteUInt32LittleEndian(asyncRead.AsSpan(4), 1);
+        for (var i = 0; i < Vscmi.Platform.AgentSession.MaxPendingAsync; i++)
+            guest.PostCommand(guest.Command(ScmiProtocolId.SENSOR, 0x6, asyncRead), i);
+        guest.Device.Kick(0);
+        for (var i = 0; i < Vscmi.Platform.AgentSession.MaxPendingAsync; i++)
+            Assert.Equal(0, Status(guest.TakeResponse().Response));
+        await WaitUntil(() => guest.Device.PendingEvents == Vscmi.Platform.AgentSession.MaxPendingAsync);
+
+        guest.PostCommand(guest.Command(ScmiProtocolId.SENSOR, 0x6, asyncRead), 20);
+        guest.Device.Kick(0);
+        Assert.Equal((int)ScmiStatus.BUSY, Status(guest.TakeResponse().Response));
+
+        guest.PostEventBuffers(Vscmi.Platform.AgentSession.MaxPendingAsync);
+        guest.Device.Kick(1);
+        Assert.Equal(Vscmi.Platform.AgentSession.MaxPendingAsync, guest.TakeEvents().Count);
+        guest.PostCommand(guest.Command(ScmiProtocolId.SENSOR, 0x6, asyncRead), 21);
+        guest.Device.Kick(0);
+        Assert.Equal(0, Status(guest.TakeResponse().Response));
+    }
+
+    [Fact]
     public void Without_P2A_notification_requests_are_NOT_SUPPORTED()
     {
         using var guest = new TestGuest(VirtioFeatures.ScmiDevice & ~VirtioFeatures.VIRTIO_SCMI_F_P2A_CHANNELS);
