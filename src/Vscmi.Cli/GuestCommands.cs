@@ -48,7 +48,7 @@ internal static class GuestCommands
         var agent = AgentOption();
         var socket = new Option<string?>("--socket") { Description = "The vhost-user socket. Default: the agent's 'vhost_user' from the model." };
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM size; it must be a shareable memfd for vhost-user.", DefaultValueFactory = _ => "512M" };
-        var mmio = new Option<bool>("--mmio") { Description = "Use vhost-user-scmi on virtio-mmio instead of vhost-user-scmi-pci." };
+        var mmio = new Option<bool>("--mmio") { Description = "Use vhost-user-scmi on virtio-mmio instead of vhost-user-scmi-pci (with the modern virtio-mmio transport Linux needs)." };
         var command = new Command("qemu-args", "Print the QEMU options that attach a VM to a vhost-user socket of 'vscmi serve' (QEMU 8.1 or newer has vhost-user-scmi).")
         {
             config, agent, socket, memory, mmio,
@@ -190,11 +190,26 @@ internal static class GuestCommands
         return text.ToString();
     }
 
-    internal static string QemuArguments(string socket, string memory, bool mmio) =>
-        string.Join(" \\\n", [
+    internal static string QemuArguments(string socket, string memory, bool mmio)
+    {
+        List<string> lines = [
             $"-object memory-backend-memfd,id=mem,size={memory},share=on",
             "-machine memory-backend=mem",
             $"-chardev socket,id=scmi0,path={socket}",
-            $"-device {(mmio ? "vhost-user-scmi" : "vhost-user-scmi-pci")},chardev=scmi0",
-        ]) + "\n";
+        ];
+        if (mmio)
+        {
+            // QEMU's virtio-mmio transports are legacy by default, which hides feature bit 32
+            // (VIRTIO_F_VERSION_1); Linux's SCMI driver then refuses the device ("does not comply
+            // with spec version 1.x"), seen in the e2e test.
+            lines.Add("-global virtio-mmio.force-legacy=false");
+            lines.Add("-device vhost-user-scmi,chardev=scmi0");
+        }
+        else
+        {
+            lines.Add("-device vhost-user-scmi-pci,chardev=scmi0");
+        }
+
+        return string.Join(" \\\n", lines) + "\n";
+    }
 }

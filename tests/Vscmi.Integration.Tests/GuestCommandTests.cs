@@ -70,6 +70,7 @@ public sealed class GuestCommandTests
         (code, args, _) = CliProcess.Run("qemu-args", "--mmio", "--socket", "/run/vm1.sock", "-m", "1G");
         Assert.Equal(0, code);
         Assert.Contains("-device vhost-user-scmi,chardev=scmi0", args, StringComparison.Ordinal);
+        Assert.Contains("-global virtio-mmio.force-legacy=false", args, StringComparison.Ordinal);
         Assert.Contains("path=/run/vm1.sock", args, StringComparison.Ordinal);
         Assert.Contains("size=1G", args, StringComparison.Ordinal);
     }

@@ -27,7 +27,7 @@ boots = console.split("E2E-BEGIN")
 lines = [l.strip() for l in (boots[0] + ("E2E-BEGIN" + boots[1] if len(boots) > 1 else "")).splitlines()]
 restart_log = work / "console-restart.log"
 later_boots = {"after the guest rebooted": "E2E-BEGIN" + boots[2] if len(boots) > 2 else "",
-               "after QEMU restarted": restart_log.read_text(errors="replace") if restart_log.exists() else ""}
+               "after QEMU restarted (device on virtio-mmio)": restart_log.read_text(errors="replace") if restart_log.exists() else ""}
 results = []
 
 

@@ -74,16 +74,22 @@ dtc -q -I dtb -O dts -o "$work/virt.dts" "$work/virt.dtb"
 "$root/vscmi" dt --agent guest --cpus little,big --timeout-ms 10000 >> "$work/virt.dts"
 dtc -q -I dts -O dtb -o "$work/virt-scmi.dtb" "$work/virt.dts" || fail_setup "dtc rejected the merged tree"
 
-# run_vm LOG ANSWER...: boots one QEMU; each time the guest prints E2E-WAIT the host takes a
+# The device options exactly as 'vscmi qemu-args' prints them (PCI, or virtio-mmio with --mmio).
+device_args() {
+  "$root/vscmi" qemu-args --socket "$work/vm.sock" "$@" | tr -d '\\' | tr '\n' ' ' \
+    | grep -o -- '-global [^ ]*\|-device [^ ]*' | tr '\n' ' '
+}
+
+# run_vm LOG DEVICE ANSWER...: boots one QEMU; each time the guest prints E2E-WAIT the host takes a
 # snapshot (the first time) and sends the next answer ("reboot" reboots the guest inside the same
 # QEMU, "go" powers it off).
 run_vm() {
-  local log=$1; shift
+  local log=$1 device=$2; shift 2
   rm -f "$work/console.in"
   mkfifo "$work/console.in"
   qemu-system-aarch64 "${machine[@]}" \
     -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
-    -chardev socket,id=scmi0,path="$work/vm.sock" -device vhost-user-scmi-pci,chardev=scmi0 \
+    -chardev socket,id=scmi0,path="$work/vm.sock" $device \
     -nic none -kernel "$image" -initrd "$work/initrd.gz" -dtb "$work/virt-scmi.dtb" \
     -append "console=ttyAMA0 rdinit=/init panic=-1" \
     -display none -serial stdio -monitor none \
@@ -115,9 +121,9 @@ run_vm() {
 }
 
 step "booting the guest, then rebooting it inside the same QEMU"
-run_vm "$work/console.log" reboot go
-step "a new QEMU on the same socket (a restarted VM)"
-run_vm "$work/console-restart.log" go
+run_vm "$work/console.log" "$(device_args)" reboot go
+step "a new QEMU on the same socket (a restarted VM), the device on virtio-mmio this time"
+run_vm "$work/console-restart.log" "$(device_args --mmio)" go
 
 step "checking"
 python3 "$here/check.py" "$work"
