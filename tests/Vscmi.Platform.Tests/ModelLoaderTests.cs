@@ -126,4 +126,13 @@ public class ModelLoaderTests
             }
         }
     }
+
+    [Fact]
+    public void Text_that_makes_the_TOML_parser_throw_is_a_model_error_with_a_location()
+    {
+        // 40 bytes the fuzzer found (fuzz/Vscmi.Fuzz model): Tomlyn threw ArgumentOutOfRangeException.
+        var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String("3k8HLimquhLjXJyA2LglA7OkDLkCZqRAACLZoM9Q27Xty42jxmYMXA=="));
+        var e = Assert.Throws<ModelException>(() => ModelLoader.Load(text, "m.toml"));
+        Assert.StartsWith("m.toml:1:1: malformed text", e.Message, StringComparison.Ordinal);
+    }
 }

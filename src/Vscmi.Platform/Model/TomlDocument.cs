@@ -179,9 +179,45 @@ internal sealed class TomlTableNode(TomlLocation location, string path) : TomlNo
 /// <summary>Parses TOML text into located nodes (Tomlyn's syntax tree carries the positions).</summary>
 internal static class TomlDocument
 {
+    /// <summary>
+    /// The first line at which the parser throws (instead of reporting a diagnostic), found by
+    /// parsing growing prefixes; only used on that rare error path.
+    /// </summary>
+    private static int FirstThrowingLine(string text, string file)
+    {
+        var end = 0;
+        for (var line = 1; end < text.Length; line++)
+        {
+            var next = text.IndexOf('\n', end);
+            end = next < 0 ? text.Length : next + 1;
+            try
+            {
+                SyntaxParser.Parse(text[..end], file);
+            }
+            catch (ArgumentException)
+            {
+                return line;
+            }
+        }
+
+        return 1;
+    }
+
     public static TomlTableNode Parse(string text, string file)
     {
-        var document = SyntaxParser.Parse(text, file);
+        DocumentSyntax document;
+        try
+        {
+            document = SyntaxParser.Parse(text, file);
+        }
+        catch (ArgumentException e)
+        {
+            // Tomlyn 2.10 throws instead of reporting a diagnostic for some malformed escapes (a
+            // backslash before a character outside the Basic Multilingual Plane); found by
+            // fuzzing the loader.
+            throw new ModelException($"{file}:{FirstThrowingLine(text, file)}:1: malformed text (an invalid escape sequence?): {e.Message}", e);
+        }
+
         if (document.HasErrors)
         {
             var first = document.Diagnostics.First(d => d.Kind == DiagnosticMessageKind.Error);

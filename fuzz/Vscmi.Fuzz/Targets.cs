@@ -1,0 +1,139 @@
+using System.Buffers.Binary;
+using Vscmi.Linux;
+using Vscmi.Platform;
+using Vscmi.Platform.Model;
+using Vscmi.Protocol;
+using Vscmi.Protocol.Schema;
+using Vscmi.Virtio;
+
+namespace Vscmi.Fuzz;
+
+/// <summary>
+/// One fuzz target per decoder (STYLE 20). Each takes arbitrary bytes and may fail only in the
+/// documented way; anything else escapes and is a finding. Targets keep their expensive state
+/// (a platform, guest memory) across inputs, as AFL's persistent mode wants.
+/// </summary>
+internal static class Targets
+{
+    public static readonly IReadOnlyDictionary<string, Action<byte[]>> All = new Dictionary<string, Action<byte[]>>
+    {
+        ["scmi-message"] = ScmiMessage,
+        ["platform"] = Platform,
+        ["virtqueue"] = Virtqueue,
+        ["model"] = Model,
+    };
+
+    /// <summary>The generic decoder: every message kind; only the protocol exception may escape.</summary>
+    private static void ScmiMessage(byte[] input)
+    {
+        foreach (var kind in new ScmiMessageKind?[] { null, ScmiMessageKind.Command, ScmiMessageKind.Response, ScmiMessageKind.DelayedResponse, ScmiMessageKind.Notification })
+        {
+            try
+            {
+                var message = ScmiMessageCodec.Decode(input, kind);
+                _ = ScmiFormatter.Format(message);
+            }
+            catch (ScmiProtocolException)
+            {
+            }
+        }
+    }
+
+    private static readonly Lazy<(ScmiPlatform Platform, AgentSession[] Sessions)> PlatformState = new(() =>
+    {
+        var platform = new ScmiPlatform(ModelLoader.LoadDefault());
+        return (platform, [platform.OpenSession(1), platform.OpenSession(2, 128, hasP2A: false), platform.OpenSession(3, 64)]);
+    });
+
+    /// <summary>The platform's dispatcher: any bytes from any agent; nothing may throw.</summary>
+    private static void Platform(byte[] input)
+    {
+        var (_, sessions) = PlatformState.Value;
+        var session = sessions[input.Length % sessions.Length];
+        var reply = new byte[session.ReplyBufferSize];
+        var length = PlatformState.Value.Platform.Handle(session, input, reply);
+        if (length is < 0 || length > reply.Length)
+            throw new InvalidOperationException($"reply length {length} outside the {reply.Length}-byte buffer");
+        while (session.Outbox.TryRead(out var message))
+            session.MessageDelivered(message);
+    }
+
+    private sealed class Guest
+    {
+        public const ulong Base = 0x4000_0000;
+        public const int Size = 64 * 1024;
+        public const int QueueSize = 16;
+
+        public Guest()
+        {
+            Fd = MemFd.Create("fuzz-guest", Size);
+            Memory = new GuestMemory([new GuestMemoryRegion(new GuestAddress(Base), Size, Base, Fd, 0)]);
+            Device = new VirtioScmiDevice(new ScmiPlatform(ModelLoader.LoadDefault()), 1, "fuzz", _ => { });
+        }
+
+        public FileDescriptor Fd { get; }
+
+        public GuestMemory Memory { get; }
+
+        public VirtioScmiDevice Device { get; }
+    }
+
+    private static readonly Lazy<Guest> GuestState = new(() => new Guest());
+
+    /// <summary>
+    /// The split-ring walker and the device. The input is the guest's side of the ring, so the
+    /// fuzzer controls every index, address, flag and length the device reads:
+    /// <code>
+    ///   [0] feature bits (INDIRECT, EVENT_IDX)   [1..3) last_avail   [3..5) avail.idx
+    ///   [5..37) avail ring (16 heads)            [37..293) 16 descriptors   [293..) buffer bytes at +0x3000
+    /// </code>
+    /// A descriptor address with bit 63 clear is taken modulo guest memory (so chains reach real
+    /// buffers); with bit 63 set it is used as is (so addresses outside memory stay reachable).
+    /// Nothing may throw; the device may only mark itself broken.
+    /// </summary>
+    private static void Virtqueue(byte[] input)
+    {
+        var guest = GuestState.Value;
+        guest.Device.Reset();
+        Span<byte> header = stackalloc byte[293];
+        input.AsSpan(0, Math.Min(input.Length, header.Length)).CopyTo(header);
+        var memory = new byte[Guest.Size];
+        BinaryPrimitives.WriteUInt16LittleEndian(memory.AsSpan(0x1002), BinaryPrimitives.ReadUInt16LittleEndian(header[3..]));
+        header.Slice(5, 32).CopyTo(memory.AsSpan(0x1004));
+        for (var i = 0; i < Guest.QueueSize; i++)
+        {
+            var descriptor = header.Slice(37 + (16 * i), 16);
+            var address = BinaryPrimitives.ReadUInt64LittleEndian(descriptor);
+            if ((address >> 63) == 0)
+                address = Guest.Base + (address % Guest.Size);
+            BinaryPrimitives.WriteUInt64LittleEndian(memory.AsSpan(16 * i), address);
+            descriptor[8..].CopyTo(memory.AsSpan((16 * i) + 8));
+        }
+
+        if (input.Length > header.Length)
+            input.AsSpan(header.Length, Math.Min(input.Length - header.Length, Guest.Size - 0x3000)).CopyTo(memory.AsSpan(0x3000));
+        guest.Memory.TryWrite(new GuestAddress(Guest.Base), memory);
+
+        var features = ((ulong)header[0] << 28) & (VirtioFeatures.VIRTIO_RING_F_INDIRECT_DESC | VirtioFeatures.VIRTIO_RING_F_EVENT_IDX);
+        guest.Device.SetFeatures(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_SCMI_F_P2A_CHANNELS | features);
+        guest.Device.SetMemory(guest.Memory);
+        var lastAvail = BinaryPrimitives.ReadUInt16LittleEndian(header[1..]);
+        if (guest.Device.ConfigureQueue(0, Guest.QueueSize, Guest.Base, Guest.Base + 0x1000, Guest.Base + 0x2000, lastAvail) is null)
+        {
+            guest.Device.StartQueue(0);
+            guest.Device.Kick(0);
+        }
+    }
+
+    /// <summary>The TOML device-model loader: only a model error (with its location) may escape.</summary>
+    private static void Model(byte[] input)
+    {
+        try
+        {
+            ModelLoader.Load(System.Text.Encoding.UTF8.GetString(input), "fuzz.toml");
+        }
+        catch (ModelException)
+        {
+        }
+    }
+}
