@@ -117,10 +117,8 @@ public sealed class DriverQueue
         length = 0;
         if (!_memory.TryTranslate(Used, SplitRing.UsedRingBytes(Size), out _))
             return false;
-        Span<byte> index = stackalloc byte[2];
-        Check(_memory.TryRead(new GuestAddress(Used.Value + 2), index), Used);
-        Interlocked.MemoryBarrier();
-        if (BinaryPrimitives.ReadUInt16LittleEndian(index) == _lastUsed)
+        // Acquire: the entry is read after the index that published it.
+        if (ReadU16(new GuestAddress(Used.Value + 2)) == _lastUsed)
             return false;
         Span<byte> entry = stackalloc byte[8];
         Check(_memory.TryRead(new GuestAddress(Used.Value + 4 + (ulong)(8 * (_lastUsed % Size))), entry), Used);
@@ -195,18 +193,13 @@ public sealed class DriverQueue
         BinaryPrimitives.WriteUInt16LittleEndian(bytes[14..], next);
     }
 
-    private void WriteU16(GuestAddress address, ushort value)
-    {
-        Span<byte> bytes = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes, value);
-        Check(_memory.TryWrite(address, bytes), address);
-    }
+    // Ring indexes and event fields are shared with the device: one atomic store or load each.
+    private void WriteU16(GuestAddress address, ushort value) => Check(_memory.TryWriteUInt16Volatile(address, value), address);
 
     private ushort ReadU16(GuestAddress address)
     {
-        Span<byte> bytes = stackalloc byte[2];
-        Check(_memory.TryRead(address, bytes), address);
-        return BinaryPrimitives.ReadUInt16LittleEndian(bytes);
+        Check(_memory.TryReadUInt16Volatile(address, out var value), address);
+        return value;
     }
 
     private static void Check(bool ok, GuestAddress address)

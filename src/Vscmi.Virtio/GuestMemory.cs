@@ -149,6 +149,36 @@ public sealed unsafe class GuestMemory : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Reads a ring index as one atomic 16-bit load with acquire ordering (the other side may be
+    /// writing it). False when the address is outside memory or not 2-byte aligned.
+    /// </summary>
+    public bool TryReadUInt16Volatile(GuestAddress address, out ushort value)
+    {
+        value = 0;
+        if (address.Value % 2 != 0 || !TryTranslate(address, 2, out var host))
+            return false;
+
+        // SAFETY: translated and aligned; a ushort load of an aligned address is atomic.
+        value = Volatile.Read(ref *(ushort*)host);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes a ring index as one atomic 16-bit store with release ordering: a byte-wise copy
+    /// could be seen half-written by the other side (a torn avail.idx reads as a jump of
+    /// thousands of entries — found by CI under load). False when outside memory or misaligned.
+    /// </summary>
+    public bool TryWriteUInt16Volatile(GuestAddress address, ushort value)
+    {
+        if (address.Value % 2 != 0 || !TryTranslate(address, 2, out var host))
+            return false;
+
+        // SAFETY: as above.
+        Volatile.Write(ref *(ushort*)host, value);
+        return true;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

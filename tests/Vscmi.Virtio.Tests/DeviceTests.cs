@@ -234,6 +234,19 @@ public sealed class DeviceTests
         Assert.Contains("after a new memory table", guest.Device.BrokenReason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Ring_indexes_are_read_and_written_whole_and_only_aligned_inside_memory()
+    {
+        using var guest = new TestGuest();
+        var at = new GuestAddress(TestGuest.RegionA + 0x100);
+        Assert.True(guest.Memory.TryWriteUInt16Volatile(at, 0x52FF));
+        Assert.True(guest.Memory.TryReadUInt16Volatile(at, out var value));
+        Assert.Equal(0x52FF, value);
+        Assert.False(guest.Memory.TryWriteUInt16Volatile(new GuestAddress(at.Value + 1), 1));
+        Assert.False(guest.Memory.TryReadUInt16Volatile(new GuestAddress(TestGuest.RegionA + TestGuest.SizeA), out _));
+        Assert.False(guest.Memory.TryReadUInt16Volatile(new GuestAddress(0x10), out _));
+    }
+
     [Theory]
     [InlineData(0, 1, 1, 0)]
     [InlineData(0, 2, 1, 0)]
