@@ -21,6 +21,7 @@ internal static class Targets
         ["platform"] = Platform,
         ["virtqueue"] = Virtqueue,
         ["model"] = Model,
+        ["vhost-user"] = VhostUser,
     };
 
     /// <summary>The generic decoder: every message kind; only the protocol exception may escape.</summary>
@@ -122,6 +123,54 @@ internal static class Targets
         {
             guest.Device.StartQueue(0);
             guest.Device.Kick(0);
+        }
+    }
+
+    private sealed class Backend
+    {
+        public Backend()
+        {
+            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"vscmi-fuzz-{Environment.ProcessId}.sock");
+            File.Delete(Path);
+            Listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            Listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path));
+            Listener.Listen(1);
+            Platform = new ScmiPlatform(ModelLoader.LoadDefault());
+        }
+
+        public string Path { get; }
+
+        public System.Net.Sockets.Socket Listener { get; }
+
+        public ScmiPlatform Platform { get; }
+    }
+
+    private static readonly Lazy<Backend> BackendState = new(() => new Backend());
+
+    /// <summary>
+    /// The vhost-user control plane: the input is the byte stream a frontend sends (headers,
+    /// payloads; no descriptors). The backend reads it to the end; only a framing error
+    /// (<see cref="VhostUser.VhostUserProtocolException"/>) may escape.
+    /// </summary>
+    private static void VhostUser(byte[] input)
+    {
+        var backend = BackendState.Value;
+        using var frontend = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        frontend.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(backend.Path));
+        using var accepted = backend.Listener.Accept();
+        frontend.Send(input);
+        frontend.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        var connection = new VhostUser.BackendConnection(new VhostUser.VhostUserChannel(accepted), backend.Platform, 2, "fuzz", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        try
+        {
+            connection.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (VhostUser.VhostUserProtocolException)
+        {
+        }
+        finally
+        {
+            connection.Dispose();
         }
     }
 
