@@ -49,8 +49,6 @@ internal sealed partial class BackendConnection : IDisposable
         _dataPlane = new DataPlane(name, OnKick);
     }
 
-    public VirtioScmiDevice Device => _device;
-
     /// <summary>Serves requests until the frontend disconnects.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {

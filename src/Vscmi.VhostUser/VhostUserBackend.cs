@@ -19,7 +19,6 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _acceptLoop = Task.CompletedTask;
     private int _connections;
-    private BackendConnection? _current;
 
     private VhostUserBackend(ScmiPlatform platform, int agentId, string path, Socket listener, ILogger logger)
     {
@@ -33,11 +32,6 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
     /// <summary>The socket path.</summary>
     public string Path { get; }
 
-    /// <summary>Frontend connections accepted so far.</summary>
-    public int Connections => _connections;
-
-    /// <summary>The device of the current connection (tests look at it), or null between connections.</summary>
-    public Virtio.VirtioScmiDevice? CurrentDevice => _current?.Device;
 
     /// <summary>
     /// Binds <paramref name="path"/> for agent <paramref name="agentId"/>. A stale socket file (no
@@ -122,7 +116,6 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
         var agent = _platform.Model.Agents[_agentId - 1].Name;
         LogConnected(name, agent, _agentId);
         var connection = new BackendConnection(new VhostUserChannel(socket), _platform, _agentId, name, _logger);
-        _current = connection;
         VhostUserMetrics.Connections.Add(1);
         VhostUserMetrics.ActiveConnections.Add(1);
         try
@@ -143,7 +136,6 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
         }
         finally
         {
-            _current = null;
             VhostUserMetrics.ActiveConnections.Add(-1);
             connection.Dispose();
         }

@@ -91,9 +91,6 @@ public sealed partial class VirtioScmiDevice : IDisposable
         }
     }
 
-    /// <summary>The agent session, while the cmdq runs.</summary>
-    public AgentSession? Session => _session;
-
     /// <summary>Records the driver's features; unknown bits are ignored.</summary>
     public void SetFeatures(ulong features)
     {

@@ -2,14 +2,18 @@ using System.Diagnostics;
 
 namespace Vscmi.Integration.Tests;
 
-/// <summary>Runs the real <c>./vscmi</c> launcher at the repository root, as a user would.</summary>
+/// <summary>Runs the real <c>./vscmi</c> launcher (or another program) at the repository root, as a user would.</summary>
 internal static class CliProcess
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
-    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) =>
+        RunTool(Path.Combine(RepositoryRoot, "vscmi"), args);
+
+    /// <summary>Runs any program (dtc, dotnet) from the repository root, with a 5-minute limit.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) RunTool(string file, params string[] args)
     {
-        var start = new ProcessStartInfo(Path.Combine(RepositoryRoot, "vscmi"))
+        var start = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -24,7 +28,7 @@ internal static class CliProcess
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"vscmi {string.Join(' ', args)} did not finish");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish");
         }
 
         return (process.ExitCode, stdout.Result, stderr.Result);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Vscmi.Integration.Tests;
 
 /// <summary>
@@ -29,14 +27,7 @@ public sealed class FuzzTargetTests
 
     private static (int Code, string Output) Run(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Fuzzer);
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr);
+        var (code, stdout, stderr) = CliProcess.RunTool("dotnet", [Fuzzer, .. args]);
+        return (code, stdout + stderr);
     }
 }

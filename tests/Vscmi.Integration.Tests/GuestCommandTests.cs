@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Vscmi.Integration.Tests;
@@ -17,9 +16,9 @@ public sealed class GuestCommandTests
             var source = Path.Combine(directory.FullName, "scmi.dts");
             File.WriteAllText(source, "/dts-v1/;\n" + dts);
             var blob = Path.Combine(directory.FullName, "scmi.dtb");
-            var (dtcCode, _, dtcErrors) = Tool("dtc", "-I", "dts", "-O", "dtb", "-o", blob, source);
+            var (dtcCode, _, dtcErrors) = CliProcess.RunTool("dtc", "-I", "dts", "-O", "dtb", "-o", blob, source);
             Assert.True(dtcCode == 0, $"dtc rejected the output: {dtcErrors}\n{dts}");
-            var (_, back, _) = Tool("dtc", "-I", "dtb", "-O", "dts", blob);
+            var (_, back, _) = CliProcess.RunTool("dtc", "-I", "dtb", "-O", "dts", blob);
             Assert.Contains("compatible = \"arm,scmi-virtio\";", back, StringComparison.Ordinal);
             Assert.Contains("arm,max-rx-timeout-ms = <0x1388>;", back, StringComparison.Ordinal);
             foreach (var node in new[] { "protocol@11", "protocol@12", "protocol@13", "protocol@14", "protocol@15", "protocol@16", "protocol@17", "protocol@18", "protocol@19" })
@@ -99,17 +98,5 @@ public sealed class GuestCommandTests
         var (code, _, stderr) = CliProcess.Run("bench", "--connect", "inproc", option, value, "--duration", "0.2");
         Assert.Equal(2, code);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
-    }
-
-    private static (int Code, string Stdout, string Stderr) Tool(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEnd();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr);
     }
 }
