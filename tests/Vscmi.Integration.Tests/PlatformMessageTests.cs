@@ -10,8 +10,11 @@ public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<Ser
     private const uint Success = 0;
 
     /// <summary>Nothing arrives before the reply to a fresh command: no notification is pending.</summary>
-    private static void AssertNothingPending(RawClient c) =>
+    private static void AssertNothingPending(RawClient c)
+    {
         Assert.Equal(new uint[] { 0x0FFC4000, Success, 0x20001 }, c.Call(0x0FFC4000));
+        Assert.Equal(0, c.EarlyFrames);
+    }
 
     [Fact]
     public void Each_notification_type_reaches_a_subscriber_and_stops_after_unsubscribing()

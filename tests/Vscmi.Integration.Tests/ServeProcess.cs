@@ -147,10 +147,26 @@ public sealed class RawClient(Socket socket) : IDisposable
     public Socket Socket { get; } = socket;
 
     /// <summary>Sends 32-bit words as one frame and returns the reply's words.</summary>
+    // Notifications and delayed responses are unordered with respect to responses (SCMI; VIRTIO
+    // 5.17): one that overtakes the reply is kept for the next ReceiveFrame.
+    private readonly Queue<byte[]> _early = new();
+
+    /// <summary>Notifications or delayed responses that arrived while waiting for a reply, not yet received.</summary>
+    public int EarlyFrames => _early.Count;
+
     public uint[] Call(params uint[] words)
     {
         SendFrame(Words(words));
-        var reply = ReceiveFrame() ?? throw new InvalidOperationException("the platform closed the connection");
+        byte[] reply;
+        while (true)
+        {
+            reply = ReadFrame() ?? throw new InvalidOperationException("the platform closed the connection");
+            var header = reply.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(reply) : 0;
+            if (header == words[0] || ((header >> 8) & 0x3) is not (2 or 3))
+                break; // the reply echoes our header (even a type-3 one we sent on purpose)
+            _early.Enqueue(reply);
+        }
+
         Assert.Equal(0, reply.Length % 4);
         return Enumerable.Range(0, reply.Length / 4).Select(i => BinaryPrimitives.ReadUInt32LittleEndian(reply.AsSpan(i * 4))).ToArray();
     }
@@ -166,7 +182,9 @@ public sealed class RawClient(Socket socket) : IDisposable
     public void SendRaw(byte[] bytes) => Socket.Send(bytes);
 
     /// <summary>The next frame's message, or null when the platform closed the connection.</summary>
-    public byte[]? ReceiveFrame()
+    public byte[]? ReceiveFrame() => _early.Count > 0 ? _early.Dequeue() : ReadFrame();
+
+    private byte[]? ReadFrame()
     {
         Socket.ReceiveTimeout = 10_000;
         var length = ReadExactly(4);

@@ -105,7 +105,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
 
         Assert.True(fdsAfter <= fdsBefore, $"open fds grew from {fdsBefore} to {fdsAfter}");
         Assert.True(rssAfter - rssBefore < 32 * 1024, $"resident memory grew from {rssBefore} KiB to {rssAfter} KiB over 100 reconnects");
-        Assert.Contains("guest.vm#110: frontend connected", _serve.Output, StringComparison.Ordinal);
+        await WaitFor(() => _serve.Output.Contains("guest.vm#110: frontend connected", StringComparison.Ordinal), "guest.vm#110: frontend connected");
         await AssertServed(Ospm);
     }
 
@@ -136,7 +136,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         var second = Assert.ThrowsAnyAsync<Exception>(() => Connect(Guest));
         Assert.Same(second, await Task.WhenAny(second, Task.Delay(5000)));
         await second;
-        Assert.Contains("another frontend is connected", _serve.Output, StringComparison.Ordinal);
+        await WaitFor(() => _serve.Output.Contains("another frontend is connected", StringComparison.Ordinal), "the daemon's log line"); // logs arrive asynchronously
         Assert.Equal("vscmi", (await vm.Base.DiscoverAsync()).Vendor);
     }
 
@@ -291,7 +291,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         await frontend.StartAsync();
         await using var client = new ScmiClient(await TransportOver(frontend));
         Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
-        Assert.Contains("refused:", _serve.Output, StringComparison.Ordinal);
+        await WaitFor(() => _serve.Output.Contains("refused:", StringComparison.Ordinal), "refused:");
     }
 
     [Fact]
@@ -337,7 +337,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         // Memory hotplug: QEMU sends the table again while the rings run.
         await frontend.SendMemoryTableAsync();
         Assert.Equal(0x20001u, await client.Base.GetVersionAsync());
-        Assert.Contains("guest memory: 1 regions", _serve.Output, StringComparison.Ordinal);
+        await WaitFor(() => _serve.Output.Contains("guest memory: 1 regions", StringComparison.Ordinal), "guest memory: 1 regions");
 
         // SET_STATUS(0) and RESET_DEVICE end the session: the output shows it closed twice.
         var closed = CountOf(_serve.Output, "session closed");
