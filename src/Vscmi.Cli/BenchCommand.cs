@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 using Vscmi.Agent;
@@ -21,7 +20,6 @@ namespace Vscmi.Cli;
 /// </summary>
 internal static class BenchCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public static Command Create()
     {
@@ -188,38 +186,22 @@ internal static class BenchCommand
         return new Result("", spec.Name, inflight, elapsed, all.Length, counters.Errors, all.Length / elapsed, Percentile(0.50), Percentile(0.99), Percentile(0.999), all.Length == 0 ? 0 : all[^1] * 1e6 / Stopwatch.Frequency);
     }
 
-    private static void Report(Result result, bool json)
-    {
-        if (json)
-        {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-            {
-                ["transport"] = result.Transport,
-                ["command"] = result.Command,
-                ["inflight"] = result.InFlight,
-                ["seconds"] = Math.Round(result.Seconds, 3),
-                ["messages"] = result.Messages,
-                ["errors"] = result.Errors,
-                ["messages_per_second"] = Math.Round(result.MessagesPerSecond, 1),
-                ["p50_us"] = Math.Round(result.P50Us, 2),
-                ["p99_us"] = Math.Round(result.P99Us, 2),
-                ["p999_us"] = Math.Round(result.P999Us, 2),
-                ["max_us"] = Math.Round(result.MaxUs, 2),
-            }, JsonOptions));
-            return;
-        }
+    private static readonly Column[] ResultColumns =
+    [
+        new("transport", null), new("command", null), new("inflight", null), new("seconds", null),
+        new("messages", "Messages", v => ((long)v!).ToString("N0", CultureInfo.InvariantCulture)),
+        new("errors", "Errors"),
+        new("messages_per_second", "Messages/s", v => ((double)v!).ToString("N0", CultureInfo.InvariantCulture)),
+        new("p50_us", "p50", Micros), new("p99_us", "p99", Micros), new("p999_us", "p99.9", Micros), new("max_us", "max", Micros),
+    ];
 
-        var table = new Table().Border(TableBorder.Rounded).Title($"{result.Command} over {result.Transport.EscapeMarkup()}, {result.InFlight} in flight");
-        table.AddColumns("Messages", "Errors", "Messages/s", "p50", "p99", "p99.9", "max");
-        table.AddRow(
-            result.Messages.ToString("N0", CultureInfo.InvariantCulture),
-            result.Errors.ToString(CultureInfo.InvariantCulture),
-            result.MessagesPerSecond.ToString("N0", CultureInfo.InvariantCulture),
-            Micros(result.P50Us), Micros(result.P99Us), Micros(result.P999Us), Micros(result.MaxUs));
-        AnsiConsole.Write(table);
-    }
+    private static void Report(Result result, bool json) => Output.Record(json, $"{result.Command} over {result.Transport}, {result.InFlight} in flight", ResultColumns,
+    [
+        result.Transport, result.Command, result.InFlight, Math.Round(result.Seconds, 3), result.Messages, result.Errors,
+        Math.Round(result.MessagesPerSecond, 1), Math.Round(result.P50Us, 2), Math.Round(result.P99Us, 2), Math.Round(result.P999Us, 2), Math.Round(result.MaxUs, 2),
+    ]);
 
-    private static string Micros(double us) => us >= 1000
+    private static string Micros(object? value) => value is not double us ? Output.Text(value) : us >= 1000
         ? string.Create(CultureInfo.InvariantCulture, $"{us / 1000:0.00} ms")
         : string.Create(CultureInfo.InvariantCulture, $"{us:0.0} µs");
 

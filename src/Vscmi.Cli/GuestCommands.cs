@@ -85,20 +85,13 @@ internal static class GuestCommands
 
     private static DeviceModel Load(string? path) => path is null ? ModelLoader.LoadDefault() : ModelLoader.LoadFile(path);
 
+    /// <summary>The agent the output is for: the one named, else the first with a VM socket, else agent 1.</summary>
     internal static int ResolveAgent(DeviceModel model, string? text)
     {
-        if (text is null)
-        {
-            var withVm = model.Agents.ToList().FindIndex(a => a.VhostUser is not null);
-            return withVm >= 0 ? withVm + 1 : 1;
-        }
-
-        var byName = model.Agents.ToList().FindIndex(a => a.Name == text);
-        if (byName >= 0)
-            return byName + 1;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id >= 1 && id <= model.Agents.Count)
-            return id;
-        throw new FormatException($"unknown agent '{text}'; the model's agents are: {string.Join(", ", model.Agents.Select((a, i) => $"{a.Name} ({i + 1})"))}");
+        if (text is not null)
+            return AgentArgument.Resolve(model, text);
+        var withVm = model.Agents.ToList().FindIndex(a => a.VhostUser is not null);
+        return withVm >= 0 ? withVm + 1 : 1;
     }
 
     /// <summary>The agent's view of one kind: global ids in the order of its own ids.</summary>

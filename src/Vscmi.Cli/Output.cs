@@ -4,8 +4,8 @@ using Spectre.Console;
 
 namespace Vscmi.Cli;
 
-/// <summary>A column: its JSON key, its table header, and how a value reads in the table.</summary>
-internal sealed record Column(string Key, string Header, Func<object?, string>? Format = null);
+/// <summary>A column: its JSON key, its table header (null: JSON only), and how a value reads in the table.</summary>
+internal sealed record Column(string Key, string? Header, Func<object?, string>? Format = null);
 
 /// <summary>Prints rows as a table (Spectre.Console) or, with --json, as a JSON array of objects.</summary>
 internal static class Output
@@ -28,11 +28,32 @@ internal static class Output
             return;
         }
 
-        var table = new Table { Title = new TableTitle(title), Border = TableBorder.Rounded };
-        foreach (var column in columns)
-            table.AddColumn(new TableColumn(column.Header));
-        foreach (var row in list)
-            table.AddRow(columns.Select((c, i) => Markup.Escape(c.Format?.Invoke(row[i]) ?? Text(row[i]))).ToArray());
+        WriteTable(title, columns, list);
+    }
+
+    /// <summary>One record: a JSON object with --json, else a one-row table.</summary>
+    public static void Record(bool json, string title, IReadOnlyList<Column> columns, object?[] row)
+    {
+        if (json)
+        {
+            using var stdout = global::System.Console.OpenStandardOutput();
+            using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+                WriteObject(writer, columns.Select((c, i) => (c.Key, row[i])));
+            stdout.Write("\n"u8);
+            return;
+        }
+
+        WriteTable(title, columns, [row]);
+    }
+
+    private static void WriteTable(string title, IReadOnlyList<Column> columns, IReadOnlyList<object?[]> rows)
+    {
+        var shown = columns.Select((c, i) => (Column: c, Index: i)).Where(c => c.Column.Header is not null).ToList();
+        var table = new Table { Title = new TableTitle(Markup.Escape(title)), Border = TableBorder.Rounded };
+        foreach (var (column, _) in shown)
+            table.AddColumn(new TableColumn(column.Header!));
+        foreach (var row in rows)
+            table.AddRow(shown.Select(c => Markup.Escape(c.Column.Format?.Invoke(row[c.Index]) ?? Text(row[c.Index]))).ToArray());
         Console().Write(table);
     }
 

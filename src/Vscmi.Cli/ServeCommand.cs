@@ -177,15 +177,7 @@ internal static partial class ServeCommand
         var equals = spec.IndexOf('=', StringComparison.Ordinal);
         var agentText = equals >= 0 ? spec[..equals] : null;
         var address = equals >= 0 ? spec[(equals + 1)..] : spec;
-        var agentId = 1;
-        if (agentText is not null)
-        {
-            var byName = model.Agents.ToList().FindIndex(a => a.Name == agentText);
-            if (byName >= 0)
-                agentId = byName + 1;
-            else if (!int.TryParse(agentText, out agentId) || agentId < 1 || agentId > model.Agents.Count)
-                throw new FormatException($"unknown agent '{agentText}' in '{spec}'; the model's agents are: {string.Join(", ", model.Agents.Select((a, i) => $"{a.Name} ({i + 1})"))}");
-        }
+        var agentId = agentText is null ? 1 : AgentArgument.Resolve(model, agentText, $" in '{spec}'");
 
         var endpoint = StreamEndpoint.Parse(tcp ? "tcp:" + address : "unix:" + address);
         if (tcp && endpoint.EndPoint is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address))

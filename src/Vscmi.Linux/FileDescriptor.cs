@@ -24,9 +24,6 @@ public sealed class FileDescriptor : SafeHandle
     /// <summary>The raw number, for logs and for calls inside this project.</summary>
     public int Value => (int)handle;
 
-    /// <summary>A second owned descriptor for the same open file.</summary>
-    public FileDescriptor Duplicate() => new(LinuxError.Check(Libc.Dup(Value), "dup"));
-
     /// <summary>The size of the file (<c>lseek(fd, 0, SEEK_END)</c>); -1 when it has none (a pipe, an eventfd).</summary>
     public long Size
     {

@@ -63,9 +63,6 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
 
-    [LibraryImport(Library, EntryPoint = "dup", SetLastError = true)]
-    internal static partial int Dup(int fd);
-
     [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
     internal static partial int Eventfd(uint initial, int flags);
 

@@ -127,7 +127,8 @@ public static unsafe class UnixSocketMessages
         var sent = 0;
         fixed (byte* bytes = data)
         {
-            while (sent < data.Length || (sent == 0 && data.Length == 0))
+            // At least one call, so an empty message still carries its descriptors.
+            while (true)
             {
                 var iov = new Libc.IoVec { Base = bytes + sent, Length = (nuint)(data.Length - sent) };
                 var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1 };
@@ -154,8 +155,8 @@ public static unsafe class UnixSocketMessages
                 }
 
                 sent += (int)result;
-                if (data.Length == 0)
-                    break;
+                if (sent >= data.Length)
+                    return;
             }
         }
     }

@@ -149,6 +149,18 @@ public sealed partial class ScmiPlatform
     };
 
     /// <summary>
+    /// Answers a command longer than the channel allows, which the transport could not hand over
+    /// whole: the header echoed with PROTOCOL_ERROR (as <see cref="Handle"/> answers a payload past
+    /// the channel's limit). Returns the reply length, 8.
+    /// </summary>
+    public static int AnswerOversized(uint header, Span<byte> reply)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(reply, header);
+        BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)ScmiStatus.PROTOCOL_ERROR);
+        return 8;
+    }
+
+    /// <summary>
     /// Answers one command. <paramref name="reply"/> needs <see cref="AgentSession.ReplyBufferSize"/>
     /// bytes. Returns the reply length: header, status, and return values only on SUCCESS; 0 when the
     /// message is too short to carry a header (nothing to answer).

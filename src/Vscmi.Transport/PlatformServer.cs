@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,12 +29,8 @@ public sealed partial class PlatformServer : IAsyncDisposable
     public void Listen(StreamEndpoint endpoint, int agentId)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (endpoint.UnixPath is { } path && File.Exists(path) && (File.GetAttributes(path) & FileAttributes.Directory) == 0)
-        {
-            if (IsLive(endpoint))
-                throw new SocketException((int)SocketError.AddressAlreadyInUse);
-            File.Delete(path);
-        }
+        if (endpoint.UnixPath is { } path)
+            UnixSocketPath.RemoveStale(path);
 
         var socket = endpoint.CreateSocket();
         try
@@ -105,9 +100,7 @@ public sealed partial class PlatformServer : IAsyncDisposable
             catch (OversizedMessageException e)
             {
                 LogOversized(logger, transport.Description, e.Length);
-                BinaryPrimitives.WriteUInt32LittleEndian(reply, e.Header);
-                BinaryPrimitives.WriteInt32LittleEndian(reply.AsSpan(4), (int)ScmiStatus.PROTOCOL_ERROR);
-                await transport.SendAsync(reply.AsMemory(0, 8), cancellationToken).ConfigureAwait(false);
+                await transport.SendAsync(reply.AsMemory(0, ScmiPlatform.AnswerOversized(e.Header, reply)), cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -149,20 +142,6 @@ public sealed partial class PlatformServer : IAsyncDisposable
         }
 
         _stopping.Dispose();
-    }
-
-    private static bool IsLive(StreamEndpoint endpoint)
-    {
-        using var probe = endpoint.CreateSocket();
-        try
-        {
-            probe.Connect(endpoint.EndPoint);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, StreamEndpoint endpoint, int agentId, CancellationToken cancellationToken)

@@ -91,19 +91,15 @@ internal sealed partial class BackendConnection : IDisposable
             LogRefused(_name, refusal);
             VhostUserMetrics.RefusedRequests.Add(1);
         }
-        if (reply is { } value)
+        // GET_* requests always get their reply (a refused one too, so the frontend never waits
+        // for nothing); others are acknowledged whenever asked, even without REPLY_ACK negotiated:
+        // a reconnected QEMU keeps it from the previous backend instance (reference 4.10, step 4).
+        ulong? answer = reply ?? (message.NeedsReply || VhostUserWire.HasReply(message.Request) ? (refusal is null ? 0UL : 1UL) : null);
+        if (answer is { } value)
         {
             Span<byte> bytes = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
             _channel.Send(message.Request, VhostUserWire.Version | VhostUserWire.ReplyFlag, bytes);
-        }
-        else if (message.NeedsReply)
-        {
-            // Acknowledge whenever asked: a reconnected QEMU keeps REPLY_ACK from the previous
-            // backend instance without negotiating it again (reference 4.10, step 4).
-            Span<byte> ack = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(ack, refusal is null ? 0UL : 1UL);
-            _channel.Send(message.Request, VhostUserWire.Version | VhostUserWire.ReplyFlag, ack);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vscmi.Platform;
+using Vscmi.Transport;
 
 namespace Vscmi.VhostUser;
 
@@ -42,32 +43,7 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (File.Exists(path))
-        {
-            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                probe.Connect(new UnixDomainSocketEndPoint(path));
-                throw new SocketException((int)SocketError.AddressAlreadyInUse);
-            }
-            catch (SocketException e) when (e.SocketErrorCode != SocketError.AddressAlreadyInUse)
-            {
-                File.Delete(path);
-            }
-        }
-
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(16);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-
+        var listener = UnixSocketPath.Listen(path, 16);
         var backend = new VhostUserBackend(platform, agentId, path, listener, logger ?? NullLogger.Instance);
         backend.LogListening(path, platform.Model.Agents[agentId - 1].Name, agentId);
         return backend;

@@ -114,14 +114,7 @@ public sealed class VhostUserChannel : IDisposable
         Span<byte> message = stackalloc byte[VhostUserWire.HeaderSize + payload.Length];
         VhostUserWire.WriteHeader(message, request, flags, payload.Length);
         payload.CopyTo(message[VhostUserWire.HeaderSize..]);
-        try
-        {
-            UnixSocketMessages.Send(_socket, message, descriptors);
-        }
-        catch (LinuxException e)
-        {
-            throw new VhostUserProtocolException(e.Message, e);
-        }
+        SendRaw(message, descriptors);
     }
 
     /// <summary>Sends raw bytes (hostile-frontend tests).</summary>

@@ -250,8 +250,7 @@ public sealed class VhostUserFrontend : IAsyncDisposable
     public async Task<ulong?> RequestAsync(VhostUserRequest request, byte[] payload, FileDescriptor[]? descriptors = null, bool needReply = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(payload);
-        var hasReply = request is VhostUserRequest.GET_FEATURES or VhostUserRequest.GET_PROTOCOL_FEATURES or VhostUserRequest.GET_VRING_BASE
-            or VhostUserRequest.GET_QUEUE_NUM or VhostUserRequest.GET_STATUS or VhostUserRequest.GET_MAX_MEM_SLOTS;
+        var hasReply = VhostUserWire.HasReply(request);
         await _control.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

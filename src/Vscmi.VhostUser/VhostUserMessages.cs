@@ -114,14 +114,21 @@ public static class VhostUserWire
         VhostUserRequest.SET_VRING_ERR or VhostUserRequest.SET_BACKEND_REQ_FD or VhostUserRequest.SET_INFLIGHT_FD or
         VhostUserRequest.GPU_SET_SOCKET;
 
+    /// <summary>Requests that always get a reply, whatever the flags (reference 4.10 reply rules).</summary>
+    public static bool HasReply(VhostUserRequest request) => request is
+        VhostUserRequest.GET_FEATURES or VhostUserRequest.GET_PROTOCOL_FEATURES or VhostUserRequest.GET_VRING_BASE or
+        VhostUserRequest.GET_QUEUE_NUM or VhostUserRequest.GET_CONFIG or VhostUserRequest.GET_MAX_MEM_SLOTS or
+        VhostUserRequest.GET_STATUS;
+
     /// <summary>The exact payload size of a request we implement, or -1 when it varies (memory table) or we do not implement it.</summary>
     public static int PayloadSize(VhostUserRequest request) => request switch
     {
         VhostUserRequest.GET_FEATURES or VhostUserRequest.SET_OWNER or VhostUserRequest.RESET_OWNER or
         VhostUserRequest.GET_PROTOCOL_FEATURES or VhostUserRequest.GET_QUEUE_NUM or VhostUserRequest.RESET_DEVICE or
         VhostUserRequest.GET_STATUS => 0,
+        // A u64, or a vring state (index u32, num u32).
         VhostUserRequest.SET_FEATURES or VhostUserRequest.SET_PROTOCOL_FEATURES or VhostUserRequest.SET_VRING_KICK or
-        VhostUserRequest.SET_VRING_CALL or VhostUserRequest.SET_VRING_ERR or VhostUserRequest.SET_STATUS => 8,
+        VhostUserRequest.SET_VRING_CALL or VhostUserRequest.SET_VRING_ERR or VhostUserRequest.SET_STATUS or
         VhostUserRequest.SET_VRING_NUM or VhostUserRequest.SET_VRING_BASE or VhostUserRequest.GET_VRING_BASE or
         VhostUserRequest.SET_VRING_ENABLE => 8,
         VhostUserRequest.SET_VRING_ADDR => 40,

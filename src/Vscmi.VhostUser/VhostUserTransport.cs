@@ -119,16 +119,9 @@ public sealed class VhostUserTransport : IScmiTransport
     /// <inheritdoc />
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        byte[] message;
-        try
-        {
-            if (!await _incoming.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false) || !_incoming.Reader.TryRead(out message!))
-                return 0;
-        }
-        catch (ChannelClosedException e)
-        {
-            throw new ScmiTransportException(e.InnerException?.Message ?? "the vhost-user channel closed", e);
-        }
+        // A channel completed with an error (the backend went away) throws that ScmiTransportException here.
+        if (!await _incoming.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false) || !_incoming.Reader.TryRead(out var message))
+            return 0;
 
         if (message.Length > buffer.Length)
             throw new OversizedMessageException(message.Length >= 4 ? BitConverter.ToUInt32(message) : 0, message.Length, buffer.Length);

@@ -6,13 +6,6 @@ namespace Vscmi.Virtio;
 /// <param name="Value">The address.</param>
 public readonly record struct GuestAddress(ulong Value)
 {
-    /// <summary>The address <paramref name="offset"/> bytes further, or false on overflow.</summary>
-    public bool TryAdd(ulong offset, out GuestAddress result)
-    {
-        result = new GuestAddress(Value + offset);
-        return Value + offset >= Value;
-    }
-
     /// <inheritdoc />
     public override string ToString() => $"0x{Value:X}";
 }

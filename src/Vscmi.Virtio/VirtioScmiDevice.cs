@@ -111,7 +111,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
             for (var i = 0; i < _queues.Length; i++)
             {
                 if (_queues[i].Retranslate(memory) is { } error)
-                    Fail($"ring {i} after a new memory table: {error}");
+                    Break($"ring {i} after a new memory table: {error}");
             }
         }
     }
@@ -243,9 +243,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
                 // Larger than any SCMI command the channel allows (reference 4.4): answer like the
                 // stream transport does, from the header alone.
                 LogOversized(Name, chain.ReadableLength);
-                BinaryPrimitives.WriteUInt32LittleEndian(_reply, BinaryPrimitives.ReadUInt32LittleEndian(_request));
-                BinaryPrimitives.WriteInt32LittleEndian(_reply.AsSpan(4), (int)ScmiStatus.PROTOCOL_ERROR);
-                replyLength = 8;
+                replyLength = ScmiPlatform.AnswerOversized(BinaryPrimitives.ReadUInt32LittleEndian(_request), _reply);
             }
             else
             {
@@ -324,27 +322,23 @@ public sealed partial class VirtioScmiDevice : IDisposable
     public void Fail(string reason)
     {
         lock (_lock)
-        {
-            if (BrokenReason is not null)
-                return;
-            BrokenReason = reason;
-            LogBroken(Name, reason);
-            VirtioMetrics.BrokenDevices.Add(1);
-            _running[0] = _running[1] = false;
-            Broken?.Invoke(reason);
-        }
+            Break(reason);
     }
 
     // Caller holds _lock.
-    private void MarkBroken(int queue, VirtqueueError error, ushort position, string? detail = null)
+    private void MarkBroken(int queue, VirtqueueError error, ushort position, string? detail = null) =>
+        Break($"{(queue == CommandQueue ? "cmdq" : "eventq")}: {detail ?? error.ToString()} (at available entry {(ushort)(position - 1)})");
+
+    // Caller holds _lock. The first reason stands; the queues are no longer touched until a reset.
+    private void Break(string reason)
     {
         if (BrokenReason is not null)
             return;
-        BrokenReason = $"{(queue == CommandQueue ? "cmdq" : "eventq")}: {detail ?? error.ToString()} (at available entry {(ushort)(position - 1)})";
-        LogBroken(Name, BrokenReason);
+        BrokenReason = reason;
+        LogBroken(Name, reason);
         VirtioMetrics.BrokenDevices.Add(1);
         _running[0] = _running[1] = false;
-        Broken?.Invoke(BrokenReason);
+        Broken?.Invoke(reason);
     }
 
     // Caller holds _lock.

@@ -76,7 +76,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         var d = Platform.Model.PowercapDomains[id];
         if ((flags & 2) != 0 && (d.AsyncLatencyUs is null || !request.Agent.HasP2A))
             return ScmiStatus.NOT_SUPPORTED; // asynchronous cap set is not advertised for this domain
-        if (cap != 0 && (cap < d.MinCap || cap > d.MaxCap || (cap - d.MinCap) % d.CapStep != 0))
+        if (!d.AllowsCap(cap))
             return ScmiStatus.OUT_OF_RANGE;
         if ((flags & 2) != 0)
         {
@@ -165,7 +165,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         request.Params.ReadUInt32(); // flags: reserved (checked by the layout)
         var pai = request.Params.ReadUInt32();
         var d = Platform.Model.PowercapDomains[id];
-        if (pai < d.MinPai || pai > d.MaxPai || (pai - d.MinPai) % d.PaiStep != 0)
+        if (!d.AllowsPai(pai))
             return ScmiStatus.OUT_OF_RANGE;
         Platform.State.Powercap[id].Pai = pai;
         return ScmiStatus.SUCCESS;

@@ -165,7 +165,14 @@ public sealed record PowercapDomainModel(
     uint InitialPai,
     uint SustainablePower,
     uint Accuracy,
-    uint? AsyncLatencyUs = null);
+    uint? AsyncLatencyUs = null)
+{
+    /// <summary>Whether a cap can be set: 0 (capping off) or within [min, max] on a step.</summary>
+    public bool AllowsCap(uint cap) => cap == 0 || (cap >= MinCap && cap <= MaxCap && (cap - MinCap) % CapStep == 0);
+
+    /// <summary>Whether an averaging interval can be set: within [min, max] on a step.</summary>
+    public bool AllowsPai(uint pai) => pai >= MinPai && pai <= MaxPai && (pai - MinPai) % PaiStep == 0;
+}
 
 /// <summary>Pin control: pins by name, groups of pins, functions made of groups.</summary>
 public sealed record PinctrlModel(IReadOnlyList<string> Pins, IReadOnlyList<PinGroupModel> Groups, IReadOnlyList<PinFunctionModel> Functions);
