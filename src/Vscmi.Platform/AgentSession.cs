@@ -114,15 +114,110 @@ public sealed class AgentSession
     /// <summary>
     /// Queues a delayed response (never dropped); its slot is freed when the transport delivers it
     /// (<see cref="MessageDelivered"/>). Without one (ignore_delayed_response) the slot is freed now.
+    /// When the transport gates delayed responses (<see cref="GateDelayedResponses"/>) and the
+    /// reply to command <paramref name="command"/> has not reached the agent yet, the delayed
+    /// response waits until <see cref="RepliesDelivered"/> says it has.
     /// </summary>
-    internal void CompleteAsync(byte[]? delayedResponse)
+    internal void CompleteAsync(byte[]? delayedResponse, long command)
     {
-        if (delayedResponse is null || !_outbox.Writer.TryWrite(delayedResponse))
+        if (delayedResponse is null)
+        {
+            Interlocked.Decrement(ref _pendingAsync);
+            return;
+        }
+
+        if (!GateDelayedResponses || command <= Volatile.Read(ref _repliesDelivered))
+        {
+            Release(delayedResponse);
+            return;
+        }
+
+        lock (_held)
+        {
+            _held.Enqueue((command, delayedResponse));
+            Volatile.Write(ref _heldCount, _held.Count);
+        }
+
+        // Full fence, paired with the one in RepliesDelivered: either it sees our held entry or we
+        // see its new mark, so a delayed response is never left behind a reply already delivered.
+        Interlocked.MemoryBarrier();
+        if (command <= Volatile.Read(ref _repliesDelivered))
+            ReleaseHeld();
+        else
+            DelayedResponseHeld?.Invoke();
+    }
+
+    private void Release(byte[] delayedResponse)
+    {
+        if (!_outbox.Writer.TryWrite(delayedResponse))
             Interlocked.Decrement(ref _pendingAsync);
     }
 
+    // A delayed response must not reach the agent before its command's reply: Linux then takes the
+    // early delayed response as the answer and rejects the real reply ("Invalid message type:0",
+    // reference 5.6). Commands are numbered per session as the platform handles them; the transport
+    // says how far replies have been delivered.
+    private readonly Queue<(long Command, byte[] Message)> _held = new();
+    private long _commandsHandled;
+    private long _repliesDelivered;
+    private int _heldCount;
+
+    /// <summary>
+    /// Set by a transport that reports <see cref="RepliesDelivered"/>: delayed responses then wait
+    /// for their command's reply to be delivered. Off by default (everything goes out at once).
+    /// </summary>
+    public bool GateDelayedResponses { get; set; }
+
+    /// <summary>Called (on the thread that completed the command, outside locks) when a delayed response starts waiting for its reply.</summary>
+    public Action? DelayedResponseHeld { get; set; }
+
+    /// <summary>Commands handled on this session so far; the number of the one being handled while a handler runs.</summary>
+    public long CommandsHandled => Volatile.Read(ref _commandsHandled);
+
+    /// <summary>Delayed responses waiting for their command's reply to be delivered.</summary>
+    public int HeldDelayedResponses => Volatile.Read(ref _heldCount);
+
+    /// <summary>Numbers the next command (<see cref="ScmiPlatform.Handle"/> calls it once per command; one transport thread per session).</summary>
+    internal long BeginCommand() => ++_commandsHandled;
+
+    /// <summary>
+    /// The replies to every command up to number <paramref name="command"/> (see
+    /// <see cref="CommandsHandled"/>) have reached the agent: delayed responses waiting on them go out.
+    /// </summary>
+    public void RepliesDelivered(long command)
+    {
+        if (command <= Volatile.Read(ref _repliesDelivered))
+            return;
+        Volatile.Write(ref _repliesDelivered, command);
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _heldCount) > 0)
+            ReleaseHeld();
+    }
+
+    /// <summary>Sends every held delayed response now, whatever the replies (the transport's bounded wait ran out, or the channel resets).</summary>
+    public void ReleaseHeldDelayedResponses() => RepliesDelivered(Volatile.Read(ref _commandsHandled));
+
+    private void ReleaseHeld()
+    {
+        lock (_held)
+        {
+            var delivered = Volatile.Read(ref _repliesDelivered);
+            while (_held.Count > 0 && _held.Peek().Command <= delivered)
+                Release(_held.Dequeue().Message);
+            Volatile.Write(ref _heldCount, _held.Count);
+        }
+    }
+
     /// <summary>Ends the outbox (the channel closed).</summary>
-    internal void CloseOutbox() => _outbox.Writer.TryComplete();
+    internal void CloseOutbox()
+    {
+        _outbox.Writer.TryComplete();
+        lock (_held)
+        {
+            _held.Clear();
+            Volatile.Write(ref _heldCount, 0);
+        }
+    }
 
     /// <summary>The platform this session talks to.</summary>
     public ScmiPlatform Platform { get; }

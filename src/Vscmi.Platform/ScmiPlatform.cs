@@ -173,6 +173,7 @@ public sealed partial class ScmiPlatform
         if (reply.Length < 8)
             throw new ArgumentException("the reply buffer needs at least 8 bytes", nameof(reply));
 
+        session.BeginCommand();
         // The response echoes the command header unchanged: Linux matches replies by token (reference 1.1).
         var word = BinaryPrimitives.ReadUInt32LittleEndian(message);
         BinaryPrimitives.WriteUInt32LittleEndian(reply, word);
@@ -261,8 +262,20 @@ public sealed partial class ScmiPlatform
     /// status), or null when the agent asked for no delayed response. The command's reply has
     /// already gone; nothing waits on this.
     /// </summary>
+    /// <remarks>
+    /// With no delay the work runs now, inside the command (caller holds <see cref="Sync"/>), and
+    /// the delayed response follows the reply. Either way it never reaches the agent before the
+    /// reply: the session holds it until its transport has delivered the command's reply.
+    /// </remarks>
     internal void CompleteLater(AgentSession session, ScmiHeader command, TimeSpan delay, Func<uint[]?> work)
     {
+        var number = session.CommandsHandled;
+        if (delay <= TimeSpan.Zero)
+        {
+            session.CompleteAsync(DelayedResponse(command, work()), number);
+            return;
+        }
+
         ITimer? timer = null;
         timer = Time.CreateTimer(_ =>
         {
@@ -273,21 +286,24 @@ public sealed partial class ScmiPlatform
                 _timers.Remove(timer!);
             }
 
-            byte[]? message = null;
-            if (payload is not null)
-            {
-                message = new byte[8 + (4 * payload.Length)];
-                BinaryPrimitives.WriteUInt32LittleEndian(message, command.WithType(ScmiMessageType.DELAYED_RESPONSE).Value);
-                BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(4), (int)ScmiStatus.SUCCESS);
-                for (var i = 0; i < payload.Length; i++)
-                    BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8 + (4 * i)), payload[i]);
-            }
-
-            session.CompleteAsync(message);
+            session.CompleteAsync(DelayedResponse(command, payload), number);
             timer!.Dispose();
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _timers.Add(timer);
         timer.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>A delayed response: the command's header as type 2, SUCCESS, then the return values; null for none.</summary>
+    private static byte[]? DelayedResponse(ScmiHeader command, uint[]? payload)
+    {
+        if (payload is null)
+            return null;
+        var message = new byte[8 + (4 * payload.Length)];
+        BinaryPrimitives.WriteUInt32LittleEndian(message, command.WithType(ScmiMessageType.DELAYED_RESPONSE).Value);
+        BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(4), (int)ScmiStatus.SUCCESS);
+        for (var i = 0; i < payload.Length; i++)
+            BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8 + (4 * i)), payload[i]);
+        return message;
     }
 
     /// <summary>

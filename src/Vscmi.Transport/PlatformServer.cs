@@ -65,6 +65,9 @@ public sealed partial class PlatformServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(transport);
         var session = platform.OpenSession(agentId, transport.Capabilities.MaxPayload, transport.Capabilities.HasP2A);
+        // Replies and platform messages share one ordered stream but are written from two loops:
+        // a delayed response waits until its command's reply has been written (reference 5.6).
+        session.GateDelayedResponses = true;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var p2a = transport.Capabilities.HasP2A ? SendPlatformMessagesAsync(session, transport, stop.Token) : Task.CompletedTask;
         try
@@ -109,6 +112,7 @@ public sealed partial class PlatformServer : IAsyncDisposable
             var replyLength = platform.Handle(session, request.AsSpan(0, length), reply);
             if (replyLength > 0)
                 await transport.SendAsync(reply.AsMemory(0, replyLength), cancellationToken).ConfigureAwait(false);
+            session.RepliesDelivered(session.CommandsHandled);
         }
     }
 

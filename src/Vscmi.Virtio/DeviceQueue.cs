@@ -339,6 +339,20 @@ public sealed unsafe class DeviceQueue
     }
 
     /// <summary>
+    /// EVENT_IDX only: the driver's used_event, the used index it wants an interrupt after. Linux
+    /// writes it when it re-enables callbacks, after handling every used entry before it, so it
+    /// also says how far the driver has read. False without EVENT_IDX or rings.
+    /// </summary>
+    public bool TryReadUsedEvent(out ushort usedEvent)
+    {
+        usedEvent = 0;
+        if (!IsReady || !EventIdx)
+            return false;
+        usedEvent = Volatile.Read(ref *(ushort*)(_avail + 4 + (2 * Size)));
+        return true;
+    }
+
+    /// <summary>
     /// Asks the driver to kick for the next buffer (EVENT_IDX: avail_event = last processed) and
     /// says whether more arrived meanwhile, so the caller processes again instead of sleeping.
     /// </summary>

@@ -46,6 +46,12 @@ public sealed partial class VirtioScmiDevice : IDisposable
     private byte[] _reply = [];
     private AgentSession? _session;
     private CancellationTokenSource? _pumpStop;
+
+    // Delayed responses wait until the driver has read their command's reply (see ReleaseDelayedResponses).
+    private long[] _commandAtUsed = [];
+    private ushort _readUsed;
+    private ITimer? _replyWatch;
+    private long _heldSince;
     private GuestMemory _memory = GuestMemory.Empty;
 
     /// <summary>Creates a device serving <paramref name="agentId"/>.</summary>
@@ -80,6 +86,22 @@ public sealed partial class VirtioScmiDevice : IDisposable
 
     /// <summary>Commands answered since the device was created.</summary>
     public long CommandsAnswered { get; private set; }
+
+    /// <summary>
+    /// Longest a delayed response waits for the driver to show (EVENT_IDX used_event) that it read
+    /// its command's reply; past this it goes out anyway (a driver that polls and never moves
+    /// used_event). Linux waits 2 s for a delayed response (reference 5.6), so 1 s stays inside it.
+    /// </summary>
+    public static readonly TimeSpan MaxReplyWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Without EVENT_IDX the device cannot see what the driver has read: a delayed response then
+    /// waits this long after its reply was published, a guess that covers a guest's interrupt path.
+    /// </summary>
+    public static readonly TimeSpan ReplyGraceWithoutEventIdx = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How often a held delayed response looks at used_event again.</summary>
+    private static readonly TimeSpan ReplyWatchPeriod = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Platform-to-agent messages waiting for eventq buffers.</summary>
     public int PendingEvents
@@ -122,7 +144,16 @@ public sealed partial class VirtioScmiDevice : IDisposable
         if ((uint)index >= 2)
             return $"the virtio-scmi device has 2 queues; there is no queue {index}";
         lock (_lock)
-            return _queues[index].Configure(_memory, size, descriptorUser, availUser, usedUser, lastAvail, AckedFeatures);
+        {
+            var error = _queues[index].Configure(_memory, size, descriptorUser, availUser, usedUser, lastAvail, AckedFeatures);
+            if (error is null && index == CommandQueue)
+            {
+                _commandAtUsed = new long[size];
+                _readUsed = _queues[index].NextUsed;
+            }
+
+            return error;
+        }
     }
 
     /// <summary>Starts processing queue <paramref name="index"/> and looks at what is already available.</summary>
@@ -270,6 +301,8 @@ public sealed partial class VirtioScmiDevice : IDisposable
         }
 
         queue.AddUsed(chain.Head, used);
+        if (_commandAtUsed.Length == queue.Size)
+            _commandAtUsed[(ushort)(queue.NextUsed - 1) % queue.Size] = session.CommandsHandled;
         CommandsAnswered++;
         VirtioMetrics.Commands.Add(1);
     }
@@ -347,6 +380,12 @@ public sealed partial class VirtioScmiDevice : IDisposable
         var hasP2A = (AckedFeatures & VirtioFeatures.VIRTIO_SCMI_F_P2A_CHANNELS) != 0;
         var session = _platform.OpenSession(_agentId, MaxPayload, hasP2A);
         _session = session;
+        if (hasP2A)
+        {
+            session.GateDelayedResponses = true;
+            session.DelayedResponseHeld = WatchReplies;
+        }
+
         _reply = new byte[session.ReplyBufferSize];
         if (hasP2A)
         {
@@ -364,12 +403,82 @@ public sealed partial class VirtioScmiDevice : IDisposable
         if (_session is not { } session)
             return;
         _session = null;
+        _replyWatch?.Dispose();
+        _replyWatch = null;
         _platform.CloseSession(session);
         _pumpStop?.Cancel();
         _pumpStop?.Dispose();
         _pumpStop = null;
         _pending.Clear();
         LogSessionClosed(Name);
+    }
+
+    // A delayed response started waiting for its reply (a platform timer's thread, or inside a
+    // command on the data-plane thread): look at used_event until the driver has read the reply.
+    private void WatchReplies()
+    {
+        lock (_lock)
+        {
+            if (_session is null || _replyWatch is not null)
+                return;
+            _heldSince = TimeProvider.System.GetTimestamp();
+            _replyWatch = TimeProvider.System.CreateTimer(_ => ReleaseDelayedResponses(), null, TimeSpan.Zero, ReplyWatchPeriod);
+        }
+    }
+
+    /// <summary>
+    /// A delayed response may reach the guest only after the driver has read its command's reply
+    /// (DEN0056 orders them; Linux rejects a reply that comes after its delayed response). The two
+    /// queues interrupt independently, so publishing the reply first is not enough. The driver's
+    /// used_event says how far it has read the cmdq (Linux re-enables callbacks, writing
+    /// used_event = last used index it handled, only after handling them), so a delayed response
+    /// goes out once used_event has passed the used entry of its command's reply; without
+    /// EVENT_IDX, after <see cref="ReplyGraceWithoutEventIdx"/>; in any case after <see cref="MaxReplyWait"/>.
+    /// <code>
+    ///   used ring:   ... [reply k-1] [reply k] [reply k+1] ...    NextUsed
+    ///                                 ^ used_event = k+1: entries before k+1 were read → commands
+    ///                                   up to _commandAtUsed[k] have their replies delivered
+    /// </code>
+    /// </summary>
+    private void ReleaseDelayedResponses()
+    {
+        lock (_lock)
+        {
+            if (_session is not { } session || _replyWatch is null)
+                return;
+            var cmdq = _queues[CommandQueue];
+            if (cmdq.TryReadUsedEvent(out var usedEvent) && _commandAtUsed.Length == cmdq.Size)
+            {
+                // Only a used_event inside (what we knew was read, what we published] means progress;
+                // Linux parks it at 0 while it handles a batch, and an entry more than a ring
+                // behind has left _commandAtUsed.
+                var advance = (ushort)(usedEvent - _readUsed);
+                var published = (ushort)(cmdq.NextUsed - _readUsed);
+                if (advance != 0 && advance <= published && (ushort)(cmdq.NextUsed - usedEvent) < cmdq.Size)
+                {
+                    _readUsed = usedEvent;
+                    session.RepliesDelivered(_commandAtUsed[(ushort)(usedEvent - 1) % cmdq.Size]);
+                }
+            }
+
+            var waited = TimeProvider.System.GetElapsedTime(_heldSince);
+            if (waited >= MaxReplyWait || (!cmdq.EventIdx && waited >= ReplyGraceWithoutEventIdx) || !cmdq.IsReady)
+            {
+                if (cmdq.EventIdx && waited >= MaxReplyWait)
+                    LogReplyWaitExpired(Name, session.HeldDelayedResponses);
+                session.ReleaseHeldDelayedResponses();
+            }
+
+            if (session.HeldDelayedResponses == 0)
+            {
+                _replyWatch.Dispose();
+                _replyWatch = null;
+            }
+            else if (session.HeldDelayedResponses > 0 && waited >= MaxReplyWait)
+            {
+                _heldSince = TimeProvider.System.GetTimestamp();
+            }
+        }
     }
 
     private async Task PumpAsync(AgentSession session, CancellationToken cancellationToken)
@@ -422,4 +531,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
 
     [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Device}: session closed")]
     private partial void LogSessionClosed(string device);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "{Device}: the driver did not show it read a reply within the bound (used_event unchanged); {Held} delayed response(s) sent anyway")]
+    private partial void LogReplyWaitExpired(string device, int held);
 }

@@ -10,12 +10,14 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     private const uint RoundDown = 0;
     private const uint RoundUp = 1;
 
-    /// <summary>15:0 clocks; 23:16 pending asynchronous rate sets allowed (0 without a P2A path or async clocks).</summary>
-    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
-    {
-        var anyAsync = agent.HasP2A && Platform.Model.Clocks.Any(c => c.AsyncLatencyUs is not null);
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Clock) | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
-    }
+    /// <summary>
+    /// 15:0 clocks; 23:16 pending asynchronous rate sets allowed. The limit is protocol-wide:
+    /// CLOCK_ATTRIBUTES has no per-clock async bit, so every clock must accept an asynchronous
+    /// set once this is non-zero (Linux then sets the flag on every clk_set_rate, reference 2.5).
+    /// 0 without a P2A path, which could not carry the delayed response.
+    /// </summary>
+    public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
+        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Clock) | (agent.HasP2A ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
@@ -89,9 +91,11 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var rate = Round(Platform.Model.Clocks[id], requested, (flags >> 2) & 3);
         if ((flags & 1) != 0)
         {
-            // Asynchronous: SUCCESS now, the change and its delayed response after the clock's latency (reference 2.5).
-            if (Platform.Model.Clocks[id].AsyncLatencyUs is not { } latency || !request.Agent.HasP2A)
+            // Asynchronous: SUCCESS now, the change and its delayed response after the clock's
+            // latency, or at once for a clock without one (reference 2.5: the async limit is protocol-wide).
+            if (!request.Agent.HasP2A)
                 return ScmiStatus.NOT_SUPPORTED;
+            var latency = Platform.Model.Clocks[id].AsyncLatencyUs ?? 0;
             if (rate is null)
                 return ScmiStatus.OUT_OF_RANGE;
             if (!request.Agent.TryBeginAsync())
@@ -129,39 +133,47 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         }
     }
 
-    /// <summary>The supported rate for a request under a rounding mode (0 down, 1 up, 2 closest); null if none.</summary>
+    /// <summary>
+    /// The supported rate for a request under a rounding mode (0 down, 1 up, 2 closest), the same
+    /// rule for both kinds of clock (docs/conformance.md): a request below the lowest or above the
+    /// highest supported rate is OUT_OF_RANGE (null), as SCP-firmware's clock drivers answer
+    /// (FWK_E_RANGE); one in between is rounded to a supported rate, never past either end.
+    /// </summary>
     internal static ulong? Round(ClockModel clock, ulong requested, uint rounding)
     {
+        ulong down, up;
         if (clock.Range is { } range)
         {
             if (requested < range.Min || requested > range.Max)
                 return null;
-            var below = range.Min + ((requested - range.Min) / range.Step * range.Step);
-            var above = below == requested ? below : below + range.Step;
-            return rounding switch
-            {
-                RoundDown => below,
-                RoundUp => above <= range.Max ? above : below,
-                _ => requested - below <= above - requested || above > range.Max ? below : above,
-            };
+            down = range.Min + ((requested - range.Min) / range.Step * range.Step);
+            // Above the last step (a max off the step grid) the last step is the highest rate.
+            up = down == requested || down + range.Step > range.Max ? down : down + range.Step;
         }
-
-        var rates = clock.Rates!;
-        ulong? down = null, up = null;
-        for (var i = 0; i < rates.Count; i++)
+        else
         {
-            var r = rates[i];
-            if (r <= requested)
-                down = r;
-            if (r >= requested && up is null)
-                up = r;
+            var rates = clock.Rates!;
+            if (rates.Count == 0 || requested < rates[0] || requested > rates[^1])
+                return null;
+            down = rates[0];
+            up = rates[^1];
+            for (var i = 0; i < rates.Count; i++)
+            {
+                if (rates[i] <= requested)
+                    down = rates[i];
+                if (rates[i] >= requested)
+                {
+                    up = rates[i];
+                    break;
+                }
+            }
         }
 
         return rounding switch
         {
             RoundDown => down,
             RoundUp => up,
-            _ => down is null ? up : up is null ? down : requested - down.Value <= up.Value - requested ? down : up,
+            _ => up < requested || requested - down <= up - requested ? down : up,
         };
     }
 
