@@ -7,10 +7,11 @@ namespace Vscmi.Platform;
 internal sealed class PlatformState
 {
     private readonly Lock _permissions = new();
-    private readonly HashSet<(int Agent, byte Protocol)> _deniedProtocols = [];
+    private readonly DeviceModel _model;
 
     public PlatformState(DeviceModel model)
     {
+        _model = model;
         var agents = model.Agents.Count;
         Perf = model.PerfDomains.Select(p => new PerfState(agents) { Level = p.InitialLevel, RangeMin = p.Opps[0].Level, RangeMax = p.Opps[^1].Level, CapCeiling = p.Opps[^1].Level }).ToArray();
         Powercap = model.PowercapDomains.Select(p => new PowercapState { Cap = p.InitialCap, Pai = p.InitialPai }).ToArray();
@@ -47,53 +48,83 @@ internal sealed class PlatformState
     /// <summary>The last system state requested (3 = power up: running).</summary>
     public uint SystemState { get; set; } = 3;
 
-    public bool ProtocolAllowed(int agent, byte protocol)
-    {
-        lock (_permissions)
-            return !_deniedProtocols.Contains((agent, protocol));
-    }
+    // Permissions set by a trusted agent (BASE_SET_DEVICE_PERMISSIONS, BASE_SET_PROTOCOL_PERMISSIONS):
+    // what was denied, per (agent, device) and per (agent, device, protocol); the resources they
+    // deny are derived from them after each change, so the per-message check is one set lookup.
+    private readonly HashSet<(int Agent, int Device)> _deniedDevices = [];
+    private readonly HashSet<(int Agent, int Device, ResourceKind Kind)> _deniedDeviceProtocols = [];
+    private HashSet<(int Agent, ResourceKind Kind, int Id)> _deniedResources = [];
 
-    public void SetProtocolAllowed(int agent, byte protocol, bool allowed)
+    /// <summary>Denies or grants an agent every resource of a device (BASE_SET_DEVICE_PERMISSIONS).</summary>
+    public void SetDeviceAllowed(int agent, int device, bool allowed)
     {
         lock (_permissions)
         {
             if (allowed)
-                _deniedProtocols.Remove((agent, protocol));
+                _deniedDevices.Remove((agent, device));
             else
-                _deniedProtocols.Add((agent, protocol));
+                _deniedDevices.Add((agent, device));
+            RecomputeDenied();
         }
     }
 
+    /// <summary>
+    /// Denies or grants an agent one protocol on one device (BASE_SET_PROTOCOL_PERMISSIONS): the
+    /// device's resources of that protocol's kind(s), and nothing else.
+    /// </summary>
+    public void SetDeviceProtocolAllowed(int agent, int device, IEnumerable<ResourceKind> kinds, bool allowed)
+    {
+        lock (_permissions)
+        {
+            foreach (var kind in kinds)
+            {
+                if (allowed)
+                    _deniedDeviceProtocols.Remove((agent, device, kind));
+                else
+                    _deniedDeviceProtocols.Add((agent, device, kind));
+            }
+
+            RecomputeDenied();
+        }
+    }
+
+    /// <summary>Every permission of an agent back to the model's (BASE_RESET_AGENT_CONFIGURATION with bit 0).</summary>
     public void ResetPermissions(int agent)
     {
         lock (_permissions)
         {
-            _deniedProtocols.RemoveWhere(d => d.Agent == agent);
-            _deniedResources.RemoveWhere(d => d.Agent == agent);
+            _deniedDevices.RemoveWhere(d => d.Agent == agent);
+            _deniedDeviceProtocols.RemoveWhere(d => d.Agent == agent);
+            RecomputeDenied();
         }
     }
 
-    private readonly HashSet<(int Agent, ResourceKind Kind, int Id)> _deniedResources = [];
-
-    /// <summary>Denies or grants an agent every resource of a device (BASE_SET_DEVICE_PERMISSIONS).</summary>
-    public void SetDeviceAllowed(int agent, DeviceGroupModel device, bool allowed)
+    // Caller holds _permissions. A resource in several devices is denied when any of them denies it.
+    private void RecomputeDenied()
     {
-        lock (_permissions)
+        var denied = new HashSet<(int, ResourceKind, int)>();
+        foreach (var (agent, device) in _deniedDevices)
         {
-            foreach (var (kind, ids) in device.Resources)
+            foreach (var (kind, ids) in _model.Devices[device].Resources)
             {
                 foreach (var id in ids)
-                {
-                    if (allowed)
-                        _deniedResources.Remove((agent, kind, id));
-                    else
-                        _deniedResources.Add((agent, kind, id));
-                }
+                    denied.Add((agent, kind, id));
             }
         }
+
+        foreach (var (agent, device, kind) in _deniedDeviceProtocols)
+        {
+            if (_model.Devices[device].Resources.TryGetValue(kind, out var ids))
+            {
+                foreach (var id in ids)
+                    denied.Add((agent, kind, id));
+            }
+        }
+
+        _deniedResources = denied;
     }
 
-    /// <summary>True when a device permission denies the agent this resource. No allocation: it runs per message.</summary>
+    /// <summary>True when a permission denies the agent this resource. No allocation: it runs per message.</summary>
     public bool ResourceDenied(int agent, ResourceKind kind, int id)
     {
         lock (_permissions)

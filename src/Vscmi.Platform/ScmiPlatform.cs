@@ -132,7 +132,18 @@ public sealed partial class ScmiPlatform
         ResourceKind.PowerDomain => Model.PowerDomains.Count,
         ResourceKind.ResetDomain => Model.ResetDomains.Count,
         ResourceKind.VoltageDomain => Model.VoltageDomains.Count,
-        _ => Model.PowercapDomains.Count,
+        ResourceKind.Powercap => Model.PowercapDomains.Count,
+        ResourceKind.Pin => Model.Pinctrl?.Pins.Count ?? 0,
+        ResourceKind.PinGroup => Model.Pinctrl?.Groups.Count ?? 0,
+        ResourceKind.PinFunction => Model.Pinctrl?.Functions.Count ?? 0,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>The kinds of resource a protocol's commands name (what BASE_SET_PROTOCOL_PERMISSIONS can deny on a device).</summary>
+    internal static ResourceKind[] ResourceKindsOf(Vscmi.Protocol.ScmiProtocolId protocol) => protocol switch
+    {
+        Vscmi.Protocol.ScmiProtocolId.PINCTRL => [ResourceKind.Pin, ResourceKind.PinGroup, ResourceKind.PinFunction],
+        _ => ResourceKindOf(protocol) is { } kind ? [kind] : [],
     };
 
     /// <summary>The resource kind a protocol's notifications are about (System power has none).</summary>
@@ -198,8 +209,6 @@ public sealed partial class ScmiPlatform
         var entry = _table.Find(header.ProtocolId, header.MessageId);
         if (entry is null)
             return ScmiStatus.NOT_SUPPORTED;
-        if (!State.ProtocolAllowed(session.AgentId, header.ProtocolId) && header.ProtocolId != (byte)ScmiProtocolId.BASE)
-            return ScmiStatus.DENIED;
 
         try
         {
@@ -211,7 +220,8 @@ public sealed partial class ScmiPlatform
             return ReportError(session, word, e.ToStatus());
         }
 
-        // Device permissions (BASE_SET_DEVICE_PERMISSIONS): a denied resource answers DENIED for every command naming it.
+        // Device and protocol permissions (BASE_SET_DEVICE_PERMISSIONS, BASE_SET_PROTOCOL_PERMISSIONS):
+        // a denied resource answers DENIED for every command naming it.
         if (entry.ResourceOffset >= 0 && ResourceKindOf((Vscmi.Protocol.ScmiProtocolId)header.ProtocolId) is { } kind
             && session.TryGlobal(kind, BinaryPrimitives.ReadUInt32LittleEndian(payload[entry.ResourceOffset..]), out var resource)
             && State.ResourceDenied(session.AgentId, kind, resource))

@@ -44,10 +44,12 @@ public abstract class ClientPlatformContract : IAsyncLifetime
     [Fact]
     public async Task Base_permissions_through_the_client()
     {
-        await _c.Base.SetProtocolPermissionsAsync(2, 0, ScmiProtocolId.VOLTAGE, allow: false);
-        Assert.Equal(ScmiStatus.DENIED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.Voltage.GetLevelAsync(0))).StatusCode);
-        await _c.Base.ResetAgentConfigurationAsync(2, resetPermissions: true);
+        // Device 1 of the default model is the gpu: its voltage domain (vdd_gpu, 1) only.
+        await _c.Base.SetProtocolPermissionsAsync(2, 1, ScmiProtocolId.VOLTAGE, allow: false);
+        Assert.Equal(ScmiStatus.DENIED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.Voltage.GetLevelAsync(1))).StatusCode);
         Assert.Equal(900000, await _guest.Voltage.GetLevelAsync(0));
+        await _c.Base.ResetAgentConfigurationAsync(2, resetPermissions: true);
+        Assert.True(await _guest.Voltage.GetLevelAsync(1) > 0);
         // Device 0 of the default model is uart0: denied, then granted again.
         await _c.Base.SetDevicePermissionsAsync(2, 0, allow: false);
         Assert.Equal(ScmiStatus.DENIED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.Clock.GetRateAsync(4))).StatusCode);

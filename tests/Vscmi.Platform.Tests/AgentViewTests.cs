@@ -134,8 +134,12 @@ public class AgentViewTests
         foreach (var p in s.Pins)
             text.Append($"pin {p.Function} {p.Owner} [{string.Join(',', p.Configs)}] [{string.Join(',', p.Denied)}];");
         text.Append($"system {s.SystemState};");
-        for (byte protocol = 0x10; protocol <= 0x19; protocol++)
-            text.Append(s.ProtocolAllowed(1, protocol) && s.ProtocolAllowed(2, protocol) && s.ProtocolAllowed(3, protocol) ? '+' : '-');
+        foreach (var kind in Enum.GetValues<Model.ResourceKind>())
+        {
+            for (var id = 0; id < platform.ResourceCount(kind); id++)
+                text.Append(s.ResourceDenied(1, kind, id) || s.ResourceDenied(2, kind, id) || s.ResourceDenied(3, kind, id) ? '-' : '+');
+        }
+
         return text.ToString();
     }
 }

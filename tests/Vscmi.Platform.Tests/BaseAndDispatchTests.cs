@@ -85,24 +85,61 @@ public class BaseAndDispatchTests
         Assert.Equal(ScmiStatus.NOT_SUPPORTED, noP2A.Status(BaseMessageId.BASE_NOTIFY_ERRORS, ("notify_enable", 1)));
     }
 
+    /// <summary>
+    /// BASE_SET_PROTOCOL_PERMISSIONS is per (agent, device, protocol): device_id is a device, never
+    /// "all devices" (before the fix device 0 was a wildcard and every other device NOT_SUPPORTED).
+    /// </summary>
     [Fact]
-    public void A_trusted_agent_denies_and_restores_a_protocol_for_another()
+    public void A_trusted_agent_denies_and_restores_one_protocol_of_one_device_for_another()
     {
         var guest = new Harness(_h.Platform, agentId: 2);
-        Assert.Equal(ScmiStatus.DENIED, guest.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 1), ("device_id", 0), ("protocol_id", 0x14), ("allow", 0)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 1), ("device_id", 1), ("protocol_id", 0x14), ("allow", 0)));
 
-        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 0), ("protocol_id", 0x14), ("allow", 0)));
-        Assert.Equal(ScmiStatus.DENIED, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 0)));
-        Assert.DoesNotContain(0x14ul, guest.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
-        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 0)));
+        // Device 1 (gpu): its clock gpu_core (6) only; its other protocols, other clocks and other agents keep access.
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 1), ("protocol_id", 0x14), ("allow", 0)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 6)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(ClockMessageId.CLOCK_ATTRIBUTES, ("clock_id", 6)));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 4)));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(PowerMessageId.POWER_STATE_GET, ("domain_id", 0)));  // the gpu's power domain
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(VoltageMessageId.VOLTAGE_LEVEL_GET, ("domain_id", 1))); // and its regulator
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.PROTOCOL_ATTRIBUTES));
+        Assert.Contains(0x14ul, guest.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 6)));
 
+        // Allowed again by the same command.
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 1), ("protocol_id", 0x14), ("allow", 1)));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 6)));
+
+        // Device 0 (uart0) is a device like any other: its clock and its pins.
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 0), ("protocol_id", 0x19), ("allow", 0)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(PinctrlMessageId.PINCTRL_REQUEST, ("identifier", 0), ("selector", 0)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(PinctrlMessageId.PINCTRL_ATTRIBUTES, ("identifier", 0), ("selector", 1)));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(PinctrlMessageId.PINCTRL_REQUEST, ("identifier", 2), ("selector", 0)));   // i2c0_scl: no device
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 4)));                       // uart0's clock
+
+        // BASE_RESET_AGENT_CONFIGURATION with bit 0 restores protocol permissions too; without it, not.
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 1), ("protocol_id", 0x14), ("allow", 0)));
         Assert.Equal(ScmiStatus.DENIED, guest.Status(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 2), ("reset_permissions", 1)));
+        Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 2), ("reset_permissions", 0)));
+        Assert.Equal(ScmiStatus.DENIED, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 6)));
         Assert.Equal(ScmiStatus.SUCCESS, _h.Status(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 2), ("reset_permissions", 1)));
-        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 0)));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 6)));
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(PinctrlMessageId.PINCTRL_ATTRIBUTES, ("identifier", 0), ("selector", 1)));
+    }
 
-        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 9), ("device_id", 0), ("protocol_id", 0x14), ("allow", 0)));
-        Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 0), ("protocol_id", 0x42), ("allow", 0)));
-        Assert.Equal(ScmiStatus.NOT_SUPPORTED, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", 2), ("device_id", 5), ("protocol_id", 0x14), ("allow", 0)));
+    [Theory]
+    [InlineData(9u, 1u, 0x14u, ScmiStatus.NOT_FOUND)]      // no such agent
+    [InlineData(0u, 1u, 0x14u, ScmiStatus.NOT_FOUND)]      // the platform is not an agent to configure
+    [InlineData(2u, 2u, 0x14u, ScmiStatus.NOT_FOUND)]      // no such device (the model has two)
+    [InlineData(2u, 0xFFFFFFFFu, 0x14u, ScmiStatus.NOT_FOUND)]
+    [InlineData(2u, 1u, 0x42u, ScmiStatus.NOT_FOUND)]      // no such protocol
+    [InlineData(2u, 1u, 0x10u, ScmiStatus.NOT_SUPPORTED)]  // the Base protocol cannot be denied
+    [InlineData(2u, 1u, 0x13u, ScmiStatus.NOT_SUPPORTED)]  // gpu has no performance domain
+    [InlineData(2u, 0u, 0x11u, ScmiStatus.NOT_SUPPORTED)]  // uart0 has no power domain
+    [InlineData(2u, 1u, 0x15u, ScmiStatus.SUCCESS)]
+    public void Protocol_permission_statuses(uint agent, uint device, uint protocol, ScmiStatus expected)
+    {
+        Assert.Equal(expected, _h.Status(BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, ("agent_id", agent), ("device_id", device), ("protocol_id", protocol), ("allow", 0)));
         Assert.Equal(ScmiStatus.NOT_FOUND, _h.Status(BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, ("agent_id", 0), ("reset_permissions", 0)));
     }
 

@@ -29,7 +29,7 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
     ];
 
     private IEnumerable<byte> VisibleProtocols(AgentSession agent) =>
-        Platform.Protocols.Select(p => (byte)p).Where(p => p != (byte)ScmiProtocolId.BASE && Platform.State.ProtocolAllowed(agent.AgentId, p));
+        Platform.Protocols.Select(p => (byte)p).Where(p => p != (byte)ScmiProtocolId.BASE);
 
     private ScmiStatus DiscoverVendor(ref ScmiRequest request, ref ScmiWriter reply)
     {
@@ -97,11 +97,17 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
             return ScmiStatus.DENIED;
         if (agent == 0 || agent > Platform.Model.Agents.Count || device >= Platform.Model.Devices.Count)
             return ScmiStatus.NOT_FOUND;
-        Platform.State.SetDeviceAllowed((int)agent, Platform.Model.Devices[(int)device], allow);
+        Platform.State.SetDeviceAllowed((int)agent, (int)device, allow);
         return ScmiStatus.SUCCESS;
     }
 
-    /// <summary>A trusted agent allows or denies another agent a whole protocol (device_id 0 = all devices).</summary>
+    /// <summary>
+    /// A trusted agent allows or denies another agent one protocol on one device: the device's
+    /// resources of that protocol answer DENIED, its other resources and other devices are
+    /// untouched. device_id is always a device (no wildcard). Statuses (docs/conformance.md):
+    /// unknown agent, device or protocol NOT_FOUND; the Base protocol, or a protocol the device
+    /// has no resources of, NOT_SUPPORTED (there is nothing to configure).
+    /// </summary>
     private ScmiStatus SetProtocolPermissions(ref ScmiRequest request, ref ScmiWriter reply)
     {
         var agent = request.Params.ReadUInt32();
@@ -110,13 +116,14 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var allow = (request.Params.ReadUInt32() & 1) != 0;
         if (!request.Agent.Trusted)
             return ScmiStatus.DENIED;
-        if (agent == 0 || agent > Platform.Model.Agents.Count || Platform.Table.Handler(protocol) is null)
+        if (agent == 0 || agent > Platform.Model.Agents.Count || device >= Platform.Model.Devices.Count || Platform.Table.Handler(protocol) is null)
             return ScmiStatus.NOT_FOUND;
-        if (device != 0)
-            return ScmiStatus.NOT_SUPPORTED;
         if (protocol == (byte)ScmiProtocolId.BASE)
-            return ScmiStatus.INVALID_PARAMETERS;
-        Platform.State.SetProtocolAllowed((int)agent, protocol, allow);
+            return ScmiStatus.NOT_SUPPORTED;
+        var kinds = ScmiPlatform.ResourceKindsOf((ScmiProtocolId)protocol);
+        if (!kinds.Any(Platform.Model.Devices[(int)device].Resources.ContainsKey))
+            return ScmiStatus.NOT_SUPPORTED;
+        Platform.State.SetDeviceProtocolAllowed((int)agent, (int)device, kinds, allow);
         return ScmiStatus.SUCCESS;
     }
 

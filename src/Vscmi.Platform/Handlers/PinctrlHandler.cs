@@ -18,10 +18,11 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
 
     private PinctrlModel Model => Platform.Model.Pinctrl!;
 
+    /// <summary>The agent's own counts: each agent sees the pins, groups and functions of its view, numbered from 0.</summary>
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
-        reply.WriteUInt32((uint)Model.Pins.Count | ((uint)Model.Groups.Count << 16));
-        reply.WriteUInt32((uint)Model.Functions.Count);
+        reply.WriteUInt32((uint)agent.VisibleCount(ResourceKind.Pin) | ((uint)agent.VisibleCount(ResourceKind.PinGroup) << 16));
+        reply.WriteUInt32((uint)agent.VisibleCount(ResourceKind.PinFunction));
     }
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
@@ -36,22 +37,66 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
         ((byte)PinctrlMessageId.PINCTRL_SET_PERMISSIONS, SetPermissions),
     ];
 
-    /// <summary>Reads identifier then the selector word; -1 when the identifier does not exist for that selector.</summary>
+    /// <summary>Reads identifier then the selector word; -1 when the agent sees no such identifier for that selector.</summary>
     private int Read(ref ScmiRequest request, out uint selector)
     {
         var id = request.Params.ReadUInt32();
         selector = request.Params.ReadUInt32() & 3;
-        return Index(id, selector);
+        return Index(request.Agent, id, selector);
     }
 
-    /// <summary>The index into the state array (pins, then groups, then functions), or -1.</summary>
-    private int Index(uint id, uint selector) => selector switch
+    private static ResourceKind KindOf(uint selector) => selector switch
     {
-        Pin when id < Model.Pins.Count => (int)id,
-        Group when id < Model.Groups.Count => Model.Pins.Count + (int)id,
-        Function when id < Model.Functions.Count => Model.Pins.Count + Model.Groups.Count + (int)id,
-        _ => -1,
+        Pin => ResourceKind.Pin,
+        Group => ResourceKind.PinGroup,
+        _ => ResourceKind.PinFunction,
     };
+
+    /// <summary>
+    /// The index into the state array (pins, then groups, then functions) of one of the agent's
+    /// ids, or -1 when it does not see it. A device permission that denies it is a -2 (DENIED).
+    /// </summary>
+    private int Index(AgentSession agent, uint id, uint selector)
+    {
+        if (selector > Function || !agent.TryGlobal(KindOf(selector), id, out var global))
+            return -1;
+        if (Platform.State.ResourceDenied(agent.AgentId, KindOf(selector), global))
+            return -2;
+        return selector switch
+        {
+            Pin => global,
+            Group => Model.Pins.Count + global,
+            _ => Model.Pins.Count + Model.Groups.Count + global,
+        };
+    }
+
+    private static ScmiStatus Missing(int index) => index == -2 ? ScmiStatus.DENIED : ScmiStatus.NOT_FOUND;
+
+    /// <summary>A function's groups that the agent sees, in its own ids.</summary>
+    private List<uint> VisibleGroups(AgentSession agent, int function)
+    {
+        var groups = new List<uint>();
+        foreach (var group in Model.Functions[function].Groups)
+        {
+            if (agent.TryLocal(ResourceKind.PinGroup, group, out var local))
+                groups.Add(local);
+        }
+
+        return groups;
+    }
+
+    /// <summary>A group's pins in the agent's ids (the loader made sure it sees them all).</summary>
+    private List<uint> VisiblePins(AgentSession agent, int group)
+    {
+        var pins = new List<uint>();
+        foreach (var pin in Model.Groups[group].Pins)
+        {
+            if (agent.TryLocal(ResourceKind.Pin, pin, out var local))
+                pins.Add(local);
+        }
+
+        return pins;
+    }
 
     private string NameOf(int index) =>
         index < Model.Pins.Count ? Model.Pins[index]
@@ -62,12 +107,12 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
     {
         var index = Read(ref request, out var selector);
         if (index < 0)
-            return ScmiStatus.NOT_FOUND;
+            return Missing(index);
         var name = NameOf(index);
         var elements = selector switch
         {
             Group => Model.Groups[index - Model.Pins.Count].Pins.Count,
-            Function => Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Groups.Count,
+            Function => VisibleGroups(request.Agent, index - Model.Pins.Count - Model.Groups.Count).Count,
             _ => 0,
         };
         var gpio = selector == Function && Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Gpio ? 1u << 17 : 0;
@@ -82,11 +127,11 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
         var index = Read(ref request, out var selector);
         var start = request.Params.ReadUInt32();
         if (index < 0)
-            return ScmiStatus.NOT_FOUND;
-        IReadOnlyList<int> ids = selector switch
+            return Missing(index);
+        List<uint> ids = selector switch
         {
-            Group => Model.Groups[index - Model.Pins.Count].Pins,
-            Function => Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Groups,
+            Group => VisiblePins(request.Agent, index - Model.Pins.Count),
+            Function => VisibleGroups(request.Agent, index - Model.Pins.Count - Model.Groups.Count),
             _ => [],
         };
         if (selector == Pin)
@@ -108,16 +153,17 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
     {
         var id = request.Params.ReadUInt32();
         var attributes = request.Params.ReadUInt32();
-        var index = Index(id, (attributes >> 16) & 3);
+        var index = Index(request.Agent, id, (attributes >> 16) & 3);
         if (index < 0)
-            return ScmiStatus.NOT_FOUND;
+            return Missing(index);
         if (((attributes >> 16) & 3) == Function)
             return ScmiStatus.INVALID_PARAMETERS; // settings belong to pins and groups
         var state = Platform.State.Pins[index];
         var flag = (attributes >> 18) & 3;
         var type = (byte)(attributes & 0xFF);
         var skip = (int)((attributes >> 8) & 0xFF);
-        reply.WriteUInt32(state.Function ?? NoFunction);
+        // The selected function in the agent's ids; one it cannot see reads as none.
+        reply.WriteUInt32(state.Function is { } selected && request.Agent.TryLocal(ResourceKind.PinFunction, (int)selected, out var localFunction) ? localFunction : NoFunction);
         switch (flag)
         {
             case 0:
@@ -155,9 +201,9 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
         var attributes = request.Params.ReadUInt32();
         var selector = attributes & 3;
         var count = (int)((attributes >> 2) & 0xFF);
-        var index = Index(id, selector);
+        var index = Index(request.Agent, id, selector);
         if (index < 0)
-            return ScmiStatus.NOT_FOUND;
+            return Missing(index);
         if (selector == Function)
             return ScmiStatus.INVALID_PARAMETERS;
         var state = Platform.State.Pins[index];
@@ -166,7 +212,8 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
         if (state.Owner != 0 && state.Owner != request.Agent.AgentId)
             return ScmiStatus.IN_USE;
         var selectFunction = (attributes & (1u << 10)) != 0;
-        if (selectFunction && !Carries(function, selector, index))
+        var globalFunction = -1;
+        if (selectFunction && (!request.Agent.TryGlobal(ResourceKind.PinFunction, function, out globalFunction) || !Carries(globalFunction, selector, index)))
             return ScmiStatus.INVALID_PARAMETERS;
         Span<(byte Type, uint Value)> configs = stackalloc (byte, uint)[count];
         for (var i = 0; i < count; i++)
@@ -177,18 +224,16 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
 
         // Checked first, applied after: a refused request changes nothing.
         if (selectFunction)
-            state.Function = function;
+            state.Function = (uint)globalFunction;
         foreach (var (type, value) in configs)
             state.Configs[type] = value;
         return ScmiStatus.SUCCESS;
     }
 
     /// <summary>A function can be selected on a group it lists, or on a pin of such a group.</summary>
-    private bool Carries(uint function, uint selector, int index)
+    private bool Carries(int function, uint selector, int index)
     {
-        if (function >= Model.Functions.Count)
-            return false;
-        foreach (var group in Model.Functions[(int)function].Groups)
+        foreach (var group in Model.Functions[function].Groups)
         {
             if (selector == Group && Model.Pins.Count + group == index)
                 return true;
@@ -203,7 +248,7 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
     {
         var index = Read(ref request, out _);
         if (index < 0)
-            return ScmiStatus.NOT_FOUND;
+            return Missing(index);
         var state = Platform.State.Pins[index];
         if (state.Denied.Contains(request.Agent.AgentId))
             return ScmiStatus.DENIED;
@@ -217,7 +262,7 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
     {
         var index = Read(ref request, out _);
         if (index < 0)
-            return ScmiStatus.NOT_FOUND;
+            return Missing(index);
         var state = Platform.State.Pins[index];
         if (state.Owner != request.Agent.AgentId)
             return ScmiStatus.DENIED; // only the holder releases
@@ -229,7 +274,7 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
     {
         var index = Read(ref request, out _);
         if (index < 0)
-            return ScmiStatus.NOT_FOUND;
+            return Missing(index);
         WriteExtendedName(ref reply, NameOf(index));
         return ScmiStatus.SUCCESS;
     }
@@ -243,9 +288,9 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
             return ScmiStatus.DENIED;
         if (agent == 0 || agent > Platform.Model.Agents.Count)
             return ScmiStatus.NOT_FOUND;
-        var index = Index(id, flags & 3);
+        var index = Index(request.Agent, id, flags & 3);
         if (index < 0)
-            return ScmiStatus.NOT_FOUND;
+            return Missing(index);
         var denied = Platform.State.Pins[index].Denied;
         if ((flags & 4) != 0)
             denied.Remove((int)agent);

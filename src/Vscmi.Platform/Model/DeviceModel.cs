@@ -62,6 +62,12 @@ public enum ResourceKind
     VoltageDomain,
     /// <summary>Power capping domains.</summary>
     Powercap,
+    /// <summary>Pins (pin control, selector 0).</summary>
+    Pin,
+    /// <summary>Pin groups (pin control, selector 1).</summary>
+    PinGroup,
+    /// <summary>Pin functions (pin control, selector 2).</summary>
+    PinFunction,
 }
 
 /// <summary>System power: which states SYSTEM_POWER_STATE_SET accepts besides shutdown and cold reset.</summary>

@@ -81,8 +81,19 @@ public static class ModelLoader
             [ResourceKind.VoltageDomain] = ("voltage_domains", voltages.Select(p => p.Name).ToList()),
             [ResourceKind.Powercap] = ("powercap", powercaps.Select(p => p.Name).ToList()),
         };
+        if (pinctrl is not null)
+        {
+            kinds[ResourceKind.Pin] = ("pins", [.. pinctrl.Pins]);
+            kinds[ResourceKind.PinGroup] = ("pin_groups", pinctrl.Groups.Select(g => g.Name).ToList());
+            kinds[ResourceKind.PinFunction] = ("pin_functions", pinctrl.Functions.Select(f => f.Name).ToList());
+        }
+
         for (var i = 0; i < agents.Count; i++)
+        {
             agents[i] = agents[i] with { Views = ReadViews(agentTables[i], kinds) };
+            CheckPinView(agentTables[i], agents[i], pinctrl);
+        }
+
         var devices = root.Tables("device").Select(t =>
         {
             var name = Name(t);
@@ -138,6 +149,25 @@ public static class ModelLoader
 
         t.RejectUnknownKeys();
         return views;
+    }
+
+    /// <summary>
+    /// An agent that sees a pin group must see each of its pins: configuring the group configures
+    /// them, so a sandboxed agent could otherwise reach pins outside its view.
+    /// </summary>
+    private static void CheckPinView(TomlTableNode t, AgentModel agent, PinctrlModel? pinctrl)
+    {
+        if (pinctrl is null || !agent.Views.TryGetValue(ResourceKind.PinGroup, out var groups))
+            return;
+        agent.Views.TryGetValue(ResourceKind.Pin, out var pins);
+        foreach (var group in groups)
+        {
+            foreach (var pin in pinctrl.Groups[group].Pins)
+            {
+                if (pins is not null && !pins.Contains(pin))
+                    throw t.LocationOf("pin_groups").Error($"{t.Describe()} sees pin group '{pinctrl.Groups[group].Name}' but not its pin '{pinctrl.Pins[pin]}': list it in 'pins' too");
+            }
+        }
     }
 
     private static SystemPowerModel ReadSystem(TomlTableNode t)
