@@ -136,3 +136,62 @@ public class ModelLoaderTests
         Assert.StartsWith("m.toml:1:1: malformed text", e.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>
+/// Every count a model declares must fit the field that carries it (issue 11, defect 5: 70,008
+/// clocks passed and CLOCK PROTOCOL_ATTRIBUTES reported 4,472 clocks and a max_async of 17).
+/// </summary>
+public class WireLimitTests
+{
+    private const string Minimal = "[platform]\nvendor = \"acme\"\n\n[[agent]]\nname = \"OSPM\"\n\n";
+
+    private static string Tables(string key, int count, Func<int, string> body) =>
+        string.Concat(Enumerable.Range(0, count).Select(i => $"[[{key}]]\nname = \"r{i}\"\n{body(i)}\n"));
+
+    [Fact]
+    public void Limits_come_from_the_message_descriptions()
+    {
+        Assert.Equal(65535ul, WireLimits.Resources(ResourceKind.Clock).Max);
+        Assert.Contains("num_clocks in 16 bits", WireLimits.Resources(ResourceKind.Clock).Reason, StringComparison.Ordinal);
+        Assert.Equal(65535ul, WireLimits.Resources(ResourceKind.PinGroup).Max);
+        Assert.Equal(255ul, WireLimits.TripPoints.Max);
+        Assert.Equal(255ul, WireLimits.ClockParents.Max);
+        Assert.Equal(65535ul, WireLimits.PinElements.Max);
+        // Every kind has its field (the loader checks each the same way; one 65,536-table model
+        // costs Tomlyn about 8 s to parse, so only clocks are tried in full).
+        foreach (var kind in Enum.GetValues<ResourceKind>())
+            Assert.Equal(65535ul, WireLimits.Resources(kind).Max);
+    }
+
+    [Fact]
+    public void A_model_with_more_clocks_than_16_bits_carry_is_refused_at_the_first_one_too_many()
+    {
+        var text = Minimal + Tables("clock", 70_008, _ => "rates = [1]");
+        var e = Assert.Throws<ModelException>(() => ModelLoader.Load(text, "big.toml"));
+        // [[clock]] number 65,536 (0-based 65,535) starts at line 7 + 3 * 65,535.
+        Assert.StartsWith($"big.toml:{7 + (3 * 65_535)}:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("70008 [[clock]] tables: at most 65535 (CLOCK PROTOCOL_ATTRIBUTES carries num_clocks in 16 bits)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_largest_count_that_fits_is_accepted_and_reported_whole()
+    {
+        var text = Minimal + Tables("clock", 65_535, _ => "rates = [1]");
+        var model = ModelLoader.Load(text, "big.toml");
+        var h = new Harness(model);
+        var attributes = h.Ok(Vscmi.Protocol.Protocols.ClockMessageId.PROTOCOL_ATTRIBUTES);
+        Assert.Equal((65535ul, (ulong)AgentSession.MaxPendingAsync), (attributes.GetUInt64("num_clocks"), attributes.GetUInt64("max_async_requests")));
+    }
+
+    [Fact]
+    public void Pin_lists_and_trip_points_are_bounded_too()
+    {
+        var pins = string.Join(", ", Enumerable.Range(0, 65_536).Select(i => $"\"p{i}\""));
+        var e = Assert.Throws<ModelException>(() => ModelLoader.Load(Minimal + $"[pinctrl]\npins = [{pins}]\n", "m.toml"));
+        Assert.Contains("'pins' in [pinctrl] has 65536 entries: at most 65535 (PINCTRL PROTOCOL_ATTRIBUTES carries num_pins in 16 bits)", e.Message, StringComparison.Ordinal);
+
+        var trips = Assert.Throws<ModelException>(() => ModelLoader.Load(Minimal + "[[sensor]]\nname = \"s\"\ntype = \"volts\"\ntrip_points = 256\nsource = { kind = \"constant\", value = 1 }\n", "m.toml"));
+        Assert.StartsWith("m.toml:10:", trips.Message, StringComparison.Ordinal);
+        Assert.Contains("num_trip_points in 8 bits", trips.Message, StringComparison.Ordinal);
+    }
+}

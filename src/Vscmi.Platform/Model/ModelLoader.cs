@@ -50,6 +50,8 @@ public static class ModelLoader
         UniqueNames(root, "agent", agents.Select(a => a.Name));
 
         var system = root.Table("system_power") is { } s ? ReadSystem(s) : new SystemPowerModel(false, false);
+        foreach (var (key, kind) in new[] { ("perf", ResourceKind.Perf), ("clock", ResourceKind.Clock), ("sensor", ResourceKind.Sensor), ("power_domain", ResourceKind.PowerDomain), ("reset_domain", ResourceKind.ResetDomain), ("voltage_domain", ResourceKind.VoltageDomain), ("powercap", ResourceKind.Powercap) })
+            CheckCount(root.Tables(key), key, WireLimits.Resources(kind));
         var perf = root.Tables("perf").Select(ReadPerf).ToList();
         var clockTables = root.Tables("clock");
         var clockNames = clockTables.Select(t => t.Peek("name") is TomlScalar { Value: string n } ? n : "").ToList();
@@ -149,6 +151,21 @@ public static class ModelLoader
 
         t.RejectUnknownKeys();
         return views;
+    }
+
+    /// <summary>Refuses more [[key]] tables than the field carrying their count holds, at the first one too many.</summary>
+    private static void CheckCount(IReadOnlyList<TomlTableNode> tables, string key, WireLimits.Limit limit)
+    {
+        if ((ulong)tables.Count > limit.Max)
+            throw tables[(int)limit.Max].Location.Error($"{tables.Count} [[{key}]] tables: at most {limit.Max} ({limit.Reason})");
+    }
+
+    /// <summary>Refuses a list longer than the field carrying its length holds, at its first element too many.</summary>
+    private static IReadOnlyList<TomlNode> CheckListLength(TomlTableNode t, string key, IReadOnlyList<TomlNode> list, WireLimits.Limit limit)
+    {
+        if ((ulong)list.Count > limit.Max)
+            throw list[(int)limit.Max].Location.Error($"'{key}' in {t.Describe()} has {list.Count} entries: at most {limit.Max} ({limit.Reason})");
+        return list;
     }
 
     /// <summary>
@@ -252,6 +269,7 @@ public static class ModelLoader
         var parentIds = new List<int>();
         if (t.List("parents") is { } parents)
         {
+            CheckListLength(t, "parents", parents, WireLimits.ClockParents);
             foreach (var p in parents)
             {
                 var parentName = p is TomlScalar { Value: string s } ? s : throw p.Location.Error($"parents in {t.Describe()} must be clock names");
@@ -284,8 +302,9 @@ public static class ModelLoader
         if (exponent is < -16 or > 15)
             throw t.LocationOf("unit_exponent").Error($"'unit_exponent' = {exponent} in {t.Describe()} does not fit the signed 5-bit field (-16..15)");
         var trips = t.Integer("trip_points") ?? 0;
-        if (trips is < 0 or > 255)
-            throw t.LocationOf("trip_points").Error($"'trip_points' = {trips} in {t.Describe()} must be 0..255");
+        var tripLimit = WireLimits.TripPoints;
+        if (trips < 0 || (ulong)trips > tripLimit.Max)
+            throw t.LocationOf("trip_points").Error($"'trip_points' = {trips} in {t.Describe()} must be 0..{tripLimit.Max} ({tripLimit.Reason})");
         var interval = Unsigned(t, "update_interval_s") ?? 1;
         if (interval > ushort.MaxValue)
             throw t.LocationOf("update_interval_s").Error($"'update_interval_s' = {interval} does not fit 16 bits");
@@ -357,6 +376,7 @@ public static class ModelLoader
         VoltageRange? range = null;
         if (t.List("levels_uv") is { } list)
         {
+            CheckListLength(t, "levels_uv", list, WireLimits.VoltageLevels);
             levels = list.Select(n => n is TomlScalar { Value: long v } ? t.ToInt32("levels_uv", v) : throw n.Location.Error($"levels_uv in {t.Describe()} must be integers (microvolts)")).ToList();
             if (levels.Count == 0)
                 throw t.LocationOf("levels_uv").Error($"{t.Describe()} needs at least one level (Linux hides a domain without levels)");
@@ -427,18 +447,21 @@ public static class ModelLoader
     private static PinctrlModel ReadPinctrl(TomlTableNode t)
     {
         var pinNodes = t.List("pins") ?? throw t.Missing("pins");
+        CheckListLength(t, "pins", pinNodes, WireLimits.Resources(ResourceKind.Pin));
         var pins = pinNodes.Select(n => n is TomlScalar { Value: string s } && s.Length is > 0 and <= 63 ? s : throw n.Location.Error("pins must be names of 1 to 63 characters")).ToList();
         if (pins.Count == 0)
             throw t.LocationOf("pins").Error("[pinctrl] needs at least one pin (Linux fails the protocol with none)");
         UniqueNames(t, "pins", pins);
         int[] Resolve(TomlTableNode owner, string key, List<string> names, string what) =>
-            (owner.List(key) ?? throw owner.Missing(key)).Select(n =>
+            CheckListLength(owner, key, owner.List(key) ?? throw owner.Missing(key), WireLimits.PinElements).Select(n =>
             {
                 var name = n is TomlScalar { Value: string s } ? s : throw n.Location.Error($"'{key}' in {owner.Describe()} must be {what} names");
                 var index = names.IndexOf(name);
                 return index >= 0 ? index : throw n.Location.Error($"'{name}' in {owner.Describe()} is not a {what}");
             }).ToArray();
 
+        CheckCount(t.Tables("group"), "pinctrl.group", WireLimits.Resources(ResourceKind.PinGroup));
+        CheckCount(t.Tables("function"), "pinctrl.function", WireLimits.Resources(ResourceKind.PinFunction));
         var groups = t.Tables("group").Select(g =>
         {
             var group = new PinGroupModel(Name(g), Resolve(g, "pins", pins, "pin"));

@@ -53,6 +53,35 @@ public sealed class Layout
     /// <summary>True when the body has no fields at all.</summary>
     public bool IsEmpty => Fields.Count == 0;
 
+    /// <summary>
+    /// The width in bits of the number or bit field called <paramref name="name"/>, looked for in
+    /// this layout and in the entries of its record arrays; null when there is none. What a model
+    /// may declare is bounded by the fields that carry it (a count in 16 bits, say).
+    /// </summary>
+    public int? WidthOf(string name)
+    {
+        foreach (var field in Fields)
+        {
+            switch (field)
+            {
+                case NumberSpec number when number.Name == name:
+                    return number.Bits;
+                case BitsSpec bits when bits.Fields.FirstOrDefault(f => f.Name == name) is { } sub:
+                    return sub.Width;
+                case ArraySpec { Entry: { } entry } when entry.WidthOf(name) is { } width:
+                    return width;
+                case ConditionalSpec conditional when conditional.Fields.WidthOf(name) is { } width:
+                    return width;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The largest unsigned value the field called <paramref name="name"/> can carry (see <see cref="WidthOf"/>).</summary>
+    public ulong MaxValueOf(string name) =>
+        WidthOf(name) is { } width ? (width >= 64 ? ulong.MaxValue : (1UL << width) - 1) : throw new ArgumentException($"the layout has no field {name}", nameof(name));
+
     private static IEnumerable<string> AllNames(IEnumerable<FieldSpec> fields)
     {
         foreach (var field in fields)
