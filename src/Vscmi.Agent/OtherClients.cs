@@ -21,9 +21,9 @@ public sealed class SensorClient : ProtocolClient
         foreach (var d in descriptors)
         {
             var id = (uint)d.GetUInt64("sensor_id");
-            var name = await FullNameAsync(d, d.GetUInt64("extended_name") != 0, (byte)SensorMessageId.SENSOR_NAME_GET, id, cancellationToken, "sensor_id").ConfigureAwait(false);
+            var name = await FullNameAsync(d, d.ValueOrZero("extended_name") != 0, (byte)SensorMessageId.SENSOR_NAME_GET, id, cancellationToken, "sensor_id").ConfigureAwait(false);
             yield return new SensorInfo(id, name, (byte)d.GetUInt64("sensor_type"), (int)d.GetInt64("unit_exponent"), (int)d.GetUInt64("num_trip_points"),
-                d.GetUInt64("async_read") != 0, (int)d.GetUInt64("num_axes"));
+                d.GetUInt64("async_read") != 0, (int)d.ValueOrZero("num_axes"));
         }
     }
 
@@ -31,7 +31,7 @@ public sealed class SensorClient : ProtocolClient
     public async Task<IReadOnlyList<SensorReading>> ReadAsync(uint sensorId, CancellationToken cancellationToken = default)
     {
         var r = await CallAsync((byte)SensorMessageId.SENSOR_READING_GET, cancellationToken, ("sensor_id", sensorId), ("async", 0)).ConfigureAwait(false);
-        return r.GetRecords("readings").Select(x => new SensorReading(x.GetInt64("value"), x.GetUInt64("timestamp"))).ToList();
+        return r.GetRecords("readings").Select(x => new SensorReading(x.GetInt64("value"), x.ValueOrZero("timestamp"))).ToList();
     }
 
     /// <summary>SENSOR_AXIS_DESCRIPTION_GET, every part (multi-axis sensors).</summary>
@@ -40,7 +40,7 @@ public sealed class SensorClient : ProtocolClient
         await foreach (var a in ListAsync((byte)SensorMessageId.SENSOR_AXIS_DESCRIPTION_GET, "axis_desc_index", "axes", _ => [("sensor_id", sensorId)], cancellationToken).ConfigureAwait(false))
         {
             yield return new SensorAxisInfo((uint)a.GetUInt64("axis_id"), a.GetText("name"), (byte)a.GetUInt64("axis_type"), (int)a.GetInt64("unit_exponent"),
-                a.GetUInt64("extended_name") != 0);
+                a.ValueOrZero("extended_name") != 0);
         }
     }
 
@@ -63,7 +63,10 @@ public sealed class SensorClient : ProtocolClient
         var delayed = await Client.AwaitDelayedAsync(response.Delayed!, "SENSOR_READING_GET", cancellationToken).ConfigureAwait(false);
         if (delayed.Status != 0)
             throw new ScmiStatusException("SENSOR_READING_GET (delayed)", delayed.Status!.Value);
-        return delayed.Fields.GetRecords("readings").Select(x => new SensorReading(x.GetInt64("value"), x.GetUInt64("timestamp"))).ToList();
+        // Sensor v1.0 (SCMI 2.0) completes with one bare value; later versions with readings.
+        if (!delayed.Fields.TryGet("readings", out _))
+            return [new SensorReading(delayed.Fields.GetInt64("value"), 0)];
+        return delayed.Fields.GetRecords("readings").Select(x => new SensorReading(x.GetInt64("value"), x.ValueOrZero("timestamp"))).ToList();
     }
 
     /// <summary>SENSOR_TRIP_POINT_NOTIFY.</summary>
@@ -123,7 +126,7 @@ public sealed class ResetClient : ProtocolClient
     public async Task<ResetDomainInfo> GetDomainAsync(uint domainId, CancellationToken cancellationToken = default)
     {
         var a = await CallAsync((byte)ResetMessageId.RESET_DOMAIN_ATTRIBUTES, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)ResetMessageId.RESET_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
+        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)ResetMessageId.RESET_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
         return new ResetDomainInfo(domainId, name, (uint)a.GetUInt64("latency_us"), a.GetUInt64("async_reset") != 0, a.GetUInt64("reset_notify") != 0);
     }
 
@@ -161,7 +164,7 @@ public sealed class VoltageClient : ProtocolClient
     public async Task<VoltageDomainInfo> GetDomainAsync(uint domainId, CancellationToken cancellationToken = default)
     {
         var a = await CallAsync((byte)VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
+        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
         return new VoltageDomainInfo(domainId, name, a.GetUInt64("async_level_set") != 0);
     }
 
@@ -214,7 +217,7 @@ public sealed class PowercapClient : ProtocolClient
     public async Task<PowercapDomainInfo> GetDomainAsync(uint domainId, CancellationToken cancellationToken = default)
     {
         var a = await CallAsync((byte)PowercapMessageId.POWERCAP_DOMAIN_ATTRIBUTES, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)PowercapMessageId.POWERCAP_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
+        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)PowercapMessageId.POWERCAP_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
         uint U(string field) => (uint)a.GetUInt64(field);
         return new PowercapDomainInfo(domainId, name, a.GetUInt64("cap_configurable") != 0, a.GetUInt64("pai_configurable") != 0, a.GetUInt64("async_cap_set") != 0,
             (int)a.GetUInt64("power_unit"), U("min_pai"), U("max_pai"), U("pai_step"), U("min_power_cap"), U("max_power_cap"), U("power_cap_step"),
@@ -302,7 +305,7 @@ public sealed class PinctrlClient : ProtocolClient
     public async Task<PinctrlInfo> GetAttributesAsync(uint identifier, PinctrlSelector selector, CancellationToken cancellationToken = default)
     {
         var a = await CallAsync((byte)PinctrlMessageId.PINCTRL_ATTRIBUTES, cancellationToken, ("identifier", identifier), ("selector", (ulong)selector)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)PinctrlMessageId.PINCTRL_NAME_GET, identifier, cancellationToken, "identifier", ("selector", (ulong)selector)).ConfigureAwait(false);
+        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)PinctrlMessageId.PINCTRL_NAME_GET, identifier, cancellationToken, "identifier", ("selector", (ulong)selector)).ConfigureAwait(false);
         return new PinctrlInfo(identifier, selector, name, (int)a.GetUInt64("num_elements"), a.GetUInt64("gpio_function") != 0, a.GetUInt64("pin_only_function") != 0);
     }
 
@@ -354,3 +357,21 @@ public sealed class PinctrlClient : ProtocolClient
 
 /// <summary>A pin, group or function.</summary>
 public sealed record PinctrlInfo(uint Id, PinctrlSelector Selector, string Name, int Elements, bool GpioFunction, bool PinOnlyFunction);
+
+/// <summary>vscmi's vendor protocol (0x80): what a trusted agent asks the platform about other agents.</summary>
+public sealed class VscmiClient : ProtocolClient
+{
+    internal VscmiClient(ScmiClient client)
+        : base(client, ScmiProtocolId.VSCMI)
+    {
+    }
+
+    /// <summary>
+    /// VSCMI_AGENT_SYSTEM_POWER_NOTIFY: sends SYSTEM_POWER_STATE_NOTIFIER to one agent (0 shutdown,
+    /// 1 cold reset, 2 warm reset, 4 suspend), so a VM shuts down or reboots in an orderly way.
+    /// NOT_SUPPORTED when the agent has no channel subscribed to it.
+    /// </summary>
+    public Task NotifyAgentSystemPowerAsync(uint agentId, uint systemState, bool graceful = true, uint timeoutMs = 0, CancellationToken cancellationToken = default) =>
+        CallAsync((byte)VscmiMessageId.VSCMI_AGENT_SYSTEM_POWER_NOTIFY, cancellationToken,
+            ("agent_id", agentId), ("graceful", graceful ? 1ul : 0), ("system_state", systemState), ("timeout_ms", timeoutMs));
+}

@@ -20,7 +20,7 @@ public sealed class PerfClient : ProtocolClient
     public async Task<PerfDomainInfo> GetDomainAsync(uint domainId, CancellationToken cancellationToken = default)
     {
         var a = await CallAsync((byte)PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)PerfMessageId.PERFORMANCE_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
+        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)PerfMessageId.PERFORMANCE_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
         return new PerfDomainInfo(domainId, name, a.GetUInt64("set_limits") != 0, a.GetUInt64("set_level") != 0,
             (uint)a.GetUInt64("rate_limit_us"), (uint)a.GetUInt64("sustained_freq_khz"), (uint)a.GetUInt64("sustained_perf_level"));
     }
@@ -31,7 +31,7 @@ public sealed class PerfClient : ProtocolClient
         await foreach (var l in ListAsync((byte)PerfMessageId.PERFORMANCE_DESCRIBE_LEVELS, "level_index", "levels", _ => [("domain_id", domainId)], cancellationToken).ConfigureAwait(false))
         {
             yield return new PerfLevel((uint)l.GetUInt64("performance_level"), (uint)l.GetUInt64("power_cost"), (uint)l.GetUInt64("transition_latency_us"),
-                (uint)l.GetUInt64("indicative_frequency_khz"), (uint)l.GetUInt64("level_index"));
+                (uint)l.ValueOrZero("indicative_frequency_khz"), (uint)l.ValueOrZero("level_index"));
         }
     }
 
@@ -100,8 +100,8 @@ public sealed class ClockClient : ProtocolClient
     public async Task<ClockInfo> GetClockAsync(uint clockId, CancellationToken cancellationToken = default)
     {
         var a = await CallAsync((byte)ClockMessageId.CLOCK_ATTRIBUTES, cancellationToken, ("clock_id", clockId)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)ClockMessageId.CLOCK_NAME_GET, clockId, cancellationToken, "clock_id").ConfigureAwait(false);
-        return new ClockInfo(clockId, name, a.GetUInt64("enabled") != 0, a.GetUInt64("parents") != 0, a.GetUInt64("restricted") != 0, (uint)a.GetUInt64("clock_enable_delay_us"));
+        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)ClockMessageId.CLOCK_NAME_GET, clockId, cancellationToken, "clock_id").ConfigureAwait(false);
+        return new ClockInfo(clockId, name, a.GetUInt64("enabled") != 0, a.ValueOrZero("parents") != 0, a.ValueOrZero("restricted") != 0, (uint)a.ValueOrZero("clock_enable_delay_us"));
     }
 
     /// <summary>CLOCK_DESCRIBE_RATES, every part: a discrete list or one range.</summary>

@@ -180,7 +180,7 @@ public sealed class PowerClient : ProtocolClient
     public async Task<PowerDomainInfo> GetDomainAsync(uint domainId, CancellationToken cancellationToken = default)
     {
         var a = await CallAsync((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.GetUInt64("extended_name") != 0, (byte)PowerMessageId.POWER_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
+        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)PowerMessageId.POWER_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
         return new PowerDomainInfo(domainId, name, a.GetUInt64("state_change_notify") != 0, a.GetUInt64("async_state_set") != 0, a.GetUInt64("sync_state_set") != 0);
     }
 

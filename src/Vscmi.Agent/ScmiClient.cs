@@ -12,6 +12,13 @@ namespace Vscmi.Agent;
 /// <summary>Options of an <see cref="ScmiClient"/>.</summary>
 public sealed record ScmiClientOptions
 {
+    /// <summary>
+    /// Ask each protocol's PROTOCOL_VERSION before its first other command, as Linux does, and
+    /// speak that version's layouts (an SCMI 2.0 platform gets 2-word CLOCK_CONFIG_SETs and is
+    /// read with 2.0's replies). Off: every message uses the catalog's v3.2 layouts.
+    /// </summary>
+    public bool LearnPlatformVersions { get; init; } = true;
+
     /// <summary>How long a command waits for its response (Linux's virtio transport: 60 s).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -38,6 +45,11 @@ public sealed partial class ScmiClient : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TokenAllocator _tokens = new();
     private readonly Pending?[] _pending = new Pending?[ScmiHeader.MaxToken + 1];
+
+    // Each protocol's version as the platform reported it (0: not asked yet; uint.MaxValue: it
+    // would not say). Requests are encoded and replies decoded with that version's layouts, so
+    // the agent speaks SCMI 2.0 to a 2.0 platform (reference 1.8).
+    private readonly uint[] _platformVersions = new uint[256];
     private readonly Lock _sync = new();
     private readonly Channel<ScmiMessage> _notifications;
     private readonly CancellationTokenSource _closing = new();
@@ -67,6 +79,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         Voltage = new VoltageClient(this);
         Powercap = new PowercapClient(this);
         Pinctrl = new PinctrlClient(this);
+        Vendor = new VscmiClient(this);
     }
 
     /// <summary>Base protocol commands.</summary>
@@ -98,6 +111,9 @@ public sealed partial class ScmiClient : IAsyncDisposable
 
     /// <summary>Pin control commands.</summary>
     public PinctrlClient Pinctrl { get; }
+
+    /// <summary>vscmi's vendor protocol (0x80; trusted agents only).</summary>
+    public VscmiClient Vendor { get; }
 
     /// <summary>The transport's limits.</summary>
     public TransportCapabilities Capabilities => _transport.Capabilities;
@@ -140,8 +156,13 @@ public sealed partial class ScmiClient : IAsyncDisposable
     public async Task<ScmiResponse> RequestAsync(ScmiProtocolId protocol, byte messageId, FieldSet parameters, bool expectDelayed = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var spec = ScmiCatalog.FindMessage((byte)protocol, messageId)
+        var latest = ScmiCatalog.FindMessage((byte)protocol, messageId)
             ?? throw new ArgumentException($"no {protocol} message 0x{messageId:X2} in the catalog");
+        if (messageId != 0 && _options.LearnPlatformVersions && Volatile.Read(ref _platformVersions[(byte)protocol]) == 0)
+            await LearnVersionAsync(protocol, cancellationToken).ConfigureAwait(false);
+        var versioned = ProtocolAsSpoken((byte)protocol);
+        // A message the platform's version lacks still goes out (in its newest form): the platform's answer is the truth.
+        var spec = versioned?.FindMessage(messageId) ?? latest;
         if (_closed is { } closed)
             throw new ScmiDisconnectedException("the SCMI channel is closed", closed);
         if (!_tokens.TryAllocate(out var token))
@@ -151,7 +172,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         byte[] request;
         try
         {
-            request = ScmiMessageCodec.EncodeToArray(header, ScmiMessageKind.Command, 0, parameters);
+            request = ScmiMessageCodec.EncodeToArray(ReferenceEquals(spec, latest) ? ScmiCatalog.Find((byte)protocol) : versioned, header, ScmiMessageKind.Command, 0, parameters);
         }
         catch
         {
@@ -191,6 +212,29 @@ public sealed partial class ScmiClient : IAsyncDisposable
             throw new ScmiDisconnectedException($"{spec.Name}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// The version the platform reports for a protocol (PROTOCOL_VERSION, asked once before the
+    /// protocol's first other command), or null before that or when it would not say.
+    /// </summary>
+    public uint? PlatformVersion(ScmiProtocolId protocol) =>
+        Volatile.Read(ref _platformVersions[(byte)protocol]) is var v && v != 0 && v != uint.MaxValue ? v : null;
+
+    private async Task LearnVersionAsync(ScmiProtocolId protocol, CancellationToken cancellationToken)
+    {
+        var response = await RequestAsync(protocol, 0x0, new FieldSet(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _platformVersions[(byte)protocol], response.Status == 0 ? (uint)response.Message.Fields.GetUInt64("version") : uint.MaxValue);
+    }
+
+    /// <summary>A protocol's description at the version the platform reported (the catalog's when unknown).</summary>
+    private ProtocolSpec? ProtocolAsSpoken(byte protocolId)
+    {
+        var latest = ScmiCatalog.Find(protocolId);
+        var version = Volatile.Read(ref _platformVersions[protocolId]);
+        return latest is null || version == 0 || version == uint.MaxValue ? latest : latest.At(version);
+    }
+
+    private DecodeOptions DecodeFor => _options.Decode with { Protocols = ProtocolAsSpoken };
 
     /// <summary>Sends a command and returns its return values; a non-SUCCESS status throws <see cref="ScmiStatusException"/>.</summary>
     public async Task<FieldSet> CallAsync(ScmiProtocolId protocol, byte messageId, FieldSet parameters, CancellationToken cancellationToken = default)
@@ -296,7 +340,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
             case ScmiMessageType.NOTIFICATION:
                 try
                 {
-                    _notifications.Writer.TryWrite(ScmiMessageCodec.Decode(message, ScmiMessageKind.Notification, _options.Decode, _transport.Capabilities.MaxPayload));
+                    _notifications.Writer.TryWrite(ScmiMessageCodec.Decode(message, ScmiMessageKind.Notification, DecodeFor, _transport.Capabilities.MaxPayload));
                 }
                 catch (ScmiProtocolException e)
                 {
@@ -342,7 +386,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         ScmiResponse response;
         try
         {
-            var decoded = ScmiMessageCodec.Decode(message, ScmiMessageKind.Response, _options.Decode, _transport.Capabilities.MaxPayload);
+            var decoded = ScmiMessageCodec.Decode(message, ScmiMessageKind.Response, DecodeFor, _transport.Capabilities.MaxPayload);
             response = new ScmiResponse(decoded, pending.Delayed?.Task);
         }
         catch (ScmiProtocolException e)
@@ -374,7 +418,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         Complete(header.Token, pending, keep: false);
         try
         {
-            pending.Delayed.TrySetResult(ScmiMessageCodec.Decode(message, ScmiMessageKind.DelayedResponse, _options.Decode, _transport.Capabilities.MaxPayload));
+            pending.Delayed.TrySetResult(ScmiMessageCodec.Decode(message, ScmiMessageKind.DelayedResponse, DecodeFor, _transport.Capabilities.MaxPayload));
         }
         catch (ScmiProtocolException e)
         {

@@ -8,7 +8,7 @@ using Vscmi.Protocol.Protocols;
 namespace Vscmi.Cli;
 
 /// <summary>The client commands: listings, setters and watch, over any --connect endpoint.</summary>
-internal static class ClientCommands
+internal static partial class ClientCommands
 {
     private const string ConnectHelp = Connector.Help;
 
@@ -72,6 +72,8 @@ internal static class ClientCommands
         Listing("pins", "List pins, groups and functions.", PinsAsync),
         SystemCommand(),
         WatchCommand(),
+        EventsCommand(),
+        PermissionsCommand(),
     ];
 
     private static Command WithSubcommands(Command parent, params Command[] children)
@@ -177,20 +179,26 @@ internal static class ClientCommands
 
         var self = await c.Base.DiscoverAgentAsync(0xFFFFFFFF, ct);
         var protocols = new List<object?[]>();
+        var versions = new Dictionary<byte, uint> { [(byte)ScmiProtocolId.BASE] = info.BaseVersion };
         foreach (var id in info.Protocols)
         {
             var spec = ScmiCatalog.Find(id);
             uint? version = null;
             if (spec is not null)
                 version = await new ProtocolVersionProbe(c, spec.Id).GetAsync(ct);
+            if (version is { } known)
+                versions[id] = known;
             protocols.Add([$"0x{id:X2}", spec?.ShortName ?? "vendor", version is { } v ? $"{v >> 16}.{v & 0xFFFF}" : "?"]);
         }
+
+        // The release is not on the wire: it is the one whose protocol versions these are (reference 1.8).
+        var release = ScmiRelease.Infer(versions)?.Name ?? "mixed (no single release has these versions)";
 
         if (json)
         {
             Output.Object(true, "", [
                 ("vendor", "", info.Vendor), ("sub_vendor", "", info.SubVendor), ("implementation_version", "", $"0x{info.ImplementationVersion:X8}"),
-                ("base_version", "", $"{info.BaseVersion >> 16}.{info.BaseVersion & 0xFFFF}"), ("agent_id", "", self.Id), ("agent", "", self.Name),
+                ("base_version", "", $"{info.BaseVersion >> 16}.{info.BaseVersion & 0xFFFF}"), ("scmi_release", "", release), ("agent_id", "", self.Id), ("agent", "", self.Name),
                 ("agents", "", agents.Select(a => new (string, object?)[] { ("id", a[0]), ("name", a[1]) }).ToList()),
                 ("protocols", "", protocols.Select(p => new (string, object?)[] { ("id", p[0]), ("name", p[1]), ("version", p[2]) }).ToList()),
             ]);
@@ -201,6 +209,7 @@ internal static class ClientCommands
             ("vendor", "Vendor", $"{info.Vendor} / {info.SubVendor}"),
             ("implementation_version", "Implementation", $"0x{info.ImplementationVersion:X8}"),
             ("base_version", "Base protocol", $"{info.BaseVersion >> 16}.{info.BaseVersion & 0xFFFF}"),
+            ("scmi_release", "SCMI release", release),
             ("agent", "This agent", $"{self.Name} ({self.Id})"),
         ]);
         Output.Rows(false, "Agents", [new("id", "Id"), new("name", "Name")], agents);
@@ -422,10 +431,15 @@ internal static class ClientCommands
             var connect = ConnectOption();
             var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation." };
             var forceful = new Option<bool>("--forceful") { Description = "A forceful request instead of a graceful one." };
-            var command = new Command(name, description) { connect, yes, forceful };
+            var agent = new Option<string?>("--agent")
+            {
+                Description = "Ask one agent (a VM), by name or id, instead of the platform: it gets SYSTEM_POWER_STATE_NOTIFIER and, with Linux's scmi_power_control, powers off or reboots in an orderly way. Needs a trusted agent's connection (OSPM).",
+            };
+            var timeout = new Option<uint>("--timeout-ms") { Description = "With --agent: the notifier's timeout, after which Linux forces the transition (0: none)." };
+            var command = new Command(name, description) { connect, yes, forceful, agent, timeout };
             command.SetAction((parse, ct) =>
             {
-                if (!parse.GetValue(yes))
+                if (!parse.GetValue(yes) && parse.GetValue(agent) is null)
                 {
                     if (global::System.Console.IsInputRedirected)
                     {
@@ -439,6 +453,22 @@ internal static class ClientCommands
 
                 return RunAsync(parse.GetValue(connect)!, async c =>
                 {
+                    if (parse.GetValue(agent) is { } target)
+                    {
+                        var agentId = await ResolveAgentAsync(c, target, ct);
+                        try
+                        {
+                            await c.Vendor.NotifyAgentSystemPowerAsync(agentId, state, graceful: !parse.GetValue(forceful), parse.GetValue(timeout), ct);
+                        }
+                        catch (ScmiStatusException e) when (e.StatusCode == ScmiStatus.NOT_SUPPORTED)
+                        {
+                            throw new ScmiClientException($"agent {target} has no channel subscribed to SYSTEM_POWER_STATE_NOTIFY (is its VM running with scmi_power_control?), or this connection's agent is not trusted", e);
+                        }
+
+                        global::System.Console.WriteLine($"system {name} requested of agent {target} ({agentId})");
+                        return;
+                    }
+
                     await c.System.SetStateAsync(state, graceful: !parse.GetValue(forceful), ct);
                     global::System.Console.WriteLine($"system {name} requested");
                 });

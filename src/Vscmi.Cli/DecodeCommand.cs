@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
 using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Cli;
@@ -22,10 +23,15 @@ internal static class DecodeCommand
         var asResponse = new Option<bool>("--response") { Description = "Read a type-0 message as a response (status then return values)." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of one line of text." };
         var lenient = new Option<bool>("--lenient") { Description = "Accept non-zero reserved bits and reserved values (lengths and counts are still checked)." };
+        var release = new Option<string>("--release")
+        {
+            Description = "The SCMI release the message belongs to: 2.0, 3.0, 3.1 or 3.2 (the default). Older releases have fewer messages and older layouts (2.0: 8-byte sensor readings, 12-byte performance levels, no clock notifications...).",
+            DefaultValueFactory = _ => "3.2",
+        };
         var command = new Command("decode", "Decode one SCMI message (command, response, delayed response or notification) into names and field values.\n" +
             "Example: vscmi decode 06501400 03000000  →  CLOCK 0x14 CLOCK_RATE_GET command token=5 clock_id=3")
         {
-            hex, asCommand, asResponse, json, lenient,
+            hex, asCommand, asResponse, json, lenient, release,
         };
         command.SetAction(parse =>
         {
@@ -38,7 +44,13 @@ internal static class DecodeCommand
             ScmiMessageKind? kind = parse.GetValue(asCommand) ? ScmiMessageKind.Command
                 : parse.GetValue(asResponse) ? ScmiMessageKind.Response
                 : null;
-            return Run(parse.GetValue(hex) ?? [], kind, parse.GetValue(json), new DecodeOptions(Lenient: parse.GetValue(lenient)));
+            if (!ScmiRelease.TryParse(parse.GetValue(release), out var scmiRelease))
+            {
+                Console.Error.WriteLine($"error: --release {parse.GetValue(release)}: not an SCMI release (2.0, 3.0, 3.1, 3.2)");
+                return 2;
+            }
+
+            return Run(parse.GetValue(hex) ?? [], kind, parse.GetValue(json), new DecodeOptions(Lenient: parse.GetValue(lenient)) { Release = scmiRelease });
         });
         return command;
     }

@@ -123,6 +123,9 @@ internal static class GuestCommands
             text.AppendLine("\t\t\t};");
         }
 
+        // Only protocols the model's release has (SCMI 2.0: no voltage, power capping or pin control):
+        // Linux rejects a protocol node the platform does not list ("SCMI protocol 23 not implemented").
+        bool Served(Vscmi.Protocol.ScmiProtocolId protocol) => model.Release.VersionOf(protocol) is not null;
         if (View(model, agentId, ResourceKind.PowerDomain, model.PowerDomains.Count).Length > 0)
             Protocol("scmi_devpd", 0x11, "#power-domain-cells = <1>;", "power domains (genpd)");
         Protocol("scmi_sys", 0x12, "", "system power (shutdown/reboot requests)");
@@ -134,7 +137,7 @@ internal static class GuestCommands
             Protocol("scmi_sns", 0x15, "#thermal-sensor-cells = <1>;", "sensors (hwmon)");
         if (View(model, agentId, ResourceKind.ResetDomain, model.ResetDomains.Count).Length > 0)
             Protocol("scmi_rst", 0x16, "#reset-cells = <1>;", "reset domains");
-        if (voltages.Length > 0)
+        if (voltages.Length > 0 && Served(Vscmi.Protocol.ScmiProtocolId.VOLTAGE))
         {
             text.AppendLine("\t\t\tscmi_volt: protocol@17 { // voltage domains (regulators)");
             text.AppendLine("\t\t\t\treg = <0x17>;");
@@ -153,9 +156,9 @@ internal static class GuestCommands
             text.AppendLine("\t\t\t};");
         }
 
-        if (model.PowercapDomains.Count > 0)
+        if (model.PowercapDomains.Count > 0 && Served(Vscmi.Protocol.ScmiProtocolId.POWERCAP))
             Protocol("scmi_pcap", 0x18, "", "power capping");
-        if (model.Pinctrl is { Pins.Count: > 0 })
+        if (model.Pinctrl is { Pins.Count: > 0 } && Served(Vscmi.Protocol.ScmiProtocolId.PINCTRL))
             Protocol("scmi_pinc", 0x19, "", "pin control");
         text.AppendLine("\t\t};");
         text.AppendLine("\t};");

@@ -1,5 +1,6 @@
 using Vscmi.Platform.Handlers;
 using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
 using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Platform;
@@ -42,8 +43,11 @@ internal sealed class MessageTable
 
     private static void Add(Entry?[] row, ProtocolHandler handler, byte messageId, MessageHandler command)
     {
-        var spec = handler.Spec.FindMessage(messageId)
-            ?? throw new InvalidOperationException($"{handler.Id} message 0x{messageId:X2} has no description in the catalog");
+        var spec = handler.Spec.FindMessage(messageId);
+        if (spec is null && ScmiCatalog.FindMessage((byte)handler.Id, messageId) is not null)
+            return; // newer than the release the platform presents: NOT_SUPPORTED, and NOT_FOUND in PROTOCOL_MESSAGE_ATTRIBUTES
+        if (spec is null)
+            throw new InvalidOperationException($"{handler.Id} message 0x{messageId:X2} has no description in the catalog");
         row[messageId] = new Entry(spec, command, handler, ResourceOffset(spec.Request));
     }
 

@@ -36,9 +36,12 @@ public sealed partial class ScmiPlatform
         [
             new BaseHandler(this), new PowerHandler(this), new SystemPowerHandler(this), new PerfHandler(this),
             new ClockHandler(this), new SensorHandler(this), new ResetHandler(this), new VoltageHandler(this), new PowercapHandler(this),
+            new VscmiHandler(this),
         ];
         if (model.Pinctrl is not null)
             handlers.Add(new PinctrlHandler(this));
+        // Only the protocols the presented release has (SCMI 2.0: no voltage, power capping or pin control).
+        handlers.RemoveAll(h => model.Release.VersionOf(h.Id) is null);
         _table = new MessageTable(handlers);
     }
 
@@ -92,12 +95,14 @@ public sealed partial class ScmiPlatform
     /// <paramref name="resource"/>) — whichever agent caused it; the payload's agent_id says who.
     /// Caller holds <see cref="Sync"/>; nothing here blocks.
     /// </summary>
-    internal void Notify(Vscmi.Protocol.ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload)
+    /// <returns>How many sessions it was queued for.</returns>
+    internal int Notify(Vscmi.Protocol.ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload, int onlyAgent = 0)
     {
         var kind = ResourceKindOf(protocol);
+        var sent = 0;
         foreach (var session in _sessions)
         {
-            if (!session.HasP2A)
+            if (!session.HasP2A || (onlyAgent != 0 && session.AgentId != onlyAgent))
                 continue;
             // Subscriptions and payloads speak the recipient's own ids (payload word 1 is the resource).
             var local = resource;
@@ -110,7 +115,10 @@ public sealed partial class ScmiPlatform
             for (var i = 0; i < payload.Length; i++)
                 BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + (4 * i)), i == 1 && kind is not null ? local : payload[i]);
             session.EnqueueNotification(message);
+            sent++;
         }
+
+        return sent;
     }
 
     /// <summary>Forgets the subscriptions and negotiated versions of every open channel of an agent. Caller holds <see cref="Sync"/>.</summary>
@@ -207,8 +215,8 @@ public sealed partial class ScmiPlatform
         if (payload.Length > session.MaxPayload)
             return ScmiStatus.PROTOCOL_ERROR;
         var entry = _table.Find(header.ProtocolId, header.MessageId);
-        if (entry is null)
-            return ScmiStatus.NOT_SUPPORTED;
+        if (entry is null || (entry.Protocol.TrustedOnly && !session.Trusted))
+            return ScmiStatus.NOT_SUPPORTED; // a trusted-only protocol does not exist for other agents
 
         try
         {
@@ -394,4 +402,7 @@ public sealed partial class ScmiPlatform
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "agent {Agent} requested system state {State} (graceful: {Graceful})")]
     internal partial void LogSystemState(string agent, string state, bool graceful);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "agent {Agent} asked agent {Target} for system state {State} (graceful: {Graceful}); notified {Channels} channel(s)")]
+    internal partial void LogAgentSystemState(string agent, string target, uint state, bool graceful, int channels);
 }

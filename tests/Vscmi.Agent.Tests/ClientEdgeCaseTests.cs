@@ -161,3 +161,31 @@ public class ClientEdgeCaseTests
         Assert.Null(await probe);
     }
 }
+
+/// <summary>The agent speaks the version each protocol's platform reports (SCMI 2.0 firmware gets 2.0 messages).</summary>
+public class ClientVersionTests
+{
+    [Fact]
+    public async Task The_client_asks_the_version_once_then_encodes_and_decodes_with_that_versions_layouts()
+    {
+        await using var fake = FakePlatform.LearningVersions();
+        var attributes = fake.Client.Clock.GetClockAsync(1);
+        var versionRequest = await fake.ReceiveAsync();
+        Assert.Equal(0, ScmiHeader.FromValueUnchecked(FakePlatform.Header(versionRequest)).MessageId);
+        await fake.SendAsync(FakePlatform.Header(versionRequest), 0, 0x10000); // Clock v1.0 (SCMI 2.0)
+        var attributesRequest = await fake.ReceiveAsync();
+        Assert.Equal(3, ScmiHeader.FromValueUnchecked(FakePlatform.Header(attributesRequest)).MessageId);
+        // v1.0 CLOCK_ATTRIBUTES: attributes and a 16-byte name, no enable delay (a 3.2 decoder calls it short).
+        await fake.SendAsync(FakePlatform.Header(attributesRequest), 0, 1, 0x5F6C6C70, 0x7474696C, 0x0000656C, 0);
+        var clock = await attributes;
+        Assert.Equal(("pll_little", true), (clock.Name, clock.Enabled));
+        Assert.Equal(0x10000u, fake.Client.PlatformVersion(ScmiProtocolId.CLOCK));
+
+        // CLOCK_CONFIG_SET goes out in its two-word v1.0 form; no second version request.
+        var enable = fake.Client.Clock.SetEnabledAsync(5, true);
+        var configRequest = await fake.ReceiveAsync();
+        Assert.Equal(4 + 8, configRequest.Length);
+        await fake.SendAsync(FakePlatform.Header(configRequest), 0);
+        await enable;
+    }
+}

@@ -30,7 +30,8 @@ public abstract class ClientPlatformContract : IAsyncLifetime
     {
         var info = await _c.Base.DiscoverAsync();
         Assert.Equal(("vscmi", "virt-soc", 0x10000u, 3, 0x20001u), (info.Vendor, info.SubVendor, info.ImplementationVersion, info.AgentCount, info.BaseVersion));
-        Assert.Equal(new byte[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 }, info.Protocols);
+        Assert.Equal(new byte[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x80 }, info.Protocols); // OSPM is trusted: vscmi's vendor protocol too
+        Assert.Equal(new byte[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 }, (await _guest.Base.DiscoverAsync()).Protocols);
         Assert.Equal(new AgentInfo(2, "guest"), await _guest.Base.DiscoverAgentAsync(0xFFFFFFFF));
         Assert.Equal(0x30000u, await _c.Clock.GetVersionAsync());
         Assert.True(await _c.Clock.NegotiateVersionAsync(0x30000));

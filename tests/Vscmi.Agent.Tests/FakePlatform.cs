@@ -8,11 +8,22 @@ internal sealed class FakePlatform : IAsyncDisposable
 {
     private readonly InProcessTransport _end;
 
+    /// <summary>The scripts answer every request themselves, so the client asks no PROTOCOL_VERSION of its own.</summary>
     public FakePlatform(ScmiClientOptions? options = null)
     {
         var (agent, platform) = InProcessTransport.CreatePair(new TransportCapabilities(128, 64, true));
         _end = platform;
-        Client = new ScmiClient(agent, options);
+        Client = new ScmiClient(agent, (options ?? new ScmiClientOptions()) with { LearnPlatformVersions = false });
+    }
+
+    /// <summary>A fake whose client learns versions (the scripts answer its PROTOCOL_VERSION requests too).</summary>
+    public static FakePlatform LearningVersions() => new(learn: true);
+
+    private FakePlatform(bool learn)
+    {
+        var (agent, platform) = InProcessTransport.CreatePair(new TransportCapabilities(128, 64, true));
+        _end = platform;
+        Client = new ScmiClient(agent, new ScmiClientOptions { LearnPlatformVersions = learn });
     }
 
     public ScmiClient Client { get; }

@@ -45,7 +45,8 @@ public class BaseAndDispatchTests
     public void Protocol_attributes_count_protocols_without_base_and_agents()
     {
         var fields = _h.Ok(BaseMessageId.PROTOCOL_ATTRIBUTES);
-        Assert.Equal(9ul, fields.GetUInt64("num_protocols"));
+        Assert.Equal(10ul, fields.GetUInt64("num_protocols")); // OSPM is trusted: the vendor protocol too
+        Assert.Equal(9ul, new Harness(_h.Platform, agentId: 2).Ok(BaseMessageId.PROTOCOL_ATTRIBUTES).GetUInt64("num_protocols"));
         Assert.Equal(3ul, fields.GetUInt64("num_agents"));
     }
 
@@ -60,10 +61,14 @@ public class BaseAndDispatchTests
     [Fact]
     public void Lists_protocols_with_skip()
     {
-        Assert.Equal(new ulong[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
-        Assert.Equal(new ulong[] { 0x16, 0x17, 0x18, 0x19 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 5)).GetNumbers("protocols"));
-        Assert.Empty(_h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 9)).GetNumbers("protocols"));
-        Assert.Equal(ScmiStatus.INVALID_PARAMETERS, _h.Status(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 10)));
+        // An untrusted agent: the standard protocols only.
+        var guest = new Harness(_h.Platform, agentId: 2);
+        Assert.Equal(new ulong[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 }, guest.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
+        Assert.Equal(new ulong[] { 0x16, 0x17, 0x18, 0x19 }, guest.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 5)).GetNumbers("protocols"));
+        Assert.Empty(guest.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 9)).GetNumbers("protocols"));
+        Assert.Equal(ScmiStatus.INVALID_PARAMETERS, guest.Status(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 10)));
+        // The trusted OSPM also sees vscmi's vendor protocol.
+        Assert.Equal(new ulong[] { 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x80 }, _h.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
     }
 
     [Fact]

@@ -160,3 +160,45 @@ public class ConformanceTests
         Assert.Equal("CLOCK_RATE_SET", NextMessage().Name);
     }
 }
+
+/// <summary>vscmi's vendor protocol: a host asks one VM for an orderly shutdown or reboot.</summary>
+public class AgentSystemPowerTests
+{
+    private readonly Harness _ospm = new();
+
+    [Fact]
+    public async Task A_trusted_agent_asks_one_agent_for_a_graceful_shutdown_and_only_that_agent_hears_it()
+    {
+        var guest = new Harness(_ospm.Platform, agentId: 2);
+        var sandbox = new Harness(_ospm.Platform, agentId: 3);
+        guest.Ok(SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, ("notify_enable", 1));
+        sandbox.Ok(SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, ("notify_enable", 1));
+
+        Assert.Equal(ScmiStatus.SUCCESS, _ospm.Status(VscmiMessageId.VSCMI_AGENT_SYSTEM_POWER_NOTIFY, ("agent_id", 2), ("graceful", 1), ("system_state", 0), ("timeout_ms", 30000)));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var notifier = ScmiMessageCodec.Decode(await guest.Session.Outbox.ReadAsync(timeout.Token), ScmiMessageKind.Notification);
+        Assert.Equal("SYSTEM 0x12 SYSTEM_POWER_STATE_NOTIFIER notification agent_id=1 graceful=1 system_state=shutdown timeout_ms=30000", ScmiFormatter.Format(notifier));
+        Assert.False(sandbox.Session.Outbox.TryRead(out _));
+        Assert.Equal(3u, _ospm.Platform.State.SystemState); // the platform itself keeps running
+        Assert.Equal(ScmiStatus.SUCCESS, _ospm.Status(VscmiMessageId.VSCMI_AGENT_SYSTEM_POWER_NOTIFY, ("agent_id", 2), ("graceful", 1), ("system_state", 1), ("timeout_ms", 0)));
+    }
+
+    [Theory]
+    [InlineData(9u, 0u, ScmiStatus.NOT_FOUND)]
+    [InlineData(0u, 0u, ScmiStatus.NOT_FOUND)]
+    [InlineData(2u, 3u, ScmiStatus.INVALID_PARAMETERS)]    // power up is not a request
+    [InlineData(2u, 5u, ScmiStatus.INVALID_PARAMETERS)]    // reserved
+    [InlineData(3u, 0u, ScmiStatus.NOT_SUPPORTED)]         // no channel of the sandbox listens
+    public void Bad_requests_get_their_status(uint agent, uint state, ScmiStatus expected) =>
+        Assert.Equal(expected, _ospm.Status(VscmiMessageId.VSCMI_AGENT_SYSTEM_POWER_NOTIFY, ("agent_id", agent), ("graceful", 1), ("system_state", state), ("timeout_ms", 0)));
+
+    [Fact]
+    public void Untrusted_agents_neither_see_nor_reach_the_vendor_protocol()
+    {
+        var guest = new Harness(_ospm.Platform, agentId: 2);
+        Assert.DoesNotContain(0x80ul, guest.Ok(BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, ("skip", 0)).GetNumbers("protocols"));
+        var header = new ScmiHeader(0x3, ScmiMessageType.COMMAND, 0x80, 1);
+        Assert.Equal((int)ScmiStatus.NOT_SUPPORTED, BitConverter.ToInt32(guest.Raw(BaseAndDispatchTests.Words(header.Value, 1, 1, 0, 0)), 4));
+        Assert.Equal((int)ScmiStatus.NOT_SUPPORTED, BitConverter.ToInt32(guest.Raw(BaseAndDispatchTests.Words(new ScmiHeader(0x0, ScmiMessageType.COMMAND, 0x80, 2).Value)), 4));
+    }
+}

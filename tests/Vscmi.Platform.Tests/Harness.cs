@@ -1,4 +1,5 @@
 using Vscmi.Platform.Model;
+using Vscmi.Protocol.Protocols;
 
 namespace Vscmi.Platform.Tests;
 
@@ -28,9 +29,10 @@ internal sealed class Harness
     {
         var token = _token++ % (ScmiHeader.MaxToken + 1);
         var header = new ScmiHeader(message, ScmiMessageType.COMMAND, (byte)protocol, (ushort)token);
-        var request = ScmiMessageCodec.EncodeToArray(header, ScmiMessageKind.Command, 0, Fields(args));
+        var request = ScmiMessageCodec.EncodeToArray(Platform.Model.Release.Protocol((byte)protocol) ?? ScmiCatalog.Find((byte)protocol), header, ScmiMessageKind.Command, 0, Fields(args));
         var reply = Raw(request);
-        var decoded = ScmiMessageCodec.Decode(reply, ScmiMessageKind.Response, maxPayload: Session.MaxPayload);
+        // Strictly, with the layouts of the release the platform presents (reserved bits must be zero).
+        var decoded = ScmiMessageCodec.Decode(reply, ScmiMessageKind.Response, new DecodeOptions { Release = Platform.Model.Release }, Session.MaxPayload);
         Assert.Equal(header, decoded.Header); // the reply echoes the command header
         return decoded;
     }
@@ -99,6 +101,7 @@ internal sealed class Harness
         "ResetMessageId" => ScmiProtocolId.RESET,
         "VoltageMessageId" => ScmiProtocolId.VOLTAGE,
         "PowercapMessageId" => ScmiProtocolId.POWERCAP,
+        "VscmiMessageId" => ScmiProtocolId.VSCMI,
         _ => ScmiProtocolId.PINCTRL,
     };
 }

@@ -70,6 +70,7 @@ if [ -d $RAW ]; then
   raw power_state_set 17 4 0 1 0                  # POWER_STATE_SET: media on
   echo "E2E-NOTIFICATION $(timeout 5 dd if=$RAW/notification bs=256 count=1 2>/dev/null | od -An -tx4 -v | tr -s ' \n' ' ')"
   raw power_notify_off 17 6 1 0
+  raw power_state_set_off 17 4 0 1 0x40000000     # media off again: the genpd consumer below owns it
 else
   echo "E2E-RAW none"
 fi
@@ -83,6 +84,75 @@ if [ -d $policy ]; then
   echo "E2E-CPUFREQ-SET policy0 $target governor=$(cat $policy/scaling_governor) cur=$(cat $policy/scaling_cur_freq)"
 fi
 
+# Linux's own drivers doing their normal work, and host-side changes the guest must see. The
+# host answers each "E2E-STEP tag" after acting on it (tests/e2e/linux-guest.sh host_step); the
+# first boot only ("extended"; later boots get "skip").
+ask() { echo "E2E-STEP $1"; read -t 120 reply; }
+ask during            # the host's snapshot of what the basic checks did
+ask extended
+if [ "$reply" = "extended" ]; then
+  # BASE_SET_PROTOCOL_PERMISSIONS from the host: the gpu device's clock (gpu_core, 6) only.
+  ask deny-clock
+  raw clock_get_denied 20 6 6
+  raw clock_get_other 20 6 5
+  ask allow-clock
+  raw clock_get_allowed 20 6 6
+  # One rounding rule: beyond the highest rate is OUT_OF_RANGE, on a discrete clock too.
+  raw clock_set_beyond 20 5 0 4 1700000000 0
+  raw clock_get_after_beyond 20 6 4
+
+  # reg-userspace-consumer on vdd_gpu: enable, then disable, the host looks after each.
+  consumer=/sys/bus/platform/devices/vgpu-consumer
+  echo enabled > $consumer/state 2>/dev/null
+  echo "E2E-REGCONSUMER enabled $(cat $consumer/state 2>/dev/null || echo missing)"
+  ask reg-enabled
+  echo disabled > $consumer/state 2>/dev/null
+  echo "E2E-REGCONSUMER disabled $(cat $consumer/state 2>/dev/null || echo missing)"
+  ask reg-disabled
+
+  # A runtime-PM device in the media power domain: genpd powers the domain on, then off.
+  pd=/sys/bus/platform/devices/pd-consumer/power
+  ask pd-begin
+  echo on > $pd/control 2>/dev/null; sleep 1
+  echo "E2E-PDCONSUMER on $(cat $pd/runtime_status 2>/dev/null || echo missing)"
+  ask pd-on
+  echo auto > $pd/control 2>/dev/null; sleep 1
+  echo "E2E-PDCONSUMER auto $(cat $pd/runtime_status 2>/dev/null || echo missing)"
+  ask pd-off
+
+  # The thermal framework reads cpu_temp through scmi-hwmon.
+  for zone in /sys/class/thermal/thermal_zone*; do
+    [ -e "$zone/type" ] && echo "E2E-THERMAL $(cat $zone/type) temp=$(cat $zone/temp 2>/dev/null || echo -) trip0=$(cat $zone/trip_point_0_temp 2>/dev/null || echo -)"
+  done
+
+  # The powercap limit written in the guest (1 W on big_cluster).
+  for zone in /sys/class/powercap/*; do
+    [ "$(cat $zone/name 2>/dev/null)" = "big_cluster" ] || continue
+    echo 1000000 > $zone/constraint_0_power_limit_uw 2>/dev/null
+    echo "E2E-POWERCAP $(basename $zone) limit=$(cat $zone/constraint_0_power_limit_uw 2>/dev/null || echo -)"
+  done
+  ask powercap
+
+  # schedutil on a busy guest: it raises the levels, then lowers them when the load stops.
+  for policy in /sys/devices/system/cpu/cpufreq/policy*; do echo schedutil > $policy/scaling_governor 2>/dev/null; done
+  ( end=$(( $(date +%s) + 4 )); while [ "$(date +%s)" -lt "$end" ]; do :; done ) &
+  ( end=$(( $(date +%s) + 4 )); while [ "$(date +%s)" -lt "$end" ]; do :; done ) &
+  sleep 2
+  echo "E2E-SCHEDUTIL busy $(cat /sys/devices/system/cpu/cpufreq/policy*/scaling_cur_freq | tr '\n' ' ')"
+  wait
+  sleep 3
+  echo "E2E-SCHEDUTIL idle $(cat /sys/devices/system/cpu/cpufreq/policy*/scaling_cur_freq | tr '\n' ' ')"
+
+  # Asynchronous sensor reads (vdd_cpu_curr) in a loop: each delayed response must follow its reply.
+  for input in /sys/class/hwmon/hwmon*/curr*_input; do
+    [ "$(cat "${input%_input}_label" 2>/dev/null)" = "vdd_cpu_curr" ] || continue
+    i=0; while [ $i -lt 100 ]; do cat "$input" > /dev/null; i=$((i + 1)); done
+    echo "E2E-ASYNC-READS 100 $(cat "$input")"
+  done
+  dmesg | grep -iE 'scmi|arm-scmi' | sed 's/^/E2E-DMESG-LATE /'
+  ask extended-done
+fi
+
 # The host answers "reboot" (this VM reboots: the device is stopped and started again by QEMU)
 # or "go" (power off).
 echo "E2E-WAIT"
@@ -90,5 +160,12 @@ read -t 120 answer
 echo "E2E-END $answer"
 if [ "$answer" = "reboot" ]; then
   reboot -f
+fi
+if [ "$answer" = "await-shutdown" ]; then
+  # The host asks this VM to shut down (vscmi system shutdown --agent guest): the kernel's
+  # scmi_power_control runs /sbin/poweroff (an orderly poweroff); this script only waits.
+  echo "E2E-AWAITING-SHUTDOWN"
+  sleep 100
+  echo "E2E-NO-SHUTDOWN-CAME"
 fi
 poweroff -f

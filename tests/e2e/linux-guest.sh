@@ -28,10 +28,14 @@ image=$(bash "$here/build-kernel.sh" | tail -1) || fail_setup "kernel build"
 
 work=$(mktemp -d /tmp/vscmi-e2e.XXXXXX)
 serve_pid=""
+old_serve_pid=""
 qemu_pid=""
+events_pid=""
 cleanup() {
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null || true
+  [ -n "$events_pid" ] && kill "$events_pid" 2>/dev/null || true
   [ -n "$serve_pid" ] && kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true
+  [ -n "$old_serve_pid" ] && kill -TERM "$old_serve_pid" 2>/dev/null && wait "$old_serve_pid" 2>/dev/null || true
   if [ "${VSCMI_E2E_KEEP:-0}" = 1 ]; then echo "e2e: work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -46,6 +50,10 @@ mkdir -p "$work/deb" "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/sys" "
 dpkg-deb -x "$busybox_deb" "$work/deb"
 cp "$work/deb/bin/busybox" "$work/rootfs/bin/busybox"
 ln -s busybox "$work/rootfs/bin/sh"   # the interpreter of /init
+# What the kernel runs for an orderly poweroff (poweroff_cmd, e.g. from scmi_power_control).
+mkdir -p "$work/rootfs/sbin"
+printf '#!/bin/sh\necho "E2E-ORDERLY-POWEROFF by $0" > /dev/kmsg\nexec /bin/busybox poweroff -f\n' > "$work/rootfs/sbin/poweroff"
+chmod +x "$work/rootfs/sbin/poweroff"
 cp "$here/init.sh" "$work/rootfs/init"
 chmod +x "$work/rootfs/init"
 (cd "$work/rootfs" && find . | cpio -o -H newc --quiet | gzip -9) > "$work/initrd.gz"
@@ -61,17 +69,23 @@ for _ in $(seq 1 600); do
 done
 grep -q "ready:" "$work/serve.log" || fail_setup "vscmi serve not ready"
 snapshot() {
-  for what in clocks perf sensors power voltages resets; do
+  for what in clocks perf sensors power voltages resets powercap; do
     "$root/vscmi" "$what" --json --connect "unix:$work/ospm.sock" > "$work/$1-$what.json"
   done
 }
 snapshot before
+# Every notification the platform sends OSPM (whichever agent caused it), one JSON line each: how
+# the host sees what the guest's drivers did (power domain transitions, perf levels, clock rates).
+"$root/vscmi" events --json --connect "unix:$work/ospm.sock" > "$work/events.jsonl" 2> "$work/events.log" &
+events_pid=$!
 
 machine=(-M virt -cpu max -smp 2 -m 512M)
 step "device tree (QEMU's virt tree + vscmi dt)"
 qemu-system-aarch64 -M virt,dumpdtb="$work/virt.dtb" -cpu max -smp 2 -m 512M -display none >/dev/null 2>&1 || fail_setup "qemu dumpdtb"
 dtc -q -I dtb -O dts -o "$work/virt.dts" "$work/virt.dtb"
+cp "$work/virt.dts" "$work/virt.dts.base"
 "$root/vscmi" dt --agent guest --cpus little,big --timeout-ms 10000 >> "$work/virt.dts"
+cat "$here/consumers.dts" >> "$work/virt.dts"
 dtc -q -I dts -O dtb -o "$work/virt-scmi.dtb" "$work/virt.dts" || fail_setup "dtc rejected the merged tree"
 
 # The device options exactly as 'vscmi qemu-args' prints them (PCI, or virtio-mmio with --mmio).
@@ -80,40 +94,71 @@ device_args() {
     | grep -o -- '-global [^ ]*\|-device [^ ]*' | tr '\n' ' '
 }
 
-# run_vm LOG DEVICE ANSWER...: boots one QEMU; each time the guest prints E2E-WAIT the host takes a
-# snapshot (the first time) and sends the next answer ("reboot" reboots the guest inside the same
-# QEMU, "go" powers it off).
+# run_vm LOG DEVICE ANSWER...: boots one QEMU. The guest asks the host at each "E2E-STEP tag"
+# (host_step acts, then answers) and, last, at "E2E-WAIT": the host takes a snapshot (the first
+# time) and sends the next ANSWER ("reboot" reboots the guest inside the same QEMU, "go" powers it
+# off). Lines are handled in the order the guest printed them.
+extended_done=0
+host_step() {   # sets $reply (no subshell: extended_done must stick)
+  local tag=$1 ospm=(--connect "unix:$work/ospm.sock")
+  reply=next
+  # Where the host's notification log stood at each step (check.py looks at events between steps).
+  echo "$tag $(wc -l < "$work/events.jsonl")" >> "$work/marks.txt"
+  case "$tag" in
+    extended)
+      # The consumer and notification checks run once, in the first boot.
+      if [ "$extended_done" = 0 ]; then extended_done=1; reply=extended; else reply=skip; fi ;;
+    deny-clock) "$root/vscmi" permissions deny --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
+    allow-clock) "$root/vscmi" permissions allow --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
+    *) [ -f "$work/$tag-clocks.json" ] || snapshot "$tag" ;;
+  esac
+}
+
 run_vm() {
   local log=$1 device=$2; shift 2
   rm -f "$work/console.in"
   mkfifo "$work/console.in"
   qemu-system-aarch64 "${machine[@]}" \
     -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
-    -chardev socket,id=scmi0,path="$work/vm.sock" $device \
-    -nic none -kernel "$image" -initrd "$work/initrd.gz" -dtb "$work/virt-scmi.dtb" \
+    -chardev socket,id=scmi0,path="${vm_socket:-$work/vm.sock}" $device \
+    -nic none -kernel "$image" -initrd "$work/initrd.gz" -dtb "${dtb:-$work/virt-scmi.dtb}" \
     -append "console=ttyAMA0 rdinit=/init panic=-1" \
     -display none -serial stdio -monitor none \
     < "$work/console.in" > "$log" 2>&1 &
   qemu_pid=$!
   exec 3> "$work/console.in"
-  local waits=0 started
+  local handled=0 started answer line
   started=$(date +%s)
-  for answer in "$@"; do
-    waits=$((waits + 1))
-    while [ "$(grep -c "E2E-WAIT" "$log" 2>/dev/null || true)" -lt "$waits" ]; do
-      kill -0 "$qemu_pid" 2>/dev/null || break
-      if [ $(( $(date +%s) - started )) -gt 300 ]; then step "no E2E-WAIT #$waits within 300 s"; break; fi
-      sleep 0.5
-    done
-    if ! kill -0 "$qemu_pid" 2>/dev/null; then
-      step "QEMU exited before the guest reached its checks"
-      break
+  local answers=("$@") waits=0
+  while [ "$waits" -lt "${#answers[@]}" ]; do
+    line=$(grep -E "^(E2E-STEP |E2E-WAIT)" "$log" 2>/dev/null | tr -d '\r' | sed -n "$((handled + 1))p" || true)
+    if [ -z "$line" ]; then
+      kill -0 "$qemu_pid" 2>/dev/null || { step "QEMU exited before the guest reached its checks"; break; }
+      if [ $(( $(date +%s) - started )) -gt 400 ]; then step "the guest stopped asking after $handled questions (400 s)"; break; fi
+      sleep 0.2
+      continue
     fi
-    step "guest reached its checks (boot $waits of $(basename "$log")) after $(( $(date +%s) - started )) s; answering $answer"
-    [ -f "$work/during-clocks.json" ] || snapshot during
+    handled=$((handled + 1))
+    case "$line" in
+      E2E-STEP*)
+        host_step "${line#E2E-STEP }"
+        answer=$reply
+        step "guest step '${line#E2E-STEP }' after $(( $(date +%s) - started )) s; answering $answer" ;;
+      *)
+        answer=${answers[$waits]}
+        waits=$((waits + 1))
+        step "guest reached its checks (boot $waits of $(basename "$log")) after $(( $(date +%s) - started )) s; answering $answer"
+        [ -f "$work/during-clocks.json" ] || snapshot during ;;
+    esac
     echo "$answer" >&3 || true
+    if [ "$answer" = "await-shutdown" ]; then
+      # A host-initiated graceful shutdown of this VM: SYSTEM_POWER_STATE_NOTIFIER to agent guest only.
+      sleep 1
+      "$root/vscmi" system shutdown --agent guest --timeout-ms 30000 --connect "unix:$work/ospm.sock" > "$work/shutdown.out" 2>&1 || true
+      step "asked the guest to shut down: $(cat "$work/shutdown.out")"
+    fi
   done
-  for _ in $(seq 1 120); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.5; done
+  for _ in $(seq 1 120); do kill -0 "$qemu_pid" 2>/dev/null || { touch "$log.exited"; break; }; sleep 0.5; done
   kill "$qemu_pid" 2>/dev/null || true
   wait "$qemu_pid" 2>/dev/null || true
   qemu_pid=""
@@ -123,7 +168,27 @@ run_vm() {
 step "booting the guest, then rebooting it inside the same QEMU"
 run_vm "$work/console.log" "$(device_args)" reboot go
 step "a new QEMU on the same socket (a restarted VM), the device on virtio-mmio this time"
-run_vm "$work/console-restart.log" "$(device_args --mmio)" go
+run_vm "$work/console-restart.log" "$(device_args --mmio)" await-shutdown
 
+# The same guest against a platform presenting SCMI 2.0 (scmi_release = "2.0"): every protocol
+# 2.0 has must bind with its 2.0 layouts, and nothing newer may be listed or named in the tree.
+step "SCMI 2.0: a second daemon on a model with scmi_release = \"2.0\""
+{ echo 'scmi_release = "2.0"'; cat "$work/model.toml"; } > "$work/model-2.0.toml"
+"$root/vscmi" config check "$work/model-2.0.toml" >&2 || fail_setup "the SCMI 2.0 model"
+"$root/vscmi" serve --config "$work/model-2.0.toml" --vhost-user "guest=$work/vm-2.0.sock" --socket "OSPM=$work/ospm-2.0.sock" > "$work/serve-2.0.log" 2>&1 &
+old_serve_pid=$!
+for _ in $(seq 1 600); do grep -q "ready:" "$work/serve-2.0.log" 2>/dev/null && break; kill -0 "$old_serve_pid" 2>/dev/null || break; sleep 0.2; done
+grep -q "ready:" "$work/serve-2.0.log" || fail_setup "vscmi serve (SCMI 2.0) not ready"
+cp "$work/virt.dts.base" "$work/virt-2.0.dts"
+"$root/vscmi" dt --config "$work/model-2.0.toml" --agent guest --cpus little,big --timeout-ms 10000 >> "$work/virt-2.0.dts"
+dtc -q -I dts -O dtb -o "$work/virt-2.0.dtb" "$work/virt-2.0.dts" || fail_setup "dtc rejected the SCMI 2.0 tree"
+"$root/vscmi" info --json --connect "unix:$work/ospm-2.0.sock" > "$work/info-2.0.json"
+vm_socket="$work/vm-2.0.sock" dtb="$work/virt-2.0.dtb" run_vm "$work/console-2.0.log" "$("$root/vscmi" qemu-args --socket "$work/vm-2.0.sock" | tr -d '\\' | tr '\n' ' ' | grep -o -- '-global [^ ]*\|-device [^ ]*' | tr '\n' ' ')" go
+kill -TERM "$old_serve_pid" 2>/dev/null; wait "$old_serve_pid" 2>/dev/null || true
+old_serve_pid=""
+
+kill "$events_pid" 2>/dev/null || true
+wait "$events_pid" 2>/dev/null || true
+events_pid=""
 step "checking"
 python3 "$here/check.py" "$work"

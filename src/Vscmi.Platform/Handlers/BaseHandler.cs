@@ -29,7 +29,8 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
     ];
 
     private IEnumerable<byte> VisibleProtocols(AgentSession agent) =>
-        Platform.Protocols.Select(p => (byte)p).Where(p => p != (byte)ScmiProtocolId.BASE);
+        Platform.Protocols.Select(p => (byte)p)
+            .Where(p => p != (byte)ScmiProtocolId.BASE && (agent.Trusted || Platform.Table.Handler(p)?.TrustedOnly != true));
 
     private ScmiStatus DiscoverVendor(ref ScmiRequest request, ref ScmiWriter reply)
     {

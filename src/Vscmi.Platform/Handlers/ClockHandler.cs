@@ -48,9 +48,10 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             | (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
             | (NeedsExtendedName(clock.Name) ? 1u << 29 : 0)
             | (HasVisibleParent(request.Agent, id) ? 1u << 28 : 0);
-        reply.WriteUInt32(attributes);
+        reply.WriteUInt32(attributes & DefinedBits((byte)ClockMessageId.CLOCK_ATTRIBUTES, "attributes"));
         WriteShortName(ref reply, clock.Name);
-        reply.WriteUInt32(clock.EnableDelayUs);
+        if (Version >= 0x20000)
+            reply.WriteUInt32(clock.EnableDelayUs); // clock_enable_delay came with Clock v2.0 (SCMI 3.1)
         return ScmiStatus.SUCCESS;
     }
 

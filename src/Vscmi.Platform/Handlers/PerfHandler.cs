@@ -40,7 +40,8 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         // bit 31 set limits, bit 30 set level, bit 26 extended name; no fast channels (virtio has none).
         // bits 29/28: limits/level notifications, only on a channel that can carry them.
         var notify = request.Agent.HasP2A ? (1u << 29) | (1u << 28) : 0;
-        reply.WriteUInt32((1u << 31) | (1u << 30) | notify | (NeedsExtendedName(domain.Name) ? 1u << 26 : 0));
+        var attributes = (1u << 31) | (1u << 30) | notify | (NeedsExtendedName(domain.Name) ? 1u << 26 : 0);
+        reply.WriteUInt32(attributes & DefinedBits((byte)PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, "attributes"));
         reply.WriteUInt32(domain.RateLimitUs);
         reply.WriteUInt32(domain.SustainedFrequencyKhz);
         reply.WriteUInt32(domain.SustainedLevel);
@@ -56,7 +57,9 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var opps = Platform.Model.PerfDomains[id].Opps;
         if (index >= opps.Count)
             return ScmiStatus.OUT_OF_RANGE;
-        var count = Math.Min(opps.Count - (int)index, EntriesThatFit(reply, LevelEntrySize));
+        // v4.0 entries are 20 bytes; before v4.0 (SCMI 3.1 and older) 12: level, power cost, latency (reference 2.4).
+        var v4 = Version >= 0x40000;
+        var count = Math.Min(opps.Count - (int)index, EntriesThatFit(reply, v4 ? LevelEntrySize : 12));
         var remaining = opps.Count - (int)index - count;
         reply.WriteUInt32((uint)count | ((uint)remaining << 16));
         for (var i = (int)index; i < index + count; i++)
@@ -64,6 +67,8 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
             reply.WriteUInt32(opps[i].Level);
             reply.WriteUInt32(opps[i].PowerCost);
             reply.WriteUInt32(opps[i].LatencyUs);
+            if (!v4)
+                continue;
             reply.WriteUInt32(opps[i].FrequencyKhz);
             reply.WriteUInt32((uint)i);
         }

@@ -37,7 +37,7 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         // bit 29: synchronous set; bit 27: extended name.
         var notify = request.Agent.HasP2A ? (1u << 31) | (1u << 28) : 0;
         var asyncSet = Platform.Model.PowerDomains[id].AsyncLatencyUs is not null ? 1u << 30 : 0;
-        reply.WriteUInt32(notify | asyncSet | (1u << 29) | (NeedsExtendedName(name) ? 1u << 27 : 0));
+        reply.WriteUInt32((notify | asyncSet | (1u << 29) | (NeedsExtendedName(name) ? 1u << 27 : 0)) & DefinedBits((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, "attributes"));
         WriteShortName(ref reply, name);
         return ScmiStatus.SUCCESS;
     }

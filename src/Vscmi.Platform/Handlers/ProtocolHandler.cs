@@ -31,7 +31,54 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
 
     public ScmiProtocolId Id { get; } = id;
 
-    public ProtocolSpec Spec { get; } = ScmiCatalog.Get(id);
+    /// <summary>The protocol as the model's release defines it (version, commands, layouts; reference 1.8).</summary>
+    public ProtocolSpec Spec { get; } = ScmiCatalog.Get(id).At(platform.Model.Release.VersionOf(id) ?? ScmiCatalog.Get(id).Version);
+
+    /// <summary>The protocol version served (major &lt;&lt; 16 | minor).</summary>
+    protected uint Version => Spec.Version;
+
+    /// <summary>
+    /// The bits of a response's bit-field word that the served version defines: attribute bits a
+    /// newer version added are reserved (zero) in an older one, so a platform presenting SCMI 2.0
+    /// never sets a bit 2.0 calls reserved. Read from the message description, not a second table.
+    /// </summary>
+    protected uint DefinedBits(byte messageId, string word)
+    {
+        var layout = Spec.FindMessage(messageId)?.Response;
+        if (layout is null)
+            return 0;
+        for (var i = 0; i < layout.Fields.Count; i++)
+        {
+            if (layout.Fields[i] is BitsSpec bits && bits.Name == word)
+                return ~bits.ReservedMask;
+        }
+
+        return 0;
+    }
+
+    /// <summary>The same for a record array's entries (sensor descriptors).</summary>
+    protected uint DefinedEntryBits(byte messageId, string array, string word)
+    {
+        var layout = Spec.FindMessage(messageId)?.Response;
+        if (layout is null)
+            return 0;
+        for (var i = 0; i < layout.Fields.Count; i++)
+        {
+            if (layout.Fields[i] is ArraySpec { Entry: { } entry } a && a.Name == array)
+            {
+                for (var j = 0; j < entry.Fields.Count; j++)
+                {
+                    if (entry.Fields[j] is BitsSpec bits && bits.Name == word)
+                        return ~bits.ReservedMask;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>True for a protocol only trusted agents see (listed to them alone; NOT_SUPPORTED to others).</summary>
+    public virtual bool TrustedOnly => false;
 
     /// <summary>PROTOCOL_ATTRIBUTES return values.</summary>
     public abstract void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply);

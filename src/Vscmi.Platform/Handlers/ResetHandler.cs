@@ -30,7 +30,8 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var domain = Platform.Model.ResetDomains[id];
         // bit 30: reset notifications, only on a channel that can carry them.
         var asyncReset = domain.Async && request.Agent.HasP2A ? 1u << 31 : 0;
-        reply.WriteUInt32(asyncReset | (request.Agent.HasP2A ? 1u << 30 : 0) | (NeedsExtendedName(domain.Name) ? 1u << 29 : 0));
+        reply.WriteUInt32((asyncReset | (request.Agent.HasP2A ? 1u << 30 : 0) | (NeedsExtendedName(domain.Name) ? 1u << 29 : 0))
+            & DefinedBits((byte)ResetMessageId.RESET_DOMAIN_ATTRIBUTES, "attributes"));
         reply.WriteUInt32(domain.LatencyUs);
         WriteShortName(ref reply, domain.Name);
         return ScmiStatus.SUCCESS;

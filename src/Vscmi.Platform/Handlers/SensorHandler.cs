@@ -55,9 +55,15 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
             // bit 29 extended name, 7:0 trip points.
             var asyncRead = sensor.AsyncLatencyUs is not null && request.Agent.HasP2A ? 1u << 31 : 0;
             var continuous = request.Agent.HasP2A ? 1u << 30 : 0;
-            reply.WriteUInt32(asyncRead | continuous | (NeedsExtendedName(sensor.Name) ? 1u << 29 : 0) | sensor.TripPoints);
-            // attributes_high: 15:11 unit exponent (signed 5 bits), 7:0 unit type.
-            reply.WriteUInt32((((uint)sensor.UnitExponent & 0x1F) << 11) | sensor.UnitType);
+            // Bits a newer sensor version added are reserved in older ones (the served layout says which).
+            var low = asyncRead | continuous | (NeedsExtendedName(sensor.Name) ? 1u << 29 : 0) | sensor.TripPoints;
+            reply.WriteUInt32(low & DefinedEntryBits((byte)SensorMessageId.SENSOR_DESCRIPTION_GET, "descriptors", "attributes_low"));
+            // attributes_high: 15:11 unit exponent (signed 5 bits), 7:0 unit type; sensor v1.0 (SCMI 2.0)
+            // also carries the update interval there (31:27 multiplier, 26:22 exponent; reference 2.6).
+            var high = (((uint)sensor.UnitExponent & 0x1F) << 11) | sensor.UnitType;
+            if (Version < 0x20000)
+                high |= UpdateIntervalV1(sensor.UpdateIntervalSeconds);
+            reply.WriteUInt32(high);
             WriteShortName(ref reply, sensor.Name);
         }
 
@@ -101,8 +107,22 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         if (!Platform.State.Sensors[id].Source.TryRead(Platform.Uptime, out var value))
             return ScmiStatus.HARDWARE_ERROR;
         reply.WriteUInt64(unchecked((ulong)value));
-        reply.WriteUInt64(0);
+        if (Version >= 0x20000)
+            reply.WriteUInt64(0); // the timestamp of a v2.0+ reading; v1.0 has the value only
         return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A v1.0 update interval: seconds as a 5-bit multiplier (31:27) and a signed power-of-ten exponent (26:22).</summary>
+    private static uint UpdateIntervalV1(uint seconds)
+    {
+        var exponent = 0u;
+        while (seconds > 31)
+        {
+            seconds = (seconds + 5) / 10;
+            exponent++;
+        }
+
+        return (seconds << 27) | (exponent << 22);
     }
 
     private void ReadLater(AgentSession agent, ScmiHeader header, uint latencyUs, int sensor) =>
@@ -110,7 +130,7 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         {
             Platform.State.Sensors[sensor].Source.TryRead(Platform.Uptime, out var value);
             agent.TryLocal(Model.ResourceKind.Sensor, sensor, out var local);
-            return [local, (uint)value, (uint)((ulong)value >> 32), 0, 0];
+            return Version >= 0x20000 ? [local, (uint)value, (uint)((ulong)value >> 32), 0, 0] : [local, (uint)value, (uint)((ulong)value >> 32)];
         });
 
     /// <summary>Every sensor is scalar: axis commands are not supported for it.</summary>

@@ -41,9 +41,20 @@ internal sealed class SystemPowerHandler(ScmiPlatform platform) : ProtocolHandle
         Platform.State.SystemState = state;
         Platform.LogSystemState(request.Agent.AgentName, StateNames[state], graceful);
         // Subscribed agents (a guest's scmi_power_control) learn of it: 16 bytes from v2.0, timeout in ms (reference 2.3).
-        Platform.Notify(Id, (byte)SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, 0, (byte)SystemNotificationId.SYSTEM_POWER_STATE_NOTIFIER,
-            [(uint)request.Agent.AgentId, graceful ? 1u : 0, state, 0]);
+        NotifyState((uint)request.Agent.AgentId, graceful, state, 0, onlyAgent: 0);
         return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>
+    /// SYSTEM_POWER_STATE_NOTIFIER to the subscribed sessions (of one agent, or of all with 0);
+    /// returns how many got it. Caller holds the platform lock.
+    /// </summary>
+    internal int NotifyState(uint causedBy, bool graceful, uint state, uint timeoutMs, int onlyAgent)
+    {
+        // System v1.0 (SCMI 2.0) has no timeout word: 12 bytes, which Linux checks exactly.
+        ReadOnlySpan<uint> payload = [causedBy, graceful ? 1u : 0, state, timeoutMs];
+        return Platform.Notify(Id, (byte)SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, 0, (byte)SystemNotificationId.SYSTEM_POWER_STATE_NOTIFIER,
+            Version >= 0x20000 ? payload : payload[..3], onlyAgent);
     }
 
     private ScmiStatus StateGet(ref ScmiRequest request, ref ScmiWriter reply)

@@ -31,7 +31,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.VoltageDomains[id];
         var asyncSet = domain.AsyncLatencyUs is not null && request.Agent.HasP2A ? 1u << 31 : 0;
-        reply.WriteUInt32(asyncSet | (NeedsExtendedName(domain.Name) ? 1u << 30 : 0));
+        reply.WriteUInt32((asyncSet | (NeedsExtendedName(domain.Name) ? 1u << 30 : 0)) & DefinedBits((byte)VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, "attributes"));
         WriteShortName(ref reply, domain.Name);
         return ScmiStatus.SUCCESS;
     }

@@ -23,6 +23,12 @@ public sealed record DeviceModel(
 
     /// <summary>Devices: named groups of resources that BASE_SET_DEVICE_PERMISSIONS grants or denies (device ids by order).</summary>
     public IReadOnlyList<DeviceGroupModel> Devices { get; init; } = [];
+
+    /// <summary>
+    /// The SCMI release the platform presents (<c>scmi_release</c>, default 3.2): each protocol's
+    /// version, commands and layouts are that release's, and protocols it lacks are not served.
+    /// </summary>
+    public Vscmi.Protocol.Protocols.ScmiRelease Release { get; init; } = Vscmi.Protocol.Protocols.ScmiRelease.V3_2;
 }
 
 /// <summary>What BASE_DISCOVER_* report.</summary>

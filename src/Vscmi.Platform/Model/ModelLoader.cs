@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vscmi.Protocol.Protocols;
 using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Platform.Model;
@@ -103,8 +104,29 @@ public static class ModelLoader
         }).ToList();
         UniqueNames(root, "device", devices.Select(d => d.Name));
 
-        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl", "device"]);
-        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl, Devices = devices };
+        var release = ReadRelease(root);
+        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl", "device", "scmi_release"]);
+        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl, Devices = devices, Release = release };
+    }
+
+    /// <summary><c>scmi_release</c> at the top level or in [platform] (not both): "2.0", "3.0", "3.1" or "3.2" (the default).</summary>
+    private static ScmiRelease ReadRelease(TomlTableNode root)
+    {
+        var top = root.String("scmi_release");
+        var platform = root.Table("platform");
+        var inPlatform = platform?.String("scmi_release");
+        if (top is not null && inPlatform is not null)
+            throw platform!.LocationOf("scmi_release").Error("'scmi_release' is set both at the top level and in [platform]: keep one");
+        var text = top ?? inPlatform;
+        if (text is null)
+            return ScmiRelease.V3_2;
+        if (!ScmiRelease.TryParse(text, out var release))
+        {
+            var at = top is not null ? root.LocationOf("scmi_release") : platform!.LocationOf("scmi_release");
+            throw at.Error($"'scmi_release' = \"{text}\" is not an SCMI release vscmi can present ({string.Join(", ", ScmiRelease.All.Select(r => r.Name))})");
+        }
+
+        return release;
     }
 
     private static PlatformIdentity ReadPlatform(TomlTableNode t)
@@ -112,6 +134,7 @@ public static class ModelLoader
         var vendor = ShortName(t, "vendor", t.RequiredString("vendor"));
         var subVendor = ShortName(t, "sub_vendor", t.String("sub_vendor") ?? "");
         var version = t.Integer("implementation_version") is { } v ? t.ToUInt32("implementation_version", v) : 0;
+        t.TryGetRaw("scmi_release", out _); // read by ReadRelease
         t.RejectUnknownKeys();
         return new PlatformIdentity(vendor, subVendor, version);
     }

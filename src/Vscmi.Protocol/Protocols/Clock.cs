@@ -64,12 +64,22 @@ internal static class ClockProtocol
 
     private static Layout RateEvent() => Of(U32("agent_id"), ClockId(), U64("rate"));
 
+    /// <summary>Clock v2.0 (SCMI 3.1): notifications, extended names and the enable delay (reference 2.5).</summary>
+    private const uint V2 = 0x20000;
+
+    /// <summary>Clock v3.0 (SCMI 3.2): parents, extended configuration, CONFIG_GET, permissions.</summary>
+    private const uint V3 = 0x30000;
+
     public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.CLOCK, "CLOCK", 0x30000)
         .Common(Of(Bits("attributes", Field("num_clocks", 0, 16), Field("max_async_requests", 16, 8))))
         .Command(ClockMessageId.CLOCK_ATTRIBUTES, ClockOnly(),
             Of(Bits("attributes", Flag("rate_changed_notify", 31), Flag("rate_change_requested_notify", 30), Flag("extended_name", 29),
                     Flag("parents", 28), Flag("extended_config", 27), Flag("restricted", 1), Flag("enabled", 0)),
                 Name16(), U32("clock_enable_delay_us")))
+        .Before(ClockMessageId.CLOCK_ATTRIBUTES, V3, response: Of(
+            Bits("attributes", Flag("rate_changed_notify", 31), Flag("rate_change_requested_notify", 30), Flag("extended_name", 29), Flag("enabled", 0)),
+            Name16(), U32("clock_enable_delay_us")))
+        .Before(ClockMessageId.CLOCK_ATTRIBUTES, V2, response: Of(Bits("attributes", Flag("enabled", 0)), Name16()))
         .Command(ClockMessageId.CLOCK_DESCRIBE_RATES, Of(ClockId(), U32("rate_index")),
             Of(Shared.TripletRule, Shared.ListCountWithFormat("num_rates_flags", "range"), Array("rates", "returned", ElementKind.U64)))
         .Command(ClockMessageId.CLOCK_RATE_SET,
@@ -86,20 +96,23 @@ internal static class ClockProtocol
                     Field("extended_config_type", 16, 8, ExtendedConfigTypes)),
                 U32("extended_config_val")),
             Layout.Empty)
-        .Command(ClockMessageId.CLOCK_NAME_GET, ClockOnly(), Shared.ExtendedName)
-        .Command(ClockMessageId.CLOCK_RATE_NOTIFY, Of(ClockId(), Shared.NotifyEnable()), Layout.Empty)
-        .Command(ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, Of(ClockId(), Shared.NotifyEnable()), Layout.Empty)
+        // v1.0/v2.0: two words, bit 0 of attributes enables (reference 2.5).
+        .Before(ClockMessageId.CLOCK_CONFIG_SET, V3,
+            request: Of(ClockId(), Bits("attributes", Field("state", 0, 1, Names((0, "disable"), (1, "enable"))))))
+        .Command(ClockMessageId.CLOCK_NAME_GET, ClockOnly(), Shared.ExtendedName, since: V2)
+        .Command(ClockMessageId.CLOCK_RATE_NOTIFY, Of(ClockId(), Shared.NotifyEnable()), Layout.Empty, since: V2)
+        .Command(ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, Of(ClockId(), Shared.NotifyEnable()), Layout.Empty, since: V2)
         .Command(ClockMessageId.CLOCK_CONFIG_GET,
             Of(ClockId(), Bits("flags", Field("extended_config_type", 0, 8, ExtendedConfigTypes))),
-            Of(Reserved("attributes"), Bits("config", Flag("enabled", 0)), U32("extended_config_val")))
+            Of(Reserved("attributes"), Bits("config", Flag("enabled", 0)), U32("extended_config_val")), since: V3)
         .Command(ClockMessageId.CLOCK_POSSIBLE_PARENTS_GET, Of(ClockId(), U32("skip_parents")),
             Of(Bits("num_parents_flags", Field("returned", 0, 8), Field("remaining", 24, 8)),
-                Array("parents", "returned", ElementKind.U32)))
-        .Command(ClockMessageId.CLOCK_PARENT_SET, Of(ClockId(), U32("parent_id")), Layout.Empty)
-        .Command(ClockMessageId.CLOCK_PARENT_GET, ClockOnly(), Of(U32("parent_id")))
+                Array("parents", "returned", ElementKind.U32)), since: V3)
+        .Command(ClockMessageId.CLOCK_PARENT_SET, Of(ClockId(), U32("parent_id")), Layout.Empty, since: V3)
+        .Command(ClockMessageId.CLOCK_PARENT_GET, ClockOnly(), Of(U32("parent_id")), since: V3)
         .Command(ClockMessageId.CLOCK_GET_PERMISSIONS, ClockOnly(),
-            Of(Bits("permissions", Flag("state_control", 31), Flag("parent_control", 30), Flag("rate_control", 29))))
-        .Notification(ClockNotificationId.CLOCK_RATE_CHANGED, RateEvent())
-        .Notification(ClockNotificationId.CLOCK_RATE_CHANGE_REQUESTED, RateEvent())
+            Of(Bits("permissions", Flag("state_control", 31), Flag("parent_control", 30), Flag("rate_control", 29))), since: V3)
+        .Notification(ClockNotificationId.CLOCK_RATE_CHANGED, RateEvent(), since: V2)
+        .Notification(ClockNotificationId.CLOCK_RATE_CHANGE_REQUESTED, RateEvent(), since: V2)
         .Build();
 }

@@ -10,33 +10,65 @@ internal sealed class ProtocolBuilder(ScmiProtocolId id, string shortName, uint 
     private readonly List<NotificationSpec> _notifications = [];
 
     /// <summary>Adds the four commands every protocol has (reference 1.4).</summary>
+    /// <summary>
+    /// Adds the four commands every protocol has (reference 1.4). NEGOTIATE_PROTOCOL_VERSION came
+    /// with SCMI v3.2 (reference 1.8): it exists from this protocol's v3.2 version on.
+    /// </summary>
     public ProtocolBuilder Common(Layout protocolAttributes)
     {
         Add(0x0, "PROTOCOL_VERSION", Layout.Empty, Shared.VersionOnly);
         Add(0x1, "PROTOCOL_ATTRIBUTES", Layout.Empty, protocolAttributes);
         Add(0x2, "PROTOCOL_MESSAGE_ATTRIBUTES", Of(U32("message_id", NumberDisplay.Hex)), Of(Hex32("attributes")));
-        Add(0x10, "NEGOTIATE_PROTOCOL_VERSION", Shared.VersionOnly, Layout.Empty);
+        Add(0x10, "NEGOTIATE_PROTOCOL_VERSION", Shared.VersionOnly, Layout.Empty, since: version);
         return this;
     }
 
-    public ProtocolBuilder Command<TId>(TId messageId, Layout request, Layout response, Layout? delayedResponse = null)
+    /// <summary>A command; <paramref name="since"/> is the protocol version that introduced it (0: the first).</summary>
+    public ProtocolBuilder Command<TId>(TId messageId, Layout request, Layout response, Layout? delayedResponse = null, uint since = 0)
         where TId : struct, Enum
     {
-        Add(Convert.ToByte(messageId, System.Globalization.CultureInfo.InvariantCulture), messageId.ToString(), request, response, delayedResponse);
+        Add(Convert.ToByte(messageId, System.Globalization.CultureInfo.InvariantCulture), messageId.ToString(), request, response, delayedResponse, since);
         return this;
     }
 
-    public ProtocolBuilder Notification<TId>(TId notificationId, Layout payload)
+    /// <summary>
+    /// The layouts a command had before protocol version <paramref name="before"/> (null: the
+    /// same as later). Several calls describe several older forms, each up to its bound.
+    /// </summary>
+    public ProtocolBuilder Before<TId>(TId messageId, uint before, Layout? request = null, Layout? response = null, Layout? delayedResponse = null)
         where TId : struct, Enum
     {
-        _notifications.Add(new NotificationSpec(id, Convert.ToByte(notificationId, System.Globalization.CultureInfo.InvariantCulture), notificationId.ToString(), payload));
+        var message = _messages.Single(m => m.Id == Convert.ToByte(messageId, System.Globalization.CultureInfo.InvariantCulture));
+        message.AddOlder(before, request, response, delayedResponse);
+        return this;
+    }
+
+    /// <summary>The PROTOCOL_ATTRIBUTES reply before protocol version <paramref name="before"/>.</summary>
+    public ProtocolBuilder AttributesBefore(uint before, Layout response)
+    {
+        _messages.Single(m => m.Id == 0x1).AddOlder(before, null, response, null);
+        return this;
+    }
+
+    public ProtocolBuilder Notification<TId>(TId notificationId, Layout payload, uint since = 0)
+        where TId : struct, Enum
+    {
+        _notifications.Add(new NotificationSpec(id, Convert.ToByte(notificationId, System.Globalization.CultureInfo.InvariantCulture), notificationId.ToString(), payload, since));
+        return this;
+    }
+
+    /// <summary>A notification's payload before protocol version <paramref name="before"/>.</summary>
+    public ProtocolBuilder NotificationBefore<TId>(TId notificationId, uint before, Layout payload)
+        where TId : struct, Enum
+    {
+        _notifications.Single(n => n.Id == Convert.ToByte(notificationId, System.Globalization.CultureInfo.InvariantCulture)).AddOlder(before, payload);
         return this;
     }
 
     public ProtocolSpec Build() => new(id, shortName, version, _messages, _notifications);
 
-    private void Add(byte messageId, string name, Layout request, Layout response, Layout? delayedResponse = null) =>
-        _messages.Add(new MessageSpec(id, messageId, name, request, response, delayedResponse));
+    private void Add(byte messageId, string name, Layout request, Layout response, Layout? delayedResponse = null, uint since = 0) =>
+        _messages.Add(new MessageSpec(id, messageId, name, request, response, delayedResponse, since));
 }
 
 /// <summary>Layouts and value tables that several protocols share, described once.</summary>

@@ -9,6 +9,7 @@ public static class ScmiCatalog
     [
         BaseProtocol.Build(), PowerProtocol.Build(), SystemProtocol.Build(), PerfProtocol.Build(), ClockProtocol.Build(),
         SensorProtocol.Build(), ResetProtocol.Build(), VoltageProtocol.Build(), PowercapProtocol.Build(), PinctrlProtocol.Build(),
+        VscmiProtocol.Build(),
     ]);
 
     /// <summary>All protocols in id order.</summary>

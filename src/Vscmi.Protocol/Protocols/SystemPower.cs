@@ -46,5 +46,6 @@ internal static class SystemProtocol
         // 16 bytes from protocol v2.0 on; timeout in milliseconds (reference 2.3).
         .Notification(SystemNotificationId.SYSTEM_POWER_STATE_NOTIFIER,
             Of(U32("agent_id"), GracefulFlags(), SystemState(), U32("timeout_ms")))
+        .NotificationBefore(SystemNotificationId.SYSTEM_POWER_STATE_NOTIFIER, 0x20000, Of(U32("agent_id"), GracefulFlags(), SystemState()))
         .Build();
 }

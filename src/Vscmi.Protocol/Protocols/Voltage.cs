@@ -40,6 +40,7 @@ internal static class VoltageProtocol
         .Common(Of(Bits("attributes", Field("num_domains", 0, 16))))
         .Command(VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, Shared.DomainOnly(),
             Of(Bits("attributes", Flag("async_level_set", 31), Flag("extended_name", 30)), Name16()))
+        .Before(VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, 0x20000, response: Of(Bits("attributes", Flag("async_level_set", 31)), Name16()))
         .Command(VoltageMessageId.VOLTAGE_DESCRIBE_LEVELS, Of(Shared.DomainId(), U32("level_index")),
             Of(Shared.TripletRule, Shared.ListCountWithFormat("flags", "segmented"), Array("levels_uv", "returned", ElementKind.S32)))
         .Command(VoltageMessageId.VOLTAGE_CONFIG_SET, Of(Shared.DomainId(), Config()), Layout.Empty)
@@ -49,6 +50,6 @@ internal static class VoltageProtocol
             Layout.Empty,
             delayedResponse: Of(Shared.DomainId(), S32("voltage_level_uv")))
         .Command(VoltageMessageId.VOLTAGE_LEVEL_GET, Shared.DomainOnly(), Of(S32("voltage_level_uv")))
-        .Command(VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, Shared.DomainOnly(), Shared.ExtendedName)
+        .Command(VoltageMessageId.VOLTAGE_DOMAIN_NAME_GET, Shared.DomainOnly(), Shared.ExtendedName, since: 0x20000)
         .Build();
 }

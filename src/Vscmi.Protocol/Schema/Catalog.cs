@@ -3,7 +3,9 @@ namespace Vscmi.Protocol.Schema;
 /// <summary>The description of one command: its request, its response and, if asynchronous, its delayed response.</summary>
 public sealed class MessageSpec
 {
-    internal MessageSpec(ScmiProtocolId protocol, byte id, string name, Layout request, Layout response, Layout? delayedResponse)
+    private readonly List<(uint Before, Layout? Request, Layout? Response, Layout? Delayed)> _older = [];
+
+    internal MessageSpec(ScmiProtocolId protocol, byte id, string name, Layout request, Layout response, Layout? delayedResponse, uint since = 0)
     {
         Protocol = protocol;
         Id = id;
@@ -11,6 +13,37 @@ public sealed class MessageSpec
         Request = request;
         Response = response;
         DelayedResponse = delayedResponse;
+        Since = since;
+    }
+
+    /// <summary>The lowest protocol version (major &lt;&lt; 16 | minor) that has this message; 0: every version.</summary>
+    public uint Since { get; }
+
+    /// <summary>Adds the layouts the message had before protocol version <paramref name="before"/> (null: unchanged).</summary>
+    internal void AddOlder(uint before, Layout? request, Layout? response, Layout? delayed) => _older.Add((before, request, response, delayed));
+
+    /// <summary>
+    /// This message as a platform of protocol version <paramref name="version"/> speaks it: the
+    /// layouts in force then, or null when the message did not exist yet.
+    /// </summary>
+    public MessageSpec? At(uint version)
+    {
+        if (version < Since)
+            return null;
+        var (request, response, delayed) = (Request, Response, DelayedResponse);
+        // Older variants apply from the newest down: each covers every version before its bound.
+        foreach (var (before, oldRequest, oldResponse, oldDelayed) in _older.OrderByDescending(o => o.Before))
+        {
+            if (version >= before)
+                break;
+            request = oldRequest ?? request;
+            response = oldResponse ?? response;
+            delayed = oldDelayed ?? delayed;
+        }
+
+        return ReferenceEquals(request, Request) && ReferenceEquals(response, Response) && ReferenceEquals(delayed, DelayedResponse)
+            ? this
+            : new MessageSpec(Protocol, Id, Name, request, response, delayed, Since);
     }
 
     /// <summary>The protocol.</summary>
@@ -38,12 +71,36 @@ public sealed class MessageSpec
 /// <summary>The description of one notification.</summary>
 public sealed class NotificationSpec
 {
-    internal NotificationSpec(ScmiProtocolId protocol, byte id, string name, Layout payload)
+    private readonly List<(uint Before, Layout Payload)> _older = [];
+
+    internal NotificationSpec(ScmiProtocolId protocol, byte id, string name, Layout payload, uint since = 0)
     {
         Protocol = protocol;
         Id = id;
         Name = name;
         Payload = payload;
+        Since = since;
+    }
+
+    /// <summary>The lowest protocol version that has this notification; 0: every version.</summary>
+    public uint Since { get; }
+
+    internal void AddOlder(uint before, Layout payload) => _older.Add((before, payload));
+
+    /// <summary>This notification at protocol version <paramref name="version"/>, or null when it did not exist yet.</summary>
+    public NotificationSpec? At(uint version)
+    {
+        if (version < Since)
+            return null;
+        var payload = Payload;
+        foreach (var (before, older) in _older.OrderByDescending(o => o.Before))
+        {
+            if (version >= before)
+                break;
+            payload = older;
+        }
+
+        return ReferenceEquals(payload, Payload) ? this : new NotificationSpec(Protocol, Id, Name, payload, Since);
     }
 
     /// <summary>The protocol.</summary>
@@ -97,4 +154,16 @@ public sealed class ProtocolSpec
 
     /// <summary>Finds a notification.</summary>
     public NotificationSpec? FindNotification(byte id) => _notifications.GetValueOrDefault(id);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<uint, ProtocolSpec> _versions = new();
+
+    /// <summary>
+    /// The protocol as version <paramref name="version"/> defines it: only the messages that
+    /// existed then, each with the layouts of that version (reference 1.8). This one for
+    /// <see cref="Version"/>.
+    /// </summary>
+    public ProtocolSpec At(uint version) => version == Version ? this : _versions.GetOrAdd(version, v => new ProtocolSpec(
+        Id, ShortName, v,
+        _messages.Values.Select(m => m.At(v)).OfType<MessageSpec>(),
+        _notifications.Values.Select(n => n.At(v)).OfType<NotificationSpec>()));
 }

@@ -10,6 +10,21 @@ namespace Vscmi.Protocol.Schema;
 /// </param>
 public readonly record struct DecodeOptions(bool Lenient = false)
 {
+    /// <summary>
+    /// The SCMI release the message belongs to (null: v3.2, what the catalog describes). Messages
+    /// the release does not have are unknown; the others decode with that release's layouts.
+    /// </summary>
+    public Protocols.ScmiRelease? Release { get; init; }
+
+    /// <summary>
+    /// The protocol descriptions to decode against, by protocol id (an agent that learned each
+    /// protocol's version from its platform); takes precedence over <see cref="Release"/>.
+    /// </summary>
+    public Func<byte, ProtocolSpec?>? Protocols { get; init; }
+
+    internal ProtocolSpec? Resolve(byte protocolId) =>
+        Protocols is { } resolve ? resolve(protocolId) : Release is { } release ? release.Protocol(protocolId) : Vscmi.Protocol.Protocols.ScmiCatalog.Find(protocolId);
+
     /// <summary>Strict checking.</summary>
     public static DecodeOptions Strict => default;
 

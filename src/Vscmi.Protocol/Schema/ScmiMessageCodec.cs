@@ -39,9 +39,14 @@ public static class ScmiMessageCodec
             ThrowHelper.Throw(ScmiDecodeError.Truncated, $"a message needs a 4-byte header, got {message.Length} byte(s)");
         if (!ScmiHeader.TryFromValue(word, out var header))
             ThrowHelper.Throw(ScmiDecodeError.BadHeader, $"header 0x{word:X8} has reserved bits 0x{word & ScmiHeader.ReservedMask:X8} set or the reserved type 1");
-        var protocol = ScmiCatalog.Find(header.ProtocolId);
+        var protocol = options.Resolve(header.ProtocolId);
         if (protocol is null)
-            ThrowHelper.Throw(ScmiDecodeError.UnknownMessage, $"unknown protocol 0x{header.ProtocolId:X2}");
+        {
+            ThrowHelper.Throw(ScmiDecodeError.UnknownMessage, options.Release is { } r && ScmiCatalog.Find(header.ProtocolId) is { } newer
+                ? $"{r} has no {newer.ShortName} protocol (0x{header.ProtocolId:X2})"
+                : $"unknown protocol 0x{header.ProtocolId:X2}");
+        }
+
         var payload = reader.RemainingSpan;
 
         ScmiMessageKind[] kinds = header.Type switch
@@ -76,7 +81,11 @@ public static class ScmiMessageCodec
     /// <param name="status">The status of a response or delayed response (ignored otherwise).</param>
     /// <param name="fields">The body; ignored for error replies, which carry only the status.</param>
     /// <param name="destination">Where to write.</param>
-    public static int Encode(ScmiHeader header, ScmiMessageKind kind, int status, FieldSet fields, Span<byte> destination)
+    public static int Encode(ScmiHeader header, ScmiMessageKind kind, int status, FieldSet fields, Span<byte> destination) =>
+        Encode(ScmiCatalog.Find(header.ProtocolId), header, kind, status, fields, destination);
+
+    /// <summary>Encodes a whole message with the layouts of one version of its protocol (<see cref="ProtocolSpec.At"/>).</summary>
+    public static int Encode(ProtocolSpec? protocol, ScmiHeader header, ScmiMessageKind kind, int status, FieldSet fields, Span<byte> destination)
     {
         var writer = new ScmiWriter(destination);
         writer.WriteUInt32(header.Value);
@@ -88,7 +97,7 @@ public static class ScmiMessageCodec
                 return writer.Position;
         }
 
-        var layout = LayoutFor(header, kind)
+        var layout = LayoutFor(protocol, header, kind)
             ?? throw new ArgumentException($"no {KindName(kind)} layout for protocol 0x{header.ProtocolId:X2} message 0x{header.MessageId:X2}");
         var length = LayoutCodec.Encode(layout, fields, destination[writer.Position..]);
         return writer.Position + length;
@@ -98,10 +107,16 @@ public static class ScmiMessageCodec
     public static byte[] EncodeToArray(ScmiHeader header, ScmiMessageKind kind, int status, FieldSet fields) =>
         LayoutCodec.ToArray(buffer => Encode(header, kind, status, fields, buffer));
 
+    /// <summary>Encodes a message into a new array with the layouts of one version of its protocol.</summary>
+    public static byte[] EncodeToArray(ProtocolSpec? protocol, ScmiHeader header, ScmiMessageKind kind, int status, FieldSet fields) =>
+        LayoutCodec.ToArray(buffer => Encode(protocol, header, kind, status, fields, buffer));
+
     /// <summary>The body layout of a message of this kind, or null if the catalog has none.</summary>
-    public static Layout? LayoutFor(ScmiHeader header, ScmiMessageKind kind)
+    public static Layout? LayoutFor(ScmiHeader header, ScmiMessageKind kind) => LayoutFor(ScmiCatalog.Find(header.ProtocolId), header, kind);
+
+    /// <summary>The body layout of a message of this kind in one version of its protocol, or null if it has none.</summary>
+    public static Layout? LayoutFor(ProtocolSpec? protocol, ScmiHeader header, ScmiMessageKind kind)
     {
-        var protocol = ScmiCatalog.Find(header.ProtocolId);
         if (protocol is null)
             return null;
         if (kind == ScmiMessageKind.Notification)
@@ -135,13 +150,15 @@ public static class ScmiMessageCodec
         else
         {
             var message = protocol.FindMessage(header.MessageId)
-                ?? throw new ScmiProtocolException(ScmiDecodeError.UnknownMessage, $"unknown {protocol.ShortName} message 0x{header.MessageId:X2}");
+                ?? throw new ScmiProtocolException(ScmiDecodeError.UnknownMessage, ScmiCatalog.FindMessage(header.ProtocolId, header.MessageId) is { } newer && options.Release is { } release
+                    ? $"{newer.Name} is not in {release} ({protocol.ShortName} v{protocol.Version >> 16}.{protocol.Version & 0xFFFF})"
+                    : $"unknown {protocol.ShortName} message 0x{header.MessageId:X2}");
             name = message.Name;
             if (kind == ScmiMessageKind.DelayedResponse && message.DelayedResponse is null)
                 ThrowHelper.Throw(ScmiDecodeError.UnknownMessage, $"{message.Name} has no delayed response");
         }
 
-        var layout = LayoutFor(header, kind)!;
+        var layout = LayoutFor(protocol, header, kind)!;
         var reader = new ScmiReader(payload);
         int? status = null;
         if (kind is ScmiMessageKind.Response or ScmiMessageKind.DelayedResponse)

@@ -23,4 +23,9 @@ public enum ScmiProtocolId : byte
     POWERCAP = 0x18,
     /// <summary>Pin control protocol.</summary>
     PINCTRL = 0x19,
+    /// <summary>
+    /// vscmi's vendor protocol (0x80, in the vendor range 0x80-0xFF): host-side requests a trusted
+    /// agent makes of the platform about other agents. Only trusted agents see it.
+    /// </summary>
+    VSCMI = 0x80,
 }
