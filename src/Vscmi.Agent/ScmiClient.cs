@@ -234,7 +234,9 @@ public sealed partial class ScmiClient : IAsyncDisposable
         return latest is null || version == 0 || version == uint.MaxValue ? latest : latest.At(version);
     }
 
-    private DecodeOptions DecodeFor => _options.Decode with { Protocols = ProtocolAsSpoken };
+    private DecodeOptions DecodeFor => _decodeOptions ??= _options.Decode with { Protocols = ProtocolAsSpoken };
+
+    private DecodeOptions? _decodeOptions;
 
     /// <summary>Sends a command and returns its return values; a non-SUCCESS status throws <see cref="ScmiStatusException"/>.</summary>
     public async Task<FieldSet> CallAsync(ScmiProtocolId protocol, byte messageId, FieldSet parameters, CancellationToken cancellationToken = default)

@@ -146,7 +146,8 @@ internal static partial class ClientCommands
                 var deviceId = parse.GetValue(device) ?? throw new FormatException("--device is required");
                 if (parse.GetValue(protocol) is { } text)
                 {
-                    var spec = ScmiCatalog.Find(text) ?? throw new FormatException($"'{text}' is not a protocol name or id (for example clock, 0x14)");
+                    var spec = ScmiCatalog.Find(text) ?? (TryProtocolId(text, out var number) ? ScmiCatalog.Find(number) : null)
+                        ?? throw new FormatException($"'{text}' is not a protocol name or id (for example clock, 0x14)");
                     await c.Base.SetProtocolPermissionsAsync(agentId, deviceId, spec.Id, allow, ct);
                     global::System.Console.WriteLine($"agent {agentId}: protocol {spec.ShortName} of device {deviceId} {(allow ? "allowed" : "denied")}");
                 }
@@ -176,6 +177,12 @@ internal static partial class ClientCommands
             reset,
         };
     }
+
+    /// <summary>A protocol id written as 0x14 or 20.</summary>
+    private static bool TryProtocolId(string text, out byte id) =>
+        text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? byte.TryParse(text.AsSpan(2), global::System.Globalization.NumberStyles.HexNumber, global::System.Globalization.CultureInfo.InvariantCulture, out id)
+            : byte.TryParse(text, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out id);
 
     private static async Task<uint> ResolveAgentAsync(ScmiClient c, string text, CancellationToken ct)
     {

@@ -283,6 +283,10 @@ internal static partial class ClientCommands
             var levels = await c.Perf.DescribeLevelsAsync(id, ct).ToListAsync(ct);
             var level = await c.Perf.GetLevelAsync(id, ct);
             var khz = levels.FirstOrDefault(l => l.Level == level)?.IndicativeFrequencyKhz;
+            // Before Perf v4.0 (SCMI 3.1 and older) levels carry no frequency: derive it as Linux
+            // does, level × sustained_freq / sustained_level (reference 2.4).
+            if (khz is null or 0 && d.SustainedLevel != 0)
+                khz = (uint)((ulong)level * d.SustainedFrequencyKhz / d.SustainedLevel);
             rows.Add([id, d.Name, level, khz, min, max, levels.Select(l => l.Level).ToArray()]);
         }
 

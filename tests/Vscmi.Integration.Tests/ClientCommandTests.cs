@@ -25,7 +25,8 @@ public sealed class ClientCommandTests(ServeProcess serve) : IClassFixture<Serve
         Assert.Contains("CLOCK", stdout, StringComparison.Ordinal);
         var json = Json("info");
         Assert.Equal("vscmi", json.GetProperty("vendor").GetString());
-        Assert.Equal(9, json.GetProperty("protocols").GetArrayLength());
+        Assert.Equal(10, json.GetProperty("protocols").GetArrayLength()); // nine standard and vscmi's vendor protocol (OSPM is trusted)
+        Assert.Equal("3.2", json.GetProperty("scmi_release").GetString());
         Assert.Equal("4.0", json.GetProperty("protocols").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "PERF").GetProperty("version").GetString());
         Assert.Equal(4, json.GetProperty("agents").GetArrayLength()); // the platform and three agents
     }

@@ -18,8 +18,9 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
         var vendor = c.Call(0x00084003);
         Assert.Equal((0x00084003u, Success), (vendor[0], vendor[1]));
         Assert.Equal("vscmi", RawClient.Text(vendor, 2, 16));
-        Assert.Equal(new uint[] { 0x000C4001, Success, 0x00000309 }, c.Call(0x000C4001)); // 9 protocols, 3 agents
-        Assert.Equal(new uint[] { 0x00104006, Success, 9, 0x14131211, 0x18171615, 0x00000019 }, c.Call(0x00104006, 0));
+        // OSPM is trusted: the nine standard protocols and vscmi's vendor protocol 0x80; 3 agents.
+        Assert.Equal(new uint[] { 0x000C4001, Success, 0x0000030A }, c.Call(0x000C4001));
+        Assert.Equal(new uint[] { 0x00104006, Success, 10, 0x14131211, 0x18171615, 0x00008019 }, c.Call(0x00104006, 0));
         var self = c.Call(0x00144007, 0xFFFFFFFF);
         Assert.Equal(1u, self[2]);
         Assert.Equal("OSPM", RawClient.Text(self, 3, 16));

@@ -272,6 +272,17 @@ for when, text in later_boots.items():
     complaints = [l for l in again_dmesg if bad.search(l) and "max-rx-timeout" not in l]
     check(f"{when}: no SCMI error line", not complaints, " | ".join(complaints[:5]))
 
+# --- boots in a row under load from a second VM -------------------------------------------------------
+boots_log = work / "console-boots.log"
+boots_text = boots_log.read_text(errors="replace") if boots_log.exists() else ""
+boots_wanted = int((work / "boots.txt").read_text()) if (work / "boots.txt").exists() else 0
+boots_done = boots_text.count("E2E-WAIT")
+invalid = [l for l in boots_text.splitlines() if "Invalid message type" in l]
+async_reads = sum(1 for l in boots_text.splitlines() if l.startswith("E2E-HWMON") and "vdd_cpu_curr" in l)
+check(f"{boots_wanted} boots in a row while a second VM loads the daemon: every boot read vdd_cpu_curr (asynchronous), no 'Invalid message type'",
+      boots_wanted > 0 and boots_done == boots_wanted and async_reads == boots_wanted and not invalid,
+      f"{boots_done} boots reached their checks, {async_reads} async reads, {len(invalid)} invalid: {' | '.join(invalid[:2])}")
+
 # --- a host-initiated graceful shutdown (vscmi system shutdown --agent guest), in the restarted VM -------
 restart_text = restart_log.read_text(errors="replace") if restart_log.exists() else ""
 shutdown_out = (work / "shutdown.out").read_text(errors="replace").strip() if (work / "shutdown.out").exists() else ""

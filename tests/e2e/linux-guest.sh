@@ -5,7 +5,8 @@
 # platform. Prints one "E2E-CHECK PASS|FAIL name" line per check and, last,
 # "E2E: N passed, M failed". Exit status 0 only when every check passed.
 # Environment: VSCMI_E2E_CACHE (kernel/busybox cache, default ~/.cache/vscmi-e2e),
-#              VSCMI_E2E_KEEP=1 (keep the work directory for inspection).
+#              VSCMI_E2E_KEEP=1 (keep the work directory for inspection),
+#              VSCMI_E2E_BOOTS (boots in a row while a second VM loads the daemon, default 8).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -60,7 +61,7 @@ chmod +x "$work/rootfs/init"
 
 step "vscmi serve"
 "$root/vscmi" config show > "$work/model.toml"
-"$root/vscmi" serve --vhost-user "guest=$work/vm.sock" --socket "OSPM=$work/ospm.sock" > "$work/serve.log" 2>&1 &
+"$root/vscmi" serve --vhost-user "guest=$work/vm.sock" --vhost-user "sandbox=$work/vm2.sock" --socket "OSPM=$work/ospm.sock" > "$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 600); do
   grep -q "ready:" "$work/serve.log" 2>/dev/null && break
@@ -169,6 +170,21 @@ step "booting the guest, then rebooting it inside the same QEMU"
 run_vm "$work/console.log" "$(device_args)" reboot go
 step "a new QEMU on the same socket (a restarted VM), the device on virtio-mmio this time"
 run_vm "$work/console-restart.log" "$(device_args --mmio)" await-shutdown
+
+# Boots in a row, each reading every hwmon input (vdd_cpu_curr asynchronously), while a second VM
+# (vscmi's own vhost-user frontend, agent sandbox) keeps 16 SENSOR_READING_GETs in flight on the same
+# daemon: a delayed response must never reach a guest before its reply ("Invalid message type").
+boots=${VSCMI_E2E_BOOTS:-8}
+step "$boots boots in a row while a second VM loads the daemon"
+"$root/vscmi" bench --connect "vhost-user:$work/vm2.sock" --command SENSOR_READING_GET --inflight 16 --duration 600 --json > "$work/bench-load.json" 2> "$work/bench-load.log" &
+load_pid=$!
+: > "$work/console-boots.log"
+for i in $(seq 1 "$boots"); do
+  run_vm "$work/console-boot.log" "$(device_args)" go
+  cat "$work/console-boot.log" >> "$work/console-boots.log"
+done
+kill -INT "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null || true
+echo "$boots" > "$work/boots.txt"
 
 # The same guest against a platform presenting SCMI 2.0 (scmi_release = "2.0"): every protocol
 # 2.0 has must bind with its 2.0 layouts, and nothing newer may be listed or named in the tree.
