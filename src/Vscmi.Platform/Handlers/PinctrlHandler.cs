@@ -73,29 +73,21 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
     private static ScmiStatus Missing(int index) => index == -2 ? ScmiStatus.DENIED : ScmiStatus.NOT_FOUND;
 
     /// <summary>A function's groups that the agent sees, in its own ids.</summary>
-    private List<uint> VisibleGroups(AgentSession agent, int function)
-    {
-        var groups = new List<uint>();
-        foreach (var group in Model.Functions[function].Groups)
-        {
-            if (agent.TryLocal(ResourceKind.PinGroup, group, out var local))
-                groups.Add(local);
-        }
-
-        return groups;
-    }
+    private List<uint> VisibleGroups(AgentSession agent, int function) => Visible(agent, ResourceKind.PinGroup, Model.Functions[function].Groups);
 
     /// <summary>A group's pins in the agent's ids (the loader made sure it sees them all).</summary>
-    private List<uint> VisiblePins(AgentSession agent, int group)
+    private List<uint> VisiblePins(AgentSession agent, int group) => Visible(agent, ResourceKind.Pin, Model.Groups[group].Pins);
+
+    private static List<uint> Visible(AgentSession agent, ResourceKind kind, IReadOnlyList<int> globals)
     {
-        var pins = new List<uint>();
-        foreach (var pin in Model.Groups[group].Pins)
+        var locals = new List<uint>(globals.Count);
+        foreach (var global in globals)
         {
-            if (agent.TryLocal(ResourceKind.Pin, pin, out var local))
-                pins.Add(local);
+            if (agent.TryLocal(kind, global, out var local))
+                locals.Add(local);
         }
 
-        return pins;
+        return locals;
     }
 
     private string NameOf(int index) =>

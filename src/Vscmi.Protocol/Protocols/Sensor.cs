@@ -62,30 +62,19 @@ internal static class SensorProtocol
     /// Sensor descriptor: 28 bytes; 52 with extended attributes on a scalar sensor; 32 with extended
     /// attributes on a multi-axis sensor (the strides Linux 6.12 parses; reference 2.6).
     /// </summary>
-    private static readonly Layout Descriptor = Of(
-        U32("sensor_id"),
-        Bits("attributes_low",
-            Flag("async_read", 31), Flag("continuous_update_notify", 30), Flag("extended_name", 29),
-            Signed("timestamp_exponent", 10, 5), Flag("timestamps", 9), Flag("extended_attributes", 8),
-            Field("num_trip_points", 0, 8)),
-        Bits("attributes_high",
-            Field("num_axes", 16, 6), Signed("unit_exponent", 11, 5), Flag("multi_axis", 8),
-            Field("sensor_type", 0, 8, Shared.SensorUnits)),
-        Name16(),
-        When("extended attributes", HasExtendedAttributes, U32("sensor_power_uw")),
-        When("extended attributes of a scalar sensor",
-            s => HasExtendedAttributes(s) && (s.ValueOrZero("multi_axis") == 0 || s.ValueOrZero("num_axes") == 0),
-            Resolution(), S64("min_range"), S64("max_range")));
+    private static readonly Layout Descriptor = DescriptorWith(extendedName: true);
 
-    /// <summary>
-    /// A v2.0 sensor descriptor (SCMI 3.0): as v3.0 without the extended-name bit.
-    /// </summary>
-    private static readonly Layout DescriptorV2 = Of(
+    /// <summary>A v2.0 sensor descriptor (SCMI 3.0): as v3.0 without the extended-name bit.</summary>
+    private static readonly Layout DescriptorV2 = DescriptorWith(extendedName: false);
+
+    private static Layout DescriptorWith(bool extendedName) => Of(
         U32("sensor_id"),
         Bits("attributes_low",
-            Flag("async_read", 31), Flag("continuous_update_notify", 30),
+        [
+            Flag("async_read", 31), Flag("continuous_update_notify", 30), .. (extendedName ? [Flag("extended_name", 29)] : System.Array.Empty<BitFieldSpec>()),
             Signed("timestamp_exponent", 10, 5), Flag("timestamps", 9), Flag("extended_attributes", 8),
-            Field("num_trip_points", 0, 8)),
+            Field("num_trip_points", 0, 8),
+        ]),
         Bits("attributes_high",
             Field("num_axes", 16, 6), Signed("unit_exponent", 11, 5), Flag("multi_axis", 8),
             Field("sensor_type", 0, 8, Shared.SensorUnits)),

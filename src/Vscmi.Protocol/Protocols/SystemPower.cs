@@ -32,7 +32,7 @@ public enum SystemNotificationId : byte
 internal static class SystemProtocol
 {
     /// <summary>system_state: 0..4 architectural, 5..0x7FFFFFFF reserved, 0x80000000.. vendor.</summary>
-    private static NumberSpec SystemState() => U32("system_state", NumberDisplay.Hex, Names(
+    internal static NumberSpec SystemState() => U32("system_state", NumberDisplay.Hex, Names(
         v => v is >= 5 and < 0x80000000,
         (0, "shutdown"), (1, "cold_reset"), (2, "warm_reset"), (3, "power_up"), (4, "suspend")));
 

@@ -30,11 +30,7 @@ internal static class VscmiProtocol
     public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.VSCMI, "VSCMI", 0x10000)
         .Common(Of(Reserved("attributes")))
         .Command(VscmiMessageId.VSCMI_AGENT_SYSTEM_POWER_NOTIFY,
-            Of(U32("agent_id"), Bits("flags", Flag("graceful", 0)),
-                U32("system_state", NumberDisplay.Hex, Names(
-                    v => v is >= 5 and < 0x80000000,
-                    (0, "shutdown"), (1, "cold_reset"), (2, "warm_reset"), (3, "power_up"), (4, "suspend"))),
-                U32("timeout_ms")),
+            Of(U32("agent_id"), Bits("flags", Flag("graceful", 0)), SystemProtocol.SystemState(), U32("timeout_ms")),
             Layout.Empty)
         .Build();
 }
