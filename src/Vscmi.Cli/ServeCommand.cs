@@ -141,11 +141,16 @@ internal static partial class ServeCommand
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        // SIGTERM (systemd, kill) and SIGINT (Ctrl-C) both stop cleanly: the "stopping" line, the
+        // sockets removed. Without its own registration SIGINT would end the process at once.
+        void Stop(PosixSignalContext context)
         {
             context.Cancel = true;
             stop.Cancel();
-        });
+        }
+
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         server.Start();
         foreach (var backend in backends)
             backend.Start();

@@ -189,15 +189,18 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
 /// <summary>Start-up and shutdown behaviour, each with its own process.</summary>
 public class ServeLifecycleTests
 {
-    [Fact]
-    public async Task Stops_cleanly_on_sigterm_and_removes_its_socket()
+    /// <summary>SIGTERM (systemd, kill) and SIGINT (Ctrl-C, as README promises) alike.</summary>
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Stops_cleanly_on_a_signal_and_removes_its_socket(string signal)
     {
         var serve = new ServeProcess();
         await serve.InitializeAsync();
         try
         {
             Assert.True(File.Exists(serve.OspmSocket));
-            Assert.Equal(0, await serve.StopAsync());
+            Assert.Equal(0, await serve.StopAsync(signal));
             Assert.False(File.Exists(serve.OspmSocket));
             Assert.Contains("stopping", serve.Output, StringComparison.Ordinal);
         }

@@ -87,12 +87,12 @@ public sealed class ServeProcess : IAsyncLifetime
             throw new InvalidOperationException($"vscmi serve did not become ready:\n{Output}");
     }
 
-    /// <summary>Sends SIGTERM and returns the exit code.</summary>
-    public async Task<int> StopAsync()
+    /// <summary>Sends SIGTERM (or another signal: "INT" for Ctrl-C) and returns the exit code.</summary>
+    public async Task<int> StopAsync(string signal = "TERM")
     {
         if (_process is null || _process.HasExited)
             return _process?.ExitCode ?? -1;
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             await kill!.WaitForExitAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await _process.WaitForExitAsync(timeout.Token);

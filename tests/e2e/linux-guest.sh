@@ -183,7 +183,11 @@ for i in $(seq 1 "$boots"); do
   run_vm "$work/console-boot.log" "$(device_args)" go
   cat "$work/console-boot.log" >> "$work/console-boots.log"
 done
-kill -INT "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null || true
+# The load ends with the boots (SIGTERM; a client in mid-request may linger, so it gets 5 s).
+kill -TERM "$load_pid" 2>/dev/null || true
+for _ in $(seq 1 10); do kill -0 "$load_pid" 2>/dev/null || break; sleep 0.5; done
+kill -KILL "$load_pid" 2>/dev/null || true
+wait "$load_pid" 2>/dev/null || true
 echo "$boots" > "$work/boots.txt"
 
 # The same guest against a platform presenting SCMI 2.0 (scmi_release = "2.0"): every protocol
