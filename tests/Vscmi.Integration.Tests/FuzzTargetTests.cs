@@ -18,6 +18,8 @@ public sealed class FuzzTargetTests
     {
         Assert.True(File.Exists(Fuzzer), $"{Fuzzer} is not built (it is part of Vscmi.slnx)");
         var corpus = Path.Combine(CliProcess.RepositoryRoot, "fuzz", "corpus", target);
+        // An empty (or missing) corpus would replay nothing and pass: each target keeps at least two seeds.
+        Assert.True(Directory.Exists(corpus) && Directory.GetFiles(corpus).Length >= 2, $"the seed corpus {corpus} is missing or has fewer than 2 inputs");
         var (code, output) = Run(target, "--replay", corpus);
         Assert.True(code == 0, output);
         (code, output) = Run(target, "--random", inputs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", "32", "--corpus", corpus);

@@ -73,7 +73,8 @@ core = f"SCMI Protocol v2.1 '{platform['vendor']}:{platform['sub_vendor']}' Firm
 check("SCMI core line names our vendor, sub-vendor and version", any(core in l for l in dmesg), f"expected '{core}'")
 bad = re.compile(r"error|fail|timed out|timeout|not implemented|not supported|unexpected|unknown|invalid", re.I)
 complaints = [l for l in dmesg if bad.search(l) and "max-rx-timeout" not in l]
-check("no SCMI error, timeout or not-implemented line", not complaints, " | ".join(complaints[:5]))
+# An empty console must not pass as "no error".
+check("no SCMI error, timeout or not-implemented line", dmesg and not complaints, " | ".join(complaints[:5]) or "no SCMI lines on the console")
 
 # --- every protocol bound ------------------------------------------------------------------
 bound = {l.split()[0] for l in tagged("E2E-BOUND")}
@@ -92,6 +93,10 @@ for entry in tagged("E2E-HWMON"):
         hwmon[parts[2]] = (parts[1], int(parts[3]))
 during_sensors = {s["name"]: s for s in snapshot("during", "sensors")}
 before_sensors = {s["name"]: s for s in snapshot("before", "sensors")}
+# Without the host's snapshots every comparison below would be skipped: that is a failure.
+for when in ("before", "during"):
+    missing = [what for what in ("clocks", "perf", "sensors", "power", "voltages", "resets") if not snapshot(when, what)]
+    check(f"the host took its '{when}' snapshots", not missing, f"missing or empty: {missing}")
 for sensor in model.get("sensor", []):
     name = sensor["name"]
     host = during_sensors.get(name)
@@ -256,7 +261,7 @@ invalid = [l for l in late if "Invalid message type" in l or "out of order" in l
 check("asynchronous sensor reads in a loop: no delayed response before its reply (no 'Invalid message type')",
       reads and not invalid, f"reads {reads}; {' | '.join(invalid[:3])}")
 late_complaints = [l for l in late if bad.search(l) and "max-rx-timeout" not in l]
-check("no SCMI error after the guest's drivers did their work", not late_complaints, " | ".join(late_complaints[:5]))
+check("no SCMI error after the guest's drivers did their work", late and not late_complaints, " | ".join(late_complaints[:5]) or "no SCMI lines on the console")
 
 # --- the same device again: guest reboot (QEMU stops and restarts the rings), new QEMU (reconnect) ---
 for when, text in later_boots.items():
@@ -270,7 +275,7 @@ for when, text in later_boots.items():
           any(core in l for l in again_dmesg) and len(again_bound) >= 10, f"bound {sorted(again_bound)}")
     check(f"{when}: raw BASE PROTOCOL_VERSION", len(version) == 3 and version[1] == 0 and version[2] == 0x20001, f"reply {version}")
     complaints = [l for l in again_dmesg if bad.search(l) and "max-rx-timeout" not in l]
-    check(f"{when}: no SCMI error line", not complaints, " | ".join(complaints[:5]))
+    check(f"{when}: no SCMI error line", again_dmesg and not complaints, " | ".join(complaints[:5]) or "no SCMI lines on the console")
 
 # --- boots in a row under load from a second VM -------------------------------------------------------
 boots_log = work / "console-boots.log"
