@@ -136,7 +136,8 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
             Assert.Null(bad.ReceiveFrame());
         }
 
-        Assert.Equal(new uint[] { 0x00045C08, Success, 1800000 }.Take(2), bystander.Call(0x00045C08, 2).Take(2));
+        // vdd_cpu (domain 0): no test of this fixture changes it, so its whole reply is known.
+        Assert.Equal(new uint[] { 0x00045C08, Success, 900000 }, bystander.Call(0x00045C08, 0));
         using var again = serve.Connect(serve.OspmSocket);
         Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, again.Call(0x00044000));
     }

@@ -80,7 +80,10 @@ public class NotificationTests
         Reverse(trigger[0]);
         Trigger(trigger[0]);
         Assert.Empty(Drain(_ospm));
-        Assert.NotEmpty(Drain(_guest));
+        // The guest still hears the trigger (and, for some, the reversal before it).
+        var guest = Drain(_guest);
+        Assert.InRange(guest.Count, 1, 2);
+        Assert.Equal(expected, guest[^1]);
     }
 
     [Fact]
