@@ -32,7 +32,9 @@ serve_pid=""
 old_serve_pid=""
 qemu_pid=""
 events_pid=""
+load_pid=""
 cleanup() {
+  [ -n "$load_pid" ] && kill -KILL "$load_pid" 2>/dev/null || true
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null || true
   [ -n "$events_pid" ] && kill "$events_pid" 2>/dev/null || true
   [ -n "$serve_pid" ] && kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true
@@ -166,18 +168,22 @@ run_vm() {
   exec 3>&-
 }
 
+# A second VM (vscmi's own vhost-user frontend, agent sandbox) keeps 16 commands in flight on the
+# same daemon from here to the end of the boots in a row: the first boot's asynchronous reads in a
+# loop and every later boot run against it.
+"$root/vscmi" bench --connect "vhost-user:$work/vm2.sock" --command SENSOR_READING_GET --inflight 16 --duration 3600 --json > "$work/bench-load.json" 2> "$work/bench-load.log" &
+load_pid=$!
+
 step "booting the guest, then rebooting it inside the same QEMU"
 run_vm "$work/console.log" "$(device_args)" reboot go
 step "a new QEMU on the same socket (a restarted VM), the device on virtio-mmio this time"
 run_vm "$work/console-restart.log" "$(device_args --mmio)" await-shutdown
 
-# Boots in a row, each reading every hwmon input (vdd_cpu_curr asynchronously), while a second VM
-# (vscmi's own vhost-user frontend, agent sandbox) keeps 16 SENSOR_READING_GETs in flight on the same
-# daemon: a delayed response must never reach a guest before its reply ("Invalid message type").
+# Boots in a row, each reading every hwmon input (vdd_cpu_curr asynchronously), while the second
+# VM keeps loading the daemon: a delayed response must never reach a guest before its reply
+# ("Invalid message type").
 boots=${VSCMI_E2E_BOOTS:-8}
 step "$boots boots in a row while a second VM loads the daemon"
-"$root/vscmi" bench --connect "vhost-user:$work/vm2.sock" --command SENSOR_READING_GET --inflight 16 --duration 600 --json > "$work/bench-load.json" 2> "$work/bench-load.log" &
-load_pid=$!
 : > "$work/console-boots.log"
 for i in $(seq 1 "$boots"); do
   run_vm "$work/console-boot.log" "$(device_args)" go
@@ -188,6 +194,7 @@ kill -TERM "$load_pid" 2>/dev/null || true
 for _ in $(seq 1 10); do kill -0 "$load_pid" 2>/dev/null || break; sleep 0.5; done
 kill -KILL "$load_pid" 2>/dev/null || true
 wait "$load_pid" 2>/dev/null || true
+load_pid=""
 echo "$boots" > "$work/boots.txt"
 
 # The same guest against a platform presenting SCMI 2.0 (scmi_release = "2.0"): every protocol
