@@ -41,6 +41,13 @@ internal sealed class MessageTable
 
     public ProtocolHandler? Handler(byte protocolId) => _handlers[protocolId];
 
+    /// <summary>Swaps one command's handler (tests inject a failing one to prove the dispatcher contains it).</summary>
+    internal void Replace(byte protocolId, byte messageId, MessageHandler handler)
+    {
+        var entry = Find(protocolId, messageId) ?? throw new ArgumentException($"no message 0x{messageId:X2} in protocol 0x{protocolId:X2}");
+        _entries[protocolId]![messageId] = entry with { Handler = handler };
+    }
+
     private static void Add(Entry?[] row, ProtocolHandler handler, byte messageId, MessageHandler command)
     {
         var spec = handler.Spec.FindMessage(messageId);

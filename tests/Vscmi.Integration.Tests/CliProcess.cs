@@ -11,14 +11,17 @@ internal static class CliProcess
         RunTool(Path.Combine(RepositoryRoot, "vscmi"), args);
 
     /// <summary>Runs any program (dtc, dotnet) from the repository root, with a 5-minute limit.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) RunTool(string file, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) RunTool(string file, params string[] args) => RunIn(RepositoryRoot, file, args);
+
+    /// <summary>Runs a program in <paramref name="directory"/>, with a 5-minute limit.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) RunIn(string directory, string file, params string[] args)
     {
         var start = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = RepositoryRoot,
+            WorkingDirectory = directory,
         };
         foreach (var arg in args)
             start.ArgumentList.Add(arg);

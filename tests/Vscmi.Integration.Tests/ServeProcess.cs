@@ -64,7 +64,10 @@ public sealed class ServeProcess : IAsyncLifetime
     public async Task InitializeAsync()
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var start = new ProcessStartInfo(Path.Combine(CliProcess.RepositoryRoot, "vscmi"))
+        // Through env --default-signal: a process started in the background (CI) inherits SIGINT
+        // ignored, and the runtime rightly keeps an ignored signal ignored; the daemon a user runs
+        // in a terminal gets Ctrl-C, so the tests give it SIGINT at its default too.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -74,6 +77,8 @@ public sealed class ServeProcess : IAsyncLifetime
         var arguments = _arguments is null
             ? ["--socket", OspmSocket, "--socket", $"guest={GuestSocket}", "--tcp", $"guest=127.0.0.1:{TcpPort}"]
             : _arguments.Select(a => a.Replace("{dir}", Directory, StringComparison.Ordinal));
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Path.Combine(CliProcess.RepositoryRoot, "vscmi"));
         start.ArgumentList.Add("serve");
         foreach (var arg in arguments)
             start.ArgumentList.Add(arg);

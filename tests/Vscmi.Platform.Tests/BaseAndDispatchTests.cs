@@ -13,12 +13,20 @@ public class BaseAndDispatchTests
         ScmiProtocolId.CLOCK, ScmiProtocolId.SENSOR, ScmiProtocolId.RESET, ScmiProtocolId.VOLTAGE, ScmiProtocolId.POWERCAP, ScmiProtocolId.PINCTRL,
     ];
 
-    [Theory]
-    [MemberData(nameof(Served))]
-    public void Every_protocol_reports_its_v3_2_version_and_negotiates(ScmiProtocolId protocol)
+    /// <summary>The SCMI v3.2 versions as the reference (1.8) gives them: pinned here, not read from the catalog under test.</summary>
+    public static TheoryData<ScmiProtocolId, uint> SpecVersions => new()
     {
-        var version = ScmiCatalog.Get(protocol).Version;
-        Assert.Equal(version, _h.Call(protocol, 0x0).Fields.GetUInt64("version"));
+        { ScmiProtocolId.BASE, 0x20001 }, { ScmiProtocolId.POWER, 0x30001 }, { ScmiProtocolId.SYSTEM, 0x20001 },
+        { ScmiProtocolId.PERF, 0x40000 }, { ScmiProtocolId.CLOCK, 0x30000 }, { ScmiProtocolId.SENSOR, 0x30001 },
+        { ScmiProtocolId.RESET, 0x30001 }, { ScmiProtocolId.VOLTAGE, 0x20001 }, { ScmiProtocolId.POWERCAP, 0x20000 },
+        { ScmiProtocolId.PINCTRL, 0x10000 },
+    };
+
+    [Theory]
+    [MemberData(nameof(SpecVersions))]
+    public void Every_protocol_reports_its_v3_2_version_and_negotiates(ScmiProtocolId protocol, uint version)
+    {
+        Assert.Equal((ulong)version, _h.Call(protocol, 0x0).Fields.GetUInt64("version"));
         Assert.Equal(0, _h.Call(protocol, 0x10, ("version", version)).Status);
         Assert.Equal(version, _h.Session.NegotiatedVersion((byte)protocol));
         Assert.Equal((int)ScmiStatus.NOT_SUPPORTED, _h.Call(protocol, 0x10, ("version", version + 1)).Status);
@@ -266,5 +274,33 @@ public class BaseAndDispatchTests
         for (var i = 0; i < words.Length; i++)
             BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), words[i]);
         return bytes;
+    }
+}
+
+/// <summary>A bug in one handler answers GENERIC_ERROR, is reported, and harms nothing else (architecture.md).</summary>
+public class HandlerFailureTests
+{
+    [Fact]
+    public async Task A_throwing_handler_answers_generic_error_reports_it_and_the_platform_goes_on()
+    {
+        var ospm = new Harness();
+        var guest = new Harness(ospm.Platform, agentId: 2);
+        ospm.Ok(BaseMessageId.BASE_NOTIFY_ERRORS, ("notify_enable", 1));
+        ospm.Platform.Table.Replace((byte)ScmiProtocolId.CLOCK, (byte)ClockMessageId.CLOCK_RATE_GET,
+            (ref Handlers.ScmiRequest request, ref ScmiWriter reply) => throw new InvalidOperationException("injected"));
+
+        var header = new ScmiHeader((byte)ClockMessageId.CLOCK_RATE_GET, ScmiMessageType.COMMAND, (byte)ScmiProtocolId.CLOCK, 9);
+        var reply = guest.Raw(BaseAndDispatchTests.Words(header.Value, 0));
+        Assert.Equal(BaseAndDispatchTests.Words(header.Value, unchecked((uint)(int)ScmiStatus.GENERIC_ERROR)), reply); // the status alone
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var report = ScmiMessageCodec.Decode(await ospm.Session.Outbox.ReadAsync(timeout.Token), ScmiMessageKind.Notification);
+        Assert.Equal("BASE_ERROR_EVENT", report.Name);
+        Assert.Equal((2ul, 0ul), (report.Fields.GetUInt64("agent_id"), report.Fields.GetUInt64("fatal")));
+        Assert.Equal(new[] { ((ulong)header.Value << 32) | 0xFFFFFFF8 }, report.Fields.GetNumbers("reports")); // (header << 32) | GENERIC_ERROR
+
+        // Everything else is served, the same agent included, and the lock was released.
+        Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_ATTRIBUTES, ("clock_id", 0)));
+        Assert.Equal(ScmiStatus.SUCCESS, ospm.Status(PerfMessageId.PERFORMANCE_LEVEL_GET, ("domain_id", 0)));
     }
 }

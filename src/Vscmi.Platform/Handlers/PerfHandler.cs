@@ -180,9 +180,13 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
             return ScmiStatus.NOT_FOUND;
         var level = request.Params.ReadUInt32();
         var state = Platform.State.Perf[id];
-        if (level < state.RangeMin || level > state.EffectiveMax || !IsOpp(Platform.Model.PerfDomains[id].Opps, level))
+        // Outside the limits (which the agent can read and is notified of) is OUT_OF_RANGE. A power
+        // cap is the platform's own policy the agent cannot see: a request above it is accepted and
+        // kept, and the level in force stays under the cap until it lifts (Linux 6.12 otherwise
+        // logs "Failed to change cpu frequency: -34" under a host-set cap; docs/conformance.md).
+        if (level < state.RangeMin || level > state.RangeMax || !IsOpp(Platform.Model.PerfDomains[id].Opps, level))
             return ScmiStatus.OUT_OF_RANGE;
-        // Aggregated: the highest request of all agents wins (within limits).
+        // Aggregated: the highest request of all agents wins (within limits and any power cap).
         state.Requests[request.Agent.AgentId - 1] = level;
         Recompute((uint)request.Agent.AgentId, id);
         return ScmiStatus.SUCCESS;
