@@ -21,7 +21,7 @@ internal static partial class ServeCommand
             Description = "Serve on a Unix socket: [AGENT=]PATH. Without AGENT the socket belongs to the model's first agent. Repeatable. Default: each agent's 'socket' from the model (the default model: OSPM on ./vscmi.sock).",
             AllowMultipleArgumentsPerToken = false,
         };
-        var tcp = new Option<string[]>("--tcp") { Description = "Serve on loopback TCP: [AGENT=]127.0.0.1:PORT. Repeatable." };
+        var tcp = new Option<string[]>("--tcp") { Description = "Serve on loopback TCP: [AGENT=]127.0.0.1:PORT (port 0: any free port, logged). Repeatable." };
         var vhostUser = new Option<string[]>("--vhost-user")
         {
             Description = "Serve a VM's virtio-scmi device: [AGENT=]PATH, the vhost-user socket QEMU's vhost-user-scmi(-pci) device connects to ('vscmi qemu-args' prints the options). One VM per socket; a VM that reboots or a QEMU that restarts reconnects. Repeatable. Default: each agent's 'vhost_user' from the model.",
@@ -184,7 +184,7 @@ internal static partial class ServeCommand
         var address = equals >= 0 ? spec[(equals + 1)..] : spec;
         var agentId = agentText is null ? 1 : AgentArgument.Resolve(model, agentText, $" in '{spec}'");
 
-        var endpoint = StreamEndpoint.Parse(tcp ? "tcp:" + address : "unix:" + address);
+        var endpoint = StreamEndpoint.Parse(tcp ? "tcp:" + address : "unix:" + address, anyPort: true);
         if (tcp && endpoint.EndPoint is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address))
             throw new FormatException($"--tcp {spec}: only loopback addresses are served (an SCMI platform has no authentication)");
         return (endpoint, agentId);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,7 +46,8 @@ public sealed partial class PlatformServer : IAsyncDisposable
         }
 
         _listeners.Add((socket, endpoint, agentId));
-        var text = endpoint.ToString();
+        // A TCP port 0 became a real one: say which, so a client (or a test) can find it.
+        var text = endpoint.UnixPath is null && socket.LocalEndPoint is IPEndPoint bound ? $"tcp:{bound}" : endpoint.ToString();
         LogListening(text, _platform.Model.Agents[agentId - 1].Name, agentId);
     }
 

@@ -186,15 +186,17 @@ public sealed record StreamEndpoint
     private string Text { get; }
 
     /// <summary>Parses <c>unix:PATH</c>, <c>tcp:HOST:PORT</c>, or a bare path.</summary>
+    /// <param name="text">The endpoint.</param>
+    /// <param name="anyPort">For a listener: port 0 asks the system for a free port (the listener logs the one it got).</param>
     /// <exception cref="FormatException">The text is neither form; the message says why.</exception>
-    public static StreamEndpoint Parse(string text)
+    public static StreamEndpoint Parse(string text, bool anyPort = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.StartsWith("tcp:", StringComparison.Ordinal))
         {
             var hostPort = text[4..];
             var colon = hostPort.LastIndexOf(':');
-            if (colon <= 0 || !ushort.TryParse(hostPort[(colon + 1)..], out var port) || port == 0)
+            if (colon <= 0 || !ushort.TryParse(hostPort[(colon + 1)..], out var port) || (port == 0 && !anyPort))
                 throw new FormatException($"'{text}' is not tcp:HOST:PORT (for example tcp:127.0.0.1:4000)");
             var host = hostPort[..colon].Trim('[', ']');
             if (!IPAddress.TryParse(host == "localhost" ? "127.0.0.1" : host, out var address))

@@ -50,7 +50,8 @@ public sealed class ServeProcess : IAsyncLifetime
 
     public string GuestSocket => Path.Combine(Directory, "guest.sock");
 
-    public int TcpPort { get; } = 20000 + Random.Shared.Next(20000);
+    /// <summary>The loopback TCP port the default daemon got (it binds port 0 and logs the port it was given).</summary>
+    public int TcpPort { get; private set; }
 
     public string Output
     {
@@ -75,7 +76,7 @@ public sealed class ServeProcess : IAsyncLifetime
             WorkingDirectory = Directory,
         };
         var arguments = _arguments is null
-            ? ["--socket", OspmSocket, "--socket", $"guest={GuestSocket}", "--tcp", $"guest=127.0.0.1:{TcpPort}"]
+            ? ["--socket", OspmSocket, "--socket", $"guest={GuestSocket}", "--tcp", "guest=127.0.0.1:0"]
             : _arguments.Select(a => a.Replace("{dir}", Directory, StringComparison.Ordinal));
         start.ArgumentList.Add("--default-signal=INT");
         start.ArgumentList.Add(Path.Combine(CliProcess.RepositoryRoot, "vscmi"));
@@ -90,6 +91,8 @@ public sealed class ServeProcess : IAsyncLifetime
         var finished = await Task.WhenAny(_ready.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(3)));
         if (!_ready.Task.IsCompleted)
             throw new InvalidOperationException($"vscmi serve did not become ready:\n{Output}");
+        if (System.Text.RegularExpressions.Regex.Match(Output, @"listening on tcp:127\.0\.0\.1:(\d+)") is { Success: true } port)
+            TcpPort = int.Parse(port.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Sends SIGTERM (or another signal: "INT" for Ctrl-C) and returns the exit code.</summary>

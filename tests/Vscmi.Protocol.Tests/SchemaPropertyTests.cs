@@ -77,16 +77,24 @@ public class SchemaPropertyTests
             for (var length = 0; length < bytes.Length; length++)
             {
                 var prefix = bytes[..length];
-                if (optionalTail)
+                if (optionalTail && length >= layout.MinSize)
                 {
-                    // A shorter list can be valid; anything else must be the protocol exception.
+                    // A shorter list can be valid: then it is a whole body of its own and encodes back
+                    // to exactly these bytes. Anything else must be the protocol exception.
+                    FieldSet decoded;
                     try
                     {
-                        LayoutCodec.Decode(layout, prefix);
+                        decoded = LayoutCodec.Decode(layout, prefix);
                     }
                     catch (ScmiProtocolException)
                     {
+                        continue;
                     }
+
+                    // (A u16 list's closing padding half-word is optional on input, always written.)
+                    var again = Convert.ToHexString(LayoutCodec.EncodeToArray(layout, decoded));
+                    var expected = Convert.ToHexString(prefix);
+                    Assert.True(again == expected || again == expected + "0000", $"{label}: {expected} decodes but encodes back as {again}");
                 }
                 else
                 {

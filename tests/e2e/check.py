@@ -102,19 +102,30 @@ for sensor in model.get("sensor", []):
     host = during_sensors.get(name)
     if host is None or host["unit"] not in scale:
         continue
-    def hwmon_units(reading):
-        return reading["value"] * 10 ** reading["unit_exponent"] * scale[reading["unit"]]
-    earlier = before_sensors.get(name, host)
-    low, high = sorted((hwmon_units(earlier), hwmon_units(host)))
+    def model_range():
+        """Where the model's source can be (raw units): a sine's whole swing, a walk's bounds; a
+        ramp only rises, so between the host's reads before and after the guest's."""
+        source = sensor.get("source", {})
+        kind = source.get("kind")
+        if kind == "constant":
+            return source["value"], source["value"]
+        if kind == "sine":
+            return source["base"] - source["amplitude"], source["base"] + source["amplitude"]
+        if kind == "random_walk":
+            return source["min"], source["max"]
+        if kind == "ramp" and name in before_sensors:
+            return before_sensors[name]["value"], host["value"]
+        return None
+    bounds = model_range()
     if name not in hwmon:
         check(f"hwmon input for sensor {name}", False, f"no hwmon channel labelled {name}; have {sorted(hwmon)}")
         continue
     file, value = hwmon[name]
-    # The host read before the boot and again after the guest: the guest's reading lies between
-    # (a ramp), or near them within the source's movement (a sine, a random walk): 20 % slack.
-    slack = max(abs(high) * 0.20, 1) if low != high else 0
-    check(f"hwmon {file} ({name}) reads the model's value", low - slack <= value <= high + slack,
-          f"guest {value}, host {low:.0f}..{high:.0f} (slack {slack:.0f})")
+    if bounds is None:
+        check(f"hwmon {file} ({name}) reads the model's value", False, f"no range known for source {sensor.get('source')}")
+        continue
+    low, high = sorted(round(b * 10 ** host["unit_exponent"] * scale[host["unit"]]) for b in bounds)
+    check(f"hwmon {file} ({name}) reads within its source's range", low <= value <= high, f"guest {value}, range {low}..{high}")
 
 # --- clocks ----------------------------------------------------------------------------------
 clk_rates = {}
@@ -161,8 +172,10 @@ if setspeed and perf:
     target = int(setspeed[0].split()[1])
     ratio = perf[0]["sustained_freq_khz"] / perf[0]["sustained_level"]
     host = next((d for d in snapshot("during", "perf") if d["name"] == perf[0]["name"]), {})
-    check("the userspace governor's speed is the level the host reports", host.get("level") == int(target / ratio),
-          f"guest set {target} kHz, host level {host.get('level')}")
+    guest_cur = dict(p.split("=", 1) for p in setspeed[0].split()[2:] if "=" in p).get("cur")
+    check("the userspace governor's speed is the level the host reports, and the guest's cur= reads it back",
+          host.get("level") == int(target / ratio) and guest_cur == str(target),
+          f"guest set {target} kHz and reads cur={guest_cur}, host level {host.get('level')}")
 else:
     check("the userspace governor's speed is the level the host reports", False, "the guest set no speed")
 
@@ -180,9 +193,22 @@ resets = raw.get("reset_attributes", [])
 check("reset domains: the driver bound and the guest sees the model's count",
       "scmi-reset" in bound and len(resets) >= 3 and resets[1] == 0 and resets[2] & 0xFFFF == len(model.get("reset_domain", [])),
       f"raw RESET_PROTOCOL_ATTRIBUTES reply {resets}")
-genpd_names = {l.split()[0] for l in tagged("E2E-GENPD") if l.split()}
+genpd = {l.split()[0]: l.split()[1] for l in tagged("E2E-GENPD") if len(l.split()) >= 2}
 for domain in model.get("power_domain", []):
-    check(f"power domain {domain['name']} in pm_genpd", domain["name"] in genpd_names, f"genpd lists {sorted(genpd_names)}")
+    # No device uses them at boot (the genpd consumer is runtime-suspended): genpd powers every
+    # domain off at late init, so each must read "off", whatever the model's initial state.
+    state = genpd.get(domain["name"], "missing")
+    check(f"power domain {domain['name']} in pm_genpd, off after genpd's late-init power-off", state.startswith("off"), f"genpd says {state}; lists {sorted(genpd)}")
+host_power = {d.get("name") for d in snapshot("during", "power")}
+check("the host's power domains are the model's", host_power == {d["name"] for d in model.get("power_domain", [])}, f"host {sorted(host_power)}")
+host_resets = {d.get("name") for d in snapshot("during", "resets")}
+check("the host's reset domains are the model's", host_resets == {d["name"] for d in model.get("reset_domain", [])}, f"host {sorted(host_resets)}")
+host_voltages = {v.get("name"): v for v in snapshot("during", "voltages")}
+for name, fields in regulators.items():
+    if name in host_voltages:
+        on = fields.get("state") == "enabled"
+        check(f"regulator {name}: the guest's state is the host's mode", on == (host_voltages[name].get("mode") == "on"),
+              f"guest state={fields.get('state')}, host mode={host_voltages[name].get('mode')}")
 
 # --- raw mode ------------------------------------------------------------------------------------
 version = raw.get("base_version", [])
