@@ -94,13 +94,16 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
             }
         }
 
+        // Footprints are taken once the daemon has logged the last disconnect (its reset and fd
+        // release happen before that line), not after a fixed sleep.
+        int Disconnects() => System.Text.RegularExpressions.Regex.Count(_serve.Output, @"guest\.vm#\d+: frontend of agent guest disconnected");
         for (var i = 0; i < 10; i++)
             await Cycle();
-        await Task.Delay(300);
+        await WaitFor(() => Disconnects() >= 10, "10 disconnects logged");
         var (fdsBefore, rssBefore) = Footprint();
         for (var i = 0; i < 100; i++)
             await Cycle();
-        await Task.Delay(300);
+        await WaitFor(() => Disconnects() >= 110, "110 disconnects logged");
         var (fdsAfter, rssAfter) = Footprint();
 
         Assert.True(fdsAfter <= fdsBefore, $"open fds grew from {fdsBefore} to {fdsAfter}");
