@@ -25,6 +25,19 @@ public abstract class ClientPlatformContract : IAsyncLifetime
     /// <summary>Stops the platform.</summary>
     protected abstract Task StopAsync();
 
+    /// <summary>The next notification named <paramref name="name"/> OSPM receives (others are skipped), within 10 s.</summary>
+    private async Task<Protocol.Schema.FieldSet> NextNotificationAsync(string name)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await foreach (var n in _c.ReadNotificationsAsync(timeout.Token))
+        {
+            if (n.Name == name)
+                return n.Fields;
+        }
+
+        throw new InvalidOperationException($"no {name}");
+    }
+
     [Fact]
     public async Task Discovery()
     {
@@ -67,8 +80,14 @@ public abstract class ClientPlatformContract : IAsyncLifetime
         Assert.Equal(PowerClient.Off, await _c.Power.GetStateAsync(3));
         await _c.Power.SetStateAsync(3, PowerClient.On);
         Assert.Equal(PowerClient.On, await _guest.Power.GetStateAsync(3));
-        await _c.Power.NotifyStateAsync(0, true);
-        await _c.Power.NotifyStateChangeRequestedAsync(0, true);
+        // The subscriptions take effect: the guest turning media (1) on reaches OSPM, naming the guest.
+        await _c.Power.NotifyStateAsync(1, true);
+        await _c.Power.NotifyStateChangeRequestedAsync(1, true);
+        await _guest.Power.SetStateAsync(1, PowerClient.On);
+        var requested = await NextNotificationAsync("POWER_STATE_CHANGE_REQUESTED");
+        Assert.Equal((2ul, 1ul, 0ul), (requested.GetUInt64("agent_id"), requested.GetUInt64("domain_id"), requested.GetUInt64("state_type")));
+        var changed = await NextNotificationAsync("POWER_STATE_CHANGED");
+        Assert.Equal((2ul, 1ul, 0ul), (changed.GetUInt64("agent_id"), changed.GetUInt64("domain_id"), changed.GetUInt64("state_type")));
         Assert.Equal(3u, await _c.System.GetStateAsync());
         await _c.System.NotifyAsync(true);
         Assert.Equal(ScmiStatus.DENIED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.System.SetStateAsync(0, true))).StatusCode);
@@ -90,8 +109,13 @@ public abstract class ClientPlatformContract : IAsyncLifetime
         Assert.Equal(2000u, await _guest.Perf.GetLevelAsync(1));
         await _c.Perf.NotifyLevelAsync(1, true);
         await _c.Perf.NotifyLimitsAsync(1, true);
+        await _guest.Perf.SetLevelAsync(1, 2400); // the highest request wins: the level changes, caused by the guest
+        var level = await NextNotificationAsync("PERFORMANCE_LEVEL_CHANGED");
+        Assert.Equal((2ul, 1ul, 2400ul), (level.GetUInt64("agent_id"), level.GetUInt64("domain_id"), level.GetUInt64("performance_level")));
         await Assert.ThrowsAsync<ScmiStatusException>(() => _c.Perf.DescribeFastChannelAsync(1, 7));
         await _c.Perf.SetLimitsAsync(1, 2800, 800);
+        var limits = await NextNotificationAsync("PERFORMANCE_LIMITS_CHANGED");
+        Assert.Equal((1ul, 2800ul, 800ul), (limits.GetUInt64("agent_id"), limits.GetUInt64("range_max"), limits.GetUInt64("range_min")));
     }
 
     [Fact]
@@ -148,8 +172,13 @@ public abstract class ClientPlatformContract : IAsyncLifetime
         Assert.Equal(("gpu", 50u), ((await _c.Reset.GetDomainAsync(2)).Name, (await _c.Reset.GetDomainAsync(2)).LatencyUs));
         await _c.Reset.ResetAsync(2);
         await _c.Reset.SetAssertedAsync(2, true);
+        // Held by OSPM: the guest's reset of the same domain is refused until OSPM lets go.
+        Assert.Equal(ScmiStatus.DENIED, (await Assert.ThrowsAsync<ScmiStatusException>(() => _guest.Reset.ResetAsync(2))).StatusCode);
         await _c.Reset.SetAssertedAsync(2, false);
         await _c.Reset.NotifyAsync(2, true);
+        await _guest.Reset.ResetAsync(2);
+        var issued = await NextNotificationAsync("RESET_ISSUED");
+        Assert.Equal((2ul, 2ul), (issued.GetUInt64("agent_id"), issued.GetUInt64("domain_id")));
 
         Assert.Equal(3, await _c.Voltage.GetDomainCountAsync());
         Assert.Equal("vdd_cpu", (await _c.Voltage.GetDomainAsync(0)).Name);
@@ -160,6 +189,7 @@ public abstract class ClientPlatformContract : IAsyncLifetime
         await _c.Voltage.SetConfigAsync(1, 0);
         Assert.Equal(0u, await _c.Voltage.GetConfigAsync(1));
         await _c.Voltage.SetConfigAsync(1, 7);
+        Assert.Equal(7u, await _c.Voltage.GetConfigAsync(1));
     }
 
     [Fact]

@@ -3,10 +3,17 @@ using System.Text.Json;
 namespace Vscmi.Integration.Tests;
 
 /// <summary>Each client command as a separate process against <c>./vscmi serve</c> in another: table and --json.</summary>
-public sealed class ClientCommandTests(ServeProcess serve) : IClassFixture<ServeProcess>
+public sealed class ClientCommandTests : IAsyncLifetime
 {
+    // One daemon per test: the tests change the platform's state, and none may see another's.
+    private readonly ServeProcess _serve = new();
+
+    public Task InitializeAsync() => _serve.InitializeAsync();
+
+    public Task DisposeAsync() => _serve.DisposeAsync();
+
     private (int Exit, string Stdout, string Stderr) Run(params string[] args) =>
-        CliProcess.Run([.. args, "--connect", "unix:" + serve.OspmSocket]);
+        CliProcess.Run([.. args, "--connect", "unix:" + _serve.OspmSocket]);
 
     private JsonElement Json(params string[] args)
     {

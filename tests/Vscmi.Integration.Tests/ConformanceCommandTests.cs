@@ -6,11 +6,18 @@ namespace Vscmi.Integration.Tests;
 /// The commands that go with issue 11 (events, permissions, system --agent, decode --release,
 /// scmi_release models), each as a separate process against <c>./vscmi serve</c>.
 /// </summary>
-public sealed class ConformanceCommandTests(ServeProcess serve) : IClassFixture<ServeProcess>
+public sealed class ConformanceCommandTests : IAsyncLifetime
 {
-    private (int Exit, string Stdout, string Stderr) Ospm(params string[] args) => CliProcess.Run([.. args, "--connect", "unix:" + serve.OspmSocket]);
+    // One daemon per test: the tests change the platform's state, and none may see another's.
+    private readonly ServeProcess _serve = new();
 
-    private (int Exit, string Stdout, string Stderr) Guest(params string[] args) => CliProcess.Run([.. args, "--connect", "unix:" + serve.GuestSocket]);
+    public Task InitializeAsync() => _serve.InitializeAsync();
+
+    public Task DisposeAsync() => _serve.DisposeAsync();
+
+    private (int Exit, string Stdout, string Stderr) Ospm(params string[] args) => CliProcess.Run([.. args, "--connect", "unix:" + _serve.OspmSocket]);
+
+    private (int Exit, string Stdout, string Stderr) Guest(params string[] args) => CliProcess.Run([.. args, "--connect", "unix:" + _serve.GuestSocket]);
 
     [Fact]
     public void Permissions_deny_one_protocol_of_one_device_then_allow_and_reset()
@@ -64,7 +71,7 @@ public sealed class ConformanceCommandTests(ServeProcess serve) : IClassFixture<
     [Fact]
     public void System_shutdown_of_one_agent_reaches_only_that_agents_subscribed_channel()
     {
-        using var guest = serve.Connect(serve.GuestSocket);
+        using var guest = _serve.Connect(_serve.GuestSocket);
         Assert.Equal(new uint[] { 0x00004805, 0 }, guest.Call(0x00004805, 1)); // SYSTEM_POWER_STATE_NOTIFY(1)
         var (exit, stdout, stderr) = Ospm("system", "shutdown", "--agent", "guest", "--timeout-ms", "500");
         Assert.True(exit == 0, stderr);
@@ -97,7 +104,7 @@ public sealed class ConformanceCommandTests(ServeProcess serve) : IClassFixture<
     [Fact]
     public async Task A_model_presenting_scmi_2_0_is_checked_served_and_named_by_info()
     {
-        var path = Path.Combine(serve.Directory, "m20.toml");
+        var path = Path.Combine(_serve.Directory, "m20.toml");
         var (_, model, _) = CliProcess.Run("config", "show");
         await File.WriteAllTextAsync(path, "scmi_release = \"2.0\"\n" + model);
         var (exit, stdout, stderr) = CliProcess.Run("config", "check", path);

@@ -5,8 +5,15 @@ namespace Vscmi.Integration.Tests;
 /// <c>./vscmi serve</c> process (its own, so earlier tests leave no state): subscribe, trigger from
 /// another agent, receive the exact payload; unsubscribe, trigger, receive nothing.
 /// </summary>
-public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<ServeProcess>
+public sealed class PlatformMessageTests : IAsyncLifetime
 {
+    // One daemon per test: the tests change the platform's state, and none may see another's.
+    private readonly ServeProcess _serve = new();
+
+    public Task InitializeAsync() => _serve.InitializeAsync();
+
+    public Task DisposeAsync() => _serve.DisposeAsync();
+
     private const uint Success = 0;
 
     /// <summary>Nothing arrives before the reply to a fresh command: no notification is pending.</summary>
@@ -19,8 +26,8 @@ public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<Ser
     [Fact]
     public void Each_notification_type_reaches_a_subscriber_and_stops_after_unsubscribing()
     {
-        using var ospm = serve.Connect(serve.OspmSocket);
-        using var guest = serve.Connect(serve.GuestSocket);
+        using var ospm = _serve.Connect(_serve.OspmSocket);
+        using var guest = _serve.Connect(_serve.GuestSocket);
 
         // (subscribe on OSPM, trigger from the guest, expected notification, unsubscribe, trigger again)
         var cases = new (uint[] Subscribe, uint[] Trigger, uint[] Expected, uint[] Unsubscribe, uint[] Again)[]
@@ -66,7 +73,7 @@ public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<Ser
     [Fact]
     public void Sensor_events_come_from_the_running_sampler()
     {
-        using var ospm = serve.Connect(serve.OspmSocket);
+        using var ospm = _serve.Connect(_serve.OspmSocket);
         // SENSOR_UPDATE for the constant 900 mV sensor: agent 0 (the platform), sensor 2, value 900, then a timestamp.
         Assert.Equal(new uint[] { 0x0004540B, Success }, ospm.Call(0x0004540B, 2, 1));
         var update = ospm.ReceiveFrame()!;
@@ -91,7 +98,7 @@ public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<Ser
     [Fact]
     public void Each_asynchronous_command_answers_now_and_delivers_its_delayed_response()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         // (command with token 9, the delayed response it must produce)
         var cases = new (uint[] Command, uint[] Delayed)[]
         {
@@ -133,15 +140,22 @@ public sealed class PlatformMessageTests(ServeProcess serve) : IClassFixture<Ser
 }
 
 /// <summary>Two agents on two sockets of their own <c>serve</c> process: arbitration, seen and notified.</summary>
-public sealed class ArbitrationProcessTests(ServeProcess serve) : IClassFixture<ServeProcess>
+public sealed class ArbitrationProcessTests : IAsyncLifetime
 {
+    // One daemon per test: the tests change the platform's state, and none may see another's.
+    private readonly ServeProcess _serve = new();
+
+    public Task InitializeAsync() => _serve.InitializeAsync();
+
+    public Task DisposeAsync() => _serve.DisposeAsync();
+
     private const uint Success = 0;
 
     [Fact]
     public void Two_agents_on_two_sockets_are_arbitrated_and_notified()
     {
-        using var ospm = serve.Connect(serve.OspmSocket);
-        using var guest = serve.Connect(serve.GuestSocket);
+        using var ospm = _serve.Connect(_serve.OspmSocket);
+        using var guest = _serve.Connect(_serve.GuestSocket);
         Assert.Equal(new uint[] { 0x00044C0A, Success }, ospm.Call(0x00044C0A, 1, 1));          // OSPM watches big's level
         Assert.Equal(new uint[] { 0x00044C07, Success }, ospm.Call(0x00044C07, 1, 2000));
         Assert.Equal(RawClient.Words(0x00004F01, 1, 1, 2000), ospm.ReceiveFrame());

@@ -4,8 +4,15 @@ namespace Vscmi.Integration.Tests;
 /// <c>./vscmi serve</c> as a separate process, driven over its sockets with raw frames for every
 /// protocol. Headers are written out: protocol &lt;&lt; 10 | message, token in bits 27:18.
 /// </summary>
-public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeProcess>
+public sealed class ServeCommandTests : IAsyncLifetime
 {
+    // One daemon per test: the tests change the platform's state, and none may see another's.
+    private readonly ServeProcess _serve = new();
+
+    public Task InitializeAsync() => _serve.InitializeAsync();
+
+    public Task DisposeAsync() => _serve.DisposeAsync();
+
     private const uint Success = 0;
     private const uint NotFound = 0xFFFFFFFC;
     private const uint ProtocolError = 0xFFFFFFF6;
@@ -13,7 +20,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Base_reports_version_vendor_agents_and_protocols()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, c.Call(0x00044000));
         var vendor = c.Call(0x00084003);
         Assert.Equal((0x00084003u, Success), (vendor[0], vendor[1]));
@@ -30,10 +37,10 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Each_socket_belongs_to_its_agent()
     {
-        using var guest = serve.Connect(serve.GuestSocket);
+        using var guest = _serve.Connect(_serve.GuestSocket);
         var self = guest.Call(0x00044007, 0xFFFFFFFF);
         Assert.Equal((Success, 2u, "guest"), (self[1], self[2], RawClient.Text(self, 3, 16)));
-        using var tcp = serve.ConnectTcp();
+        using var tcp = _serve.ConnectTcp();
         var tcpSelf = tcp.Call(0x00044007, 0xFFFFFFFF);
         Assert.Equal((Success, 2u), (tcpSelf[1], tcpSelf[2]));
     }
@@ -41,7 +48,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Power_state_set_reads_back()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         Assert.Equal(new uint[] { 0x00044404, Success }, c.Call(0x00044404, 0, 3, 0x40000000));
         Assert.Equal(new uint[] { 0x00044405, Success, 0x40000000 }, c.Call(0x00044405, 3));
         Assert.Equal(new uint[] { 0x00044404, Success }, c.Call(0x00044404, 0, 3, 0));
@@ -52,7 +59,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void System_power_advertises_its_states()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         Assert.Equal(new uint[] { 0x00044800, Success, 0x20001 }, c.Call(0x00044800));
         Assert.Equal(new uint[] { 0x00044802, Success, 0xC0000000 }, c.Call(0x00044802, 3));
         Assert.Equal(new uint[] { 0x00044802, NotFound }, c.Call(0x00044802, 7));
@@ -61,8 +68,8 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Perf_level_set_is_seen_by_another_agent()
     {
-        using var ospm = serve.Connect(serve.OspmSocket);
-        using var guest = serve.Connect(serve.GuestSocket);
+        using var ospm = _serve.Connect(_serve.OspmSocket);
+        using var guest = _serve.Connect(_serve.GuestSocket);
         Assert.Equal(new uint[] { 0x00044C07, Success }, ospm.Call(0x00044C07, 1, 2000));
         Assert.Equal(new uint[] { 0x00044C08, Success, 2000 }, guest.Call(0x00044C08, 1));
         Assert.Equal(new uint[] { 0x00044C07, 0xFFFFFFFB }, ospm.Call(0x00044C07, 1, 2001)); // OUT_OF_RANGE
@@ -73,7 +80,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Clock_rate_set_reads_back()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         Assert.Equal(new uint[] { 0x00045005, Success }, c.Call(0x00045005, 0, 3, 400000000, 0));
         Assert.Equal(new uint[] { 0x00045006, Success, 400000000, 0 }, c.Call(0x00045006, 3));
         Assert.Equal(new uint[] { 0x00045004, Success, 0x00001003, 200000000, 0, 1000000000, 0, 50000000, 0 }, c.Call(0x00045004, 6, 0));
@@ -83,7 +90,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Sensor_descriptions_split_at_the_default_128_bytes_and_readings_follow_the_model()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         var first = c.Call(0x00045403, 0);
         Assert.Equal((Success, 0x00020004u), (first[1], first[2])); // 4 returned, 2 remaining
         Assert.Equal(2 + 1 + (4 * 7), first.Length);
@@ -94,7 +101,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Reset_and_voltage()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         Assert.Equal(new uint[] { 0x00045804, Success }, c.Call(0x00045804, 1, 1, 0));
         Assert.Equal(new uint[] { 0x00045804, NotFound }, c.Call(0x00045804, 3, 1, 0));
         Assert.Equal(new uint[] { 0x00045C07, Success }, c.Call(0x00045C07, 2, 0, 3300000));
@@ -104,7 +111,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Malformed_messages_get_statuses_and_the_channel_goes_on()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         Assert.Equal(new uint[] { 0x00045006, ProtocolError }, c.Call(0x00045006));              // no parameters
         Assert.Equal(new uint[] { 0x00045006, ProtocolError }, c.Call(0x00045006, 1, 2));        // trailing word
         Assert.Equal(new uint[] { 0x10045006, ProtocolError }, c.Call(0x10045006, 1));           // reserved header bits
@@ -126,10 +133,10 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [InlineData(new byte[] { 0, 0 })]                                         // closed inside a length
     public void A_broken_connection_is_closed_and_others_are_not_affected(byte[] garbage)
     {
-        using var bystander = serve.Connect(serve.GuestSocket);
+        using var bystander = _serve.Connect(_serve.GuestSocket);
         Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, bystander.Call(0x00044000));
 
-        using (var bad = serve.Connect(serve.OspmSocket))
+        using (var bad = _serve.Connect(_serve.OspmSocket))
         {
             bad.SendRaw(garbage);
             bad.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
@@ -138,15 +145,15 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
 
         // vdd_cpu (domain 0): no test of this fixture changes it, so its whole reply is known.
         Assert.Equal(new uint[] { 0x00045C08, Success, 900000 }, bystander.Call(0x00045C08, 0));
-        using var again = serve.Connect(serve.OspmSocket);
+        using var again = _serve.Connect(_serve.OspmSocket);
         Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, again.Call(0x00044000));
     }
 
     [Fact]
     public void Notifications_reach_the_subscribed_agent_on_its_own_connection()
     {
-        using var ospm = serve.Connect(serve.OspmSocket);
-        using var guest = serve.Connect(serve.GuestSocket);
+        using var ospm = _serve.Connect(_serve.OspmSocket);
+        using var guest = _serve.Connect(_serve.GuestSocket);
         Assert.Equal(new uint[] { 0x00045009, Success }, ospm.Call(0x00045009, 6, 1));      // CLOCK_RATE_NOTIFY gpu_core
         Assert.Equal(new uint[] { 0x00045805, Success }, ospm.Call(0x00045805, 0, 1));      // RESET_NOTIFY eth
         Assert.Equal(new uint[] { 0x00045005, Success }, guest.Call(0x00045005, 0, 6, 750000000, 0));
@@ -162,7 +169,7 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void An_asynchronous_command_gets_its_reply_then_a_delayed_response_with_the_same_token()
     {
-        using var c = serve.Connect(serve.OspmSocket);
+        using var c = _serve.Connect(_serve.OspmSocket);
         // CLOCK_RATE_SET token 300, async, rounding closest, pll_big (async_latency_us = 2000 in the default model).
         Assert.Equal(new uint[] { 0x04B05005, Success }, c.Call(0x04B05005, 0x9, 2, 1800000000, 0));
         Assert.Equal(RawClient.Words(0x04B05205, Success, 2, 1800000000, 0), c.ReceiveFrame());
@@ -175,12 +182,12 @@ public sealed class ServeCommandTests(ServeProcess serve) : IClassFixture<ServeP
     [Fact]
     public void Logs_connections()
     {
-        using (var c = serve.Connect(serve.OspmSocket))
+        using (var c = _serve.Connect(_serve.OspmSocket))
             c.Call(0x00044000);
         // The console logger writes from a background queue.
-        for (var i = 0; i < 100 && !serve.Output.Contains("agent OSPM disconnected", StringComparison.Ordinal); i++)
+        for (var i = 0; i < 100 && !_serve.Output.Contains("agent OSPM disconnected", StringComparison.Ordinal); i++)
             Thread.Sleep(50);
-        var output = serve.Output;
+        var output = _serve.Output;
         Assert.True(output.Contains("listening on unix:", StringComparison.Ordinal), output);
         Assert.True(output.Contains("agent OSPM (1) connected", StringComparison.Ordinal), output);
         Assert.True(output.Contains("agent OSPM disconnected", StringComparison.Ordinal), output);
