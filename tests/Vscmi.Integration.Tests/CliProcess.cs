@@ -14,7 +14,11 @@ internal static class CliProcess
     public static (int ExitCode, string Stdout, string Stderr) RunTool(string file, params string[] args) => RunIn(RepositoryRoot, file, args);
 
     /// <summary>Runs a program in <paramref name="directory"/>, with a 5-minute limit.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) RunIn(string directory, string file, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) RunIn(string directory, string file, params string[] args) =>
+        RunWith(directory, null, file, args);
+
+    /// <summary>Runs a program in <paramref name="directory"/> with some environment variables set, with a 5-minute limit.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) RunWith(string directory, IReadOnlyDictionary<string, string>? environment, string file, params string[] args)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -23,6 +27,8 @@ internal static class CliProcess
             UseShellExecute = false,
             WorkingDirectory = directory,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;

@@ -22,16 +22,16 @@ public class ModelLoaderTests
         Assert.False(model.Agents[1].Trusted);
         Assert.Equal([1, 0], model.Agents[2].Views[ResourceKind.Sensor]); // the sandbox sees gpu_temp (global 1) as 0, cpu_temp (global 0) as 1
         Assert.Empty(model.Agents[2].Views[ResourceKind.Powercap]);
-        Assert.True(model.PerfDomains.Count >= 2);
-        Assert.True(model.Clocks.Count >= 8);
+        Assert.Equal(2, model.PerfDomains.Count);
+        Assert.Equal(8, model.Clocks.Count);
         Assert.Contains(model.Clocks, c => c.Rates is not null);
         Assert.Contains(model.Clocks, c => c.Range is not null);
-        Assert.True(model.Sensors.Count >= 6);
+        Assert.Equal(6, model.Sensors.Count);
         foreach (var unit in new byte[] { 2, 5, 6, 7, 8 })
             Assert.Contains(model.Sensors, s => s.UnitType == unit);
-        Assert.True(model.PowerDomains.Count >= 4);
-        Assert.True(model.ResetDomains.Count >= 3);
-        Assert.True(model.VoltageDomains.Count >= 3);
+        Assert.Equal(4, model.PowerDomains.Count);
+        Assert.Equal(3, model.ResetDomains.Count);
+        Assert.Equal(3, model.VoltageDomains.Count);
         Assert.Equal(500u * 1000, model.PerfDomains[0].Opps[0].FrequencyKhz);
     }
 
