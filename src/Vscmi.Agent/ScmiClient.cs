@@ -50,6 +50,9 @@ public sealed partial class ScmiClient : IAsyncDisposable
     // would not say). Requests are encoded and replies decoded with that version's layouts, so
     // the agent speaks SCMI 2.0 to a 2.0 platform (reference 1.8).
     private readonly uint[] _platformVersions = new uint[256];
+
+    // The caller's decode options, reading each protocol at the version the platform reported.
+    private readonly DecodeOptions _decode;
     private readonly Lock _sync = new();
     private readonly Channel<ScmiMessage> _notifications;
     private readonly CancellationTokenSource _closing = new();
@@ -62,6 +65,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         _transport = transport;
         _options = options ?? new ScmiClientOptions();
+        _decode = _options.Decode with { Protocols = ProtocolAsSpoken };
         _logger = logger ?? NullLogger.Instance;
         _notifications = Channel.CreateBounded<ScmiMessage>(new BoundedChannelOptions(_options.NotificationBacklog)
         {
@@ -156,13 +160,13 @@ public sealed partial class ScmiClient : IAsyncDisposable
     public async Task<ScmiResponse> RequestAsync(ScmiProtocolId protocol, byte messageId, FieldSet parameters, bool expectDelayed = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var latest = ScmiCatalog.FindMessage((byte)protocol, messageId)
+        _ = ScmiCatalog.FindMessage((byte)protocol, messageId)
             ?? throw new ArgumentException($"no {protocol} message 0x{messageId:X2} in the catalog");
         if (messageId != 0 && _options.LearnPlatformVersions && Volatile.Read(ref _platformVersions[(byte)protocol]) == 0)
             await LearnVersionAsync(protocol, cancellationToken).ConfigureAwait(false);
-        var versioned = ProtocolAsSpoken((byte)protocol);
         // A message the platform's version lacks still goes out (in its newest form): the platform's answer is the truth.
-        var spec = versioned?.FindMessage(messageId) ?? latest;
+        var speaks = ProtocolAsSpoken((byte)protocol) is { } versioned && versioned.FindMessage(messageId) is not null ? versioned : ScmiCatalog.Find((byte)protocol)!;
+        var spec = speaks.FindMessage(messageId)!;
         if (_closed is { } closed)
             throw new ScmiDisconnectedException("the SCMI channel is closed", closed);
         if (!_tokens.TryAllocate(out var token))
@@ -172,7 +176,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         byte[] request;
         try
         {
-            request = ScmiMessageCodec.EncodeToArray(ReferenceEquals(spec, latest) ? ScmiCatalog.Find((byte)protocol) : versioned, header, ScmiMessageKind.Command, 0, parameters);
+            request = ScmiMessageCodec.EncodeToArray(speaks, header, ScmiMessageKind.Command, 0, parameters);
         }
         catch
         {
@@ -234,9 +238,6 @@ public sealed partial class ScmiClient : IAsyncDisposable
         return latest is null || version == 0 || version == uint.MaxValue ? latest : latest.At(version);
     }
 
-    private DecodeOptions DecodeFor => _decodeOptions ??= _options.Decode with { Protocols = ProtocolAsSpoken };
-
-    private DecodeOptions? _decodeOptions;
 
     /// <summary>Sends a command and returns its return values; a non-SUCCESS status throws <see cref="ScmiStatusException"/>.</summary>
     public async Task<FieldSet> CallAsync(ScmiProtocolId protocol, byte messageId, FieldSet parameters, CancellationToken cancellationToken = default)
@@ -342,7 +343,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
             case ScmiMessageType.NOTIFICATION:
                 try
                 {
-                    _notifications.Writer.TryWrite(ScmiMessageCodec.Decode(message, ScmiMessageKind.Notification, DecodeFor, _transport.Capabilities.MaxPayload));
+                    _notifications.Writer.TryWrite(ScmiMessageCodec.Decode(message, ScmiMessageKind.Notification, _decode, _transport.Capabilities.MaxPayload));
                 }
                 catch (ScmiProtocolException e)
                 {
@@ -388,7 +389,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         ScmiResponse response;
         try
         {
-            var decoded = ScmiMessageCodec.Decode(message, ScmiMessageKind.Response, DecodeFor, _transport.Capabilities.MaxPayload);
+            var decoded = ScmiMessageCodec.Decode(message, ScmiMessageKind.Response, _decode, _transport.Capabilities.MaxPayload);
             response = new ScmiResponse(decoded, pending.Delayed?.Task);
         }
         catch (ScmiProtocolException e)
@@ -420,7 +421,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         Complete(header.Token, pending, keep: false);
         try
         {
-            pending.Delayed.TrySetResult(ScmiMessageCodec.Decode(message, ScmiMessageKind.DelayedResponse, DecodeFor, _transport.Capabilities.MaxPayload));
+            pending.Delayed.TrySetResult(ScmiMessageCodec.Decode(message, ScmiMessageKind.DelayedResponse, _decode, _transport.Capabilities.MaxPayload));
         }
         catch (ScmiProtocolException e)
         {

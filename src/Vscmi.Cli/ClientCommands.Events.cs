@@ -146,7 +146,7 @@ internal static partial class ClientCommands
                 var deviceId = parse.GetValue(device) ?? throw new FormatException("--device is required");
                 if (parse.GetValue(protocol) is { } text)
                 {
-                    var spec = ScmiCatalog.Find(text) ?? (TryProtocolId(text, out var number) ? ScmiCatalog.Find(number) : null)
+                    var spec = ScmiCatalog.Find(text)
                         ?? throw new FormatException($"'{text}' is not a protocol name or id (for example clock, 0x14)");
                     await c.Base.SetProtocolPermissionsAsync(agentId, deviceId, spec.Id, allow, ct);
                     global::System.Console.WriteLine($"agent {agentId}: protocol {spec.ShortName} of device {deviceId} {(allow ? "allowed" : "denied")}");
@@ -178,26 +178,7 @@ internal static partial class ClientCommands
         };
     }
 
-    /// <summary>A protocol id written as 0x14 or 20.</summary>
-    private static bool TryProtocolId(string text, out byte id) =>
-        text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? byte.TryParse(text.AsSpan(2), global::System.Globalization.NumberStyles.HexNumber, global::System.Globalization.CultureInfo.InvariantCulture, out id)
-            : byte.TryParse(text, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out id);
-
-    private static async Task<uint> ResolveAgentAsync(ScmiClient c, string text, CancellationToken ct)
-    {
-        if (uint.TryParse(text, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out var id))
-            return id;
-        var info = await c.Base.DiscoverAsync(ct);
-        var names = new List<string>();
-        for (uint i = 1; i <= info.AgentCount; i++)
-        {
-            var agent = await c.Base.DiscoverAgentAsync(i, ct);
-            if (agent.Name == text)
-                return i;
-            names.Add(agent.Name);
-        }
-
-        throw new FormatException($"no agent named '{text}' (there are: {string.Join(", ", names)})");
-    }
+    /// <summary>An agent by id or by name (BASE_DISCOVER_AGENT; agents are numbered from 1).</summary>
+    private static async Task<uint> ResolveAgentAsync(ScmiClient c, string text, CancellationToken ct) =>
+        await Resolve(text, (await c.Base.DiscoverAsync(ct)).AgentCount, async i => (await c.Base.DiscoverAgentAsync(i, ct)).Name, "agent", first: 1);
 }

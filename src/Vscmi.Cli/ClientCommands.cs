@@ -144,13 +144,13 @@ internal static partial class ClientCommands
         _ => throw new FormatException($"'{text}' is not on or off"),
     };
 
-    /// <summary>A resource by id or by name.</summary>
-    private static async Task<uint> Resolve(string text, int count, Func<uint, Task<string>> nameOf)
+    /// <summary>A resource (or, with <paramref name="noun"/> and <paramref name="first"/>, an agent) by id or by name; ids <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> - 1.</summary>
+    private static async Task<uint> Resolve(string text, int count, Func<uint, Task<string>> nameOf, string noun = "resource", uint first = 0)
     {
         if (uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             return id;
         var names = new List<string>();
-        for (uint i = 0; i < count; i++)
+        for (var i = first; i < first + count; i++)
         {
             var name = await nameOf(i);
             if (name == text)
@@ -158,7 +158,7 @@ internal static partial class ClientCommands
             names.Add(name);
         }
 
-        throw new FormatException($"no resource named '{text}' (there are: {string.Join(", ", names)})");
+        throw new FormatException($"no {noun} named '{text}' (there are: {string.Join(", ", names)})");
     }
 
     private static async Task InfoAsync(ScmiClient c, bool json, CancellationToken ct)

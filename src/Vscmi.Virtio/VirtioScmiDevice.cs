@@ -380,15 +380,11 @@ public sealed partial class VirtioScmiDevice : IDisposable
         var hasP2A = (AckedFeatures & VirtioFeatures.VIRTIO_SCMI_F_P2A_CHANNELS) != 0;
         var session = _platform.OpenSession(_agentId, MaxPayload, hasP2A);
         _session = session;
+        _reply = new byte[session.ReplyBufferSize];
         if (hasP2A)
         {
             session.GateDelayedResponses = true;
             session.DelayedResponseHeld = WatchReplies;
-        }
-
-        _reply = new byte[session.ReplyBufferSize];
-        if (hasP2A)
-        {
             _pumpStop = new CancellationTokenSource();
             _ = PumpAsync(session, _pumpStop.Token);
         }
@@ -474,7 +470,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
                 _replyWatch.Dispose();
                 _replyWatch = null;
             }
-            else if (session.HeldDelayedResponses > 0 && waited >= MaxReplyWait)
+            else if (waited >= MaxReplyWait)
             {
                 _heldSince = TimeProvider.System.GetTimestamp();
             }

@@ -36,17 +36,23 @@ public class DelayedOrderTests
         return events;
     }
 
+    /// <summary>Starts the rings, posts eventq buffers, and sends one asynchronous CLOCK_RATE_SET; returns the command.</summary>
+    private static byte[] StartWithAsyncRateSet(TestGuest guest)
+    {
+        guest.Start();
+        guest.PostEventBuffers(8);
+        guest.Device.Kick(VirtioScmiDevice.EventQueue);
+        var command = AsyncRateSet(guest, 48_000_000);
+        guest.PostCommand(command, 0);
+        guest.Device.Kick(VirtioScmiDevice.CommandQueue);
+        return command;
+    }
+
     [Fact]
     public async Task A_slow_driver_gets_the_delayed_response_only_after_it_reaped_the_reply()
     {
         using var guest = new TestGuest();
-        guest.Start();
-        guest.PostEventBuffers(8);
-        guest.Device.Kick(VirtioScmiDevice.EventQueue);
-
-        var command = AsyncRateSet(guest, 48_000_000);
-        guest.PostCommand(command, 0);
-        guest.Device.Kick(VirtioScmiDevice.CommandQueue);
+        var command = StartWithAsyncRateSet(guest);
 
         // The reply sits in the used ring; the driver is slow and has not reaped it.
         Assert.Empty(await EventsWithin(guest, TimeSpan.FromMilliseconds(200)));
@@ -63,12 +69,7 @@ public class DelayedOrderTests
     public async Task A_delayed_response_waits_for_its_own_reply_not_for_later_ones()
     {
         using var guest = new TestGuest();
-        guest.Start();
-        guest.PostEventBuffers(8);
-        guest.Device.Kick(VirtioScmiDevice.EventQueue);
-
-        guest.PostCommand(AsyncRateSet(guest, 48_000_000), 0);
-        guest.Device.Kick(VirtioScmiDevice.CommandQueue);
+        StartWithAsyncRateSet(guest);
         Assert.Equal(0, Status(guest.TakeResponse().Response));
 
         // A second command the driver has not reaped does not hold back the first one's delayed response.
@@ -81,11 +82,7 @@ public class DelayedOrderTests
     public async Task A_driver_that_never_moves_used_event_still_gets_it_after_the_bound()
     {
         using var guest = new TestGuest();
-        guest.Start();
-        guest.PostEventBuffers(8);
-        guest.Device.Kick(VirtioScmiDevice.EventQueue);
-        guest.PostCommand(AsyncRateSet(guest, 48_000_000), 0);
-        guest.Device.Kick(VirtioScmiDevice.CommandQueue);
+        StartWithAsyncRateSet(guest);
 
         var started = DateTime.UtcNow;
         var events = await EventsWithin(guest, VirtioScmiDevice.MaxReplyWait * 5);
@@ -97,11 +94,7 @@ public class DelayedOrderTests
     public async Task Without_EVENT_IDX_the_delayed_response_follows_after_a_grace()
     {
         using var guest = new TestGuest(VirtioFeatures.ScmiDevice & ~VirtioFeatures.VIRTIO_RING_F_EVENT_IDX);
-        guest.Start();
-        guest.PostEventBuffers(8);
-        guest.Device.Kick(VirtioScmiDevice.EventQueue);
-        guest.PostCommand(AsyncRateSet(guest, 48_000_000), 0);
-        guest.Device.Kick(VirtioScmiDevice.CommandQueue);
+        StartWithAsyncRateSet(guest);
         Assert.Single(await EventsWithin(guest, TimeSpan.FromSeconds(5)));
         Assert.Equal(0, Status(guest.TakeResponse().Response));
     }
@@ -110,11 +103,7 @@ public class DelayedOrderTests
     public async Task A_reset_drops_what_was_held()
     {
         using var guest = new TestGuest();
-        guest.Start();
-        guest.PostEventBuffers(8);
-        guest.Device.Kick(VirtioScmiDevice.EventQueue);
-        guest.PostCommand(AsyncRateSet(guest, 48_000_000), 0);
-        guest.Device.Kick(VirtioScmiDevice.CommandQueue);
+        StartWithAsyncRateSet(guest);
         guest.Restart();
         guest.PostEventBuffers(8);
         guest.Device.Kick(VirtioScmiDevice.EventQueue);

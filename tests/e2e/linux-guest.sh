@@ -91,9 +91,10 @@ cp "$work/virt.dts" "$work/virt.dts.base"
 cat "$here/consumers.dts" >> "$work/virt.dts"
 dtc -q -I dts -O dtb -o "$work/virt-scmi.dtb" "$work/virt.dts" || fail_setup "dtc rejected the merged tree"
 
-# The device options exactly as 'vscmi qemu-args' prints them (PCI, or virtio-mmio with --mmio).
+# The device options exactly as 'vscmi qemu-args' prints them (PCI, or virtio-mmio with --mmio),
+# for the VM socket in $vm_socket (default: the first daemon's).
 device_args() {
-  "$root/vscmi" qemu-args --socket "$work/vm.sock" "$@" | tr -d '\\' | tr '\n' ' ' \
+  "$root/vscmi" qemu-args --socket "${vm_socket:-$work/vm.sock}" "$@" | tr -d '\\' | tr '\n' ' ' \
     | grep -o -- '-global [^ ]*\|-device [^ ]*' | tr '\n' ' '
 }
 
@@ -210,7 +211,7 @@ cp "$work/virt.dts.base" "$work/virt-2.0.dts"
 "$root/vscmi" dt --config "$work/model-2.0.toml" --agent guest --cpus little,big --timeout-ms 10000 >> "$work/virt-2.0.dts"
 dtc -q -I dts -O dtb -o "$work/virt-2.0.dtb" "$work/virt-2.0.dts" || fail_setup "dtc rejected the SCMI 2.0 tree"
 "$root/vscmi" info --json --connect "unix:$work/ospm-2.0.sock" > "$work/info-2.0.json"
-vm_socket="$work/vm-2.0.sock" dtb="$work/virt-2.0.dtb" run_vm "$work/console-2.0.log" "$("$root/vscmi" qemu-args --socket "$work/vm-2.0.sock" | tr -d '\\' | tr '\n' ' ' | grep -o -- '-global [^ ]*\|-device [^ ]*' | tr '\n' ' ')" go
+vm_socket="$work/vm-2.0.sock" dtb="$work/virt-2.0.dtb" run_vm "$work/console-2.0.log" "$(vm_socket="$work/vm-2.0.sock" device_args)" go
 kill -TERM "$old_serve_pid" 2>/dev/null; wait "$old_serve_pid" 2>/dev/null || true
 old_serve_pid=""
 

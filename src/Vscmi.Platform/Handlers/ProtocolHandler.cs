@@ -42,39 +42,25 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
     /// newer version added are reserved (zero) in an older one, so a platform presenting SCMI 2.0
     /// never sets a bit 2.0 calls reserved. Read from the message description, not a second table.
     /// </summary>
-    protected uint DefinedBits(byte messageId, string word)
-    {
-        var layout = Spec.FindMessage(messageId)?.Response;
-        if (layout is null)
-            return 0;
-        for (var i = 0; i < layout.Fields.Count; i++)
-        {
-            if (layout.Fields[i] is BitsSpec bits && bits.Name == word)
-                return ~bits.ReservedMask;
-        }
-
-        return 0;
-    }
+    protected uint DefinedBits(byte messageId, string word) => DefinedIn(Spec.FindMessage(messageId)?.Response, word);
 
     /// <summary>The same for a record array's entries (sensor descriptors).</summary>
-    protected uint DefinedEntryBits(byte messageId, string array, string word)
+    protected uint DefinedEntryBits(byte messageId, string array, string word) =>
+        DefinedIn(FieldNamed<ArraySpec>(Spec.FindMessage(messageId)?.Response, array)?.Entry, word);
+
+    private static uint DefinedIn(Layout? layout, string word) => FieldNamed<BitsSpec>(layout, word) is { } bits ? ~bits.ReservedMask : 0;
+
+    // A loop, not LINQ: SENSOR_DESCRIPTION_GET, which asks per descriptor, is on the zero-allocation path.
+    private static T? FieldNamed<T>(Layout? layout, string name)
+        where T : FieldSpec
     {
-        var layout = Spec.FindMessage(messageId)?.Response;
-        if (layout is null)
-            return 0;
-        for (var i = 0; i < layout.Fields.Count; i++)
+        for (var i = 0; layout is not null && i < layout.Fields.Count; i++)
         {
-            if (layout.Fields[i] is ArraySpec { Entry: { } entry } a && a.Name == array)
-            {
-                for (var j = 0; j < entry.Fields.Count; j++)
-                {
-                    if (entry.Fields[j] is BitsSpec bits && bits.Name == word)
-                        return ~bits.ReservedMask;
-                }
-            }
+            if (layout.Fields[i] is T field && field.Name == name)
+                return field;
         }
 
-        return 0;
+        return null;
     }
 
     /// <summary>True for a protocol only trusted agents see (listed to them alone; NOT_SUPPORTED to others).</summary>

@@ -9,7 +9,6 @@ internal sealed class ProtocolBuilder(ScmiProtocolId id, string shortName, uint 
     private readonly List<MessageSpec> _messages = [];
     private readonly List<NotificationSpec> _notifications = [];
 
-    /// <summary>Adds the four commands every protocol has (reference 1.4).</summary>
     /// <summary>
     /// Adds the four commands every protocol has (reference 1.4). NEGOTIATE_PROTOCOL_VERSION came
     /// with SCMI v3.2 (reference 1.8): it exists from this protocol's v3.2 version on.

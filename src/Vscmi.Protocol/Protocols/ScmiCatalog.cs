@@ -25,8 +25,15 @@ public static class ScmiCatalog
     public static ProtocolSpec Get(ScmiProtocolId protocolId) => ById[(byte)protocolId]!;
 
     /// <summary>Finds a protocol by its short name (BASE, CLOCK...) or its number, ignoring case.</summary>
-    public static ProtocolSpec? Find(string nameOrId) =>
-        Protocols.FirstOrDefault(p => string.Equals(p.ShortName, nameOrId, StringComparison.OrdinalIgnoreCase));
+    public static ProtocolSpec? Find(string nameOrId)
+    {
+        ArgumentNullException.ThrowIfNull(nameOrId);
+        if (Protocols.FirstOrDefault(p => string.Equals(p.ShortName, nameOrId, StringComparison.OrdinalIgnoreCase)) is { } named)
+            return named;
+        var hex = nameOrId.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        return byte.TryParse(hex ? nameOrId.AsSpan(2) : nameOrId, hex ? System.Globalization.NumberStyles.HexNumber : System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var id) ? Find(id) : null;
+    }
 
     /// <summary>Finds a command.</summary>
     public static MessageSpec? FindMessage(byte protocolId, byte messageId) => Find(protocolId)?.FindMessage(messageId);
