@@ -12,6 +12,9 @@ public abstract class ClientPlatformContract : IAsyncLifetime
 
     public async Task InitializeAsync() => (_c, _guest) = await ConnectAsync();
 
+    /// <summary>OSPM's client (agent 1), for a transport's own tests.</summary>
+    protected ScmiClient Ospm => _c;
+
     public async Task DisposeAsync()
     {
         await _c.DisposeAsync();
@@ -26,7 +29,7 @@ public abstract class ClientPlatformContract : IAsyncLifetime
     protected abstract Task StopAsync();
 
     /// <summary>The next notification named <paramref name="name"/> OSPM receives (others are skipped), within 10 s.</summary>
-    private async Task<Protocol.Schema.FieldSet> NextNotificationAsync(string name)
+    protected async Task<Protocol.Schema.FieldSet> NextNotificationAsync(string name)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await foreach (var n in _c.ReadNotificationsAsync(timeout.Token))
@@ -152,9 +155,18 @@ public abstract class ClientPlatformContract : IAsyncLifetime
         Assert.Equal((byte)2, sensors[0].UnitType);
         Assert.Equal(900, (await _c.Sensor.ReadAsync(2)).Single().Value);
         Assert.InRange((await _c.Sensor.ReadAsync(0)).Single().Value, 40000, 50000);
-        await _c.Sensor.ConfigureTripPointAsync(0, 0, 1, 47000);
-        await _c.Sensor.NotifyTripPointsAsync(0, true);
+        // Continuous updates of cpu_temp arrive, each a reading within the sine's swing (45 ± 5 °C).
         await _c.Sensor.NotifyContinuousUpdatesAsync(0, true);
+        var update = await NextNotificationAsync("SENSOR_UPDATE");
+        Assert.Equal((0ul, 0ul), (update.GetUInt64("agent_id"), update.GetUInt64("sensor_id")));
+        Assert.InRange(update.GetRecords("readings").Single().GetInt64("value"), 40000, 50000);
+        await _c.Sensor.NotifyContinuousUpdatesAsync(0, false);
+        // soc_energy ramps up 2500 mJ/s: a trip point 1000 mJ above now is crossed upwards within a second.
+        var energy = (await _c.Sensor.ReadAsync(5)).Single().Value;
+        await _c.Sensor.ConfigureTripPointAsync(5, 0, 1, energy + 1000);
+        await _c.Sensor.NotifyTripPointsAsync(5, true);
+        var trip = await NextNotificationAsync("SENSOR_TRIP_POINT_EVENT");
+        Assert.Equal((0ul, 5ul, 0ul, 1ul), (trip.GetUInt64("agent_id"), trip.GetUInt64("sensor_id"), trip.GetUInt64("trip_point_id"), trip.GetUInt64("direction")));
         Assert.Equal(new[] { (1u, 0) }, await _c.Sensor.ListUpdateIntervalsAsync(0).ToListAsync());
         await _c.Sensor.SetConfigAsync(1, enabled: true, intervalSeconds: 2);
         Assert.Equal((true, 2u, 0), await _c.Sensor.GetConfigAsync(1));
@@ -235,7 +247,10 @@ public abstract class ClientPlatformContract : IAsyncLifetime
     {
         var calls = Enumerable.Range(0, 300).Select(i => _c.Clock.GetRateAsync((uint)(i % 8))).ToList();
         var rates = await Task.WhenAll(calls);
-        Assert.Equal(24000000ul, rates[0]);
+        // Each reply must land on its own request: the model fixes every clock's rate, so a
+        // swapped token would show as a wrong rate at that index.
+        ulong[] byClock = [24000000, 1200000000, 1600000000, 200000000, 24000000, 10000000, 500000000, 148500000];
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => byClock[i % 8]), rates);
         Assert.Equal(0, _c.TokensInUse);
     }
 
