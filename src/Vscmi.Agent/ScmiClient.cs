@@ -467,13 +467,13 @@ public sealed partial class ScmiClient : IAsyncDisposable
         public bool Abandoned { get; set; }
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "dropped an unexpected message 0x{Header:X8} (no request with that token)")]
+    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "dropped an unexpected message 0x{Header:X8} (no request with that token)")]
     private partial void LogUnexpected(uint header);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "dropped a malformed notification 0x{Header:X8}: {Reason}")]
+    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "dropped a malformed notification 0x{Header:X8}: {Reason}")]
     private partial void LogBadNotification(uint header, string reason);
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "dropped a {Length}-byte message larger than the channel")]
+    [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "dropped a {Length}-byte message larger than the channel")]
     private partial void LogOversized(int length);
 }
 

@@ -290,35 +290,55 @@ public sealed partial class ScmiPlatform
         var number = session.CommandsHandled;
         if (delay <= TimeSpan.Zero)
         {
-            session.CompleteAsync(DelayedResponse(command, work()), number);
+            session.CompleteAsync(RunDelayedWork(command, work), number);
             return;
         }
 
         ITimer? timer = null;
         timer = Time.CreateTimer(_ =>
         {
-            uint[]? payload;
+            byte[]? message;
             lock (Sync)
             {
-                payload = work();
                 _timers.Remove(timer!);
+                message = RunDelayedWork(command, work);
             }
 
-            session.CompleteAsync(DelayedResponse(command, payload), number);
+            session.CompleteAsync(message, number);
             timer!.Dispose();
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _timers.Add(timer);
         timer.Change(delay, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>A delayed response: the command's header as type 2, SUCCESS, then the return values; null for none.</summary>
-    private static byte[]? DelayedResponse(ScmiHeader command, uint[]? payload)
+    /// <summary>
+    /// The second half of an asynchronous command, run on a timer's thread (caller holds
+    /// <see cref="Sync"/>): its delayed response, or null for none. A bug in it answers
+    /// GENERIC_ERROR, as a handler's does, and never reaches the timer (which would end the process).
+    /// </summary>
+    private byte[]? RunDelayedWork(ScmiHeader command, Func<uint[]?> work)
+    {
+        try
+        {
+            return DelayedResponse(command, ScmiStatus.SUCCESS, work());
+        }
+#pragma warning disable CA1031 // A bug in one command's completion must answer GENERIC_ERROR, never take the daemon down.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogHandlerFailed(e, $"delayed {Vscmi.Protocol.Protocols.ScmiCatalog.FindMessage(command.ProtocolId, command.MessageId)?.Name ?? command.ToString()}");
+            return DelayedResponse(command, ScmiStatus.GENERIC_ERROR, []);
+        }
+    }
+
+    /// <summary>A delayed response: the command's header as type 2, the status, then the return values; null for none.</summary>
+    private static byte[]? DelayedResponse(ScmiHeader command, ScmiStatus status, uint[]? payload)
     {
         if (payload is null)
             return null;
         var message = new byte[8 + (4 * payload.Length)];
         BinaryPrimitives.WriteUInt32LittleEndian(message, command.WithType(ScmiMessageType.DELAYED_RESPONSE).Value);
-        BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(4), (int)ScmiStatus.SUCCESS);
+        BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(4), (int)status);
         for (var i = 0; i < payload.Length; i++)
             BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8 + (4 * i)), payload[i]);
         return message;
@@ -371,7 +391,22 @@ public sealed partial class ScmiPlatform
     public void StartSensorSampling(TimeSpan period)
     {
         _sampler?.Dispose();
-        _sampler = Time.CreateTimer(_ => SampleSensors(), null, period, period);
+        _sampler = Time.CreateTimer(_ => SampleSensorsOrLog(), null, period, period);
+    }
+
+    // A timer callback's last resort: an exception there would end the process.
+    private void SampleSensorsOrLog()
+    {
+        try
+        {
+            SampleSensors();
+        }
+#pragma warning disable CA1031 // One failed sample must not take the daemon down; the next period tries again.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogSamplingFailed(e);
+        }
     }
 
     private bool AnySubscribed(ResourceKind kind, byte protocol, byte command, int resource)
@@ -399,6 +434,9 @@ public sealed partial class ScmiPlatform
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "{Message} handler failed")]
     private partial void LogHandlerFailed(Exception exception, string message);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "sensor sampling failed (a bug); trying again next period")]
+    private partial void LogSamplingFailed(Exception exception);
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "agent {Agent} requested system state {State} (graceful: {Graceful})")]
     internal partial void LogSystemState(string agent, string state, bool graceful);

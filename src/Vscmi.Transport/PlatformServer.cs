@@ -190,6 +190,12 @@ public sealed partial class PlatformServer : IAsyncDisposable
         {
             LogBroken(transport.Description, agent, e.Message);
         }
+#pragma warning disable CA1031 // The last resort of this connection: a bug ends it, never the accept loop or another agent.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogFailed(e, transport.Description, agent);
+        }
         finally
         {
             await transport.DisposeAsync().ConfigureAwait(false);
@@ -211,4 +217,7 @@ public sealed partial class PlatformServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "{Connection}: a {Length}-byte message exceeds the channel; answered PROTOCOL_ERROR")]
     private static partial void LogOversized(ILogger logger, string connection, int length);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "{Connection}: closed after an internal error (a bug) serving agent {Agent}")]
+    private partial void LogFailed(Exception exception, string connection, string agent);
 }

@@ -46,7 +46,7 @@ internal sealed partial class BackendConnection : IDisposable
         _logger = logger;
         _name = name;
         _device = new VirtioScmiDevice(platform, agentId, name, NotifyDriver, logger) { Broken = OnBroken };
-        _dataPlane = new DataPlane(name, OnKick);
+        _dataPlane = new DataPlane(name, OnKick, OnKickFault);
     }
 
     /// <summary>Serves requests until the frontend disconnects.</summary>
@@ -401,6 +401,14 @@ internal sealed partial class BackendConnection : IDisposable
         _device.Kick(queue);
     }
 
+    // The data plane's last resort: whatever threw, this VM's device stops (err eventfd signalled
+    // through Broken) and the frontend learns why from the log; the next reset clears it.
+    private void OnKickFault(Exception e)
+    {
+        LogKickFault(e, _name);
+        _device.Fail($"internal error on the kick path: {e.GetType().Name}: {e.Message}");
+    }
+
     private void NotifyDriver(int queue)
     {
         lock (_fdLock)
@@ -439,6 +447,9 @@ internal sealed partial class BackendConnection : IDisposable
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "{Connection}: guest memory: {Regions} regions, {Bytes} bytes")]
     private partial void LogMemory(string connection, int regions, ulong bytes);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Error, Message = "{Connection}: a kick failed inside vscmi (a bug); this VM's device is marked broken, other VMs go on")]
+    private partial void LogKickFault(Exception exception, string connection);
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Debug, Message = "{Connection}: ring {Ring} kicked before its size and addresses were set")]
     private partial void LogNotReady(string connection, int ring);

@@ -5,7 +5,9 @@ namespace Vscmi.VhostUser;
 /// <summary>
 /// The data-plane thread of one connection (STYLE 16; rust-vmm vhost-user-backend event_loop.rs):
 /// epoll over the rings' kick eventfds plus an exit eventfd. A kick runs the device's queue on
-/// this thread; nothing here waits on another VM.
+/// this thread; nothing here waits on another VM. An exception out of a kick (a bug, never a
+/// guest's doing: guest input is validated) goes to <c>onFault</c>, which marks this VM's device
+/// broken; the thread goes on serving its exit event, and no other VM notices.
 /// </summary>
 internal sealed class DataPlane : IDisposable
 {
@@ -14,12 +16,14 @@ internal sealed class DataPlane : IDisposable
     private readonly Epoll _epoll = new();
     private readonly EventFd _exit = new();
     private readonly Action<int> _onKick;
+    private readonly Action<Exception> _onFault;
     private readonly Thread _thread;
     private volatile bool _stopping;
 
-    public DataPlane(string name, Action<int> onKick)
+    public DataPlane(string name, Action<int> onKick, Action<Exception> onFault)
     {
         _onKick = onKick;
+        _onFault = onFault;
         _epoll.Add(_exit.Descriptor, ExitCookie);
         _thread = new Thread(Run) { IsBackground = true, Name = $"vhost-user {name}" };
         _thread.Start();
@@ -41,10 +45,32 @@ internal sealed class DataPlane : IDisposable
             {
                 if (ready[i] == ExitCookie)
                     return;
-                _onKick((int)ready[i]);
+                Serve((int)ready[i]);
             }
         }
     }
+
+#pragma warning disable CA1031 // The last resort of this thread: one VM's bug must not end the daemon.
+    private void Serve(int queue)
+    {
+        try
+        {
+            _onKick(queue);
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                _onFault(e);
+            }
+            catch (Exception)
+            {
+                // The fault handler failed too (its logger, say): the device stays as it is; the
+                // thread must still live to see its exit event.
+            }
+        }
+    }
+#pragma warning restore CA1031
 
     public void Dispose()
     {

@@ -110,6 +110,12 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
         {
             LogBroken(name, agent, e.Message);
         }
+#pragma warning disable CA1031 // The last resort of this connection: a bug ends it, never the accept loop or another VM.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogFailed(e, name, agent);
+        }
         finally
         {
             VhostUserMetrics.ActiveConnections.Add(-1);
@@ -138,6 +144,9 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
 
     [LoggerMessage(EventId = 414, Level = LogLevel.Warning, Message = "{Connection}: refused: another frontend is connected to this VM's socket")]
     private partial void LogBusy(string connection);
+
+    [LoggerMessage(EventId = 415, Level = LogLevel.Error, Message = "{Connection}: closed after an internal error (a bug) serving agent {Agent}; the socket serves the next frontend")]
+    private partial void LogFailed(Exception exception, string connection, string agent);
 
     [LoggerMessage(EventId = 413, Level = LogLevel.Warning, Message = "{Connection}: agent {Agent}: closing a broken vhost-user connection: {Reason}")]
     private partial void LogBroken(string connection, string agent, string reason);

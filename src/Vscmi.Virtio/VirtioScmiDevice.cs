@@ -418,7 +418,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
             if (_session is null || _replyWatch is not null)
                 return;
             _heldSince = TimeProvider.System.GetTimestamp();
-            _replyWatch = TimeProvider.System.CreateTimer(_ => ReleaseDelayedResponses(), null, TimeSpan.Zero, ReplyWatchPeriod);
+            _replyWatch = TimeProvider.System.CreateTimer(_ => Guarded(ReleaseDelayedResponses, "the delayed-response watch"), null, TimeSpan.Zero, ReplyWatchPeriod);
         }
     }
 
@@ -499,6 +499,41 @@ public sealed partial class VirtioScmiDevice : IDisposable
         catch (OperationCanceledException)
         {
         }
+#pragma warning disable CA1031 // The pump's last resort: a bug stops this device, never the daemon, and is said.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Fault(e, "the eventq pump");
+        }
+    }
+
+    // A timer's callback must not throw (the process would end): a bug there breaks this device only.
+    private void Guarded(Action action, string where)
+    {
+        try
+        {
+            action();
+        }
+#pragma warning disable CA1031 // See above.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Fault(e, where);
+        }
+    }
+
+    private void Fault(Exception e, string where)
+    {
+        LogFault(e, Name, where);
+        try
+        {
+            Fail($"internal error in {where}: {e.GetType().Name}: {e.Message}");
+        }
+#pragma warning disable CA1031 // Marking it broken failed too (a logger, the err eventfd): nothing more to do here.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     /// <inheritdoc />
@@ -527,6 +562,9 @@ public sealed partial class VirtioScmiDevice : IDisposable
 
     [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "{Device}: session closed")]
     private partial void LogSessionClosed(string device);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Error, Message = "{Device}: {Where} failed inside vscmi (a bug); this device is marked broken until reset")]
+    private partial void LogFault(Exception exception, string device, string where);
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "{Device}: the driver did not show it read a reply within the bound (used_event unchanged); {Held} delayed response(s) sent anyway")]
     private partial void LogReplyWaitExpired(string device, int held);

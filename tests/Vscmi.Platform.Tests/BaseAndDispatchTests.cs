@@ -303,4 +303,27 @@ public class HandlerFailureTests
         Assert.Equal(ScmiStatus.SUCCESS, guest.Status(ClockMessageId.CLOCK_ATTRIBUTES, ("clock_id", 0)));
         Assert.Equal(ScmiStatus.SUCCESS, ospm.Status(PerfMessageId.PERFORMANCE_LEVEL_GET, ("domain_id", 0)));
     }
+
+    [Fact]
+    public async Task A_throwing_delayed_completion_answers_generic_error_on_its_timer_and_the_platform_goes_on()
+    {
+        // An exception on a timer's thread would end the process: the completion's bug must come
+        // back as the command's delayed response with GENERIC_ERROR instead.
+        var ospm = new Harness();
+        var platform = ospm.Platform;
+        platform.Table.Replace((byte)ScmiProtocolId.CLOCK, (byte)ClockMessageId.CLOCK_RATE_SET,
+            (ref Handlers.ScmiRequest request, ref ScmiWriter reply) =>
+            {
+                platform.CompleteLater(request.Agent, request.Header, TimeSpan.FromMilliseconds(5), () => throw new InvalidOperationException("injected"));
+                return ScmiStatus.SUCCESS;
+            });
+
+        var header = new ScmiHeader((byte)ClockMessageId.CLOCK_RATE_SET, ScmiMessageType.COMMAND, (byte)ScmiProtocolId.CLOCK, 4);
+        Assert.Equal(BaseAndDispatchTests.Words(header.Value, 0), ospm.Raw(BaseAndDispatchTests.Words(header.Value, 1, 2, 100000000, 0)));
+        ospm.Session.RepliesDelivered(ospm.Session.CommandsHandled);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var delayed = await ospm.Session.Outbox.ReadAsync(timeout.Token);
+        Assert.Equal(BaseAndDispatchTests.Words(header.WithType(ScmiMessageType.DELAYED_RESPONSE).Value, unchecked((uint)(int)ScmiStatus.GENERIC_ERROR)), delayed);
+        Assert.Equal(ScmiStatus.SUCCESS, ospm.Status(ClockMessageId.CLOCK_ATTRIBUTES, ("clock_id", 0)));
+    }
 }
