@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of one target with AFL++ through SharpFuzz (STACK: SharpFuzz 2.3.0 +
 # Debian's afl++). Installs both if missing (afl++ needs root), builds the fuzz project,
 # instruments our assemblies only, and runs afl-fuzz from the seed corpus.
-#   fuzz/run.sh TARGET [SECONDS]     targets: scmi-message platform virtqueue model vhost-user
+#   fuzz/run.sh TARGET [SECONDS]     targets: scmi-message platform virtqueue model vhost-user device-ops
 # Findings land in fuzz/findings/TARGET/default/crashes; replay one with
 #   dotnet fuzz/Vscmi.Fuzz/bin/Release/net10.0/Vscmi.Fuzz.dll TARGET --replay FILE
 set -euo pipefail

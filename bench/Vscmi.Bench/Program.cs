@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vscmi.Agent;
 using Vscmi.Platform;
+using Vscmi.Platform.Hosting;
 using Vscmi.Platform.Model;
 using Vscmi.Protocol.Schema;
 using Vscmi.Transport;

@@ -22,6 +22,7 @@ internal static class Targets
         ["virtqueue"] = Virtqueue,
         ["model"] = Model,
         ["vhost-user"] = VhostUser,
+        ["device-ops"] = DeviceOps,
     };
 
     /// <summary>The generic decoder: every message kind; only the protocol exception may escape.</summary>
@@ -124,6 +125,138 @@ internal static class Targets
             guest.Device.StartQueue(0);
             guest.Device.Kick(0);
         }
+    }
+
+    /// <summary>Guest memory in two layouts (the whole 64 KiB, or its first 16 KiB) for <see cref="DeviceOps"/>.</summary>
+    private sealed class OpsGuest
+    {
+        public OpsGuest()
+        {
+            Fd = MemFd.Create("fuzz-ops", Guest.Size);
+            Large = new GuestMemory([new GuestMemoryRegion(new GuestAddress(Guest.Base), Guest.Size, Guest.Base, Fd, 0)]);
+            Small = new GuestMemory([new GuestMemoryRegion(new GuestAddress(Guest.Base), Guest.Size / 4, Guest.Base, Fd, 0)]);
+            Platform = new ScmiPlatform(ModelLoader.LoadDefault());
+            Device = new VirtioScmiDevice(Platform, 1, "fuzz-ops", _ => { });
+            Other = Platform.OpenSession(2);
+        }
+
+        public FileDescriptor Fd { get; }
+
+        public GuestMemory Large { get; }
+
+        public GuestMemory Small { get; }
+
+        public ScmiPlatform Platform { get; }
+
+        public VirtioScmiDevice Device { get; }
+
+        /// <summary>Another agent, whose commands make the platform notify the device's agent.</summary>
+        public AgentSession Other { get; }
+    }
+
+    private static readonly Lazy<OpsGuest> OpsState = new(() => new OpsGuest());
+
+    /// <summary>
+    /// Sequences of what a frontend and a driver do to a device, interleaved (rust-vmm's
+    /// virtio-queue fuzzes operation sequences the same way): configure, start, kick, a new memory
+    /// table, stop, reset, features, guest writes, avail.idx moves, and another agent's commands
+    /// (which notify through the eventq). Each operation is one byte (its low 4 bits) followed by
+    /// its operands; a missing operand reads as 0. Nothing may throw, and the device must still
+    /// reset and configure a sane ring afterwards.
+    /// <code>
+    ///   0 configure q, log2 size, layout, last_avail(2)   1 start q    2 kick q    3 memory (odd: 16 KiB)
+    ///   4 stop q    5 reset    6 features(1)    7 write offset(2) length(1) bytes    8 avail.idx q value(2)
+    ///   9 another agent's command: CLOCK_RATE_SET of a clock it names, at a rate it names
+    /// </code>
+    /// </summary>
+    private static void DeviceOps(byte[] input)
+    {
+        var guest = OpsState.Value;
+        var device = guest.Device;
+        device.Reset();
+        device.SetMemory(guest.Large);
+        guest.Large.TryWrite(new GuestAddress(Guest.Base), new byte[Guest.Size]);
+        var position = 0;
+        byte Next() => position < input.Length ? input[position++] : (byte)0;
+        ushort Next16() => (ushort)(Next() | (Next() << 8));
+        var reply = new byte[guest.Other.ReplyBufferSize];
+        var command = new byte[20];
+        while (position < input.Length)
+        {
+            var op = Next();
+            var queue = (op >> 4) % 3; // 2 is no queue: every entry point must refuse it
+            switch (op & 0xF)
+            {
+                case 0:
+                {
+                    var size = 1 << (Next() % 6);
+                    // Layout 0: the rings where a driver puts them; others: wherever the operand says, in or out of memory.
+                    var layout = Next();
+                    var area = Guest.Base + (ulong)(queue * 0x4000);
+                    var (descriptors, avail, used) = layout == 0
+                        ? (area, area + 0x1000, area + 0x2000)
+                        : (Guest.Base + (ulong)(layout * 0x180), Guest.Base + (ulong)(layout * 0x1C2), Guest.Base + (ulong)(layout * 0x2F4));
+                    device.ConfigureQueue(queue, size, descriptors, avail, used, Next16());
+                    break;
+                }
+
+                case 1:
+                    device.StartQueue(queue);
+                    break;
+                case 2:
+                    device.Kick(queue);
+                    break;
+                case 3:
+                    device.SetMemory((Next() & 1) == 0 ? guest.Large : guest.Small);
+                    break;
+                case 4:
+                    device.StopQueue(queue);
+                    break;
+                case 5:
+                    device.Reset();
+                    break;
+                case 6:
+                    device.SetFeatures(VirtioFeatures.VIRTIO_F_VERSION_1 | ((ulong)Next() << 28) | ((Next() & 1) == 0 ? 0 : VirtioFeatures.VIRTIO_SCMI_F_P2A_CHANNELS));
+                    break;
+                case 7:
+                {
+                    var offset = Next16() % Guest.Size;
+                    var length = Math.Min(Next(), Math.Min(input.Length - position, Guest.Size - offset));
+                    guest.Large.TryWrite(new GuestAddress(Guest.Base + (ulong)offset), input.AsSpan(position, length));
+                    position += length;
+                    break;
+                }
+
+                case 8:
+                {
+                    Span<byte> index = stackalloc byte[2];
+                    BinaryPrimitives.WriteUInt16LittleEndian(index, Next16());
+                    guest.Large.TryWrite(new GuestAddress(Guest.Base + (ulong)(queue * 0x4000) + 0x1002), index);
+                    break;
+                }
+
+                case 9:
+                {
+                    // CLOCK_RATE_SET (protocol 0x14, message 0x5) from agent 2: a rate change agent 1 may have subscribed to.
+                    BinaryPrimitives.WriteUInt32LittleEndian(command, (0x14u << 10) | 0x5);
+                    BinaryPrimitives.WriteUInt32LittleEndian(command.AsSpan(4), (uint)(Next() & 1));
+                    BinaryPrimitives.WriteUInt32LittleEndian(command.AsSpan(8), (uint)(Next() % 10));
+                    BinaryPrimitives.WriteUInt64LittleEndian(command.AsSpan(12), (ulong)Next16() * 1_000_000);
+                    guest.Platform.Handle(guest.Other, command, reply);
+                    while (guest.Other.Outbox.TryRead(out var message))
+                        guest.Other.MessageDelivered(message);
+                    break;
+                }
+            }
+        }
+
+        // Whatever happened, a reset gives a device that takes a sane ring again.
+        device.Reset();
+        device.SetMemory(guest.Large);
+        if (device.ConfigureQueue(0, 16, Guest.Base, Guest.Base + 0x1000, Guest.Base + 0x2000, 0) is { } error)
+            throw new InvalidOperationException($"after the sequence a reset device refuses a sane ring: {error}");
+        if (device.BrokenReason is { } broken)
+            throw new InvalidOperationException($"a reset device is still broken: {broken}");
     }
 
     private sealed class Backend

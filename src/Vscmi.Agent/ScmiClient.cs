@@ -19,8 +19,11 @@ public sealed record ScmiClientOptions
     /// </summary>
     public bool LearnPlatformVersions { get; init; } = true;
 
-    /// <summary>How long a command waits for its response (Linux's virtio transport: 60 s).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a command waits for its response; null (the default) takes the transport's
+    /// <see cref="TransportCapabilities.ReplyTimeout"/>.
+    /// </summary>
+    public TimeSpan? Timeout { get; init; }
 
     /// <summary>How long an asynchronous command waits for its delayed response (Linux: 2 s).</summary>
     public TimeSpan DelayedResponseTimeout { get; init; } = TimeSpan.FromSeconds(2);
@@ -154,7 +157,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
     /// <paramref name="expectDelayed"/>, a SUCCESS response keeps the token reserved for the
     /// delayed response, which <see cref="ScmiResponse.Delayed"/> then completes.
     /// </summary>
-    /// <exception cref="ScmiTimeoutException">No response within <see cref="ScmiClientOptions.Timeout"/>.</exception>
+    /// <exception cref="ScmiTimeoutException">No response within <see cref="ScmiClientOptions.Timeout"/> (or the transport's <see cref="TransportCapabilities.ReplyTimeout"/>).</exception>
     /// <exception cref="ScmiDisconnectedException">The channel closed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; a late reply is still matched and dropped.</exception>
     public async Task<ScmiResponse> RequestAsync(ScmiProtocolId protocol, byte messageId, FieldSet parameters, bool expectDelayed = false, CancellationToken cancellationToken = default)
@@ -195,7 +198,8 @@ public sealed partial class ScmiClient : IAsyncDisposable
             _pending[token] = pending;
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
-        timeout.CancelAfter(_options.Timeout);
+        var replyTimeout = _options.Timeout ?? _transport.Capabilities.ReplyTimeout;
+        timeout.CancelAfter(replyTimeout);
         try
         {
             await _transport.SendAsync(request, timeout.Token).ConfigureAwait(false);
@@ -208,7 +212,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
                 throw;
             if (_closed is { } reason)
                 throw new ScmiDisconnectedException("the SCMI channel closed", reason);
-            throw new ScmiTimeoutException($"{spec.Name} (token {token}): no response within {_options.Timeout.TotalMilliseconds:0} ms");
+            throw new ScmiTimeoutException($"{spec.Name} (token {token}): no response within {replyTimeout.TotalMilliseconds:0} ms");
         }
         catch (ScmiTransportException e)
         {

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
+using Vscmi.Platform.Hosting;
 using Vscmi.Agent;
 using Vscmi.Platform;
 using Vscmi.Platform.Model;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Vscmi.Platform.Hosting;
 using Vscmi.Platform;
 using Vscmi.Platform.Model;
 using Vscmi.Transport;

@@ -6,6 +6,16 @@ namespace Vscmi.Transport;
 /// <param name="HasP2A">Whether notifications and delayed responses travel on this channel.</param>
 public sealed record TransportCapabilities(int MaxPayload, int MaxInFlight, bool HasP2A)
 {
+    /// <summary>The reply timeout of a channel that does not say otherwise.</summary>
+    public static readonly TimeSpan DefaultReplyTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long an agent waits for a reply on this channel. Per transport, as Linux keeps
+    /// <c>max_rx_timeout_ms</c> in each <c>scmi_desc</c> (60 s for virtio, 30 ms for a mailbox):
+    /// a local socket answers in microseconds, a VM's device may be paused.
+    /// </summary>
+    public TimeSpan ReplyTimeout { get; init; } = DefaultReplyTimeout;
+
     /// <summary>Largest whole message: header, status and payload.</summary>
     public int MaxMessageSize => 8 + MaxPayload;
 }

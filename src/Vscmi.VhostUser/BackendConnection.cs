@@ -63,16 +63,16 @@ internal sealed partial class BackendConnection : IDisposable
 
     private void Handle(VhostUserMessage message)
     {
-        LogRequest(_name, message.Request, message.Payload.Length, message.Descriptors.Count);
-        string? refusal;
+        LogRequest(_name, message.Request, message.Payload.Length, message.DescriptorCount);
+        VhostUserRefusal? refusal;
         ulong? reply = null;
-        if (message.Descriptors.Count > 0 && !VhostUserWire.MayCarryDescriptors(message.Request))
+        if (message.DescriptorCount > 0 && !VhostUserWire.MayCarryDescriptors(message.Request))
         {
-            refusal = $"{message.Request} may not carry file descriptors ({message.Descriptors.Count} attached, closed)";
+            refusal = new(VhostUserRefusalKind.Descriptors, $"{message.Request} may not carry file descriptors ({message.DescriptorCount} attached, closed)");
         }
         else if (VhostUserWire.PayloadSize(message.Request) is var expected && expected >= 0 && message.Payload.Length != expected)
         {
-            refusal = $"{message.Request} needs a {expected}-byte payload, got {message.Payload.Length}";
+            refusal = new(VhostUserRefusalKind.PayloadSize, $"{message.Request} needs a {expected}-byte payload, got {message.Payload.Length}");
         }
         else
         {
@@ -82,14 +82,14 @@ internal sealed partial class BackendConnection : IDisposable
             }
             catch (Exception e) when (e is LinuxException or ArgumentException)
             {
-                refusal = $"{message.Request}: {e.Message}";
+                refusal = new(VhostUserRefusalKind.Host, $"{message.Request}: {e.Message}");
             }
         }
 
-        if (refusal is not null)
+        if (refusal is { } refused)
         {
-            LogRefused(_name, refusal);
-            VhostUserMetrics.RefusedRequests.Add(1);
+            LogRefused(_name, refused.Kind, refused.Detail);
+            VhostUserMetrics.RefusedRequests.Add(1, new KeyValuePair<string, object?>("kind", refused.Kind.ToString()));
         }
         // GET_* requests always get their reply (a refused one too, so the frontend never waits
         // for nothing); others are acknowledged whenever asked, even without REPLY_ACK negotiated:
@@ -104,7 +104,7 @@ internal sealed partial class BackendConnection : IDisposable
     }
 
     // Returns null on success or why the request was refused; sets reply for requests that answer.
-    private string? Execute(VhostUserMessage message, out ulong? reply)
+    private VhostUserRefusal? Execute(VhostUserMessage message, out ulong? reply)
     {
         reply = null;
         var payload = message.Payload;
@@ -125,7 +125,7 @@ internal sealed partial class BackendConnection : IDisposable
                         ring.Enabled = true;
                 }
 
-                return unknown == 0 ? null : $"SET_FEATURES acked bits 0x{unknown:X} that were not offered (ignored)";
+                return unknown == 0 ? null : new VhostUserRefusal(VhostUserRefusalKind.UnofferedFeatures, $"SET_FEATURES acked bits 0x{unknown:X} that were not offered (ignored)");
             }
 
             case VhostUserRequest.SET_OWNER:
@@ -137,7 +137,7 @@ internal sealed partial class BackendConnection : IDisposable
             case VhostUserRequest.SET_PROTOCOL_FEATURES:
             {
                 var unknown = BinaryPrimitives.ReadUInt64LittleEndian(payload) & ~VhostUserProtocolFeatures.ScmiBackend;
-                return unknown == 0 ? null : $"SET_PROTOCOL_FEATURES acked bits 0x{unknown:X} that were not offered (ignored)";
+                return unknown == 0 ? null : new VhostUserRefusal(VhostUserRefusalKind.UnofferedFeatures, $"SET_PROTOCOL_FEATURES acked bits 0x{unknown:X} that were not offered (ignored)");
             }
             case VhostUserRequest.GET_QUEUE_NUM:
                 reply = 2;
@@ -163,8 +163,7 @@ internal sealed partial class BackendConnection : IDisposable
                 ring.Configured = false;
                 ring.Base = last;
 
-                // The reply is a vring state: index u32, num u32.
-                reply = (uint)index | ((ulong)last << 32);
+                reply = new VringState((uint)index, last).AsUInt64;
                 return null;
             }
 
@@ -174,7 +173,7 @@ internal sealed partial class BackendConnection : IDisposable
                 if (error is not null)
                     return error;
                 if (enable > 1)
-                    return $"SET_VRING_ENABLE with {enable}; only 0 and 1 mean anything";
+                    return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"SET_VRING_ENABLE with {enable}; only 0 and 1 mean anything");
                 ring.Enabled = enable == 1;
                 StartIfReady(Array.IndexOf(_rings, ring));
                 return null;
@@ -191,7 +190,7 @@ internal sealed partial class BackendConnection : IDisposable
             {
                 var status = BinaryPrimitives.ReadUInt64LittleEndian(payload);
                 if (status > 0xFF)
-                    return $"SET_STATUS 0x{status:X} is not a status byte";
+                    return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"SET_STATUS 0x{status:X} is not a status byte");
                 _status = (byte)status;
                 if (_status == 0)
                     ResetDevice();
@@ -202,81 +201,80 @@ internal sealed partial class BackendConnection : IDisposable
                 reply = _status;
                 return null;
             default:
-                return $"{message.Request} ({(uint)message.Request}) is not supported by the SCMI backend";
+                return new VhostUserRefusal(VhostUserRefusalKind.Unsupported, $"{message.Request} ({(uint)message.Request}) is not supported by the SCMI backend");
         }
     }
 
-    private string? WithRing(byte[] payload, out Ring ring, out uint value)
+    // Every vring-state request's payload size was checked before Execute.
+    private VhostUserRefusal? WithRing(byte[] payload, out Ring ring, out uint value)
     {
-        var index = BinaryPrimitives.ReadUInt32LittleEndian(payload);
-        value = BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(4));
+        VringState.TryRead(payload, out var state);
+        value = state.Num;
         ring = _rings[0];
-        if (index >= (uint)_rings.Length)
-            return $"ring {index} does not exist (virtio-scmi has 2)";
-        ring = _rings[index];
+        if (state.Index >= (uint)_rings.Length)
+            return NoSuchRing(state.Index);
+        ring = _rings[state.Index];
         return null;
     }
 
-    private static string? SetNum(Ring ring, int num)
+    private static VhostUserRefusal NoSuchRing(uint index) =>
+        new(VhostUserRefusalKind.NoSuchRing, $"ring {index} does not exist (virtio-scmi has 2)");
+
+    private static VhostUserRefusal? SetNum(Ring ring, int num)
     {
         if (!SplitRing.IsValidSize(num))
-            return $"ring size {num} is not a power of two from 1 to {SplitRing.MaxQueueSize}";
+            return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"ring size {num} is not a power of two from 1 to {SplitRing.MaxQueueSize}");
         ring.Num = num;
         return null;
     }
 
-    private static string? SetBase(Ring ring, uint next)
+    private static VhostUserRefusal? SetBase(Ring ring, uint next)
     {
         if (next > ushort.MaxValue)
-            return $"ring base {next} does not fit a split ring's 16-bit index";
+            return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"ring base {next} does not fit a split ring's 16-bit index");
         ring.Base = (ushort)next;
         return null;
     }
 
-    private string? SetAddresses(byte[] payload)
+    private VhostUserRefusal? SetAddresses(byte[] payload)
     {
-        var index = BinaryPrimitives.ReadUInt32LittleEndian(payload);
-        var flags = BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(4));
-        if (index >= (uint)_rings.Length)
-            return $"ring {index} does not exist (virtio-scmi has 2)";
-        if ((flags & ~1u) != 0)
-            return $"SET_VRING_ADDR flags 0x{flags:X} has unknown bits";
-        var ring = _rings[index];
-
-        // Order on the wire: descriptor, used, available (reference 4.10).
-        ring.Descriptors = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(8));
-        ring.Used = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(16));
-        ring.Avail = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(24));
+        VringAddress.TryRead(payload, out var address);
+        if (address.Index >= (uint)_rings.Length)
+            return NoSuchRing(address.Index);
+        if (!address.IsValid)
+            return new VhostUserRefusal(VhostUserRefusalKind.ReservedBits, $"SET_VRING_ADDR flags 0x{address.Flags:X} has unknown bits");
+        var ring = _rings[address.Index];
+        ring.Descriptors = address.Descriptors;
+        ring.Used = address.Used;
+        ring.Avail = address.Avail;
         ring.HasAddresses = true;
-        StartIfReady((int)index);
+        StartIfReady((int)address.Index);
         return null;
     }
 
-    private string? SetMemTable(VhostUserMessage message)
+    private VhostUserRefusal? SetMemTable(VhostUserMessage message)
     {
         var payload = message.Payload;
-        if (payload.Length < 8)
-            return $"SET_MEM_TABLE needs at least 8 bytes, got {payload.Length}";
+        if (payload.Length < MemoryRegion.TableHeaderSize)
+            return new VhostUserRefusal(VhostUserRefusalKind.PayloadSize, $"SET_MEM_TABLE needs at least {MemoryRegion.TableHeaderSize} bytes, got {payload.Length}");
         var count = BinaryPrimitives.ReadUInt32LittleEndian(payload);
         if (count == 0 || count > VhostUserWire.MaxRegions)
-            return $"SET_MEM_TABLE with {count} regions (1 to {VhostUserWire.MaxRegions})";
-        if (payload.Length != 8 + (32 * count))
-            return $"SET_MEM_TABLE with {count} regions needs {8 + (32 * count)} bytes, got {payload.Length}";
-        if (message.Descriptors.Count != count)
-            return $"SET_MEM_TABLE describes {count} regions but carries {message.Descriptors.Count} descriptors";
+            return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"SET_MEM_TABLE with {count} regions (1 to {VhostUserWire.MaxRegions})");
+        var size = MemoryRegion.TableHeaderSize + (MemoryRegion.Size * count);
+        if (payload.Length != size)
+            return new VhostUserRefusal(VhostUserRefusalKind.PayloadSize, $"SET_MEM_TABLE with {count} regions needs {size} bytes, got {payload.Length}");
+        if (message.DescriptorCount != count)
+            return new VhostUserRefusal(VhostUserRefusalKind.Descriptors, $"SET_MEM_TABLE describes {count} regions but carries {message.DescriptorCount} descriptors");
 
         var regions = new List<GuestMemoryRegion>();
         try
         {
             for (var i = 0; i < count; i++)
             {
-                var entry = payload.AsSpan(8 + (32 * i));
-                regions.Add(new GuestMemoryRegion(
-                    new GuestAddress(BinaryPrimitives.ReadUInt64LittleEndian(entry)),
-                    BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]),
-                    BinaryPrimitives.ReadUInt64LittleEndian(entry[16..]),
-                    message.Descriptors[i],
-                    BinaryPrimitives.ReadUInt64LittleEndian(entry[24..])));
+                MemoryRegion.TryRead(payload, i, out var entry);
+                // The mapping outlives the descriptor: it is closed once mapped.
+                using var fd = message.TakeDescriptor(i);
+                regions.Add(new GuestMemoryRegion(new GuestAddress(entry.GuestPhysical), entry.MemorySize, entry.UserAddress, fd, entry.MmapOffset));
             }
 
             var memory = new GuestMemory(regions);
@@ -296,28 +294,23 @@ internal sealed partial class BackendConnection : IDisposable
         {
             foreach (var region in regions)
                 region.Dispose();
-            return $"SET_MEM_TABLE: {e.Message}";
+            return new VhostUserRefusal(VhostUserRefusalKind.Host, $"SET_MEM_TABLE: {e.Message}");
         }
     }
 
-    private string? SetRingFd(VhostUserMessage message)
+    private VhostUserRefusal? SetRingFd(VhostUserMessage message)
     {
         var value = BinaryPrimitives.ReadUInt64LittleEndian(message.Payload);
         var index = (int)(value & VhostUserWire.VringIndexMask);
         var noFd = (value & VhostUserWire.VringNoFdMask) != 0;
         if ((value & ~(VhostUserWire.VringIndexMask | VhostUserWire.VringNoFdMask)) != 0)
-            return $"{message.Request} value 0x{value:X} has reserved bits set";
+            return new VhostUserRefusal(VhostUserRefusalKind.ReservedBits, $"{message.Request} value 0x{value:X} has reserved bits set");
         if (index >= _rings.Length)
-            return $"ring {index} does not exist (virtio-scmi has 2)";
-        if (noFd ? message.Descriptors.Count != 0 : message.Descriptors.Count != 1)
-            return $"{message.Request} {(noFd ? "says no fd but carries" : "needs exactly one fd, carries")} {message.Descriptors.Count}";
+            return NoSuchRing((uint)index);
+        if (noFd ? message.DescriptorCount != 0 : message.DescriptorCount != 1)
+            return new VhostUserRefusal(VhostUserRefusalKind.Descriptors, $"{message.Request} {(noFd ? "says no fd but carries" : "needs exactly one fd, carries")} {message.DescriptorCount}");
 
-        EventFd? fd = null;
-        if (!noFd)
-        {
-            fd = new EventFd(message.Descriptors[0]);
-            message.Descriptors.Clear();
-        }
+        var fd = noFd ? null : new EventFd(message.TakeSingle());
 
         var ring = _rings[index];
         EventFd? old;
@@ -442,8 +435,8 @@ internal sealed partial class BackendConnection : IDisposable
     [LoggerMessage(EventId = 400, Level = LogLevel.Debug, Message = "{Connection}: {Request} ({Size} bytes, {Fds} fds)")]
     private partial void LogRequest(string connection, VhostUserRequest request, int size, int fds);
 
-    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "{Connection}: refused: {Reason}")]
-    private partial void LogRefused(string connection, string reason);
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "{Connection}: refused ({Kind}): {Reason}")]
+    private partial void LogRefused(string connection, VhostUserRefusalKind kind, string reason);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "{Connection}: guest memory: {Regions} regions, {Bytes} bytes")]
     private partial void LogMemory(string connection, int regions, ulong bytes);

@@ -194,14 +194,10 @@ public sealed class VhostUserFrontend : IAsyncDisposable
         for (var i = 0; i < rings; i++)
         {
             var (descriptors, avail, used) = i == 0 ? CommandRings : EventRings;
-            await RequestAsync(VhostUserRequest.SET_VRING_NUM, VringState(i, (uint)_options.QueueSize), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await RequestAsync(VhostUserRequest.SET_VRING_BASE, VringState(i, 0), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var address = new byte[40];
-            BinaryPrimitives.WriteUInt32LittleEndian(address, (uint)i);
-            BinaryPrimitives.WriteUInt64LittleEndian(address.AsSpan(8), descriptors + UserAddressOffset);
-            BinaryPrimitives.WriteUInt64LittleEndian(address.AsSpan(16), used + UserAddressOffset);
-            BinaryPrimitives.WriteUInt64LittleEndian(address.AsSpan(24), avail + UserAddressOffset);
-            await RequestAsync(VhostUserRequest.SET_VRING_ADDR, address, needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await RequestAsync(VhostUserRequest.SET_VRING_NUM, new VringState((uint)i, (uint)_options.QueueSize).ToArray(), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await RequestAsync(VhostUserRequest.SET_VRING_BASE, new VringState((uint)i, 0).ToArray(), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var address = new VringAddress((uint)i, 0, descriptors + UserAddressOffset, used + UserAddressOffset, avail + UserAddressOffset, 0);
+            await RequestAsync(VhostUserRequest.SET_VRING_ADDR, address.ToArray(), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
             await RequestAsync(VhostUserRequest.SET_VRING_KICK, U64((ulong)i), [Kicks[i].Descriptor], needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
             await RequestAsync(VhostUserRequest.SET_VRING_CALL, U64((ulong)i), [Calls[i].Descriptor], needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
             await RequestAsync(VhostUserRequest.SET_VRING_ERR, U64((ulong)i), [Errors.Descriptor], needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -210,20 +206,15 @@ public sealed class VhostUserFrontend : IAsyncDisposable
         if (protocol)
         {
             for (var i = 0; i < rings; i++)
-                await RequestAsync(VhostUserRequest.SET_VRING_ENABLE, VringState(i, 1), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await RequestAsync(VhostUserRequest.SET_VRING_ENABLE, new VringState((uint)i, 1).ToArray(), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Sends guest RAM's table (SET_MEM_TABLE with the memfd), as at start and on memory hotplug.</summary>
     public async Task SendMemoryTableAsync(CancellationToken cancellationToken = default)
     {
-        var table = new byte[8 + 32];
-        BinaryPrimitives.WriteUInt32LittleEndian(table, 1);
         var region = Memory.Regions[0];
-        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(8), region.GuestPhysical.Value);
-        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(16), region.Size);
-        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(24), region.UserAddress);
-        BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(32), 0);
+        var table = MemoryRegion.Table([new MemoryRegion(region.GuestPhysical.Value, region.Size, region.UserAddress, 0)]);
         await RequestAsync(VhostUserRequest.SET_MEM_TABLE, table, [_memfd], needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
@@ -234,9 +225,9 @@ public sealed class VhostUserFrontend : IAsyncDisposable
         for (var i = 0; i < 2; i++)
         {
             if ((OfferedFeatures & VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES) != 0)
-                await RequestAsync(VhostUserRequest.SET_VRING_ENABLE, VringState(i, 0), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var state = (await RequestAsync(VhostUserRequest.GET_VRING_BASE, VringState(i, 0), cancellationToken: cancellationToken).ConfigureAwait(false))!.Value;
-            result[i] = (ushort)(state >> 32);
+                await RequestAsync(VhostUserRequest.SET_VRING_ENABLE, new VringState((uint)i, 0).ToArray(), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var state = VringState.FromUInt64((await RequestAsync(VhostUserRequest.GET_VRING_BASE, new VringState((uint)i, 0).ToArray(), cancellationToken: cancellationToken).ConfigureAwait(false))!.Value);
+            result[i] = (ushort)state.Num;
         }
 
         return (result[0], result[1]);
@@ -280,15 +271,6 @@ public sealed class VhostUserFrontend : IAsyncDisposable
     {
         var bytes = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
-        return bytes;
-    }
-
-    /// <summary>A vring state payload.</summary>
-    public static byte[] VringState(int index, uint num)
-    {
-        var bytes = new byte[8];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)index);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), num);
         return bytes;
     }
 

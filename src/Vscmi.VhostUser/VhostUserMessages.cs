@@ -136,15 +136,21 @@ public static class VhostUserWire
     };
 }
 
-/// <summary>One received message: header fields, payload, and the descriptors that came with it (owned).</summary>
+/// <summary>
+/// One received message: header fields, payload, and the descriptors that came with it. The
+/// message owns them until a handler takes one (<see cref="TakeDescriptor"/>,
+/// <see cref="TakeSingle"/>); whatever nobody took is closed with the message.
+/// </summary>
 public sealed class VhostUserMessage : IDisposable
 {
+    private readonly List<Linux.FileDescriptor?> _descriptors;
+
     internal VhostUserMessage(VhostUserRequest request, uint flags, byte[] payload, List<Linux.FileDescriptor> descriptors)
     {
         Request = request;
         Flags = flags;
         Payload = payload;
-        Descriptors = descriptors;
+        _descriptors = [.. descriptors];
     }
 
     /// <summary>The request code.</summary>
@@ -156,17 +162,34 @@ public sealed class VhostUserMessage : IDisposable
     /// <summary>The payload.</summary>
     public byte[] Payload { get; }
 
-    /// <summary>Descriptors that came with it; whoever keeps one removes it from this list.</summary>
-    public List<Linux.FileDescriptor> Descriptors { get; }
+    /// <summary>How many descriptors came with the message.</summary>
+    public int DescriptorCount => _descriptors.Count;
 
     /// <summary>Whether the frontend asked for an acknowledgement.</summary>
     public bool NeedsReply => (Flags & VhostUserWire.NeedReplyFlag) != 0;
 
+    /// <summary>Takes descriptor <paramref name="index"/>: the caller owns (and closes) it from now on.</summary>
+    /// <exception cref="InvalidOperationException">It was taken already.</exception>
+    public Linux.FileDescriptor TakeDescriptor(int index)
+    {
+        var fd = _descriptors[index] ?? throw new InvalidOperationException($"descriptor {index} of {Request} was taken already");
+        _descriptors[index] = null;
+        return fd;
+    }
+
+    /// <summary>Takes the one descriptor a message carries.</summary>
+    /// <exception cref="InvalidOperationException">The message carries none or several.</exception>
+    public Linux.FileDescriptor TakeSingle() => _descriptors.Count == 1
+        ? TakeDescriptor(0)
+        : throw new InvalidOperationException($"{Request} carries {_descriptors.Count} descriptors, not one");
+
     /// <summary>Closes descriptors nobody took.</summary>
     public void Dispose()
     {
-        foreach (var fd in Descriptors)
-            fd.Dispose();
-        Descriptors.Clear();
+        for (var i = 0; i < _descriptors.Count; i++)
+        {
+            _descriptors[i]?.Dispose();
+            _descriptors[i] = null;
+        }
     }
 }

@@ -40,7 +40,7 @@ public sealed class VhostUserTransport : IScmiTransport
 
         // Linux: max pending = min(cmdq size / 2, 1024) with two descriptors per command (reference 4.4).
         var inFlight = _indirect ? size : Math.Max(1, size / 2);
-        Capabilities = new TransportCapabilities(VirtioScmiDevice.MaxPayload, inFlight, _events is not null);
+        Capabilities = new TransportCapabilities(VirtioScmiDevice.MaxPayload, inFlight, _events is not null) { ReplyTimeout = frontend.Options.ReplyTimeout };
         _slots = new SemaphoreSlim(inFlight, inFlight);
         for (var i = inFlight - 1; i >= 0; i--)
             _freeSlots.Push(i);

@@ -25,6 +25,20 @@ public class ClientEdgeCaseTests
         Assert.Equal(0, fake.Client.TokensInUse);
     }
 
+    [Theory]
+    [InlineData(300, null, 300)]   // the transport's own timeout when the client names none
+    [InlineData(60000, 250, 250)]  // the client's, when it names one
+    public async Task A_request_times_out_after_the_transports_reply_timeout_unless_the_client_overrides_it(int transportMs, int? clientMs, int expectedMs)
+    {
+        await using var fake = new FakePlatform(
+            new ScmiClientOptions { Timeout = clientMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null },
+            TimeSpan.FromMilliseconds(transportMs));
+        var call = fake.Client.RequestAsync(ScmiProtocolId.CLOCK, 0x6, Clock(1));
+        await fake.ReceiveAsync(); // and never answer
+        var e = await Assert.ThrowsAsync<ScmiTimeoutException>(() => call);
+        Assert.Equal($"CLOCK_RATE_GET (token 0): no response within {expectedMs} ms", e.Message);
+    }
+
     [Fact]
     public async Task A_late_reply_after_a_timeout_is_never_matched_to_a_new_request()
     {

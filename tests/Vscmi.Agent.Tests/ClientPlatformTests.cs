@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Vscmi.Platform.Hosting;
 using Vscmi.Platform;
 using Vscmi.Platform.Model;
 using Vscmi.Transport;

@@ -9,9 +9,9 @@ internal sealed class FakePlatform : IAsyncDisposable
     private readonly InProcessTransport _end;
 
     /// <summary>The scripts answer every request themselves, so the client asks no PROTOCOL_VERSION of its own.</summary>
-    public FakePlatform(ScmiClientOptions? options = null)
+    public FakePlatform(ScmiClientOptions? options = null, TimeSpan? replyTimeout = null)
     {
-        var (agent, platform) = InProcessTransport.CreatePair(new TransportCapabilities(128, 64, true));
+        var (agent, platform) = InProcessTransport.CreatePair(new TransportCapabilities(128, 64, true) { ReplyTimeout = replyTimeout ?? TransportCapabilities.DefaultReplyTimeout });
         _end = platform;
         Client = new ScmiClient(agent, (options ?? new ScmiClientOptions()) with { LearnPlatformVersions = false });
     }

@@ -14,6 +14,7 @@ public sealed class FuzzTargetTests
     [InlineData("virtqueue", 30000)]
     [InlineData("model", 8000)]
     [InlineData("vhost-user", 3000)]
+    [InlineData("device-ops", 20000)]
     public void A_target_survives_its_corpus_and_a_fixed_seed_random_run(string target, int inputs)
     {
         Assert.True(File.Exists(Fuzzer), $"{Fuzzer} is not built (it is part of Vscmi.slnx)");

@@ -269,13 +269,13 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         {
             (VhostUserRequest.SET_OWNER, [], [stray.Descriptor]),                                   // an fd where none may be
             (VhostUserRequest.SET_FEATURES, [1, 2, 3], []),                                         // wrong payload size
-            (VhostUserRequest.SET_VRING_NUM, VhostUserFrontend.VringState(5, 256), []),             // no such ring
-            (VhostUserRequest.SET_VRING_NUM, VhostUserFrontend.VringState(0, 100), []),             // not a power of two
+            (VhostUserRequest.SET_VRING_NUM, new VringState(5, 256).ToArray(), []),             // no such ring
+            (VhostUserRequest.SET_VRING_NUM, new VringState(0, 100).ToArray(), []),             // not a power of two
             (VhostUserRequest.SET_VRING_KICK, VhostUserFrontend.U64(0), []),                        // fd promised, none sent
             (VhostUserRequest.SET_VRING_CALL, VhostUserFrontend.U64(0x100), [stray.Descriptor]),    // "no fd" with an fd
             (VhostUserRequest.SET_MEM_TABLE, MemTable(0x4000_0000, 1 << 20), [memfd]),              // file shorter than the region
             (VhostUserRequest.SET_MEM_TABLE, MemTable(0x4000_0000, 4096), []),                      // region without its fd
-            (VhostUserRequest.SET_VRING_ENABLE, VhostUserFrontend.VringState(0, 7), []),           // neither 0 nor 1
+            (VhostUserRequest.SET_VRING_ENABLE, new VringState(0, 7).ToArray(), []),           // neither 0 nor 1
             (VhostUserRequest.SET_CONFIG, new byte[12], []),                                        // not offered
             ((VhostUserRequest)77, [], []),                                                         // no such request
         };
@@ -286,8 +286,8 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         }
 
         // A ring that never ran gives back the base it was given.
-        await frontend.RequestAsync(VhostUserRequest.SET_VRING_BASE, VhostUserFrontend.VringState(1, 77), needReply: true);
-        Assert.Equal(1UL | (77UL << 32), await frontend.RequestAsync(VhostUserRequest.GET_VRING_BASE, VhostUserFrontend.VringState(1, 0)));
+        await frontend.RequestAsync(VhostUserRequest.SET_VRING_BASE, new VringState(1, 77).ToArray(), needReply: true);
+        Assert.Equal(new VringState(1, 77), VringState.FromUInt64((await frontend.RequestAsync(VhostUserRequest.GET_VRING_BASE, new VringState(1, 0).ToArray()))!.Value));
 
         // Kicks before any setup: nothing happens, nothing breaks.
         await frontend.RequestAsync(VhostUserRequest.SET_VRING_KICK, VhostUserFrontend.U64(0), [frontend.Kicks[0].Descriptor], needReply: true);
@@ -299,7 +299,20 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         await frontend.StartAsync();
         await using var client = new ScmiClient(await TransportOver(frontend));
         Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
-        await WaitFor(() => _serve.Output.Contains("refused:", StringComparison.Ordinal), "refused:");
+        // Each refusal is logged with its kind and the offending value.
+        foreach (var line in new[]
+        {
+            "refused (Descriptors): SET_OWNER may not carry file descriptors (1 attached, closed)",
+            "refused (PayloadSize): SET_FEATURES needs a 8-byte payload, got 3",
+            "refused (NoSuchRing): ring 5 does not exist (virtio-scmi has 2)",
+            "refused (BadValue): ring size 100 is not a power of two",
+            "refused (Descriptors): SET_MEM_TABLE describes 1 regions but carries 0 descriptors",
+            "refused (BadValue): SET_VRING_ENABLE with 7; only 0 and 1 mean anything",
+            "refused (Unsupported): SET_CONFIG (25) is not supported by the SCMI backend",
+        })
+        {
+            await WaitFor(() => _serve.Output.Contains(line, StringComparison.Ordinal), line);
+        }
     }
 
     [Fact]

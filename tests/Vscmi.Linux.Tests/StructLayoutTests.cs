@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Vscmi.Linux;
+using Vscmi.VhostUser;
 
 namespace Vscmi.Linux.Tests;
 
@@ -20,6 +21,7 @@ public sealed unsafe class StructLayoutTests
         #include <sys/mman.h>
         #include <fcntl.h>
         #include <errno.h>
+        #include <linux/vhost_types.h>
         #define P(name, value) printf("%s=%ld\n", name, (long)(value))
         int main(void) {
           P("iovec.size", sizeof(struct iovec));
@@ -63,6 +65,23 @@ public sealed unsafe class StructLayoutTests
           P("EAGAIN", EAGAIN);
           P("EINTR", EINTR);
           P("SEEK_END", SEEK_END);
+          P("vhost_vring_state.size", sizeof(struct vhost_vring_state));
+          P("vhost_vring_state.index", offsetof(struct vhost_vring_state, index));
+          P("vhost_vring_state.num", offsetof(struct vhost_vring_state, num));
+          P("vhost_vring_addr.size", sizeof(struct vhost_vring_addr));
+          P("vhost_vring_addr.index", offsetof(struct vhost_vring_addr, index));
+          P("vhost_vring_addr.flags", offsetof(struct vhost_vring_addr, flags));
+          P("vhost_vring_addr.desc_user_addr", offsetof(struct vhost_vring_addr, desc_user_addr));
+          P("vhost_vring_addr.used_user_addr", offsetof(struct vhost_vring_addr, used_user_addr));
+          P("vhost_vring_addr.avail_user_addr", offsetof(struct vhost_vring_addr, avail_user_addr));
+          P("vhost_vring_addr.log_guest_addr", offsetof(struct vhost_vring_addr, log_guest_addr));
+          P("1 << VHOST_VRING_F_LOG", 1 << VHOST_VRING_F_LOG);
+          P("vhost_memory.regions", offsetof(struct vhost_memory, regions));
+          P("vhost_memory_region.size", sizeof(struct vhost_memory_region));
+          P("vhost_memory_region.guest_phys_addr", offsetof(struct vhost_memory_region, guest_phys_addr));
+          P("vhost_memory_region.memory_size", offsetof(struct vhost_memory_region, memory_size));
+          P("vhost_memory_region.userspace_addr", offsetof(struct vhost_memory_region, userspace_addr));
+          P("vhost_memory_region.flags_padding", offsetof(struct vhost_memory_region, flags_padding));
           return 0;
         }
         """;
@@ -112,7 +131,36 @@ public sealed unsafe class StructLayoutTests
         { "EAGAIN", Libc.EAGAIN },
         { "EINTR", Libc.EINTR },
         { "SEEK_END", Libc.SEEK_END },
+        // vhost-user payloads: encoded by hand, so where each field lands is found by writing it alone.
+        { "vhost_vring_state.size", VringState.Size },
+        { "vhost_vring_state.index", OffsetOf(b => new VringState(uint.MaxValue, 0).Write(b), VringState.Size) },
+        { "vhost_vring_state.num", OffsetOf(b => new VringState(0, uint.MaxValue).Write(b), VringState.Size) },
+        { "vhost_vring_addr.size", VringAddress.Size },
+        { "vhost_vring_addr.index", OffsetOf(b => new VringAddress(uint.MaxValue, 0, 0, 0, 0, 0).Write(b), VringAddress.Size) },
+        { "vhost_vring_addr.flags", OffsetOf(b => new VringAddress(0, uint.MaxValue, 0, 0, 0, 0).Write(b), VringAddress.Size) },
+        { "vhost_vring_addr.desc_user_addr", OffsetOf(b => new VringAddress(0, 0, ulong.MaxValue, 0, 0, 0).Write(b), VringAddress.Size) },
+        { "vhost_vring_addr.used_user_addr", OffsetOf(b => new VringAddress(0, 0, 0, ulong.MaxValue, 0, 0).Write(b), VringAddress.Size) },
+        { "vhost_vring_addr.avail_user_addr", OffsetOf(b => new VringAddress(0, 0, 0, 0, ulong.MaxValue, 0).Write(b), VringAddress.Size) },
+        { "vhost_vring_addr.log_guest_addr", OffsetOf(b => new VringAddress(0, 0, 0, 0, 0, ulong.MaxValue).Write(b), VringAddress.Size) },
+        { "1 << VHOST_VRING_F_LOG", VringAddress.LogFlag },
+        { "vhost_memory.regions", MemoryRegion.TableHeaderSize },
+        { "vhost_memory_region.size", MemoryRegion.Size },
+        { "vhost_memory_region.guest_phys_addr", OffsetOf(b => new MemoryRegion(ulong.MaxValue, 0, 0, 0).Write(b), MemoryRegion.Size) },
+        { "vhost_memory_region.memory_size", OffsetOf(b => new MemoryRegion(0, ulong.MaxValue, 0, 0).Write(b), MemoryRegion.Size) },
+        { "vhost_memory_region.userspace_addr", OffsetOf(b => new MemoryRegion(0, 0, ulong.MaxValue, 0).Write(b), MemoryRegion.Size) },
+        // vhost-user's mmap_offset sits where the kernel's struct has flags_padding (reference 4.10).
+        { "vhost_memory_region.flags_padding", OffsetOf(b => new MemoryRegion(0, 0, 0, ulong.MaxValue).Write(b), MemoryRegion.Size) },
     };
+
+    /// <summary>The first byte a writer sets, writing a struct with one all-ones field into zeros.</summary>
+    private static long OffsetOf(SpanWriter write, int size)
+    {
+        var bytes = new byte[size];
+        write(bytes);
+        return Array.FindIndex(bytes, b => b != 0);
+    }
+
+    private delegate void SpanWriter(Span<byte> destination);
 
     [Theory]
     [MemberData(nameof(Ours))]

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
+using Vscmi.Platform.Hosting;
 using Vscmi.Platform;
 using Vscmi.Platform.Model;
 

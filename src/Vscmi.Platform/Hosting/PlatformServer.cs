@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Vscmi.Platform;
 using Vscmi.Protocol;
+using Vscmi.Transport;
 
-namespace Vscmi.Transport;
+namespace Vscmi.Platform.Hosting;
 
 /// <summary>Serves a <see cref="ScmiPlatform"/> on stream-socket endpoints, each bound to one agent.</summary>
 public sealed partial class PlatformServer : IAsyncDisposable
