@@ -7,7 +7,7 @@ namespace Vscmi.Linux;
 /// <see cref="Wait"/> returns the cookies of the ready ones. Registered descriptors are
 /// referenced, not owned.
 /// </summary>
-public sealed unsafe class Epoll : IDisposable
+public sealed class Epoll : IDisposable
 {
     /// <summary><c>EPOLLIN</c>.</summary>
     public const uint EPOLLIN = 0x001;
@@ -19,31 +19,35 @@ public sealed unsafe class Epoll : IDisposable
     private readonly FileDescriptor _fd = new(LinuxError.Check(Libc.EpollCreate1(Libc.EPOLL_CLOEXEC), "epoll_create1"));
 
     /// <summary>Watches <paramref name="fd"/> for input, reporting <paramref name="cookie"/>.</summary>
-    public void Add(FileDescriptor fd, ulong cookie)
+    public unsafe void Add(FileDescriptor fd, ulong cookie)
     {
         ArgumentNullException.ThrowIfNull(fd);
+        // SAFETY: one epoll_event (12 or 16 bytes) fits the 16-byte stack buffer.
         var buffer = stackalloc byte[16];
         WriteEvent(buffer, EPOLLIN, cookie);
-        LinuxError.Check(Libc.EpollCtl(_fd.Value, Libc.EPOLL_CTL_ADD, fd.Value, buffer), "epoll_ctl(ADD)");
+        LinuxError.Check(Libc.EpollCtl(_fd, Libc.EPOLL_CTL_ADD, fd, buffer), "epoll_ctl(ADD)");
     }
 
     /// <summary>Stops watching <paramref name="fd"/>; false when it was not watched.</summary>
-    public bool Remove(FileDescriptor fd)
+    public unsafe bool Remove(FileDescriptor fd)
     {
         ArgumentNullException.ThrowIfNull(fd);
+        // SAFETY: DEL ignores the event, but old kernels want a valid pointer: 16 bytes on the stack.
         var buffer = stackalloc byte[16];
-        return Libc.EpollCtl(_fd.Value, Libc.EPOLL_CTL_DEL, fd.Value, buffer) == 0;
+        return Libc.EpollCtl(_fd, Libc.EPOLL_CTL_DEL, fd, buffer) == 0;
     }
 
     /// <summary>
     /// Waits up to <paramref name="timeoutMs"/> (-1: forever) and writes the cookies of ready
     /// descriptors into <paramref name="cookies"/>; returns how many. An interrupted wait returns 0.
     /// </summary>
-    public int Wait(Span<ulong> cookies, int timeoutMs)
+    public unsafe int Wait(Span<ulong> cookies, int timeoutMs)
     {
         var max = Math.Min(cookies.Length, 64);
+        // SAFETY: at most max (<= 64) events of at most 16 bytes are written into 64 * 16 bytes,
+        // and only the first count are read back.
         var buffer = stackalloc byte[64 * 16];
-        var count = Libc.EpollWait(_fd.Value, buffer, max, timeoutMs);
+        var count = Libc.EpollWait(_fd, buffer, max, timeoutMs);
         if (count < 0)
             return Marshal.GetLastPInvokeError() == Libc.EINTR ? 0 : throw LinuxError.Last("epoll_wait");
         for (var i = 0; i < count; i++)
@@ -51,8 +55,9 @@ public sealed unsafe class Epoll : IDisposable
         return count;
     }
 
-    private static void WriteEvent(byte* buffer, uint events, ulong cookie)
+    private static unsafe void WriteEvent(byte* buffer, uint events, ulong cookie)
     {
+        // SAFETY: callers pass at least EventSize bytes; the fields are at the layout test's offsets.
         *(uint*)buffer = events;
         *(ulong*)(buffer + (EventSize == 16 ? 8 : 4)) = cookie;
     }

@@ -4,7 +4,7 @@ namespace Vscmi.Linux;
 /// An eventfd: the kick and call doorbells of vhost-user, and the exit signal of the data-plane
 /// thread. Non-blocking; <see cref="Consume"/> returns the counter or 0.
 /// </summary>
-public sealed unsafe class EventFd : IDisposable
+public sealed class EventFd : IDisposable
 {
     /// <summary>Creates a new non-blocking eventfd.</summary>
     public EventFd()
@@ -19,17 +19,19 @@ public sealed unsafe class EventFd : IDisposable
     public FileDescriptor Descriptor { get; }
 
     /// <summary>Adds one to the counter (wakes the reader). False when the write failed (a peer's fd that is not an eventfd).</summary>
-    public bool Signal()
+    public unsafe bool Signal()
     {
         ulong one = 1;
-        return Libc.Write(Descriptor.Value, &one, 8) == 8;
+        // SAFETY: eventfd reads and writes exactly 8 bytes; the pointer is to a local of 8 bytes.
+        return Libc.Write(Descriptor, &one, 8) == 8;
     }
 
     /// <summary>Reads and clears the counter; 0 when nothing was signalled.</summary>
-    public ulong Consume()
+    public unsafe ulong Consume()
     {
         ulong value = 0;
-        return Libc.Read(Descriptor.Value, &value, 8) == 8 ? value : 0;
+        // SAFETY: as in Signal.
+        return Libc.Read(Descriptor, &value, 8) == 8 ? value : 0;
     }
 
     /// <inheritdoc />

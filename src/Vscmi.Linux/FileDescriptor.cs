@@ -29,7 +29,7 @@ public sealed class FileDescriptor : SafeHandle
     {
         get
         {
-            var size = Libc.Lseek(Value, 0, Libc.SEEK_END);
+            var size = Libc.Lseek(this, 0, Libc.SEEK_END);
             return size < 0 ? -1 : size;
         }
     }

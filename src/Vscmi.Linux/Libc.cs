@@ -42,20 +42,24 @@ internal static unsafe partial class Libc
 
     internal const int SEEK_END = 2;
 
+    // Descriptors go to native code as SafeHandles: the marshaller holds a reference for the
+    // call, so a descriptor closed by another thread meanwhile cannot be reused under us (STYLE 14).
+    // close() alone takes the raw number: it runs inside ReleaseHandle.
+
     [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int MemfdCreate(string name, uint flags);
 
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
-    internal static partial int Ftruncate(int fd, long length);
+    internal static partial int Ftruncate(FileDescriptor fd, long length);
 
     [LibraryImport(Library, EntryPoint = "lseek", SetLastError = true)]
-    internal static partial long Lseek(int fd, long offset, int whence);
+    internal static partial long Lseek(FileDescriptor fd, long offset, int whence);
 
     [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
-    internal static partial int Fcntl(int fd, int command, int argument);
+    internal static partial int Fcntl(FileDescriptor fd, int command, int argument);
 
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
-    internal static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+    internal static partial nint Mmap(nint address, nuint length, int protection, int flags, FileDescriptor fd, long offset);
 
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     internal static partial int Munmap(nint address, nuint length);
@@ -67,28 +71,28 @@ internal static unsafe partial class Libc
     internal static partial int Eventfd(uint initial, int flags);
 
     [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
-    internal static partial nint Read(int fd, void* buffer, nuint count);
+    internal static partial nint Read(FileDescriptor fd, void* buffer, nuint count);
 
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
-    internal static partial nint Write(int fd, void* buffer, nuint count);
+    internal static partial nint Write(FileDescriptor fd, void* buffer, nuint count);
 
     [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
     internal static partial int EpollCreate1(int flags);
 
     [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
-    internal static partial int EpollCtl(int epfd, int op, int fd, void* eventPointer);
+    internal static partial int EpollCtl(FileDescriptor epfd, int op, FileDescriptor fd, void* eventPointer);
 
     [LibraryImport(Library, EntryPoint = "epoll_wait", SetLastError = true)]
-    internal static partial int EpollWait(int epfd, void* events, int maxEvents, int timeoutMs);
+    internal static partial int EpollWait(FileDescriptor epfd, void* events, int maxEvents, int timeoutMs);
 
     [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
-    internal static partial nint SendMsg(nint socket, MsgHdr* message, int flags);
+    internal static partial nint SendMsg(System.Net.Sockets.SafeSocketHandle socket, MsgHdr* message, int flags);
 
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
-    internal static partial nint Recv(nint socket, void* buffer, nuint length, int flags);
+    internal static partial nint Recv(System.Net.Sockets.SafeSocketHandle socket, void* buffer, nuint length, int flags);
 
     [LibraryImport(Library, EntryPoint = "recvmsg", SetLastError = true)]
-    internal static partial nint RecvMsg(nint socket, MsgHdr* message, int flags);
+    internal static partial nint RecvMsg(System.Net.Sockets.SafeSocketHandle socket, MsgHdr* message, int flags);
 
     /// <summary><c>struct iovec</c> (64-bit Linux).</summary>
     [StructLayout(LayoutKind.Sequential)]

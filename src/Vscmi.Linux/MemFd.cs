@@ -14,9 +14,9 @@ public static class MemFd
         var fd = new FileDescriptor(LinuxError.Check(Libc.MemfdCreate(name, Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING), "memfd_create"));
         try
         {
-            LinuxError.Check(Libc.Ftruncate(fd.Value, size), "ftruncate");
+            LinuxError.Check(Libc.Ftruncate(fd, size), "ftruncate");
             if (seal)
-                LinuxError.Check(Libc.Fcntl(fd.Value, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_SEAL), "fcntl(F_ADD_SEALS)");
+                LinuxError.Check(Libc.Fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_SEAL), "fcntl(F_ADD_SEALS)");
             return fd;
         }
         catch

@@ -5,7 +5,7 @@ namespace Vscmi.Linux;
 /// never <c>MAP_FIXED</c> (STYLE 12). Unmapped on dispose; using it afterwards is a bug the
 /// owner prevents (guest memory drops its regions only when no ring walks them).
 /// </summary>
-public sealed unsafe class MemoryMapping : IDisposable
+public sealed class MemoryMapping : IDisposable
 {
     private nint _address;
 
@@ -35,14 +35,14 @@ public sealed unsafe class MemoryMapping : IDisposable
         var size = fd.Size;
         if (size >= 0 && (offset > size || length > size - offset))
             throw new LinuxException($"the file is {size} bytes; it cannot back {length} bytes at offset {offset}");
-        var address = Libc.Mmap(0, (nuint)length, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd.Value, offset);
+        var address = Libc.Mmap(0, (nuint)length, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, offset);
         if (address == -1)
             throw LinuxError.Last("mmap");
         return new MemoryMapping(address, length);
     }
 
     /// <summary>The mapping as a span (for tests and for the frontend's own memory).</summary>
-    public Span<byte> AsSpan(long offset, int length)
+    public unsafe Span<byte> AsSpan(long offset, int length)
     {
         if (offset < 0 || length < 0 || offset > Length - length)
             throw new ArgumentOutOfRangeException(nameof(offset), $"{length} bytes at {offset} are outside the {Length}-byte mapping");

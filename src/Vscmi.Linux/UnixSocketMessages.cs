@@ -8,7 +8,7 @@ namespace Vscmi.Linux;
 /// Descriptors that arrive are wrapped in <see cref="FileDescriptor"/> before anything else looks
 /// at the message; a truncated control message closes whatever did arrive and is an error.
 /// </summary>
-public static unsafe class UnixSocketMessages
+public static class UnixSocketMessages
 {
     /// <summary>The most descriptors one message may carry (vhost-user sends at most 8 memory regions).</summary>
     public const int MaxDescriptors = 16;
@@ -19,10 +19,12 @@ public static unsafe class UnixSocketMessages
     /// or -1 when nothing is ready yet (EAGAIN).
     /// </summary>
     /// <exception cref="LinuxException">The socket failed, or more descriptors arrived than fit (they are closed).</exception>
-    public static int Receive(Socket socket, Span<byte> buffer, List<FileDescriptor> descriptors)
+    public static unsafe int Receive(Socket socket, Span<byte> buffer, List<FileDescriptor> descriptors)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(descriptors);
+        // SAFETY: the kernel writes at most ControlLength bytes of control data into the stack
+        // buffer and at most buffer.Length bytes into the pinned buffer; MSG_CTRUNC is checked.
         var controlLength = Libc.CmsgSpace(MaxDescriptors * sizeof(int));
         var control = stackalloc byte[controlLength];
         new Span<byte>(control, controlLength).Clear();
@@ -30,9 +32,7 @@ public static unsafe class UnixSocketMessages
         {
             var iov = new Libc.IoVec { Base = data, Length = (nuint)buffer.Length };
             var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlLength };
-            nint received;
-            using (var lease = new HandleLease(socket))
-                received = Libc.RecvMsg(lease.Handle, &header, Libc.MSG_DONTWAIT | Libc.MSG_CMSG_CLOEXEC);
+            var received = Libc.RecvMsg(socket.SafeHandle, &header, Libc.MSG_DONTWAIT | Libc.MSG_CMSG_CLOEXEC);
 
             if (received < 0)
             {
@@ -62,13 +62,12 @@ public static unsafe class UnixSocketMessages
     /// Whether the peer has closed the connection: a non-blocking one-byte peek that sees end of
     /// stream. Data waiting, or nothing yet, is "open" (a readiness wake-up can be spurious).
     /// </summary>
-    public static bool PeerClosed(Socket socket)
+    public static unsafe bool PeerClosed(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
         byte probe;
-        nint result;
-        using (var lease = new HandleLease(socket))
-            result = Libc.Recv(lease.Handle, &probe, 1, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
+        // SAFETY: a one-byte receive into a one-byte local.
+        var result = Libc.Recv(socket.SafeHandle, &probe, 1, Libc.MSG_PEEK | Libc.MSG_DONTWAIT);
 
         if (result >= 0)
             return result == 0;
@@ -76,8 +75,10 @@ public static unsafe class UnixSocketMessages
         return errno is not (Libc.EAGAIN or Libc.EINTR);
     }
 
-    private static void CollectDescriptors(Libc.MsgHdr* header, List<FileDescriptor> descriptors)
+    private static unsafe void CollectDescriptors(Libc.MsgHdr* header, List<FileDescriptor> descriptors)
     {
+        // SAFETY: walks only [control, control + ControlLength) of a header recvmsg just filled,
+        // checking each cmsg's length against what is left before reading it.
         var headerSize = Libc.CmsgAlign(sizeof(Libc.CmsgHdr));
         var offset = 0;
         var control = (byte*)header->Control;
@@ -105,11 +106,13 @@ public static unsafe class UnixSocketMessages
     /// waiting while the socket's buffer is full. The descriptors stay owned by the caller.
     /// </summary>
     /// <exception cref="LinuxException">The socket failed (the peer went away: EPIPE, ECONNRESET).</exception>
-    public static void Send(Socket socket, ReadOnlySpan<byte> data, ReadOnlySpan<FileDescriptor> descriptors)
+    public static unsafe void Send(Socket socket, ReadOnlySpan<byte> data, ReadOnlySpan<FileDescriptor> descriptors)
     {
         ArgumentNullException.ThrowIfNull(socket);
         if (descriptors.Length > MaxDescriptors)
             throw new ArgumentException($"at most {MaxDescriptors} descriptors per message", nameof(descriptors));
+        // SAFETY: the cmsg header and descriptors.Length ints fit CMSG_SPACE of them (the layout
+        // test checks CMSG_SPACE/CMSG_LEN against gcc); the data span is pinned for the call.
         var controlLength = descriptors.Length == 0 ? 0 : Libc.CmsgSpace(descriptors.Length * sizeof(int));
         var control = stackalloc byte[Math.Max(controlLength, 1)];
         if (controlLength > 0)
@@ -139,8 +142,7 @@ public static unsafe class UnixSocketMessages
                 }
 
                 nint result;
-                using (var lease = new HandleLease(socket))
-                    result = Libc.SendMsg(lease.Handle, &header, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
+                result = Libc.SendMsg(socket.SafeHandle, &header, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
 
                 if (result < 0)
                 {
@@ -158,33 +160,6 @@ public static unsafe class UnixSocketMessages
                 if (sent >= data.Length)
                     return;
             }
-        }
-    }
-
-    /// <summary>
-    /// Keeps the socket's descriptor alive for one native call: a concurrent Dispose cannot close
-    /// it (and let the number be reused) while the call runs.
-    /// </summary>
-    private readonly ref struct HandleLease
-    {
-        private readonly SafeHandle _handle;
-        private readonly bool _added;
-
-        public HandleLease(Socket socket)
-        {
-            _handle = socket.SafeHandle;
-            var added = false;
-            _handle.DangerousAddRef(ref added);
-            _added = added;
-            Handle = _handle.DangerousGetHandle();
-        }
-
-        public nint Handle { get; }
-
-        public void Dispose()
-        {
-            if (_added)
-                _handle.DangerousRelease();
         }
     }
 }

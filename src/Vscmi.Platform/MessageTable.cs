@@ -22,14 +22,14 @@ internal sealed class MessageTable
             var id = (byte)handler.Id;
             _handlers[id] = handler;
             var row = _entries[id] = new Entry?[256];
-            Add(row, handler, 0x0, ProtocolVersion);
-            Add(row, handler, 0x1, (ref ScmiRequest r, ref ScmiWriter w) =>
+            Add(row, handler, (byte)BaseMessageId.PROTOCOL_VERSION, ProtocolVersion);
+            Add(row, handler, (byte)BaseMessageId.PROTOCOL_ATTRIBUTES, (ref ScmiRequest r, ref ScmiWriter w) =>
             {
                 handler.WriteProtocolAttributes(r.Agent, ref w);
                 return ScmiStatus.SUCCESS;
             });
-            Add(row, handler, 0x2, (ref ScmiRequest r, ref ScmiWriter w) => MessageAttributes(handler, ref r, ref w));
-            Add(row, handler, 0x10, NegotiateVersion);
+            Add(row, handler, (byte)BaseMessageId.PROTOCOL_MESSAGE_ATTRIBUTES, (ref ScmiRequest r, ref ScmiWriter w) => MessageAttributes(handler, ref r, ref w));
+            Add(row, handler, (byte)BaseMessageId.NEGOTIATE_PROTOCOL_VERSION, NegotiateVersion);
             foreach (var (messageId, command) in handler.Commands())
                 Add(row, handler, messageId, command);
         }

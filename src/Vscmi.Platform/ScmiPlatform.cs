@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Vscmi.Platform.Handlers;
 using Vscmi.Platform.Model;
 using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
 using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Platform;
@@ -96,7 +97,7 @@ public sealed partial class ScmiPlatform
     /// Caller holds <see cref="Sync"/>; nothing here blocks.
     /// </summary>
     /// <returns>How many sessions it was queued for.</returns>
-    internal int Notify(Vscmi.Protocol.ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload, int onlyAgent = 0)
+    internal int Notify(ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload, int onlyAgent = 0)
     {
         var kind = ResourceKindOf(protocol);
         var sent = 0;
@@ -267,7 +268,7 @@ public sealed partial class ScmiPlatform
     {
         lock (Sync)
         {
-            Notify(Vscmi.Protocol.ScmiProtocolId.BASE, 0x8, 0, 0x0,
+            Notify(ScmiProtocolId.BASE, (byte)BaseMessageId.BASE_NOTIFY_ERRORS, 0, (byte)BaseNotificationId.BASE_ERROR_EVENT,
                 [(uint)session.AgentId, 1, unchecked((uint)(int)status), header]);
         }
 
@@ -358,7 +359,7 @@ public sealed partial class ScmiPlatform
             {
                 var sensor = State.Sensors[id];
                 var trips = Array.Exists(sensor.Trips, t => t.Direction != 0);
-                var continuous = AnySubscribed(ResourceKind.Sensor, (byte)Vscmi.Protocol.ScmiProtocolId.SENSOR, 0xB, id);
+                var continuous = AnySubscribed(ResourceKind.Sensor, (byte)ScmiProtocolId.SENSOR, (byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, id);
                 if ((!trips && !continuous) || !sensor.Enabled || !sensor.Source.TryRead(uptime, out var value))
                     continue;
                 if (trips && sensor.LastSample is { } previous)
@@ -371,7 +372,7 @@ public sealed partial class ScmiPlatform
                         if (up || down)
                         {
                             // trip_point_desc: 7:0 trip point id, bit 16 = 1 crossed upwards (reference 2.6).
-                            Notify(Vscmi.Protocol.ScmiProtocolId.SENSOR, 0x4, (uint)id, 0x0, [0, (uint)id, (uint)t | (up ? 1u << 16 : 0)]);
+                            Notify(ScmiProtocolId.SENSOR, (byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (uint)id, (byte)SensorNotificationId.SENSOR_TRIP_POINT_EVENT, [0, (uint)id, (uint)t | (up ? 1u << 16 : 0)]);
                         }
                     }
                 }
@@ -380,7 +381,7 @@ public sealed partial class ScmiPlatform
                 if (continuous)
                 {
                     var timestamp = (ulong)uptime.Ticks * 100; // ns; only consistent within a run
-                    Notify(Vscmi.Protocol.ScmiProtocolId.SENSOR, 0xB, (uint)id, 0x1,
+                    Notify(ScmiProtocolId.SENSOR, (byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (uint)id, (byte)SensorNotificationId.SENSOR_UPDATE,
                         [0, (uint)id, (uint)value, (uint)((ulong)value >> 32), (uint)timestamp, (uint)(timestamp >> 32)]);
                 }
             }

@@ -41,7 +41,7 @@ public enum VirtqueueError
 }
 
 /// <summary>One popped descriptor chain: its head and its buffers, already translated and checked.</summary>
-public sealed unsafe class DescriptorChain
+public sealed class DescriptorChain
 {
     private readonly List<(nint Host, int Length)> _readable = new(4);
     private readonly List<(nint Host, int Length)> _writable = new(4);
@@ -81,7 +81,7 @@ public sealed unsafe class DescriptorChain
     internal bool HasWritable => _writable.Count > 0;
 
     /// <summary>Copies the readable bytes (across any split) into <paramref name="destination"/>; returns how many were copied.</summary>
-    public int CopyReadable(Span<byte> destination)
+    public unsafe int CopyReadable(Span<byte> destination)
     {
         var copied = 0;
         foreach (var (host, length) in _readable)
@@ -99,7 +99,7 @@ public sealed unsafe class DescriptorChain
     }
 
     /// <summary>Writes <paramref name="source"/> into the writable buffers from their first byte; false (nothing written) when it does not fit.</summary>
-    public bool TryWrite(ReadOnlySpan<byte> source)
+    public unsafe bool TryWrite(ReadOnlySpan<byte> source)
     {
         if (source.Length > WritableLength)
             return false;
@@ -125,7 +125,7 @@ public sealed unsafe class DescriptorChain
 /// the queue size, and publishes used entries with release ordering. Not thread-safe: its owner
 /// serialises calls (the virtio-scmi device holds its lock).
 /// </summary>
-public sealed unsafe class DeviceQueue
+public sealed class DeviceQueue
 {
     private readonly DescriptorChain _chain = new();
     private GuestMemory _memory = GuestMemory.Empty;
@@ -184,7 +184,7 @@ public sealed unsafe class DeviceQueue
         IndirectDescriptors = (features & VirtioFeatures.VIRTIO_RING_F_INDIRECT_DESC) != 0;
 
         // A ring (re)started by a new frontend continues from the used index the guest sees.
-        NextUsed = Volatile.Read(ref *(ushort*)(_used + 2));
+        NextUsed = RingWord.ReadVolatile(_used + 2);
         _signalledUsed = NextUsed;
         IsReady = true;
         return null;
@@ -226,7 +226,7 @@ public sealed unsafe class DeviceQueue
             return false;
 
         // Acquire: ring entries written before avail.idx are visible once we see the new idx.
-        var availIndex = Volatile.Read(ref *(ushort*)(_avail + 2));
+        var availIndex = RingWord.ReadVolatile(_avail + 2);
         var pending = (ushort)(availIndex - LastAvail);
         if (pending == 0)
             return false;
@@ -236,13 +236,13 @@ public sealed unsafe class DeviceQueue
             return false;
         }
 
-        var head = Unsafe.ReadUnaligned<ushort>((void*)(_avail + 4 + (2 * (LastAvail % Size))));
+        var head = RingWord.Read(_avail + 4 + (2 * (LastAvail % Size)));
         LastAvail++;
         error = Walk(head);
         return error == VirtqueueError.None;
     }
 
-    private VirtqueueError Walk(ushort head)
+    private unsafe VirtqueueError Walk(ushort head)
     {
         _chain.Reset(head);
         if (head >= Size)
@@ -258,6 +258,8 @@ public sealed unsafe class DeviceQueue
                 return VirtqueueError.ChainTooLong;
 
             // Read each field once: the guest may rewrite the descriptor while we look at it.
+            // SAFETY: index < tableSize was checked, and the table (the ring's, or an indirect one)
+            // was translated for tableSize descriptors inside a live mapping.
             var entry = new ReadOnlySpan<byte>((void*)(table + (index * SplitRing.DescriptorSize)), SplitRing.DescriptorSize);
             var address = BinaryPrimitives.ReadUInt64LittleEndian(entry);
             var length = BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]);
@@ -306,11 +308,11 @@ public sealed unsafe class DeviceQueue
         if (!IsReady)
             return;
         var slot = _used + 4 + (8 * (NextUsed % Size));
-        Unsafe.WriteUnaligned((void*)slot, head);
-        Unsafe.WriteUnaligned((void*)(slot + 2), (ushort)0);
-        Unsafe.WriteUnaligned((void*)(slot + 4), length);
+        RingWord.Write(slot, head);
+        RingWord.Write(slot + 2, (ushort)0);
+        RingWord.Write(slot + 4, length);
         NextUsed++;
-        Volatile.Write(ref *(ushort*)(_used + 2), NextUsed);
+        RingWord.WriteVolatile(_used + 2, NextUsed);
     }
 
     /// <summary>
@@ -331,11 +333,11 @@ public sealed unsafe class DeviceQueue
         Interlocked.MemoryBarrier();
         if (EventIdx)
         {
-            var usedEvent = Volatile.Read(ref *(ushort*)(_avail + 4 + (2 * Size)));
+            var usedEvent = RingWord.ReadVolatile(_avail + 4 + (2 * Size));
             return SplitRing.NeedEvent(usedEvent, NextUsed, old);
         }
 
-        return (Volatile.Read(ref *(ushort*)_avail) & SplitRing.VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
+        return (RingWord.ReadVolatile(_avail) & SplitRing.VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
     }
 
     /// <summary>
@@ -348,7 +350,7 @@ public sealed unsafe class DeviceQueue
         usedEvent = 0;
         if (!IsReady || !EventIdx)
             return false;
-        usedEvent = Volatile.Read(ref *(ushort*)(_avail + 4 + (2 * Size)));
+        usedEvent = RingWord.ReadVolatile(_avail + 4 + (2 * Size));
         return true;
     }
 
@@ -361,8 +363,8 @@ public sealed unsafe class DeviceQueue
         if (!IsReady)
             return false;
         if (EventIdx)
-            Volatile.Write(ref *(ushort*)(_used + 4 + (8 * Size)), LastAvail);
+            RingWord.WriteVolatile(_used + 4 + (8 * Size), LastAvail);
         Interlocked.MemoryBarrier();
-        return Volatile.Read(ref *(ushort*)(_avail + 2)) != LastAvail;
+        return RingWord.ReadVolatile(_avail + 2) != LastAvail;
     }
 }

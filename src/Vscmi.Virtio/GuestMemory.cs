@@ -62,7 +62,7 @@ public sealed class GuestMemoryRegion : IDisposable
 /// rust-vmm vm-memory). The guest can change the bytes at any moment, so callers copy what they
 /// read once and never re-read a field they validated.
 /// </summary>
-public sealed unsafe class GuestMemory : IDisposable
+public sealed class GuestMemory : IDisposable
 {
     private readonly GuestMemoryRegion[] _regions;
 
@@ -121,7 +121,7 @@ public sealed unsafe class GuestMemory : IDisposable
     }
 
     /// <summary>Copies guest bytes out; false when the range is not wholly in one region.</summary>
-    public bool TryRead(GuestAddress address, Span<byte> destination)
+    public unsafe bool TryRead(GuestAddress address, Span<byte> destination)
     {
         if (!TryTranslate(address, (ulong)destination.Length, out var host))
             return false;
@@ -132,7 +132,7 @@ public sealed unsafe class GuestMemory : IDisposable
     }
 
     /// <summary>Copies bytes into the guest; false when the range is not wholly in one region.</summary>
-    public bool TryWrite(GuestAddress address, ReadOnlySpan<byte> source)
+    public unsafe bool TryWrite(GuestAddress address, ReadOnlySpan<byte> source)
     {
         if (!TryTranslate(address, (ulong)source.Length, out var host))
             return false;
@@ -152,8 +152,7 @@ public sealed unsafe class GuestMemory : IDisposable
         if (address.Value % 2 != 0 || !TryTranslate(address, 2, out var host))
             return false;
 
-        // SAFETY: translated and aligned; a ushort load of an aligned address is atomic.
-        value = Volatile.Read(ref *(ushort*)host);
+        value = RingWord.ReadVolatile((nint)host);
         return true;
     }
 
@@ -167,8 +166,7 @@ public sealed unsafe class GuestMemory : IDisposable
         if (address.Value % 2 != 0 || !TryTranslate(address, 2, out var host))
             return false;
 
-        // SAFETY: as above.
-        Volatile.Write(ref *(ushort*)host, value);
+        RingWord.WriteVolatile((nint)host, value);
         return true;
     }
 

@@ -50,3 +50,42 @@ public static class SplitRing
     public static bool NeedEvent(ushort eventIndex, ushort newIndex, ushort oldIndex)
         => (ushort)(newIndex - eventIndex - 1) < (ushort)(newIndex - oldIndex);
 }
+
+/// <summary>
+/// The ring's 16- and 32-bit words as the guest stores them: little-endian (VIRTIO 1.3 2.7),
+/// converted explicitly so a big-endian host would still read the guest right. Indexes the other
+/// side may be writing are one atomic access with acquire (load) or release (store) ordering.
+/// </summary>
+internal static class RingWord
+{
+    /// <summary>An index or flags word the other side may be writing: one acquire load.</summary>
+    public static unsafe ushort ReadVolatile(nint address)
+    {
+        // SAFETY: callers pass an address they translated inside a live mapping, 2-byte aligned
+        // (the ring's alignment), so the load is in bounds and atomic.
+        var raw = Volatile.Read(ref *(ushort*)address);
+        return BitConverter.IsLittleEndian ? raw : System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(raw);
+    }
+
+    /// <summary>An index the other side reads: one release store, after everything it publishes.</summary>
+    public static unsafe void WriteVolatile(nint address, ushort value)
+    {
+        // SAFETY: as in ReadVolatile.
+        Volatile.Write(ref *(ushort*)address, BitConverter.IsLittleEndian ? value : System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(value));
+    }
+
+    /// <summary>A 16-bit ring entry already ordered by an earlier acquire (an avail ring head).</summary>
+    public static unsafe ushort Read(nint address) =>
+        // SAFETY: as in ReadVolatile; no ordering needed beyond the index's acquire.
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>((void*)address, 2));
+
+    /// <summary>A 16-bit ring entry published later by an index's release store.</summary>
+    public static unsafe void Write(nint address, ushort value) =>
+        // SAFETY: as in ReadVolatile.
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(new Span<byte>((void*)address, 2), value);
+
+    /// <summary>A 32-bit used-entry length published later by the index's release store.</summary>
+    public static unsafe void Write(nint address, uint value) =>
+        // SAFETY: as in ReadVolatile (a used element is 4-byte aligned).
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>((void*)address, 4), value);
+}

@@ -81,6 +81,87 @@ public sealed partial class ArchitectureTests
         Assert.DoesNotContain("Tomlyn", seen);
     }
 
+    /// <summary>Each project's log event ids (STYLE: one range per project, so an id names its source).</summary>
+    private static readonly Dictionary<string, (int First, int Last)> EventIdRanges = new()
+    {
+        ["Cli"] = (1, 99),
+        ["Platform"] = (100, 299), // 100s: dispatch and state; 200s: Hosting (the serve loop)
+        ["Virtio"] = (300, 399),
+        ["VhostUser"] = (400, 499),
+        ["Agent"] = (500, 599),
+        ["Transport"] = (600, 699),
+        ["Linux"] = (700, 799),
+        ["Protocol"] = (800, 899),
+    };
+
+    [Fact]
+    public void Log_event_ids_are_unique_and_inside_their_projects_range()
+    {
+        var seen = new Dictionary<int, string>();
+        foreach (var project in Directory.GetDirectories(Source))
+        {
+            var name = Path.GetFileName(project)["Vscmi.".Length..];
+            Assert.True(EventIdRanges.TryGetValue(name, out var range), $"src/{Path.GetFileName(project)} has no event-id range here");
+            var files = Directory.GetFiles(project, "*.cs", SearchOption.AllDirectories)
+                .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
+            foreach (var file in files)
+            {
+                foreach (Match id in EventIdAttribute().Matches(File.ReadAllText(file)))
+                {
+                    var value = int.Parse(id.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                    var where = Path.GetRelativePath(CliProcess.RepositoryRoot, file);
+                    Assert.True(value >= range.First && value <= range.Last, $"{where}: event id {value} is outside {name}'s {range.First}-{range.Last}");
+                    Assert.False(seen.TryGetValue(value, out var other), $"{where}: event id {value} is used by {other} too");
+                    seen[value] = where;
+                }
+            }
+        }
+
+        Assert.True(seen.Count >= 35, $"only {seen.Count} event ids found");
+    }
+
+    [Fact]
+    public void Unsafe_code_is_confined_to_members_that_say_why_it_is_safe()
+    {
+        // STYLE: a whole class is unsafe only for the native declarations; elsewhere each unsafe
+        // member is small and carries a "// SAFETY:" line saying what makes its pointers valid.
+        var members = 0;
+        foreach (var file in Directory.GetFiles(Source, "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains("/obj/", StringComparison.Ordinal)))
+        {
+            var lines = File.ReadAllLines(file);
+            var where = Path.GetRelativePath(CliProcess.RepositoryRoot, file);
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (!UnsafeDeclaration().IsMatch(lines[i]))
+                    continue;
+                if (TypeDeclaration().IsMatch(lines[i]))
+                {
+                    Assert.True(where.EndsWith("Libc.cs", StringComparison.Ordinal), $"{where}:{i + 1}: a whole type is unsafe: {lines[i].Trim()}");
+                    continue;
+                }
+
+                members++;
+                var body = lines.Skip(i + 1).TakeWhile(l => !MemberBoundary().IsMatch(l));
+                Assert.True(body.Any(l => l.Contains("// SAFETY:", StringComparison.Ordinal)), $"{where}:{i + 1}: unsafe member without a // SAFETY: line: {lines[i].Trim()}");
+            }
+        }
+
+        Assert.True(members >= 10, $"only {members} unsafe members found");
+    }
+
+    [GeneratedRegex(@"^\s*(?:(?:public|private|internal|protected|static|readonly|sealed|partial|override)\s+)*unsafe\s")]
+    private static partial Regex UnsafeDeclaration();
+
+    [GeneratedRegex(@"\b(class|struct|record|interface)\s+\w+")]
+    private static partial Regex TypeDeclaration();
+
+    // The next member or the end of the type, at a type member's indentation.
+    [GeneratedRegex(@"^    [}\[/a-zA-Z]")]
+    private static partial Regex MemberBoundary();
+
+    [GeneratedRegex(@"LoggerMessage\(EventId = (\d+)")]
+    private static partial Regex EventIdAttribute();
+
     [GeneratedRegex("```mermaid\\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex MermaidBlock();
 

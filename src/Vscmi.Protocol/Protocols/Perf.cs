@@ -1,5 +1,5 @@
 using Vscmi.Protocol.Schema;
-using static Vscmi.Protocol.Schema.L;
+using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 

@@ -1,10 +1,10 @@
 namespace Vscmi.Protocol.Schema;
 
 /// <summary>
-/// The little language the protocol tables are written in: <c>L.Of(L.U32("clock_id"))</c>.
+/// The little language the protocol tables are written in: <c>LayoutDsl.Of(LayoutDsl.U32("clock_id"))</c> (the protocol files import it with <c>using static</c>).
 /// Each helper makes one <see cref="FieldSpec"/>; nothing here runs per message.
 /// </summary>
-public static class L
+public static class LayoutDsl
 {
     /// <summary>A layout from fields.</summary>
     public static Layout Of(params FieldSpec[] fields) => new(fields, []);
