@@ -55,7 +55,7 @@ internal sealed class MessageTable
             return; // newer than the release the platform presents: NOT_SUPPORTED, and NOT_FOUND in PROTOCOL_MESSAGE_ATTRIBUTES
         if (spec is null)
             throw new InvalidOperationException($"{handler.Id} message 0x{messageId:X2} has no description in the catalog");
-        row[messageId] = new Entry(spec, command, handler, ResourceOffset(spec.Request));
+        row[messageId] = new Entry(spec, command, handler, spec.Request.ResourceIdOffset);
     }
 
     private static ScmiStatus ProtocolVersion(ref ScmiRequest request, ref ScmiWriter reply)
@@ -88,24 +88,9 @@ internal sealed class MessageTable
     }
 
     /// <summary>
-    /// Where the request names its resource (the first domain_id, clock_id or sensor_id at a fixed
-    /// offset), so that device permissions are checked from the description, for every command.
+    /// One table row. <see cref="ResourceOffset"/>: where the request names its resource (the
+    /// description's <see cref="NumberSpec.IsResourceId"/> field), so device permissions are checked
+    /// for every command from the description; -1 for commands that name none.
     /// </summary>
-    private static int ResourceOffset(Layout request)
-    {
-        var offset = 0;
-        foreach (var field in request.Fields)
-        {
-            if (field is NumberSpec { Name: "domain_id" or "clock_id" or "sensor_id" })
-                return offset;
-            if (field is ArraySpec or ConditionalSpec)
-                return -1;
-            offset += field.FixedSize;
-        }
-
-        return -1;
-    }
-
-    /// <summary>One table row; <see cref="ResourceOffset"/> is -1 for commands that name no resource.</summary>
     internal sealed record Entry(MessageSpec Spec, MessageHandler Handler, ProtocolHandler Protocol, int ResourceOffset);
 }

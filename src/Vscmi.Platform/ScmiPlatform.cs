@@ -44,7 +44,19 @@ public sealed partial class ScmiPlatform
         // Only the protocols the presented release has (SCMI 2.0: no voltage, power capping or pin control).
         handlers.RemoveAll(h => model.Release.VersionOf(h.Id) is null);
         _table = new MessageTable(handlers);
+        foreach (var protocol in Vscmi.Protocol.Protocols.ScmiCatalog.Protocols)
+        {
+            foreach (var notification in protocol.Notifications)
+            {
+                if (notification.Payload.ResourceIdOffset is var offset and >= 0)
+                    _notificationResourceWord[((int)protocol.Id << 8) | notification.Id] = offset / 4;
+            }
+        }
     }
+
+    // (protocol << 8 | notification id) → the payload word naming the resource (from the
+    // descriptions' ResourceId fields), rewritten into each recipient's own id.
+    private readonly Dictionary<int, int> _notificationResourceWord = [];
 
     /// <summary>The model the platform was built from.</summary>
     public DeviceModel Model { get; }
@@ -100,12 +112,14 @@ public sealed partial class ScmiPlatform
     internal int Notify(ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload, int onlyAgent = 0)
     {
         var kind = ResourceKindOf(protocol);
+        var resourceWord = _notificationResourceWord.GetValueOrDefault(((int)protocol << 8) | notificationId, -1);
         var sent = 0;
         foreach (var session in _sessions)
         {
             if (!session.HasP2A || (onlyAgent != 0 && session.AgentId != onlyAgent))
                 continue;
-            // Subscriptions and payloads speak the recipient's own ids (payload word 1 is the resource).
+            // Subscriptions and payloads speak the recipient's own ids; the description says which
+            // payload word names the resource.
             var local = resource;
             if (kind is { } k && !session.TryLocal(k, (int)resource, out local))
                 continue;
@@ -114,7 +128,7 @@ public sealed partial class ScmiPlatform
             var message = new byte[4 + (4 * payload.Length)];
             BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(notificationId, ScmiMessageType.NOTIFICATION, (byte)protocol, 0).Value);
             for (var i = 0; i < payload.Length; i++)
-                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + (4 * i)), i == 1 && kind is not null ? local : payload[i]);
+                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + (4 * i)), i == resourceWord && kind is not null ? local : payload[i]);
             session.EnqueueNotification(message);
             sent++;
         }

@@ -58,7 +58,7 @@ internal static class ClockProtocol
         v => v is >= 3 and < 0x80,
         (0, "none"), (1, "duty_cycle"), (2, "phase"));
 
-    private static NumberSpec ClockId() => U32("clock_id");
+    private static NumberSpec ClockId() => ResourceId("clock_id");
 
     private static Layout ClockOnly() => Of(ClockId());
 

@@ -80,7 +80,7 @@ internal static class Shared
 
     public static BitsSpec NotifyEnable() => Bits("notify_enable", Flag("notify_enable", 0));
 
-    public static NumberSpec DomainId() => U32("domain_id");
+    public static NumberSpec DomainId() => ResourceId("domain_id");
 
     public static Layout DomainOnly() => Of(DomainId());
 

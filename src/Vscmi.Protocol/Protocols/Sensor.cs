@@ -122,7 +122,7 @@ internal static class SensorProtocol
         return Bits("sensor_config", [.. fields]);
     }
 
-    private static NumberSpec SensorId() => U32("sensor_id");
+    private static NumberSpec SensorId() => ResourceId("sensor_id");
 
     private static BitsSpec AxisCount() => Bits("num_axis_flags", Field("returned", 0, 6), Field("remaining", 26, 6));
 

@@ -47,14 +47,21 @@ public abstract class FieldSpec
 /// <summary>A 32-bit word, or a 64-bit value sent as low then high word.</summary>
 public sealed class NumberSpec : FieldSpec
 {
-    internal NumberSpec(string name, int bits, bool signed, NumberDisplay display, ValueNames? values)
+    internal NumberSpec(string name, int bits, bool signed, NumberDisplay display, ValueNames? values, bool isResourceId = false)
         : base(name)
     {
         Bits = bits;
         Signed = signed;
         Display = display;
         Values = values;
+        IsResourceId = isResourceId;
     }
+
+    /// <summary>
+    /// Whether the field names one of the protocol's resources (a domain, clock or sensor id): the
+    /// platform checks device permissions against it and rewrites it into each agent's own ids.
+    /// </summary>
+    public bool IsResourceId { get; }
 
     /// <summary>32 or 64.</summary>
     public int Bits { get; }

@@ -29,6 +29,7 @@ public sealed class Layout
                 throw new ArgumentException($"array {array.Name} counts from unknown field {count}");
         }
 
+        ResourceIdOffset = FindResourceIdOffset(fields);
         CountFields = fields.OfType<ArraySpec>()
             .Concat(fields.OfType<ConditionalSpec>().SelectMany(c => c.Fields.Fields.OfType<ArraySpec>()))
             .Where(a => a.CountField is not null)
@@ -49,6 +50,27 @@ public sealed class Layout
 
     /// <summary>Count field name → the array it counts (lets the encoder derive counts).</summary>
     internal IReadOnlyDictionary<string, string> CountFields { get; }
+
+    /// <summary>
+    /// Byte offset of the first resource id (<see cref="NumberSpec.IsResourceId"/>) when it sits at
+    /// a fixed offset (before any array or optional group); -1 when the body names no resource.
+    /// </summary>
+    public int ResourceIdOffset { get; }
+
+    private static int FindResourceIdOffset(IReadOnlyList<FieldSpec> fields)
+    {
+        var offset = 0;
+        foreach (var field in fields)
+        {
+            if (field is NumberSpec { IsResourceId: true })
+                return offset;
+            if (field is ArraySpec or ConditionalSpec)
+                return -1;
+            offset += field.FixedSize;
+        }
+
+        return -1;
+    }
 
     /// <summary>True when the body has no fields at all.</summary>
     public bool IsEmpty => Fields.Count == 0;

@@ -16,6 +16,12 @@ public static class LayoutDsl
     public static NumberSpec U32(string name, NumberDisplay display = NumberDisplay.Decimal, ValueNames? values = null) =>
         new(name, 32, false, display, values);
 
+    /// <summary>
+    /// A 32-bit id of one of the protocol's resources (domain, clock, sensor): where device
+    /// permissions and per-agent id views apply, found from the description, not from the name.
+    /// </summary>
+    public static NumberSpec ResourceId(string name) => new(name, 32, false, NumberDisplay.Decimal, null, isResourceId: true);
+
     /// <summary>A 32-bit word shown in hex.</summary>
     public static NumberSpec Hex32(string name) => new(name, 32, false, NumberDisplay.Hex, null);
 
