@@ -1,6 +1,10 @@
 using Vscmi.Platform.Model;
 using Vscmi.Protocol;
 using Vscmi.Protocol.Protocols;
+using ClockAttributesWord = Vscmi.Protocol.Fields.ClockBits.ClockAttributes.Response.Attributes;
+using RateSetFlags = Vscmi.Protocol.Fields.ClockBits.ClockRateSet.Request.Flags;
+using Permissions = Vscmi.Protocol.Fields.ClockBits.ClockGetPermissions.Response.Permissions;
+using RatesWord = Vscmi.Protocol.Fields.ClockBits.ClockDescribeRates.Response.NumRatesFlags;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -43,11 +47,11 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var clock = Platform.Model.Clocks[id];
-        // bits 31/30: rate changed / change requested notifications, only on a channel that can carry them.
-        var attributes = (Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? 1u : 0)
-            | (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
-            | (NeedsExtendedName(clock.Name) ? 1u << 29 : 0)
-            | (HasVisibleParent(request.Agent, id) ? 1u << 28 : 0);
+        // Rate changed / change requested notifications only on a channel that can carry them.
+        var attributes = (Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? ClockAttributesWord.Enabled : 0)
+            | (request.Agent.HasP2A ? ClockAttributesWord.RateChangedNotify | ClockAttributesWord.RateChangeRequestedNotify : 0)
+            | (NeedsExtendedName(clock.Name) ? ClockAttributesWord.ExtendedName : 0)
+            | (HasVisibleParent(request.Agent, id) ? ClockAttributesWord.Parents : 0);
         reply.WriteUInt32(attributes & DefinedBits((byte)ClockMessageId.CLOCK_ATTRIBUTES, "attributes"));
         WriteShortName(ref reply, clock.Name);
         if (Version >= 0x20000)
@@ -66,7 +70,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         {
             if (index != 0)
                 return ScmiStatus.OUT_OF_RANGE;
-            reply.WriteUInt32(3 | (1u << 12));
+            // One {min, max, step} triplet.
+            reply.WriteUInt32((3u << RatesWord.ReturnedShift) | RatesWord.Format);
             reply.WriteUInt64(range.Min);
             reply.WriteUInt64(range.Max);
             reply.WriteUInt64(range.Step);
@@ -77,7 +82,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (index >= rates.Count)
             return ScmiStatus.OUT_OF_RANGE;
         var count = Math.Min(rates.Count - (int)index, EntriesThatFit(reply, 8));
-        reply.WriteUInt32((uint)count | ((uint)(rates.Count - (int)index - count) << 16));
+        reply.WriteUInt32(((uint)count << RatesWord.ReturnedShift) | ((uint)(rates.Count - (int)index - count) << RatesWord.RemainingShift));
         for (var i = (int)index; i < index + count; i++)
             reply.WriteUInt64(rates[i]);
         return ScmiStatus.SUCCESS;
@@ -89,8 +94,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var requested = request.Params.ReadUInt64();
-        var rate = Round(Platform.Model.Clocks[id], requested, (flags >> 2) & 3);
-        if ((flags & 1) != 0)
+        var rate = Round(Platform.Model.Clocks[id], requested, (flags & RateSetFlags.RoundingMask) >> RateSetFlags.RoundingShift);
+        if ((flags & RateSetFlags.Async) != 0)
         {
             // Asynchronous: SUCCESS now, the change and its delayed response after the clock's
             // latency, or at once for a clock without one (reference 2.5: the async limit is protocol-wide).
@@ -101,7 +106,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
                 return ScmiStatus.OUT_OF_RANGE;
             if (!request.Agent.TryBeginAsync())
                 return ScmiStatus.BUSY;
-            ApplyLater(request.Agent, request.Header, latency, id, requested, rate.Value, sendDelayed: (flags & 2) == 0);
+            ApplyLater(request.Agent, request.Header, latency, id, requested, rate.Value, sendDelayed: (flags & RateSetFlags.IgnoreDelayedResponse) == 0);
             return ScmiStatus.SUCCESS;
         }
 
@@ -293,7 +298,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     {
         if (!TryClock(ref request, out _))
             return ScmiStatus.NOT_FOUND;
-        reply.WriteUInt32((1u << 31) | (1u << 30) | (1u << 29));
+        reply.WriteUInt32(Permissions.StateControl | Permissions.ParentControl | Permissions.RateControl);
         return ScmiStatus.SUCCESS;
     }
 }

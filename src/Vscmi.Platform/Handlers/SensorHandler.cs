@@ -1,5 +1,8 @@
 using Vscmi.Protocol;
 using Vscmi.Protocol.Protocols;
+using High = Vscmi.Protocol.Fields.SensorBits.SensorDescriptionGet.Response.AttributesHigh;
+using Low = Vscmi.Protocol.Fields.SensorBits.SensorDescriptionGet.Response.AttributesLow;
+using TripControl = Vscmi.Protocol.Fields.SensorBits.SensorTripPointConfig.Request.TripPointEvCtrl;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -51,16 +54,15 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
             request.Agent.TryGlobal(Model.ResourceKind.Sensor, (uint)i, out var global);
             var sensor = sensors[global];
             reply.WriteUInt32((uint)i);
-            // attributes_low: bit 31 asynchronous read, bit 30 continuous updates (both only with a P2A path),
-            // bit 29 extended name, 7:0 trip points.
-            var asyncRead = sensor.AsyncLatencyUs is not null && request.Agent.HasP2A ? 1u << 31 : 0;
-            var continuous = request.Agent.HasP2A ? 1u << 30 : 0;
+            // Asynchronous reads and continuous updates only with a P2A path.
+            var asyncRead = sensor.AsyncLatencyUs is not null && request.Agent.HasP2A ? Low.AsyncRead : 0;
+            var continuous = request.Agent.HasP2A ? Low.ContinuousUpdateNotify : 0;
             // Bits a newer sensor version added are reserved in older ones (the served layout says which).
-            var low = asyncRead | continuous | (NeedsExtendedName(sensor.Name) ? 1u << 29 : 0) | sensor.TripPoints;
+            var low = asyncRead | continuous | (NeedsExtendedName(sensor.Name) ? Low.ExtendedName : 0) | ((uint)sensor.TripPoints << Low.NumTripPointsShift);
             reply.WriteUInt32(low & DefinedEntryBits((byte)SensorMessageId.SENSOR_DESCRIPTION_GET, "descriptors", "attributes_low"));
-            // attributes_high: 15:11 unit exponent (signed 5 bits), 7:0 unit type; sensor v1.0 (SCMI 2.0)
-            // also carries the update interval there (31:27 multiplier, 26:22 exponent; reference 2.6).
-            var high = (((uint)sensor.UnitExponent & 0x1F) << 11) | sensor.UnitType;
+            // The unit exponent is signed (5 bits); sensor v1.0 (SCMI 2.0) also carries the update
+            // interval in this word (31:27 multiplier, 26:22 exponent; reference 2.6).
+            var high = (((uint)sensor.UnitExponent << High.UnitExponentShift) & High.UnitExponentMask) | ((uint)sensor.UnitType << High.SensorTypeShift);
             if (Version < 0x20000)
                 high |= UpdateIntervalV1(sensor.UpdateIntervalSeconds);
             reply.WriteUInt32(high);
@@ -77,10 +79,10 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         var control = request.Params.ReadUInt32();
         var value = unchecked((long)request.Params.ReadUInt64());
         var trips = Platform.State.Sensors[id].Trips;
-        var tripId = (control >> 4) & 0xFF;
+        var tripId = (control & TripControl.TripPointIdMask) >> TripControl.TripPointIdShift;
         if (tripId >= trips.Length)
             return ScmiStatus.INVALID_PARAMETERS;
-        trips[tripId] = (control & 3, value);
+        trips[tripId] = ((control & TripControl.DirectionMask) >> TripControl.DirectionShift, value);
         // Crossings count from now: the value at configuration is the baseline, not the next sample.
         var state = Platform.State.Sensors[id];
         if (state.Source.TryRead(Platform.Uptime, out var now))
