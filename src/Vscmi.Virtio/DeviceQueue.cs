@@ -40,7 +40,14 @@ public enum VirtqueueError
     ReadableAfterWritable,
 }
 
-/// <summary>One popped descriptor chain: its head and its buffers, already translated and checked.</summary>
+/// <summary>
+/// One popped descriptor chain: its head and its buffers, already translated and checked.
+/// <para>
+/// Valid only until the queue's next <see cref="DeviceQueue.TryPop"/>, configure or memory change:
+/// the queue reuses one instance (popping allocates nothing), and its host pointers belong to the
+/// memory table that was current when it was popped. Copy out what must outlive that.
+/// </para>
+/// </summary>
 public sealed class DescriptorChain
 {
     private readonly List<(nint Host, int Length)> _readable = new(4);
@@ -216,7 +223,8 @@ public sealed class DeviceQueue
 
     /// <summary>
     /// Takes the next available chain. Returns false with <see cref="VirtqueueError.None"/> when
-    /// the ring is empty, false with an error when the driver broke the rules.
+    /// the ring is empty, false with an error when the driver broke the rules. The chain is the
+    /// queue's one reused instance: it is valid until the next pop (see <see cref="DescriptorChain"/>).
     /// </summary>
     public bool TryPop(out DescriptorChain chain, out VirtqueueError error)
     {

@@ -1,6 +1,10 @@
 using Vscmi.Platform.Model;
 using Vscmi.Protocol;
 using Vscmi.Protocol.Protocols;
+using AttributesWord = Vscmi.Protocol.Fields.PinctrlBits.PinctrlAttributes.Response.Attributes;
+using ConfigureAttributes = Vscmi.Protocol.Fields.PinctrlBits.PinctrlSettingsConfigure.Request.Attributes;
+using GetAttributes = Vscmi.Protocol.Fields.PinctrlBits.PinctrlSettingsGet.Request.Attributes;
+using NumConfigs = Vscmi.Protocol.Fields.PinctrlBits.PinctrlSettingsGet.Response.NumConfigs;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -107,8 +111,8 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
             Function => VisibleGroups(request.Agent, index - Model.Pins.Count - Model.Groups.Count).Count,
             _ => 0,
         };
-        var gpio = selector == Function && Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Gpio ? 1u << 17 : 0;
-        reply.WriteUInt32((NeedsExtendedName(name) ? 1u << 31 : 0) | gpio | (uint)elements);
+        var gpio = selector == Function && Model.Functions[index - Model.Pins.Count - Model.Groups.Count].Gpio ? AttributesWord.GpioFunction : 0;
+        reply.WriteUInt32((NeedsExtendedName(name) ? AttributesWord.ExtendedName : 0) | gpio | ((uint)elements << AttributesWord.NumElementsShift));
         WriteShortName(ref reply, name);
         return ScmiStatus.SUCCESS;
     }
@@ -145,15 +149,16 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
     {
         var id = request.Params.ReadUInt32();
         var attributes = request.Params.ReadUInt32();
-        var index = Index(request.Agent, id, (attributes >> 16) & 3);
+        var selector = (attributes & GetAttributes.SelectorMask) >> GetAttributes.SelectorShift;
+        var index = Index(request.Agent, id, selector);
         if (index < 0)
             return Missing(index);
-        if (((attributes >> 16) & 3) == Function)
+        if (selector == Function)
             return ScmiStatus.INVALID_PARAMETERS; // settings belong to pins and groups
         var state = Platform.State.Pins[index];
-        var flag = (attributes >> 18) & 3;
-        var type = (byte)(attributes & 0xFF);
-        var skip = (int)((attributes >> 8) & 0xFF);
+        var flag = (attributes & GetAttributes.ConfigFlagMask) >> GetAttributes.ConfigFlagShift;
+        var type = (byte)((attributes & GetAttributes.ConfigTypeMask) >> GetAttributes.ConfigTypeShift);
+        var skip = (int)((attributes & GetAttributes.SkipConfigsMask) >> GetAttributes.SkipConfigsShift);
         // The selected function in the agent's ids; one it cannot see reads as none.
         reply.WriteUInt32(state.Function is { } selected && request.Agent.TryLocal(ResourceKind.PinFunction, (int)selected, out var localFunction) ? localFunction : NoFunction);
         switch (flag)
@@ -170,7 +175,7 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
                 if (skip > state.Configs.Count)
                     return ScmiStatus.OUT_OF_RANGE;
                 var count = Math.Min(Math.Min(state.Configs.Count - skip, (reply.Remaining - 4) / 8), 255);
-                reply.WriteUInt32((uint)count | ((uint)Math.Min(state.Configs.Count - skip - count, 255) << 24));
+                reply.WriteUInt32(((uint)count << NumConfigs.ReturnedShift) | ((uint)Math.Min(state.Configs.Count - skip - count, 255) << NumConfigs.RemainingShift));
                 foreach (var (t, v) in state.Configs.Skip(skip).Take(count))
                 {
                     reply.WriteUInt32(t);
@@ -191,8 +196,8 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
         var id = request.Params.ReadUInt32();
         var function = request.Params.ReadUInt32();
         var attributes = request.Params.ReadUInt32();
-        var selector = attributes & 3;
-        var count = (int)((attributes >> 2) & 0xFF);
+        var selector = (attributes & ConfigureAttributes.SelectorMask) >> ConfigureAttributes.SelectorShift;
+        var count = (int)((attributes & ConfigureAttributes.NumConfigsMask) >> ConfigureAttributes.NumConfigsShift);
         var index = Index(request.Agent, id, selector);
         if (index < 0)
             return Missing(index);
@@ -203,7 +208,7 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
             return ScmiStatus.DENIED;
         if (state.Owner != 0 && state.Owner != request.Agent.AgentId)
             return ScmiStatus.IN_USE;
-        var selectFunction = (attributes & (1u << 10)) != 0;
+        var selectFunction = (attributes & ConfigureAttributes.FunctionValid) != 0;
         var globalFunction = -1;
         if (selectFunction && (!request.Agent.TryGlobal(ResourceKind.PinFunction, function, out globalFunction) || !Carries(globalFunction, selector, index)))
             return ScmiStatus.INVALID_PARAMETERS;
