@@ -55,7 +55,7 @@ internal sealed class MessageTable
             return; // newer than the release the platform presents: NOT_SUPPORTED, and NOT_FOUND in PROTOCOL_MESSAGE_ATTRIBUTES
         if (spec is null)
             throw new InvalidOperationException($"{handler.Id} message 0x{messageId:X2} has no description in the catalog");
-        row[messageId] = new Entry(spec, command, handler, spec.Request.ResourceIdOffset);
+        row[messageId] = new Entry(spec, command, handler);
     }
 
     private static ScmiStatus ProtocolVersion(ref ScmiRequest request, ref ScmiWriter reply)
@@ -87,10 +87,6 @@ internal sealed class MessageTable
         return ScmiStatus.SUCCESS;
     }
 
-    /// <summary>
-    /// One table row. <see cref="ResourceOffset"/>: where the request names its resource (the
-    /// description's <see cref="NumberSpec.IsResourceId"/> field), so device permissions are checked
-    /// for every command from the description; -1 for commands that name none.
-    /// </summary>
-    internal sealed record Entry(MessageSpec Spec, MessageHandler Handler, ProtocolHandler Protocol, int ResourceOffset);
+    /// <summary>One table row.</summary>
+    internal sealed record Entry(MessageSpec Spec, MessageHandler Handler, ProtocolHandler Protocol);
 }

@@ -44,19 +44,7 @@ public sealed partial class ScmiPlatform
         // Only the protocols the presented release has (SCMI 2.0: no voltage, power capping or pin control).
         handlers.RemoveAll(h => model.Release.VersionOf(h.Id) is null);
         _table = new MessageTable(handlers);
-        foreach (var protocol in Vscmi.Protocol.Protocols.ScmiCatalog.Protocols)
-        {
-            foreach (var notification in protocol.Notifications)
-            {
-                if (notification.Payload.ResourceIdOffset is var offset and >= 0)
-                    _notificationResourceWord[((int)protocol.Id << 8) | notification.Id] = offset / 4;
-            }
-        }
     }
-
-    // (protocol << 8 | notification id) → the payload word naming the resource (from the
-    // descriptions' ResourceId fields), rewritten into each recipient's own id.
-    private readonly Dictionary<int, int> _notificationResourceWord = [];
 
     /// <summary>The model the platform was built from.</summary>
     public DeviceModel Model { get; }
@@ -112,7 +100,8 @@ public sealed partial class ScmiPlatform
     internal int Notify(ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload, int onlyAgent = 0)
     {
         var kind = ResourceKindOf(protocol);
-        var resourceWord = _notificationResourceWord.GetValueOrDefault(((int)protocol << 8) | notificationId, -1);
+        // The payload word naming the resource, from the notification's description (-1: none).
+        var resourceWord = ScmiCatalog.Get(protocol).FindNotification(notificationId)?.Payload.ResourceIdOffset is int offset and >= 0 ? offset / 4 : -1;
         var sent = 0;
         foreach (var session in _sessions)
         {
@@ -245,8 +234,9 @@ public sealed partial class ScmiPlatform
 
         // Device and protocol permissions (BASE_SET_DEVICE_PERMISSIONS, BASE_SET_PROTOCOL_PERMISSIONS):
         // a denied resource answers DENIED for every command naming it.
-        if (entry.ResourceOffset >= 0 && ResourceKindOf((Vscmi.Protocol.ScmiProtocolId)header.ProtocolId) is { } kind
-            && session.TryGlobal(kind, BinaryPrimitives.ReadUInt32LittleEndian(payload[entry.ResourceOffset..]), out var resource)
+        // The description says where the request names its resource (NumberSpec.IsResourceId).
+        if (entry.Spec.Request.ResourceIdOffset is var resourceOffset and >= 0 && ResourceKindOf((Vscmi.Protocol.ScmiProtocolId)header.ProtocolId) is { } kind
+            && session.TryGlobal(kind, BinaryPrimitives.ReadUInt32LittleEndian(payload[resourceOffset..]), out var resource)
             && State.ResourceDenied(session.AgentId, kind, resource))
         {
             return ScmiStatus.DENIED;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Vscmi.Agent;
 using Vscmi.Platform;
@@ -42,7 +41,7 @@ public sealed class KickFaultTests : IAsyncDisposable
             q.Publish(0);
             frontend.Kicks[0].Signal();
 
-            await WaitFor(() => frontend.Errors.Consume() > 0, "the faulty VM's error eventfd");
+            await Poll.Until(() => frontend.Errors.Consume() > 0, "the faulty VM's error eventfd");
             Assert.Contains(404, _faultyLog.Logged); // the data plane's "a kick failed inside vscmi"
             Assert.Contains(300, _faultyLog.Logged); // the device's "marked broken"
 
@@ -65,17 +64,6 @@ public sealed class KickFaultTests : IAsyncDisposable
         if (_healthy is not null)
             await _healthy.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
-    }
-
-    private static async Task WaitFor(Func<bool> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(10))
-                Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 
     /// <summary>A logger that throws for one event id (a faulty sink) and records every event id it saw.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Globalization;
 using Vscmi.Agent;
 using Vscmi.Linux;
@@ -101,11 +100,11 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         int Disconnects() => System.Text.RegularExpressions.Regex.Count(_serve.Output, @"guest\.vm#\d+: frontend of agent guest disconnected");
         for (var i = 0; i < 10; i++)
             await Cycle();
-        await WaitFor(() => Disconnects() >= 10, "10 disconnects logged");
+        await Poll.Until(() => Disconnects() >= 10, "10 disconnects logged");
         var (fdsBefore, rssBefore) = Footprint();
         for (var i = 0; i < 100; i++)
             await Cycle();
-        await WaitFor(() => Disconnects() >= 110, "110 disconnects logged");
+        await Poll.Until(() => Disconnects() >= 110, "110 disconnects logged");
         var fdsAfter = 0;
         for (var i = 0; i < 100 && (fdsAfter = Footprint().Fds) > fdsBefore; i++)
             await Task.Delay(50);
@@ -113,7 +112,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
 
         Assert.True(fdsAfter <= fdsBefore, $"open fds grew from {fdsBefore} to {fdsAfter} (and stayed there for 5 s)");
         Assert.True(rssAfter - rssBefore < 32 * 1024, $"resident memory grew from {rssBefore} KiB to {rssAfter} KiB over 100 reconnects");
-        await WaitFor(() => _serve.Output.Contains("guest.vm#110: frontend connected", StringComparison.Ordinal), "guest.vm#110: frontend connected");
+        await Poll.Until(() => _serve.Output.Contains("guest.vm#110: frontend connected", StringComparison.Ordinal), "guest.vm#110: frontend connected");
         await AssertServed(Ospm);
     }
 
@@ -144,7 +143,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         var second = Assert.ThrowsAnyAsync<Exception>(() => Connect(Guest));
         Assert.Same(second, await Task.WhenAny(second, Task.Delay(5000)));
         await second;
-        await WaitFor(() => _serve.Output.Contains("another frontend is connected", StringComparison.Ordinal), "the daemon's log line"); // logs arrive asynchronously
+        await Poll.Until(() => _serve.Output.Contains("another frontend is connected", StringComparison.Ordinal), "the daemon's log line"); // logs arrive asynchronously
         Assert.Equal("vscmi", (await vm.Base.DiscoverAsync()).Vendor);
     }
 
@@ -214,12 +213,12 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
             frontend.Kicks[0].Signal();
             if (expectBroken)
             {
-                await WaitFor(() => _serve.Output.Contains("device marked broken", StringComparison.Ordinal), "the daemon to log the broken device");
-                await WaitFor(() => frontend.Errors.Consume() > 0, "the error eventfd");
+                await Poll.Until(() => _serve.Output.Contains("device marked broken", StringComparison.Ordinal), "the daemon to log the broken device");
+                await Poll.Until(() => frontend.Errors.Consume() > 0, "the error eventfd");
             }
             else
             {
-                await WaitFor(() => q.TryTakeUsed(out _, out var length) && length == 0, "an empty used entry");
+                await Poll.Until(() => q.TryTakeUsed(out _, out var length) && length == 0, "an empty used entry");
             }
         }
 
@@ -311,7 +310,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
             "refused (Unsupported): SET_CONFIG (25) is not supported by the SCMI backend",
         })
         {
-            await WaitFor(() => _serve.Output.Contains(line, StringComparison.Ordinal), line);
+            await Poll.Until(() => _serve.Output.Contains(line, StringComparison.Ordinal), line);
         }
     }
 
@@ -358,13 +357,13 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         // Memory hotplug: QEMU sends the table again while the rings run.
         await frontend.SendMemoryTableAsync();
         Assert.Equal(0x20001u, await client.Base.GetVersionAsync());
-        await WaitFor(() => _serve.Output.Contains("guest memory: 1 regions", StringComparison.Ordinal), "guest memory: 1 regions");
+        await Poll.Until(() => _serve.Output.Contains("guest memory: 1 regions", StringComparison.Ordinal), "guest memory: 1 regions");
 
         // SET_STATUS(0) and RESET_DEVICE end the session: the output shows it closed twice.
         var closed = CountOf(_serve.Output, "session closed");
         await frontend.RequestAsync(VhostUserRequest.SET_STATUS, VhostUserFrontend.U64(0), needReply: true);
         Assert.Equal(0UL, await frontend.RequestAsync(VhostUserRequest.GET_STATUS, []));
-        await WaitFor(() => CountOf(_serve.Output, "session closed") == closed + 1, "the session to close on SET_STATUS 0");
+        await Poll.Until(() => CountOf(_serve.Output, "session closed") == closed + 1, "the session to close on SET_STATUS 0");
         await frontend.RequestAsync(VhostUserRequest.RESET_DEVICE, [], needReply: true);
         Assert.Equal(closed + 1, CountOf(_serve.Output, "session closed")); // nothing left to close
     }
@@ -405,16 +404,5 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         var fds = Directory.GetFiles($"/proc/{pid}/fd").Length;
         var rss = File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
         return (fds, long.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture));
-    }
-
-    private static async Task WaitFor(Func<bool> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(10))
-                Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 }
