@@ -1,5 +1,6 @@
 using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
+using Vscmi.Protocol.Messages;
+using static Vscmi.Protocol.Messages.BaseMessages;
 
 namespace Vscmi.Agent;
 
@@ -15,54 +16,54 @@ public sealed class BaseClient : ProtocolClient
     public async Task<PlatformInfo> DiscoverAsync(CancellationToken cancellationToken = default)
     {
         var version = await GetVersionAsync(cancellationToken).ConfigureAwait(false);
-        var attributes = await GetProtocolAttributesAsync(cancellationToken).ConfigureAwait(false);
-        var vendor = (await CallAsync((byte)BaseMessageId.BASE_DISCOVER_VENDOR, cancellationToken).ConfigureAwait(false)).GetText("vendor_identifier");
+        var attributes = await CallAsync(new ProtocolAttributesRequest(), cancellationToken).ConfigureAwait(false);
+        var vendor = (await CallAsync(new BaseDiscoverVendorRequest(), cancellationToken).ConfigureAwait(false)).VendorIdentifier;
         string subVendor;
         try
         {
-            subVendor = (await CallAsync((byte)BaseMessageId.BASE_DISCOVER_SUB_VENDOR, cancellationToken).ConfigureAwait(false)).GetText("sub_vendor_identifier");
+            subVendor = (await CallAsync(new BaseDiscoverSubVendorRequest(), cancellationToken).ConfigureAwait(false)).SubVendorIdentifier;
         }
         catch (ScmiStatusException)
         {
             subVendor = "";
         }
 
-        var implementation = (uint)(await CallAsync((byte)BaseMessageId.BASE_DISCOVER_IMPLEMENTATION_VERSION, cancellationToken).ConfigureAwait(false)).GetUInt64("implementation_version");
-        var count = (int)attributes.GetUInt64("num_protocols");
+        var implementation = (await CallAsync(new BaseDiscoverImplementationVersionRequest(), cancellationToken).ConfigureAwait(false)).ImplementationVersion;
+        var count = (int)attributes.NumProtocols;
         var protocols = new List<byte>();
         while (protocols.Count < count)
         {
-            var part = (await CallAsync((byte)BaseMessageId.BASE_DISCOVER_LIST_PROTOCOLS, cancellationToken, ("skip", (ulong)protocols.Count)).ConfigureAwait(false)).GetNumbers("protocols");
+            var part = (await CallAsync(new BaseDiscoverListProtocolsRequest((uint)protocols.Count), cancellationToken).ConfigureAwait(false)).Protocols;
             if (part.Count == 0)
                 break;
             protocols.AddRange(part.Select(p => (byte)p));
         }
 
-        return new PlatformInfo(version, vendor, subVendor, implementation, (int)attributes.GetUInt64("num_agents"), protocols);
+        return new PlatformInfo(version, vendor, subVendor, implementation, (int)attributes.NumAgents, protocols);
     }
 
     /// <summary>BASE_DISCOVER_AGENT (0xFFFFFFFF = the calling agent).</summary>
     public async Task<AgentInfo> DiscoverAgentAsync(uint agentId, CancellationToken cancellationToken = default)
     {
-        var reply = await CallAsync((byte)BaseMessageId.BASE_DISCOVER_AGENT, cancellationToken, ("agent_id", agentId)).ConfigureAwait(false);
-        return new AgentInfo((uint)reply.GetUInt64("agent_id"), reply.GetText("name"));
+        var reply = await CallAsync(new BaseDiscoverAgentRequest(agentId), cancellationToken).ConfigureAwait(false);
+        return new AgentInfo(reply.AgentId, reply.Name);
     }
 
     /// <summary>BASE_NOTIFY_ERRORS.</summary>
     public Task NotifyErrorsAsync(bool enable, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)BaseMessageId.BASE_NOTIFY_ERRORS, cancellationToken, ("notify_enable", enable ? 1u : 0));
+        CallAsync(new BaseNotifyErrorsRequest(enable), cancellationToken);
 
     /// <summary>BASE_SET_DEVICE_PERMISSIONS.</summary>
     public Task SetDevicePermissionsAsync(uint agentId, uint deviceId, bool allow, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)BaseMessageId.BASE_SET_DEVICE_PERMISSIONS, cancellationToken, ("agent_id", agentId), ("device_id", deviceId), ("allow", allow ? 1u : 0));
+        CallAsync(new BaseSetDevicePermissionsRequest(agentId, deviceId, allow), cancellationToken);
 
     /// <summary>BASE_SET_PROTOCOL_PERMISSIONS.</summary>
     public Task SetProtocolPermissionsAsync(uint agentId, uint deviceId, ScmiProtocolId protocol, bool allow, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)BaseMessageId.BASE_SET_PROTOCOL_PERMISSIONS, cancellationToken, ("agent_id", agentId), ("device_id", deviceId), ("protocol_id", (ulong)protocol), ("allow", allow ? 1u : 0));
+        CallAsync(new BaseSetProtocolPermissionsRequest(agentId, deviceId, (uint)protocol, allow), cancellationToken);
 
     /// <summary>BASE_RESET_AGENT_CONFIGURATION.</summary>
     public Task ResetAgentConfigurationAsync(uint agentId, bool resetPermissions, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)BaseMessageId.BASE_RESET_AGENT_CONFIGURATION, cancellationToken, ("agent_id", agentId), ("reset_permissions", resetPermissions ? 1u : 0));
+        CallAsync(new BaseResetAgentConfigurationRequest(agentId, resetPermissions), cancellationToken);
 }
 
 /// <summary>What Base discovery found.</summary>

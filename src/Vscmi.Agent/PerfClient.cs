@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
 using Vscmi.Protocol.Schema;
+using static Vscmi.Protocol.Messages.PerfMessages;
 
 namespace Vscmi.Agent;
 
@@ -15,57 +15,53 @@ public sealed class PerfClient : ProtocolClient
 
     /// <summary>Number of performance domains.</summary>
     public async Task<int> GetDomainCountAsync(CancellationToken cancellationToken = default) =>
-        (int)(await GetProtocolAttributesAsync(cancellationToken).ConfigureAwait(false)).GetUInt64("num_domains");
+        (int)(await CallAsync(new ProtocolAttributesRequest(), cancellationToken).ConfigureAwait(false)).NumDomains;
 
     /// <summary>PERFORMANCE_DOMAIN_ATTRIBUTES (+ name).</summary>
     public async Task<PerfDomainInfo> GetDomainAsync(uint domainId, CancellationToken cancellationToken = default)
     {
-        var a = await CallAsync((byte)PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)PerfMessageId.PERFORMANCE_DOMAIN_NAME_GET, domainId, cancellationToken).ConfigureAwait(false);
-        return new PerfDomainInfo(domainId, name, a.GetUInt64("set_limits") != 0, a.GetUInt64("set_level") != 0,
-            (uint)a.GetUInt64("rate_limit_us"), (uint)a.GetUInt64("sustained_freq_khz"), (uint)a.GetUInt64("sustained_perf_level"));
+        var a = await CallAsync(new PerformanceDomainAttributesRequest(domainId), cancellationToken).ConfigureAwait(false);
+        var name = await FullNameAsync(a.Name, a.ExtendedName, new PerformanceDomainNameGetRequest(domainId), n => n.Name, cancellationToken).ConfigureAwait(false);
+        return new PerfDomainInfo(domainId, name, a.SetLimits, a.SetLevel, a.RateLimitUs, a.SustainedFreqKhz, a.SustainedPerfLevel);
     }
 
     /// <summary>PERFORMANCE_DESCRIBE_LEVELS, every part.</summary>
     public async IAsyncEnumerable<PerfLevel> DescribeLevelsAsync(uint domainId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var l in ListAsync((byte)PerfMessageId.PERFORMANCE_DESCRIBE_LEVELS, "level_index", "levels", _ => [("domain_id", domainId)], cancellationToken).ConfigureAwait(false))
-        {
-            yield return new PerfLevel((uint)l.GetUInt64("performance_level"), (uint)l.GetUInt64("power_cost"), (uint)l.GetUInt64("transition_latency_us"),
-                (uint)l.ValueOrZero("indicative_frequency_khz"), (uint)l.ValueOrZero("level_index"));
-        }
+        await foreach (var l in ListAsync(index => new PerformanceDescribeLevelsRequest(domainId, index), r => (r.Levels, r.Remaining), cancellationToken).ConfigureAwait(false))
+            yield return new PerfLevel(l.PerformanceLevel, l.PowerCost, l.TransitionLatencyUs, l.IndicativeFrequencyKhz ?? 0, l.LevelIndex ?? 0);
     }
 
     /// <summary>PERFORMANCE_LIMITS_SET.</summary>
     public Task SetLimitsAsync(uint domainId, uint rangeMax, uint rangeMin, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PerfMessageId.PERFORMANCE_LIMITS_SET, cancellationToken, ("domain_id", domainId), ("range_max", rangeMax), ("range_min", rangeMin));
+        CallAsync(new PerformanceLimitsSetRequest(domainId, rangeMax, rangeMin), cancellationToken);
 
     /// <summary>PERFORMANCE_LIMITS_GET.</summary>
     public async Task<(uint Max, uint Min)> GetLimitsAsync(uint domainId, CancellationToken cancellationToken = default)
     {
-        var l = await CallAsync((byte)PerfMessageId.PERFORMANCE_LIMITS_GET, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false);
-        return ((uint)l.GetUInt64("range_max"), (uint)l.GetUInt64("range_min"));
+        var l = await CallAsync(new PerformanceLimitsGetRequest(domainId), cancellationToken).ConfigureAwait(false);
+        return (l.RangeMax, l.RangeMin);
     }
 
     /// <summary>PERFORMANCE_LEVEL_SET.</summary>
     public Task SetLevelAsync(uint domainId, uint level, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PerfMessageId.PERFORMANCE_LEVEL_SET, cancellationToken, ("domain_id", domainId), ("performance_level", level));
+        CallAsync(new PerformanceLevelSetRequest(domainId, level), cancellationToken);
 
     /// <summary>PERFORMANCE_LEVEL_GET.</summary>
     public async Task<uint> GetLevelAsync(uint domainId, CancellationToken cancellationToken = default) =>
-        (uint)(await CallAsync((byte)PerfMessageId.PERFORMANCE_LEVEL_GET, cancellationToken, ("domain_id", domainId)).ConfigureAwait(false)).GetUInt64("performance_level");
+        (await CallAsync(new PerformanceLevelGetRequest(domainId), cancellationToken).ConfigureAwait(false)).PerformanceLevel;
 
     /// <summary>PERFORMANCE_NOTIFY_LIMITS.</summary>
     public Task NotifyLimitsAsync(uint domainId, bool enable, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, cancellationToken, ("domain_id", domainId), ("notify_enable", enable ? 1u : 0));
+        CallAsync(new PerformanceNotifyLimitsRequest(domainId, enable), cancellationToken);
 
     /// <summary>PERFORMANCE_NOTIFY_LEVEL.</summary>
     public Task NotifyLevelAsync(uint domainId, bool enable, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, cancellationToken, ("domain_id", domainId), ("notify_enable", enable ? 1u : 0));
+        CallAsync(new PerformanceNotifyLevelRequest(domainId, enable), cancellationToken);
 
-    /// <summary>PERFORMANCE_DESCRIBE_FASTCHANNEL, as decoded fields.</summary>
-    public Task<Protocol.Schema.FieldSet> DescribeFastChannelAsync(uint domainId, uint messageId, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PerfMessageId.PERFORMANCE_DESCRIBE_FASTCHANNEL, cancellationToken, ("domain_id", domainId), ("message_id", messageId));
+    /// <summary>PERFORMANCE_DESCRIBE_FASTCHANNEL.</summary>
+    public Task<PerformanceDescribeFastchannelResponse> DescribeFastChannelAsync(uint domainId, uint messageId, CancellationToken cancellationToken = default) =>
+        CallAsync(new PerformanceDescribeFastchannelRequest(domainId, messageId), cancellationToken);
 }
 
 /// <summary>A performance domain.</summary>

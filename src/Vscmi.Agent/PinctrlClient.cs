@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
+using static Vscmi.Protocol.Messages.PinctrlMessages;
 using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Agent;
@@ -19,6 +19,12 @@ public enum PinctrlSelector
 /// <summary>Pin control (0x19).</summary>
 public sealed class PinctrlClient : ProtocolClient
 {
+    /// <summary>function_selected / function_id when no function is selected (reference 2.10).</summary>
+    private const uint NoFunction = uint.MaxValue;
+
+    /// <summary>config_flag 1: every configuration, paged by skip_configs (reference 2.10).</summary>
+    private const uint AllConfigs = 1;
+
     internal PinctrlClient(ScmiClient client)
         : base(client, ScmiProtocolId.PINCTRL)
     {
@@ -27,23 +33,23 @@ public sealed class PinctrlClient : ProtocolClient
     /// <summary>Numbers of pins, groups and functions.</summary>
     public async Task<(int Pins, int Groups, int Functions)> GetCountsAsync(CancellationToken cancellationToken = default)
     {
-        var a = await GetProtocolAttributesAsync(cancellationToken).ConfigureAwait(false);
-        return ((int)a.GetUInt64("num_pins"), (int)a.GetUInt64("num_groups"), (int)a.GetUInt64("num_functions"));
+        var a = await CallAsync(new ProtocolAttributesRequest(), cancellationToken).ConfigureAwait(false);
+        return ((int)a.NumPins, (int)a.NumGroups, (int)a.NumFunctions);
     }
 
     /// <summary>PINCTRL_ATTRIBUTES (+ PINCTRL_NAME_GET for long names).</summary>
     public async Task<PinctrlInfo> GetAttributesAsync(uint identifier, PinctrlSelector selector, CancellationToken cancellationToken = default)
     {
-        var a = await CallAsync((byte)PinctrlMessageId.PINCTRL_ATTRIBUTES, cancellationToken, ("identifier", identifier), ("selector", (ulong)selector)).ConfigureAwait(false);
-        var name = await FullNameAsync(a, a.ValueOrZero("extended_name") != 0, (byte)PinctrlMessageId.PINCTRL_NAME_GET, identifier, cancellationToken, "identifier", ("selector", (ulong)selector)).ConfigureAwait(false);
-        return new PinctrlInfo(identifier, selector, name, (int)a.GetUInt64("num_elements"), a.GetUInt64("gpio_function") != 0, a.GetUInt64("pin_only_function") != 0);
+        var a = await CallAsync(new PinctrlAttributesRequest(identifier, (uint)selector), cancellationToken).ConfigureAwait(false);
+        var name = await FullNameAsync(a.Name, a.ExtendedName, new PinctrlNameGetRequest(identifier, (uint)selector), n => n.Name, cancellationToken).ConfigureAwait(false);
+        return new PinctrlInfo(identifier, selector, name, (int)a.NumElements, a.GpioFunction, a.PinOnlyFunction);
     }
 
     /// <summary>PINCTRL_LIST_ASSOCIATIONS, every part: a group's pins or a function's groups.</summary>
     public async IAsyncEnumerable<uint> ListAssociationsAsync(uint identifier, PinctrlSelector selector, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var id in ListAsync((byte)PinctrlMessageId.PINCTRL_LIST_ASSOCIATIONS, "index", "ids", _ => [("identifier", identifier), ("selector", (ulong)selector)], cancellationToken).ConfigureAwait(false))
-            yield return (uint)id.GetUInt64("value");
+        await foreach (var id in ListAsync(index => new PinctrlListAssociationsRequest(identifier, (uint)selector, index), r => (r.Ids, r.Remaining), cancellationToken).ConfigureAwait(false))
+            yield return (uint)id;
     }
 
     /// <summary>PINCTRL_SETTINGS_GET of every configuration ("all configs" mode, paged by skip count): the selected function and each (type, value).</summary>
@@ -53,13 +59,11 @@ public sealed class PinctrlClient : ProtocolClient
         uint? function = null;
         while (true)
         {
-            var reply = await CallAsync((byte)PinctrlMessageId.PINCTRL_SETTINGS_GET, cancellationToken, ("identifier", identifier), ("config_type", 0),
-                ("skip_configs", (ulong)configs.Count), ("selector", (ulong)selector), ("config_flag", 1)).ConfigureAwait(false);
-            var selected = reply.GetUInt64("function_selected");
-            function = selected == 0xFFFFFFFF ? null : (uint)selected;
-            var part = reply.GetRecords("configs");
-            configs.AddRange(part.Select(c => ((byte)c.GetUInt64("config_type"), (uint)c.GetUInt64("value"))));
-            if (part.Count == 0 || reply.GetUInt64("remaining") == 0)
+            var reply = await CallAsync(new PinctrlSettingsGetRequest(identifier, ConfigType: 0, (uint)configs.Count, (uint)selector, AllConfigs), cancellationToken).ConfigureAwait(false);
+            function = reply.FunctionSelected == NoFunction ? null : reply.FunctionSelected;
+            var part = reply.Configs;
+            configs.AddRange(part.Select(c => ((byte)c.ConfigType, c.Value)));
+            if (part.Count == 0 || reply.Remaining == 0)
                 return (function, configs);
         }
     }
@@ -67,22 +71,22 @@ public sealed class PinctrlClient : ProtocolClient
     /// <summary>PINCTRL_SETTINGS_CONFIGURE: optionally select a function, and write configurations.</summary>
     public Task ConfigureAsync(uint identifier, PinctrlSelector selector, uint? function, IReadOnlyList<(byte Type, uint Value)> configs, CancellationToken cancellationToken = default)
     {
-        var parameters = Args(("identifier", identifier), ("function_id", function ?? 0xFFFFFFFF), ("selector", (ulong)selector), ("function_valid", function is null ? 0u : 1u));
-        parameters.Set("configs", configs.Select(c => new Protocol.Schema.FieldSet().Set("config_type", (ulong)c.Type).Set("value", (ulong)c.Value)).ToList());
-        return Client.CallAsync(Protocol, (byte)PinctrlMessageId.PINCTRL_SETTINGS_CONFIGURE, parameters, cancellationToken);
+        ArgumentNullException.ThrowIfNull(configs);
+        return CallAsync(new PinctrlSettingsConfigureRequest(identifier, function ?? NoFunction, (uint)selector, function is not null,
+            [.. configs.Select(c => new PinctrlSettingsConfigureRequest.ConfigsEntry(c.Type, c.Value))]), cancellationToken);
     }
 
     /// <summary>PINCTRL_REQUEST: exclusive use (IN_USE when another agent holds it).</summary>
     public Task RequestAsync(uint identifier, PinctrlSelector selector, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PinctrlMessageId.PINCTRL_REQUEST, cancellationToken, ("identifier", identifier), ("selector", (ulong)selector));
+        CallAsync(new PinctrlRequestRequest(identifier, (uint)selector), cancellationToken);
 
     /// <summary>PINCTRL_RELEASE.</summary>
     public Task ReleaseAsync(uint identifier, PinctrlSelector selector, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PinctrlMessageId.PINCTRL_RELEASE, cancellationToken, ("identifier", identifier), ("selector", (ulong)selector));
+        CallAsync(new PinctrlReleaseRequest(identifier, (uint)selector), cancellationToken);
 
     /// <summary>PINCTRL_SET_PERMISSIONS (layout unverified in the reference: selector, allow bit 2).</summary>
     public Task SetPermissionsAsync(uint agentId, uint identifier, PinctrlSelector selector, bool allow, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)PinctrlMessageId.PINCTRL_SET_PERMISSIONS, cancellationToken, ("agent_id", agentId), ("identifier", identifier), ("selector", (ulong)selector), ("allow", allow ? 1u : 0));
+        CallAsync(new PinctrlSetPermissionsRequest(agentId, identifier, (uint)selector, allow), cancellationToken);
 }
 
 /// <summary>A pin, group or function.</summary>

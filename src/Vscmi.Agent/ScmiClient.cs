@@ -39,7 +39,7 @@ public sealed record ScmiClientOptions
 /// An SCMI agent over any <see cref="IScmiTransport"/>: monotonic tokens with an in-flight bitmap,
 /// one reader that routes replies by token, per-request timeouts and cancellation, delayed
 /// responses, and notifications as an async stream. Typed per-protocol APIs build on
-/// <see cref="RequestAsync"/>.
+/// <see cref="CallAsync{TResponse}(IScmiRequest{TResponse}, CancellationToken)"/> and the records generated from the message descriptions.
 /// </summary>
 public sealed partial class ScmiClient : IAsyncDisposable
 {
@@ -231,7 +231,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
     private async Task LearnVersionAsync(ScmiProtocolId protocol, CancellationToken cancellationToken)
     {
         var response = await RequestAsync(protocol, 0x0, new FieldSet(), cancellationToken: cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _platformVersions[(byte)protocol], response.Status == 0 ? (uint)response.Message.Fields.GetUInt64("version") : uint.MaxValue);
+        Volatile.Write(ref _platformVersions[(byte)protocol], response.Status == 0 ? Protocol.Messages.BaseMessages.ProtocolVersionResponse.From(response.Message.Fields).Version : uint.MaxValue);
     }
 
     /// <summary>A protocol's description at the version the platform reported (the catalog's when unknown).</summary>
@@ -248,6 +248,24 @@ public sealed partial class ScmiClient : IAsyncDisposable
     {
         var response = await RequestAsync(protocol, messageId, parameters, cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.EnsureSuccess();
+    }
+
+    /// <summary>
+    /// Sends a command built from its generated record (<c>Vscmi.Protocol.Messages</c>) and reads
+    /// its return values into the response record; a non-SUCCESS status throws <see cref="ScmiStatusException"/>.
+    /// </summary>
+    public async Task<TResponse> CallAsync<TResponse>(IScmiRequest<TResponse> request, CancellationToken cancellationToken = default)
+        where TResponse : IScmiRecord<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return TResponse.From(await CallAsync(request.Protocol, request.MessageId, request.ToFields(), cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Sends a command built from its generated record and returns the whole response (any status).</summary>
+    public Task<ScmiResponse> RequestAsync(IScmiRequest request, bool expectDelayed = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return RequestAsync(request.Protocol, request.MessageId, request.ToFields(), expectDelayed, cancellationToken);
     }
 
     /// <summary>Notifications as they arrive (a single reader; bounded, oldest dropped).</summary>

@@ -1,5 +1,5 @@
 using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
+using Vscmi.Protocol.Messages;
 
 namespace Vscmi.Agent;
 
@@ -17,6 +17,5 @@ public sealed class VscmiClient : ProtocolClient
     /// NOT_SUPPORTED when the agent has no channel subscribed to it.
     /// </summary>
     public Task NotifyAgentSystemPowerAsync(uint agentId, uint systemState, bool graceful = true, uint timeoutMs = 0, CancellationToken cancellationToken = default) =>
-        CallAsync((byte)VscmiMessageId.VSCMI_AGENT_SYSTEM_POWER_NOTIFY, cancellationToken,
-            ("agent_id", agentId), ("graceful", graceful ? 1ul : 0), ("system_state", systemState), ("timeout_ms", timeoutMs));
+        CallAsync(new VscmiMessages.VscmiAgentSystemPowerNotifyRequest(agentId, graceful, systemState, timeoutMs), cancellationToken);
 }

@@ -119,7 +119,7 @@ internal static partial class ClientCommands
 
         if (protocols.Contains((byte)ScmiProtocolId.POWERCAP))
         {
-            var domains = (await c.Powercap.GetProtocolAttributesAsync(ct)).GetUInt64("num_domains");
+            var domains = (uint)await c.Powercap.GetDomainCountAsync(ct);
             for (uint id = 0; id < domains; id++)
                 await Try(() => c.Powercap.NotifyCapAsync(id, true, ct));
         }

@@ -222,8 +222,9 @@ internal static partial class ClientCommands
         {
             try
             {
-                var reply = await client.CallAsync(id, 0x0, new Protocol.Schema.FieldSet(), ct);
-                return (uint)reply.GetUInt64("version");
+                // PROTOCOL_VERSION has the same layout in every protocol (reference 1.4).
+                var reply = await client.CallAsync(id, (byte)BaseMessageId.PROTOCOL_VERSION, new Protocol.Schema.FieldSet(), ct);
+                return Protocol.Messages.BaseMessages.ProtocolVersionResponse.From(reply).Version;
             }
             catch (ScmiStatusException)
             {
@@ -349,7 +350,7 @@ internal static partial class ClientCommands
     private static async Task PowercapAsync(ScmiClient c, bool json, CancellationToken ct)
     {
         await RequireAsync(c, ScmiProtocolId.POWERCAP, ct);
-        var count = (int)(await c.Powercap.GetProtocolAttributesAsync(ct)).GetUInt64("num_domains");
+        var count = await c.Powercap.GetDomainCountAsync(ct);
         var rows = new List<object?[]>();
         for (uint id = 0; id < count; id++)
         {

@@ -149,6 +149,30 @@ public sealed partial class ArchitectureTests
         Assert.True(members >= 10, $"only {members} unsafe members found");
     }
 
+    [Fact]
+    public void Only_the_protocol_library_names_message_fields()
+    {
+        // A message's layout is written once, in Vscmi.Protocol/Protocols; everything else reads and
+        // builds fields through the records and constants generated from it (Generated/*.g.cs).
+        var offenders = new List<string>();
+        foreach (var file in Directory.GetFiles(Source, "*.cs", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/Vscmi.Protocol/", StringComparison.Ordinal)))
+        {
+            var lines = File.ReadAllLines(file);
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (FieldByName().IsMatch(lines[i]))
+                    offenders.Add($"{Path.GetRelativePath(CliProcess.RepositoryRoot, file)}:{i + 1}: {lines[i].Trim()}");
+            }
+        }
+
+        Assert.True(offenders.Count == 0, "fields named by string outside their descriptions:\n" + string.Join('\n', offenders));
+    }
+
+    // FieldSet reads and writes by name, and the old (name, value) argument tuples.
+    [GeneratedRegex(@"\.(GetUInt64|GetInt64|GetUInt32|GetText|GetNumbers|GetRecords|ValueOrZero|FindUInt64|FindInt64|FindText|FindNumbers|FindRecords|Set)\(""|\(\(""[a-z_]+"",")]
+    private static partial Regex FieldByName();
+
     [GeneratedRegex(@"^\s*(?:(?:public|private|internal|protected|static|readonly|sealed|partial|override)\s+)*unsafe\s")]
     private static partial Regex UnsafeDeclaration();
 

@@ -8,20 +8,23 @@ namespace Vscmi.Protocol.Tests;
 /// </summary>
 public sealed class GeneratedCodeTests
 {
-    private static string FindFile()
+    private static string FindFile(string name = "BitFields.g.cs")
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Vscmi.slnx")))
             directory = directory.Parent;
         Assert.NotNull(directory);
-        return Path.Combine(directory.FullName, "src", "Vscmi.Protocol", "Generated", "BitFields.g.cs");
+        return Path.Combine(directory.FullName, "src", "Vscmi.Protocol", "Generated", name);
     }
 
-    [Fact]
-    public void The_bit_field_constants_are_current()
+    public static TheoryData<string> GeneratedFiles => ["BitFields.g.cs", "Messages.g.cs"];
+
+    [Theory]
+    [MemberData(nameof(GeneratedFiles))]
+    public void The_generated_files_are_current(string name)
     {
-        var path = FindFile();
-        var expected = BitConstants.Generate();
+        var path = FindFile(name);
+        var expected = name == "BitFields.g.cs" ? BitConstants.Generate() : MessageRecords.Generate();
         if (Environment.GetEnvironmentVariable("VSCMI_UPDATE_GENERATED") == "1")
             File.WriteAllText(path, expected);
         Assert.True(File.Exists(path), $"{path} is missing: run VSCMI_UPDATE_GENERATED=1 ./test");

@@ -116,7 +116,7 @@ public static class BitConstants
     private static void Line(StringBuilder into, int indent, string line) => into.Append(' ', indent).Append(line).Append('\n');
 
     /// <summary>snake_case or UPPER_CASE to PascalCase: CLOCK_RATE_SET → ClockRateSet.</summary>
-    private static string Pascal(string name)
+    internal static string Pascal(string name)
     {
         var text = new StringBuilder();
         foreach (var part in name.Split(['_', ' ', '-'], StringSplitOptions.RemoveEmptyEntries))

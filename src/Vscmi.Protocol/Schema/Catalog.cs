@@ -22,6 +22,10 @@ public sealed class MessageSpec
     /// <summary>Adds the layouts the message had before protocol version <paramref name="before"/> (null: unchanged).</summary>
     internal void AddOlder(uint before, Layout? request, Layout? response, Layout? delayed) => _older.Add((before, request, response, delayed));
 
+    /// <summary>This message as every version that has it speaks it, newest first (for generators that cover them all).</summary>
+    internal IEnumerable<MessageSpec> Variants() =>
+        new[] { this }.Concat(_older.Select(o => o.Before).Distinct().OrderByDescending(b => b).Select(b => At(b - 1)).OfType<MessageSpec>());
+
     /// <summary>
     /// This message as a platform of protocol version <paramref name="version"/> speaks it: the
     /// layouts in force then, or null when the message did not exist yet.
@@ -86,6 +90,10 @@ public sealed class NotificationSpec
     public uint Since { get; }
 
     internal void AddOlder(uint before, Layout payload) => _older.Add((before, payload));
+
+    /// <summary>This notification as every version that has it defines it, newest first.</summary>
+    internal IEnumerable<NotificationSpec> Variants() =>
+        new[] { this }.Concat(_older.Select(o => o.Before).Distinct().OrderByDescending(b => b).Select(b => At(b - 1)).OfType<NotificationSpec>());
 
     /// <summary>This notification at protocol version <paramref name="version"/>, or null when it did not exist yet.</summary>
     public NotificationSpec? At(uint version)

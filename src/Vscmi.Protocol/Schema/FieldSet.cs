@@ -128,6 +128,38 @@ public sealed class FieldSet : IEnumerable<KeyValuePair<string, FieldValue>>, IE
         ? r.Items
         : throw new InvalidOperationException($"field {name} is not a list of entries");
 
+    /// <summary>An integer field as unsigned, or null when absent (optional and version-dependent fields).</summary>
+    public ulong? FindUInt64(string name) => TryGet(name, out var v) ? (v as ScalarValue ?? throw new InvalidOperationException($"field {name} is not a number")).Bits : null;
+
+    /// <summary>An integer field as signed, or null when absent.</summary>
+    public long? FindInt64(string name) => FindUInt64(name) is { } bits ? unchecked((long)bits) : null;
+
+    /// <summary>A name field, or null when absent.</summary>
+    public string? FindText(string name) => TryGet(name, out _) ? GetText(name) : null;
+
+    /// <summary>A list of numbers, or null when absent.</summary>
+    public IReadOnlyList<ulong>? FindNumbers(string name) => TryGet(name, out _) ? GetNumbers(name) : null;
+
+    /// <summary>A list of entries, or null when absent.</summary>
+    public IReadOnlyList<FieldSet>? FindRecords(string name) => TryGet(name, out _) ? GetRecords(name) : null;
+
+    /// <summary>Each entry as a typed record (generated code's list reader).</summary>
+    public static IReadOnlyList<T> Map<T>(IReadOnlyList<FieldSet> entries, Func<FieldSet, T> from)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(from);
+        var items = new T[entries.Count];
+        for (var i = 0; i < items.Length; i++)
+            items[i] = from(entries[i]);
+        return items;
+    }
+
+    /// <summary>Sign-extended list elements read as signed.</summary>
+    public static IReadOnlyList<long> AsSigned(IReadOnlyList<ulong> items) => [.. (items ?? throw new ArgumentNullException(nameof(items))).Select(i => unchecked((long)i))];
+
+    /// <summary>Signed list elements as their two's complement, for encoding.</summary>
+    public static IReadOnlyList<ulong> AsBits(IReadOnlyList<long> items) => [.. (items ?? throw new ArgumentNullException(nameof(items))).Select(i => unchecked((ulong)i))];
+
     /// <summary>Reads a scalar if present, for conditions evaluated while decoding.</summary>
     public ulong ValueOrZero(string name) => TryGet(name, out var v) && v is ScalarValue s ? s.Bits : 0;
 
