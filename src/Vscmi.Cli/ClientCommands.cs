@@ -188,7 +188,7 @@ internal static partial class ClientCommands
                 version = await new ProtocolVersionProbe(c, spec.Id).GetAsync(ct);
             if (version is { } known)
                 versions[id] = known;
-            protocols.Add([$"0x{id:X2}", spec?.ShortName ?? "vendor", version is { } v ? $"{v >> 16}.{v & 0xFFFF}" : "?"]);
+            protocols.Add([$"0x{id:X2}", spec?.ShortName ?? "vendor", version is { } v ? ScmiVersion.Format(v) : "?"]);
         }
 
         // The release is not on the wire: it is the one whose protocol versions these are (reference 1.8).
@@ -198,7 +198,7 @@ internal static partial class ClientCommands
         {
             Output.Object(true, "", [
                 ("vendor", "", info.Vendor), ("sub_vendor", "", info.SubVendor), ("implementation_version", "", $"0x{info.ImplementationVersion:X8}"),
-                ("base_version", "", $"{info.BaseVersion >> 16}.{info.BaseVersion & 0xFFFF}"), ("scmi_release", "", release), ("agent_id", "", self.Id), ("agent", "", self.Name),
+                ("base_version", "", ScmiVersion.Format(info.BaseVersion)), ("scmi_release", "", release), ("agent_id", "", self.Id), ("agent", "", self.Name),
                 ("agents", "", agents.Select(a => new (string, object?)[] { ("id", a[0]), ("name", a[1]) }).ToList()),
                 ("protocols", "", protocols.Select(p => new (string, object?)[] { ("id", p[0]), ("name", p[1]), ("version", p[2]) }).ToList()),
             ]);
@@ -208,7 +208,7 @@ internal static partial class ClientCommands
         Output.Object(false, "SCMI platform", [
             ("vendor", "Vendor", $"{info.Vendor} / {info.SubVendor}"),
             ("implementation_version", "Implementation", $"0x{info.ImplementationVersion:X8}"),
-            ("base_version", "Base protocol", $"{info.BaseVersion >> 16}.{info.BaseVersion & 0xFFFF}"),
+            ("base_version", "Base protocol", ScmiVersion.Format(info.BaseVersion)),
             ("scmi_release", "SCMI release", release),
             ("agent", "This agent", $"{self.Name} ({self.Id})"),
         ]);

@@ -81,7 +81,7 @@ internal sealed class MessageTable
         var requested = request.Params.ReadUInt32();
         var protocol = request.Header.ProtocolId;
         var ours = request.Agent.Platform.Table.Handler(protocol)!.Spec.Version;
-        if (requested >> 16 != ours >> 16 || (requested & 0xFFFF) > (ours & 0xFFFF))
+        if (!ScmiVersion.CanServe(ours, requested))
             return ScmiStatus.NOT_SUPPORTED;
         request.Agent.SetNegotiated(protocol, requested);
         return ScmiStatus.SUCCESS;

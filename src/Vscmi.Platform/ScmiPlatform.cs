@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Vscmi.Platform.Handlers;
 using Vscmi.Platform.Model;
 using Vscmi.Protocol;
+using Vscmi.Protocol.Fields;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
 using Vscmi.Protocol.Schema;
 
@@ -97,11 +99,19 @@ public sealed partial class ScmiPlatform
     /// Caller holds <see cref="Sync"/>; nothing here blocks.
     /// </summary>
     /// <returns>How many sessions it was queued for.</returns>
-    internal int Notify(ScmiProtocolId protocol, byte notifyCommand, uint resource, byte notificationId, ReadOnlySpan<uint> payload, int onlyAgent = 0)
+    /// <remarks>
+    /// The payload is encoded once, at the first subscriber, with the layout of the version the
+    /// model serves (an older one leaves out what it lacks, such as SYSTEM_POWER_STATE_NOTIFIER's
+    /// timeout before v2.0). Notifications are structs: one nobody subscribed to allocates nothing,
+    /// which keeps commands that may notify (CLOCK_RATE_SET) on the zero-allocation path.
+    /// </remarks>
+    internal int Notify<TNotification>(byte notifyCommand, uint resource, in TNotification notification, int onlyAgent = 0)
+        where TNotification : struct, IScmiNotification
     {
+        var protocol = notification.Protocol;
         var kind = ResourceKindOf(protocol);
-        // The payload word naming the resource, from the notification's description (-1: none).
-        var resourceWord = ScmiCatalog.Get(protocol).FindNotification(notificationId)?.Payload.ResourceIdOffset is int offset and >= 0 ? offset / 4 : -1;
+        byte[]? payload = null;
+        var resourceOffset = -1;
         var sent = 0;
         foreach (var session in _sessions)
         {
@@ -114,10 +124,20 @@ public sealed partial class ScmiPlatform
                 continue;
             if (!session.IsSubscribed((byte)protocol, notifyCommand, local))
                 continue;
-            var message = new byte[4 + (4 * payload.Length)];
-            BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(notificationId, ScmiMessageType.NOTIFICATION, (byte)protocol, 0).Value);
-            for (var i = 0; i < payload.Length; i++)
-                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + (4 * i)), i == resourceWord && kind is not null ? local : payload[i]);
+            if (payload is null)
+            {
+                var layout = SpecOf(protocol).FindNotification(notification.NotificationId)?.Payload
+                    ?? throw new InvalidOperationException($"{protocol} notification 0x{notification.NotificationId:X2} does not exist in the version served");
+                payload = LayoutCodec.EncodeToArray(layout, notification.ToFields());
+                // Where the resource id sits, from the notification's description (-1: none).
+                resourceOffset = kind is null ? -1 : layout.ResourceIdOffset;
+            }
+
+            var message = new byte[4 + payload.Length];
+            BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(notification.NotificationId, ScmiMessageType.NOTIFICATION, (byte)protocol, 0).Value);
+            payload.CopyTo(message.AsSpan(4));
+            if (resourceOffset >= 0)
+                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + resourceOffset), local);
             session.EnqueueNotification(message);
             sent++;
         }
@@ -272,8 +292,8 @@ public sealed partial class ScmiPlatform
     {
         lock (Sync)
         {
-            Notify(ScmiProtocolId.BASE, (byte)BaseMessageId.BASE_NOTIFY_ERRORS, 0, (byte)BaseNotificationId.BASE_ERROR_EVENT,
-                [(uint)session.AgentId, 1, unchecked((uint)(int)status), header]);
+            Notify((byte)BaseMessageId.BASE_NOTIFY_ERRORS, 0,
+                new BaseMessages.BaseErrorEvent((uint)session.AgentId, Fatal: false, [BitField.Join(low: unchecked((uint)(int)status), high: header)]));
         }
 
         return status;
@@ -290,7 +310,7 @@ public sealed partial class ScmiPlatform
     /// the delayed response follows the reply. Either way it never reaches the agent before the
     /// reply: the session holds it until its transport has delivered the command's reply.
     /// </remarks>
-    internal void CompleteLater(AgentSession session, ScmiHeader command, TimeSpan delay, Func<uint[]?> work)
+    internal void CompleteLater(AgentSession session, ScmiHeader command, TimeSpan delay, Func<FieldSet?> work)
     {
         var number = session.CommandsHandled;
         if (delay <= TimeSpan.Zero)
@@ -321,7 +341,7 @@ public sealed partial class ScmiPlatform
     /// <see cref="Sync"/>): its delayed response, or null for none. A bug in it answers
     /// GENERIC_ERROR, as a handler's does, and never reaches the timer (which would end the process).
     /// </summary>
-    private byte[]? RunDelayedWork(ScmiHeader command, Func<uint[]?> work)
+    private byte[]? RunDelayedWork(ScmiHeader command, Func<FieldSet?> work)
     {
         try
         {
@@ -332,22 +352,29 @@ public sealed partial class ScmiPlatform
 #pragma warning restore CA1031
         {
             LogHandlerFailed(e, $"delayed {Vscmi.Protocol.Protocols.ScmiCatalog.FindMessage(command.ProtocolId, command.MessageId)?.Name ?? command.ToString()}");
-            return DelayedResponse(command, ScmiStatus.GENERIC_ERROR, []);
+            return DelayedResponse(command, ScmiStatus.GENERIC_ERROR, new FieldSet());
         }
     }
 
-    /// <summary>A delayed response: the command's header as type 2, the status, then the return values; null for none.</summary>
-    private static byte[]? DelayedResponse(ScmiHeader command, ScmiStatus status, uint[]? payload)
+    /// <summary>
+    /// A delayed response: the command's header as type 2, the status, then the return values
+    /// encoded with the served version's delayed-response layout (none after a failure); null for none.
+    /// </summary>
+    private byte[]? DelayedResponse(ScmiHeader command, ScmiStatus status, FieldSet? values)
     {
-        if (payload is null)
+        if (values is null)
             return null;
-        var message = new byte[8 + (4 * payload.Length)];
+        var layout = status == ScmiStatus.SUCCESS ? SpecOf((ScmiProtocolId)command.ProtocolId).FindMessage(command.MessageId)?.DelayedResponse : null;
+        var body = layout is null ? [] : LayoutCodec.EncodeToArray(layout, values);
+        var message = new byte[8 + body.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(message, command.WithType(ScmiMessageType.DELAYED_RESPONSE).Value);
         BinaryPrimitives.WriteInt32LittleEndian(message.AsSpan(4), (int)status);
-        for (var i = 0; i < payload.Length; i++)
-            BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(8 + (4 * i)), payload[i]);
+        body.CopyTo(message.AsSpan(8));
         return message;
     }
+
+    /// <summary>A protocol as the model serves it (the handler's version), or the catalog's newest.</summary>
+    private ProtocolSpec SpecOf(ScmiProtocolId protocol) => Table.Handler((byte)protocol)?.Spec ?? ScmiCatalog.Get(protocol);
 
     /// <summary>
     /// Samples the sensors that anyone watches: a configured trip point crossed in its enabled
@@ -356,6 +383,8 @@ public sealed partial class ScmiPlatform
     /// </summary>
     public void SampleSensors()
     {
+        const uint TripPositive = 1;
+        const uint TripNegative = 2;
         lock (Sync)
         {
             var uptime = Uptime;
@@ -371,12 +400,13 @@ public sealed partial class ScmiPlatform
                     for (var t = 0; t < sensor.Trips.Length; t++)
                     {
                         var (direction, level) = sensor.Trips[t];
-                        var up = (direction & 1) != 0 && previous < level && value >= level;
-                        var down = (direction & 2) != 0 && previous > level && value <= level;
+                        // SENSOR_TRIP_POINT_CONFIG direction: 1 positive, 2 negative, 3 both (reference 2.6).
+                        var up = (direction & TripPositive) != 0 && previous < level && value >= level;
+                        var down = (direction & TripNegative) != 0 && previous > level && value <= level;
                         if (up || down)
                         {
-                            // trip_point_desc: 7:0 trip point id, bit 16 = 1 crossed upwards (reference 2.6).
-                            Notify(ScmiProtocolId.SENSOR, (byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (uint)id, (byte)SensorNotificationId.SENSOR_TRIP_POINT_EVENT, [0, (uint)id, (uint)t | (up ? 1u << 16 : 0)]);
+                            // Direction 1: crossed upwards (reference 2.6).
+                            Notify((byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (uint)id, new SensorMessages.SensorTripPointEvent(0, (uint)id, (uint)t, up ? 1u : 0));
                         }
                     }
                 }
@@ -385,8 +415,8 @@ public sealed partial class ScmiPlatform
                 if (continuous)
                 {
                     var timestamp = (ulong)uptime.Ticks * 100; // ns; only consistent within a run
-                    Notify(ScmiProtocolId.SENSOR, (byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (uint)id, (byte)SensorNotificationId.SENSOR_UPDATE,
-                        [0, (uint)id, (uint)value, (uint)((ulong)value >> 32), (uint)timestamp, (uint)(timestamp >> 32)]);
+                    Notify((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (uint)id,
+                        new SensorMessages.SensorUpdate(0, (uint)id, [new SensorMessages.SensorUpdate.ReadingsEntry(value, timestamp)]));
                 }
             }
         }

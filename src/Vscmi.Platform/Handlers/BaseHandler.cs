@@ -1,5 +1,10 @@
 using Vscmi.Protocol;
+using Vscmi.Protocol.Fields;
 using Vscmi.Protocol.Protocols;
+using DevicePermissionFlags = Vscmi.Protocol.Fields.BaseBits.BaseSetDevicePermissions.Request.Flags;
+using ProtocolAttributesWord = Vscmi.Protocol.Fields.BaseBits.ProtocolAttributes.Response.Attributes;
+using ProtocolPermissionFlags = Vscmi.Protocol.Fields.BaseBits.BaseSetProtocolPermissions.Request.Flags;
+using ResetAgentFlags = Vscmi.Protocol.Fields.BaseBits.BaseResetAgentConfiguration.Request.Flags;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -12,7 +17,8 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
     {
         // 7:0 protocols excluding Base, 15:8 agents.
         var protocols = (uint)VisibleProtocols(agent).Count();
-        reply.WriteUInt32(protocols | ((uint)Platform.Model.Agents.Count << 8));
+        reply.WriteUInt32(BitField.Put(protocols, ProtocolAttributesWord.NumProtocolsMask, ProtocolAttributesWord.NumProtocolsShift)
+            | BitField.Put((uint)Platform.Model.Agents.Count, ProtocolAttributesWord.NumAgentsMask, ProtocolAttributesWord.NumAgentsShift));
     }
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
@@ -93,7 +99,7 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
     {
         var agent = request.Params.ReadUInt32();
         var device = request.Params.ReadUInt32();
-        var allow = (request.Params.ReadUInt32() & 1) != 0;
+        var allow = (request.Params.ReadUInt32() & DevicePermissionFlags.Allow) != 0;
         if (!request.Agent.Trusted)
             return ScmiStatus.DENIED;
         if (agent == 0 || agent > Platform.Model.Agents.Count || device >= Platform.Model.Devices.Count)
@@ -114,7 +120,7 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var agent = request.Params.ReadUInt32();
         var device = request.Params.ReadUInt32();
         var protocol = (byte)request.Params.ReadUInt32();
-        var allow = (request.Params.ReadUInt32() & 1) != 0;
+        var allow = (request.Params.ReadUInt32() & ProtocolPermissionFlags.Allow) != 0;
         if (!request.Agent.Trusted)
             return ScmiStatus.DENIED;
         if (agent == 0 || agent > Platform.Model.Agents.Count || device >= Platform.Model.Devices.Count || Platform.Table.Handler(protocol) is null)
@@ -131,7 +137,7 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
     private ScmiStatus ResetAgentConfiguration(ref ScmiRequest request, ref ScmiWriter reply)
     {
         var agent = request.Params.ReadUInt32();
-        var resetPermissions = (request.Params.ReadUInt32() & 1) != 0;
+        var resetPermissions = (request.Params.ReadUInt32() & ResetAgentFlags.ResetPermissions) != 0;
         if (!request.Agent.Trusted)
             return ScmiStatus.DENIED;
         if (agent == 0 || agent > Platform.Model.Agents.Count)

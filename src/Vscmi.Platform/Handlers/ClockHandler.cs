@@ -1,9 +1,16 @@
 using Vscmi.Platform.Model;
 using Vscmi.Protocol;
+using Vscmi.Protocol.Fields;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
 using ClockAttributesWord = Vscmi.Protocol.Fields.ClockBits.ClockAttributes.Response.Attributes;
 using RateSetFlags = Vscmi.Protocol.Fields.ClockBits.ClockRateSet.Request.Flags;
 using Permissions = Vscmi.Protocol.Fields.ClockBits.ClockGetPermissions.Response.Permissions;
+using ConfigGetFlags = Vscmi.Protocol.Fields.ClockBits.ClockConfigGet.Request.Flags;
+using ConfigGetWord = Vscmi.Protocol.Fields.ClockBits.ClockConfigGet.Response.Config;
+using ConfigSetWord = Vscmi.Protocol.Fields.ClockBits.ClockConfigSet.Request.Attributes;
+using ParentsWord = Vscmi.Protocol.Fields.ClockBits.ClockPossibleParentsGet.Response.NumParentsFlags;
+using ProtocolAttributesWord = Vscmi.Protocol.Fields.ClockBits.ProtocolAttributes.Response.Attributes;
 using RatesWord = Vscmi.Protocol.Fields.ClockBits.ClockDescribeRates.Response.NumRatesFlags;
 
 namespace Vscmi.Platform.Handlers;
@@ -11,6 +18,13 @@ namespace Vscmi.Platform.Handlers;
 /// <summary>Clock management (0x14, v3.0 layouts; reference 2.5).</summary>
 internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.CLOCK)
 {
+    /// <summary>Clock v2.0 (SCMI 3.1): clock_enable_delay in CLOCK_ATTRIBUTES.</summary>
+    private const uint V2 = 0x20000;
+
+    /// <summary>CLOCK_CONFIG_SET states (reference 2.5): 3 means "leave unchanged".</summary>
+    private const uint Enable = 1;
+    private const uint Unchanged = 3;
+
     private const uint RoundDown = 0;
     private const uint RoundUp = 1;
 
@@ -21,7 +35,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     /// 0 without a P2A path, which could not carry the delayed response.
     /// </summary>
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Clock) | (agent.HasP2A ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
+        reply.WriteUInt32(BitField.Put((uint)agent.VisibleCount(Model.ResourceKind.Clock), ProtocolAttributesWord.NumClocksMask, ProtocolAttributesWord.NumClocksShift)
+            | (agent.HasP2A ? BitField.Put((uint)AgentSession.MaxPendingAsync, ProtocolAttributesWord.MaxAsyncRequestsMask, ProtocolAttributesWord.MaxAsyncRequestsShift) : 0));
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
     [
@@ -54,7 +69,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             | (HasVisibleParent(request.Agent, id) ? ClockAttributesWord.Parents : 0);
         reply.WriteUInt32(attributes & DefinedBits((byte)ClockMessageId.CLOCK_ATTRIBUTES, "attributes"));
         WriteShortName(ref reply, clock.Name);
-        if (Version >= 0x20000)
+        if (Version >= V2)
             reply.WriteUInt32(clock.EnableDelayUs); // clock_enable_delay came with Clock v2.0 (SCMI 3.1)
         return ScmiStatus.SUCCESS;
     }
@@ -122,20 +137,18 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         {
             Apply((uint)agent.AgentId, id, requested, rate);
             agent.TryLocal(Model.ResourceKind.Clock, id, out var local);
-            return sendDelayed ? [local, (uint)rate, (uint)(rate >> 32)] : null;
+            return sendDelayed ? new ClockMessages.ClockRateSetDelayed(local, rate).ToFields() : null;
         });
 
     /// <summary>Sets a rate and notifies (change requested, then changed if it did). Caller holds the platform lock.</summary>
     private void Apply(uint agent, int id, ulong requested, ulong rate)
     {
-        Platform.Notify(Id, (byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (uint)id, (byte)ClockNotificationId.CLOCK_RATE_CHANGE_REQUESTED,
-            [agent, (uint)id, (uint)requested, (uint)(requested >> 32)]);
+        Platform.Notify((byte)ClockMessageId.CLOCK_RATE_CHANGE_REQUESTED_NOTIFY, (uint)id, new ClockMessages.ClockRateChangeRequested(agent, (uint)id, requested));
         var state = Platform.State.Clocks[id];
         if (state.Rate != rate)
         {
             state.Rate = rate;
-            Platform.Notify(Id, (byte)ClockMessageId.CLOCK_RATE_NOTIFY, (uint)id, (byte)ClockNotificationId.CLOCK_RATE_CHANGED,
-                [agent, (uint)id, (uint)rate, (uint)(rate >> 32)]);
+            Platform.Notify((byte)ClockMessageId.CLOCK_RATE_NOTIFY, (uint)id, new ClockMessages.ClockRateChanged(agent, (uint)id, rate));
         }
     }
 
@@ -197,14 +210,13 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var attributes = request.Params.ReadUInt32();
-        var state = attributes & 3;
-        var extendedType = (attributes >> 16) & 0xFF;
-        if (extendedType != 0)
+        var state = BitField.Get(attributes, ConfigSetWord.StateMask, ConfigSetWord.StateShift);
+        if (BitField.Get(attributes, ConfigSetWord.ExtendedConfigTypeMask, ConfigSetWord.ExtendedConfigTypeShift) != 0)
             return ScmiStatus.NOT_SUPPORTED;
-        if (state == 3)
+        if (state == Unchanged)
             return ScmiStatus.INVALID_PARAMETERS; // "unchanged" only makes sense with an extended type
         // Enable counts per agent: the clock runs while any agent has it enabled; each sees its own vote.
-        Platform.State.Clocks[id].Votes[request.Agent.AgentId - 1] = state == 1;
+        Platform.State.Clocks[id].Votes[request.Agent.AgentId - 1] = state == Enable;
         return ScmiStatus.SUCCESS;
     }
 
@@ -215,11 +227,10 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     {
         if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
-        var extendedType = request.Params.ReadUInt32() & 0xFF;
-        if (extendedType != 0)
+        if (BitField.Get(request.Params.ReadUInt32(), ConfigGetFlags.ExtendedConfigTypeMask, ConfigGetFlags.ExtendedConfigTypeShift) != 0)
             return ScmiStatus.NOT_SUPPORTED;
         reply.WriteUInt32(0);
-        reply.WriteUInt32(Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? 1u : 0);
+        reply.WriteUInt32(Platform.State.Clocks[id].EnabledFor(request.Agent.AgentId) ? ConfigGetWord.Enabled : 0);
         reply.WriteUInt32(0);
         return ScmiStatus.SUCCESS;
     }
@@ -258,9 +269,11 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_SUPPORTED;
         if (skip >= parents.Count)
             return ScmiStatus.OUT_OF_RANGE;
-        // 7:0 returned, 31:24 remaining: at most 255 a reply.
-        var count = Math.Min(Math.Min(parents.Count - (int)skip, EntriesThatFit(reply, 4)), 255);
-        reply.WriteUInt32((uint)count | ((uint)Math.Min(parents.Count - (int)skip - count, 255) << 24));
+        // Both counts are 8 bits: at most 255 a reply, and "remaining" saturates.
+        var most = (int)BitField.Get(ParentsWord.ReturnedMask, ParentsWord.ReturnedMask, ParentsWord.ReturnedShift);
+        var count = Math.Min(Math.Min(parents.Count - (int)skip, EntriesThatFit(reply, 4)), most);
+        reply.WriteUInt32(BitField.Put((uint)count, ParentsWord.ReturnedMask, ParentsWord.ReturnedShift)
+            | BitField.Put((uint)Math.Min(parents.Count - (int)skip - count, most), ParentsWord.RemainingMask, ParentsWord.RemainingShift));
         for (var i = (int)skip; i < skip + count; i++)
             reply.WriteUInt32(parents[i]);
         return ScmiStatus.SUCCESS;

@@ -1,17 +1,25 @@
 using Vscmi.Protocol;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
+using DomainAttributesWord = Vscmi.Protocol.Fields.PerfBits.PerformanceDomainAttributes.Response.Attributes;
+using LevelsWord = Vscmi.Protocol.Fields.PerfBits.PerformanceDescribeLevels.Response.NumLevels;
+using ProtocolAttributesWord = Vscmi.Protocol.Fields.PerfBits.ProtocolAttributes.Response.Attributes;
 
 namespace Vscmi.Platform.Handlers;
 
 /// <summary>Performance domain management (0x13, v4.0 layouts; reference 2.4).</summary>
 internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.PERF)
 {
+    /// <summary>Perf v4.0 (SCMI 3.2): 20-byte level entries with indicative frequency and index.</summary>
+    private const uint V4 = 0x40000;
+
     private const int LevelEntrySize = 20; // v4.0 entry: level, power, attributes, indicative frequency, index
+    private const int LevelEntrySizeV1 = 12; // before v4.0: level, power cost, attributes
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
-        // 15:0 domains; bit 16: power costs in milliwatts.
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Perf) | (1u << 16));
+        // Power costs in milliwatts.
+        reply.WriteUInt32(((uint)agent.VisibleCount(Model.ResourceKind.Perf) << ProtocolAttributesWord.NumDomainsShift) | ProtocolAttributesWord.PowerMw);
         reply.WriteUInt64(0);
         reply.WriteUInt32(0);
     }
@@ -37,10 +45,9 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.PerfDomains[id];
-        // bit 31 set limits, bit 30 set level, bit 26 extended name; no fast channels (virtio has none).
-        // bits 29/28: limits/level notifications, only on a channel that can carry them.
-        var notify = request.Agent.HasP2A ? (1u << 29) | (1u << 28) : 0;
-        var attributes = (1u << 31) | (1u << 30) | notify | (NeedsExtendedName(domain.Name) ? 1u << 26 : 0);
+        // No fast channels (virtio has none); limits/level notifications only on a channel that can carry them.
+        var notify = request.Agent.HasP2A ? DomainAttributesWord.LimitsNotify | DomainAttributesWord.LevelNotify : 0;
+        var attributes = DomainAttributesWord.SetLimits | DomainAttributesWord.SetLevel | notify | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0);
         reply.WriteUInt32(attributes & DefinedBits((byte)PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, "attributes"));
         reply.WriteUInt32(domain.RateLimitUs);
         reply.WriteUInt32(domain.SustainedFrequencyKhz);
@@ -58,10 +65,10 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         if (index >= opps.Count)
             return ScmiStatus.OUT_OF_RANGE;
         // v4.0 entries are 20 bytes; before v4.0 (SCMI 3.1 and older) 12: level, power cost, latency (reference 2.4).
-        var v4 = Version >= 0x40000;
-        var count = Math.Min(opps.Count - (int)index, EntriesThatFit(reply, v4 ? LevelEntrySize : 12));
+        var v4 = Version >= V4;
+        var count = Math.Min(opps.Count - (int)index, EntriesThatFit(reply, v4 ? LevelEntrySize : LevelEntrySizeV1));
         var remaining = opps.Count - (int)index - count;
-        reply.WriteUInt32((uint)count | ((uint)remaining << 16));
+        reply.WriteUInt32(((uint)count << LevelsWord.ReturnedShift) | ((uint)remaining << LevelsWord.RemainingShift));
         for (var i = (int)index; i < index + count; i++)
         {
             reply.WriteUInt32(opps[i].Level);
@@ -103,7 +110,7 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var agent = (uint)request.Agent.AgentId;
         state.RangeMin = min;
         state.RangeMax = max;
-        Platform.Notify(Id, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)id, (byte)PerfNotificationId.PERFORMANCE_LIMITS_CHANGED, [agent, (uint)id, max, min]);
+        Platform.Notify((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)id, new PerfMessages.PerformanceLimitsChanged(agent, (uint)id, max, min));
         Recompute(agent, id);
         return ScmiStatus.SUCCESS;
     }
@@ -159,7 +166,7 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         if (state.Level == level)
             return;
         state.Level = level;
-        Platform.Notify(Id, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (uint)domain, (byte)PerfNotificationId.PERFORMANCE_LEVEL_CHANGED, [agent, (uint)domain, level]);
+        Platform.Notify((byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (uint)domain, new PerfMessages.PerformanceLevelChanged(agent, (uint)domain, level));
         if (Platform.Table.Handler((byte)ScmiProtocolId.POWERCAP) is PowercapHandler powercap)
             powercap.MeasurementMayHaveChanged(domain, agent);
     }
@@ -217,7 +224,8 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         if (!TryDomain(ref request, out _))
             return ScmiStatus.NOT_FOUND;
         var message = request.Params.ReadUInt32();
-        return message is >= 0x5 and <= 0x8 ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.INVALID_PARAMETERS;
+        // LIMITS_SET..LEVEL_GET may have fast channels; no other message can.
+        return message is >= (uint)PerfMessageId.PERFORMANCE_LIMITS_SET and <= (uint)PerfMessageId.PERFORMANCE_LEVEL_GET ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.INVALID_PARAMETERS;
     }
 
     private ScmiStatus NameGet(ref ScmiRequest request, ref ScmiWriter reply) =>

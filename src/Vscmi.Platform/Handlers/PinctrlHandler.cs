@@ -1,6 +1,10 @@
 using Vscmi.Platform.Model;
 using Vscmi.Protocol;
+using Vscmi.Protocol.Fields;
 using Vscmi.Protocol.Protocols;
+using AssociationsWord = Vscmi.Protocol.Fields.PinctrlBits.PinctrlListAssociations.Response.Flags;
+using CountsWord = Vscmi.Protocol.Fields.PinctrlBits.ProtocolAttributes.Response.AttributesLow;
+using PermissionFlags = Vscmi.Protocol.Fields.PinctrlBits.PinctrlSetPermissions.Request.Flags;
 using AttributesWord = Vscmi.Protocol.Fields.PinctrlBits.PinctrlAttributes.Response.Attributes;
 using ConfigureAttributes = Vscmi.Protocol.Fields.PinctrlBits.PinctrlSettingsConfigure.Request.Attributes;
 using GetAttributes = Vscmi.Protocol.Fields.PinctrlBits.PinctrlSettingsGet.Request.Attributes;
@@ -25,7 +29,8 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
     /// <summary>The agent's own counts: each agent sees the pins, groups and functions of its view, numbered from 0.</summary>
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
-        reply.WriteUInt32((uint)agent.VisibleCount(ResourceKind.Pin) | ((uint)agent.VisibleCount(ResourceKind.PinGroup) << 16));
+        reply.WriteUInt32(BitField.Put((uint)agent.VisibleCount(ResourceKind.Pin), CountsWord.NumPinsMask, CountsWord.NumPinsShift)
+            | BitField.Put((uint)agent.VisibleCount(ResourceKind.PinGroup), CountsWord.NumGroupsMask, CountsWord.NumGroupsShift));
         reply.WriteUInt32((uint)agent.VisibleCount(ResourceKind.PinFunction));
     }
 
@@ -136,7 +141,8 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
             return ScmiStatus.OUT_OF_RANGE;
         // Whole words only: an odd count is followed by a zero half-word of padding.
         var count = Math.Min(ids.Count - (int)start, (reply.Remaining - 4) / 4 * 2);
-        reply.WriteUInt32((uint)count | ((uint)(ids.Count - (int)start - count) << 16));
+        reply.WriteUInt32(BitField.Put((uint)count, AssociationsWord.ReturnedMask, AssociationsWord.ReturnedShift)
+            | BitField.Put((uint)(ids.Count - (int)start - count), AssociationsWord.RemainingMask, AssociationsWord.RemainingShift));
         for (var i = (int)start; i < start + count; i++)
             reply.WriteUInt16((ushort)ids[i]);
         if (count % 2 == 1)
@@ -285,11 +291,11 @@ internal sealed class PinctrlHandler(ScmiPlatform platform) : ProtocolHandler(pl
             return ScmiStatus.DENIED;
         if (agent == 0 || agent > Platform.Model.Agents.Count)
             return ScmiStatus.NOT_FOUND;
-        var index = Index(request.Agent, id, flags & 3);
+        var index = Index(request.Agent, id, BitField.Get(flags, PermissionFlags.SelectorMask, PermissionFlags.SelectorShift));
         if (index < 0)
             return Missing(index);
         var denied = Platform.State.Pins[index].Denied;
-        if ((flags & 4) != 0)
+        if ((flags & PermissionFlags.Allow) != 0)
             denied.Remove((int)agent);
         else
             denied.Add((int)agent);

@@ -1,13 +1,18 @@
 using Vscmi.Protocol;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
+using DomainAttributesWord = Vscmi.Protocol.Fields.PowerBits.PowerDomainAttributes.Response.Attributes;
+using PowerStateWord = Vscmi.Protocol.Fields.PowerBits.PowerStateSet.Request.PowerState;
+using StateSetFlags = Vscmi.Protocol.Fields.PowerBits.PowerStateSet.Request.Flags;
 
 namespace Vscmi.Platform.Handlers;
 
 /// <summary>Power domain management (0x11; reference 2.2): generic on/off states with a parent hierarchy.</summary>
 internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.POWER)
 {
-    private const uint On = 0x00000000;
-    private const uint Off = 0x40000000;
+    /// <summary>The generic states: state type 0 (on) or 1 (off), state id 0 (reference 2.2).</summary>
+    private const uint On = 0;
+    private const uint Off = PowerStateWord.StateType;
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
@@ -33,11 +38,11 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var name = Platform.Model.PowerDomains[(int)id].Name;
-        // bit 31/28: state-change (requested) notifications, only on a channel that can carry them;
-        // bit 29: synchronous set; bit 27: extended name.
-        var notify = request.Agent.HasP2A ? (1u << 31) | (1u << 28) : 0;
-        var asyncSet = Platform.Model.PowerDomains[id].AsyncLatencyUs is not null ? 1u << 30 : 0;
-        reply.WriteUInt32((notify | asyncSet | (1u << 29) | (NeedsExtendedName(name) ? 1u << 27 : 0)) & DefinedBits((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, "attributes"));
+        // State-change (requested) notifications only on a channel that can carry them.
+        var notify = request.Agent.HasP2A ? DomainAttributesWord.StateChangeNotify | DomainAttributesWord.StateChangeRequestedNotify : 0;
+        var asyncSet = Platform.Model.PowerDomains[id].AsyncLatencyUs is not null ? DomainAttributesWord.AsyncStateSet : 0;
+        var attributes = notify | asyncSet | DomainAttributesWord.SyncStateSet | (NeedsExtendedName(name) ? DomainAttributesWord.ExtendedName : 0);
+        reply.WriteUInt32(attributes & DefinedBits((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, "attributes"));
         WriteShortName(ref reply, name);
         return ScmiStatus.SUCCESS;
     }
@@ -49,13 +54,14 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_FOUND;
         var state = request.Params.ReadUInt32();
         var latency = Platform.Model.PowerDomains[id].AsyncLatencyUs;
-        if ((flags & 1) != 0 && latency is null)
+        if ((flags & StateSetFlags.Async) != 0 && latency is null)
             return ScmiStatus.NOT_SUPPORTED; // async set is not advertised for this domain (attribute bit 30 clear)
         if (state is not (On or Off))
             return ScmiStatus.INVALID_PARAMETERS; // only the generic states
         var agent = request.Agent.AgentId;
-        Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (uint)id, (byte)PowerNotificationId.POWER_STATE_CHANGE_REQUESTED, [(uint)agent, (uint)id, state]);
-        if ((flags & 1) != 0)
+        Platform.Notify((byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (uint)id,
+            new PowerMessages.PowerStateChangeRequested((uint)agent, (uint)id, StateId: 0, StateType: state == Off ? 1u : 0));
+        if ((flags & StateSetFlags.Async) != 0)
         {
             // Asynchronous: SUCCESS now, the change after the domain's latency. There is no delayed
             // response for this command: completion shows as POWER_STATE_CHANGED and in POWER_STATE_GET
@@ -96,7 +102,7 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
             if (states[d].On == on)
                 continue;
             states[d].On = on;
-            Platform.Notify(Id, (byte)PowerMessageId.POWER_STATE_NOTIFY, (uint)d, (byte)PowerNotificationId.POWER_STATE_CHANGED, [agent, (uint)d, on ? On : Off]);
+            Platform.Notify((byte)PowerMessageId.POWER_STATE_NOTIFY, (uint)d, new PowerMessages.PowerStateChanged(agent, (uint)d, StateId: 0, StateType: on ? 0u : 1));
         }
     }
 

@@ -1,5 +1,9 @@
 using Vscmi.Protocol;
+using Vscmi.Protocol.Fields;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
+using CapSetFlags = Vscmi.Protocol.Fields.PowercapBits.PowercapCapSet.Request.Flags;
+using DomainAttributesWord = Vscmi.Protocol.Fields.PowercapBits.PowercapDomainAttributes.Response.Attributes;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -11,6 +15,9 @@ namespace Vscmi.Platform.Handlers;
 internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.POWERCAP)
 {
     private const uint PowerUnitMilliwatts = 2;
+
+    /// <summary>parent_id of a domain with no parent (reference 2.9).</summary>
+    private const uint NoParent = uint.MaxValue;
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
         reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Powercap));
@@ -38,12 +45,12 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var d = Platform.Model.PowercapDomains[id];
-        // 31/30 cap and measurement notifications (with P2A), 28 extended name, 27 cap configurable,
-        // 26 monitoring, 25 PAI configurable, 24:23 unit = mW; synchronous cap set only, no fast channels.
-        var attributes = (request.Agent.HasP2A ? (1u << 31) | (1u << 30) : 0)
-            | (request.Agent.HasP2A && d.AsyncLatencyUs is not null ? 1u << 29 : 0)
-            | (NeedsExtendedName(d.Name) ? 1u << 28 : 0)
-            | (1u << 27) | (1u << 26) | (1u << 25) | (PowerUnitMilliwatts << 23);
+        // Cap and measurement notifications with a P2A path; unit mW; no fast channels.
+        var attributes = (request.Agent.HasP2A ? DomainAttributesWord.CapChangeNotify | DomainAttributesWord.MeasurementsNotify : 0)
+            | (request.Agent.HasP2A && d.AsyncLatencyUs is not null ? DomainAttributesWord.AsyncCapSet : 0)
+            | (NeedsExtendedName(d.Name) ? DomainAttributesWord.ExtendedName : 0)
+            | DomainAttributesWord.CapConfigurable | DomainAttributesWord.Monitoring | DomainAttributesWord.PaiConfigurable
+            | BitField.Put(PowerUnitMilliwatts, DomainAttributesWord.PowerUnitMask, DomainAttributesWord.PowerUnitShift);
         reply.WriteUInt32(attributes);
         WriteShortName(ref reply, d.Name);
         reply.WriteUInt32(d.MinPai);
@@ -54,7 +61,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         reply.WriteUInt32(d.CapStep);
         reply.WriteUInt32(d.SustainablePower);
         reply.WriteUInt32(d.Accuracy);
-        reply.WriteUInt32(0xFFFFFFFF); // no parent
+        reply.WriteUInt32(NoParent);
         return ScmiStatus.SUCCESS;
     }
 
@@ -74,16 +81,16 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         var flags = request.Params.ReadUInt32();
         var cap = request.Params.ReadUInt32();
         var d = Platform.Model.PowercapDomains[id];
-        if ((flags & 2) != 0 && (d.AsyncLatencyUs is null || !request.Agent.HasP2A))
+        if ((flags & CapSetFlags.Async) != 0 && (d.AsyncLatencyUs is null || !request.Agent.HasP2A))
             return ScmiStatus.NOT_SUPPORTED; // asynchronous cap set is not advertised for this domain
         if (!d.AllowsCap(cap))
             return ScmiStatus.OUT_OF_RANGE;
-        if ((flags & 2) != 0)
+        if ((flags & CapSetFlags.Async) != 0)
         {
             // SUCCESS now; the cap applies, and POWERCAP_CAP_SET_COMPLETE (domain, cap) follows unless bit 0 declines it.
             if (!request.Agent.TryBeginAsync())
                 return ScmiStatus.BUSY;
-            ApplyLater(request.Agent, request.Header, d.AsyncLatencyUs!.Value, id, cap, sendDelayed: (flags & 1) == 0);
+            ApplyLater(request.Agent, request.Header, d.AsyncLatencyUs!.Value, id, cap, sendDelayed: (flags & CapSetFlags.IgnoreDelayedResponse) == 0);
             return ScmiStatus.SUCCESS;
         }
 
@@ -97,7 +104,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         {
             Apply((uint)agent.AgentId, id, cap);
             agent.TryLocal(Model.ResourceKind.Powercap, id, out var local);
-            return sendDelayed ? [local, cap] : null;
+            return sendDelayed ? new PowercapMessages.PowercapCapSetDelayed(local, cap).ToFields() : null;
         });
 
     /// <summary>Sets a cap, notifies POWERCAP_CAP_CHANGED and moves the performance ceiling. Caller holds the platform lock.</summary>
@@ -107,7 +114,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         if (state.Cap == cap)
             return;
         state.Cap = cap;
-        Platform.Notify(Id, (byte)PowercapMessageId.POWERCAP_CAP_NOTIFY, (uint)id, (byte)PowercapNotificationId.POWERCAP_CAP_CHANGED, [agent, (uint)id, cap, state.Pai]);
+        Platform.Notify((byte)PowercapMessageId.POWERCAP_CAP_NOTIFY, (uint)id, new PowercapMessages.PowercapCapChanged(agent, (uint)id, cap, state.Pai));
         EnforceCap(Platform.Model.PowercapDomains[id].PerfDomain, cap);
     }
 
@@ -124,7 +131,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
             var power = Power(id);
             var (low, high) = Platform.State.Powercap[id].Thresholds;
             if (power < low || power > high)
-                Platform.Notify(Id, (byte)PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, (uint)id, (byte)PowercapNotificationId.POWERCAP_MEASUREMENTS_CHANGED, [agent, (uint)id, power]);
+                Platform.Notify((byte)PowercapMessageId.POWERCAP_MEASUREMENTS_NOTIFY, (uint)id, new PowercapMessages.PowercapMeasurementsChanged(agent, (uint)id, power));
         }
     }
 
@@ -144,8 +151,7 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
             return;
         perf.CapCeiling = ceiling;
         // The platform (agent 0) changed the limits in force.
-        Platform.Notify(ScmiProtocolId.PERF, (byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)perfDomain, (byte)PerfNotificationId.PERFORMANCE_LIMITS_CHANGED,
-            [0, (uint)perfDomain, perf.EffectiveMax, perf.RangeMin]);
+        Platform.Notify((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)perfDomain, new PerfMessages.PerformanceLimitsChanged(0, (uint)perfDomain, perf.EffectiveMax, perf.RangeMin));
         if (Platform.Table.Handler((byte)ScmiProtocolId.PERF) is PerfHandler handler)
             handler.Recompute(0, perfDomain);
     }

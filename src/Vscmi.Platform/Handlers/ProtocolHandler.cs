@@ -104,7 +104,10 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
         Math.Max(0, (reply.Remaining - countWordSize) / entrySize);
 
     /// <summary>Reads notify_enable bit 0 (the layout already rejected reserved bits).</summary>
-    protected static bool ReadEnable(ref ScmiRequest request) => (request.Params.ReadUInt32() & 1) != 0;
+    protected static bool ReadEnable(ref ScmiRequest request) => (request.Params.ReadUInt32() & NotifyEnableWord) != 0;
+
+    /// <summary>Every *_NOTIFY command's enable word has the flag in bit 0 (reference 1.5).</summary>
+    private const uint NotifyEnableWord = Vscmi.Protocol.Fields.ClockBits.ClockRateNotify.Request.NotifyEnable.NotifyEnableFlag;
 
     /// <summary>
     /// Reads one of the agent's resource ids and maps it to the global id through the agent's view;

@@ -1,15 +1,15 @@
 using Vscmi.Protocol;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
+using DomainAttributesWord = Vscmi.Protocol.Fields.ResetBits.ResetDomainAttributes.Response.Attributes;
+using ResetFlags = Vscmi.Protocol.Fields.ResetBits.Reset.Request.Flags;
+using ResetStateWord = Vscmi.Protocol.Fields.ResetBits.Reset.Request.ResetState;
 
 namespace Vscmi.Platform.Handlers;
 
 /// <summary>Reset domain management (0x16; reference 2.7).</summary>
 internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.RESET)
 {
-    private const uint Autonomous = 1;
-    private const uint ExplicitAssert = 2;
-    private const uint Async = 4;
-
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) =>
         reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.ResetDomain));
 
@@ -29,8 +29,8 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.ResetDomains[id];
         // bit 30: reset notifications, only on a channel that can carry them.
-        var asyncReset = domain.Async && request.Agent.HasP2A ? 1u << 31 : 0;
-        reply.WriteUInt32((asyncReset | (request.Agent.HasP2A ? 1u << 30 : 0) | (NeedsExtendedName(domain.Name) ? 1u << 29 : 0))
+        var asyncReset = domain.Async && request.Agent.HasP2A ? DomainAttributesWord.AsyncReset : 0;
+        reply.WriteUInt32((asyncReset | (request.Agent.HasP2A ? DomainAttributesWord.ResetNotify : 0) | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0))
             & DefinedBits((byte)ResetMessageId.RESET_DOMAIN_ATTRIBUTES, "attributes"));
         reply.WriteUInt32(domain.LatencyUs);
         WriteShortName(ref reply, domain.Name);
@@ -45,11 +45,11 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var flags = request.Params.ReadUInt32();
         var resetState = request.Params.ReadUInt32();
         var model = Platform.Model.ResetDomains[id];
-        if ((flags & Async) != 0 && (!model.Async || !request.Agent.HasP2A))
+        if ((flags & ResetFlags.Async) != 0 && (!model.Async || !request.Agent.HasP2A))
             return ScmiStatus.NOT_SUPPORTED; // asynchronous reset is not advertised for this domain
-        if ((flags & Autonomous) != 0 && (flags & ExplicitAssert) != 0)
+        if ((flags & ResetFlags.Autonomous) != 0 && (flags & ResetFlags.ExplicitAssert) != 0)
             return ScmiStatus.INVALID_PARAMETERS;
-        if ((resetState & 0x80000000) != 0)
+        if ((resetState & ResetStateWord.ResetType) != 0)
             return ScmiStatus.NOT_SUPPORTED; // implementation-defined reset types
         if (resetState != 0)
             return ScmiStatus.INVALID_PARAMETERS; // only architectural cold reset
@@ -57,7 +57,7 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var holder = Platform.State.Resets[id].Holder;
         if (holder != 0 && holder != request.Agent.AgentId)
             return ScmiStatus.DENIED;
-        if ((flags & Async) != 0)
+        if ((flags & ResetFlags.Async) != 0)
         {
             // SUCCESS now; the reset happens, and RESET_COMPLETE (domain_id) follows, after the domain's latency.
             if (!request.Agent.TryBeginAsync())
@@ -76,23 +76,24 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         {
             Apply((uint)agent.AgentId, domain, flags, resetState);
             agent.TryLocal(Model.ResourceKind.ResetDomain, domain, out var local);
-            return [local];
+            return new ResetMessages.ResetDelayed(local).ToFields();
         });
 
     /// <summary>Asserts, deasserts or pulses a domain and notifies RESET_ISSUED. Caller holds the platform lock.</summary>
     private void Apply(uint agent, int id, uint flags, uint resetState)
     {
         var state = Platform.State.Resets[id];
-        var issued = (flags & Autonomous) != 0 || ((flags & ExplicitAssert) != 0 && !state.Asserted);
-        if ((flags & Autonomous) != 0)
+        var issued = (flags & ResetFlags.Autonomous) != 0 || ((flags & ResetFlags.ExplicitAssert) != 0 && !state.Asserted);
+        if ((flags & ResetFlags.Autonomous) != 0)
             state.Asserted = false;
         else
-            state.Asserted = (flags & ExplicitAssert) != 0;
+            state.Asserted = (flags & ResetFlags.ExplicitAssert) != 0;
         state.Holder = state.Asserted ? (int)agent : 0;
         if (issued)
         {
             state.Count++;
-            Platform.Notify(Id, (byte)ResetMessageId.RESET_NOTIFY, (uint)id, (byte)ResetNotificationId.RESET_ISSUED, [agent, (uint)id, resetState]);
+            Platform.Notify((byte)ResetMessageId.RESET_NOTIFY, (uint)id,
+                new ResetMessages.ResetIssued(agent, (uint)id, resetState & ResetStateWord.ResetIdMask, (resetState & ResetStateWord.ResetType) != 0 ? 1u : 0));
         }
     }
 

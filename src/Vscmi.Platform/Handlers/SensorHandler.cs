@@ -1,6 +1,16 @@
 using Vscmi.Protocol;
+using Vscmi.Protocol.Fields;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
+using Config = Vscmi.Protocol.Fields.SensorBits.SensorConfigSet.Request.SensorConfig;
+using ConfigGetWord = Vscmi.Protocol.Fields.SensorBits.SensorConfigGet.Response.SensorConfig;
+using CountWord = Vscmi.Protocol.Fields.SensorBits.SensorDescriptionGet.Response.NumSensorFlags;
 using High = Vscmi.Protocol.Fields.SensorBits.SensorDescriptionGet.Response.AttributesHigh;
+using HighV1 = Vscmi.Protocol.Fields.SensorBits.SensorDescriptionGet.ResponseV1.AttributesHigh;
+using Interval = Vscmi.Protocol.Fields.SensorBits.SensorListUpdateIntervals.Response.Interval;
+using IntervalsWord = Vscmi.Protocol.Fields.SensorBits.SensorListUpdateIntervals.Response.NumIntervalsFlags;
+using ProtocolAttributesWord = Vscmi.Protocol.Fields.SensorBits.ProtocolAttributes.Response.Attributes;
+using ReadingFlags = Vscmi.Protocol.Fields.SensorBits.SensorReadingGet.Request.Flags;
 using Low = Vscmi.Protocol.Fields.SensorBits.SensorDescriptionGet.Response.AttributesLow;
 using TripControl = Vscmi.Protocol.Fields.SensorBits.SensorTripPointConfig.Request.TripPointEvCtrl;
 
@@ -14,10 +24,14 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
 {
     private const int DescriptorSize = 28;
 
+    /// <summary>Sensor v2.0 (SCMI 3.0): timestamped readings, configuration; the update interval leaves the descriptor.</summary>
+    private const uint V2 = 0x20000;
+
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
         var anyAsync = agent.HasP2A && Platform.Model.Sensors.Any(s => s.AsyncLatencyUs is not null);
-        reply.WriteUInt32((uint)agent.VisibleCount(Model.ResourceKind.Sensor) | (anyAsync ? (uint)AgentSession.MaxPendingAsync << 16 : 0));
+        reply.WriteUInt32(BitField.Put((uint)agent.VisibleCount(Model.ResourceKind.Sensor), ProtocolAttributesWord.NumSensorsMask, ProtocolAttributesWord.NumSensorsShift)
+            | (anyAsync ? BitField.Put((uint)AgentSession.MaxPendingAsync, ProtocolAttributesWord.MaxAsyncRequestsMask, ProtocolAttributesWord.MaxAsyncRequestsShift) : 0));
         reply.WriteUInt64(0);
         reply.WriteUInt32(0);
     }
@@ -48,7 +62,8 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         if (index > visible || (index == visible && visible > 0))
             return ScmiStatus.INVALID_PARAMETERS;
         var count = Math.Min(visible - (int)index, EntriesThatFit(reply, DescriptorSize));
-        reply.WriteUInt32((uint)count | ((uint)(visible - (int)index - count) << 16));
+        reply.WriteUInt32(BitField.Put((uint)count, CountWord.ReturnedMask, CountWord.ReturnedShift)
+            | BitField.Put((uint)(visible - (int)index - count), CountWord.RemainingMask, CountWord.RemainingShift));
         for (var i = (int)index; i < index + count; i++)
         {
             request.Agent.TryGlobal(Model.ResourceKind.Sensor, (uint)i, out var global);
@@ -58,12 +73,12 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
             var asyncRead = sensor.AsyncLatencyUs is not null && request.Agent.HasP2A ? Low.AsyncRead : 0;
             var continuous = request.Agent.HasP2A ? Low.ContinuousUpdateNotify : 0;
             // Bits a newer sensor version added are reserved in older ones (the served layout says which).
-            var low = asyncRead | continuous | (NeedsExtendedName(sensor.Name) ? Low.ExtendedName : 0) | ((uint)sensor.TripPoints << Low.NumTripPointsShift);
+            var low = asyncRead | continuous | (NeedsExtendedName(sensor.Name) ? Low.ExtendedName : 0) | BitField.Put((uint)sensor.TripPoints, Low.NumTripPointsMask, Low.NumTripPointsShift);
             reply.WriteUInt32(low & DefinedEntryBits((byte)SensorMessageId.SENSOR_DESCRIPTION_GET, "descriptors", "attributes_low"));
             // The unit exponent is signed (5 bits); sensor v1.0 (SCMI 2.0) also carries the update
             // interval in this word (31:27 multiplier, 26:22 exponent; reference 2.6).
-            var high = (((uint)sensor.UnitExponent << High.UnitExponentShift) & High.UnitExponentMask) | ((uint)sensor.UnitType << High.SensorTypeShift);
-            if (Version < 0x20000)
+            var high = BitField.Put(sensor.UnitExponent, High.UnitExponentMask, High.UnitExponentShift) | BitField.Put((uint)sensor.UnitType, High.SensorTypeMask, High.SensorTypeShift);
+            if (Version < V2)
                 high |= UpdateIntervalV1(sensor.UpdateIntervalSeconds);
             reply.WriteUInt32(high);
             WriteShortName(ref reply, sensor.Name);
@@ -95,7 +110,7 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
     {
         if (!TrySensor(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
-        if ((request.Params.ReadUInt32() & 1) != 0)
+        if ((request.Params.ReadUInt32() & ReadingFlags.Async) != 0)
         {
             // Asynchronous: SUCCESS now; the reading comes in SENSOR_READING_COMPLETE (sensor_id, value, timestamp).
             if (Platform.Model.Sensors[id].AsyncLatencyUs is not { } latency || !request.Agent.HasP2A)
@@ -109,7 +124,7 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         if (!Platform.State.Sensors[id].Source.TryRead(Platform.Uptime, out var value))
             return ScmiStatus.HARDWARE_ERROR;
         reply.WriteUInt64(unchecked((ulong)value));
-        if (Version >= 0x20000)
+        if (Version >= V2)
             reply.WriteUInt64(0); // the timestamp of a v2.0+ reading; v1.0 has the value only
         return ScmiStatus.SUCCESS;
     }
@@ -124,7 +139,7 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
             exponent++;
         }
 
-        return (seconds << 27) | (exponent << 22);
+        return BitField.Put(seconds, HighV1.UpdateIntervalSecondsMask, HighV1.UpdateIntervalSecondsShift) | BitField.Put(exponent, HighV1.UpdateIntervalExponentMask, HighV1.UpdateIntervalExponentShift);
     }
 
     private void ReadLater(AgentSession agent, ScmiHeader header, uint latencyUs, int sensor) =>
@@ -132,7 +147,8 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         {
             Platform.State.Sensors[sensor].Source.TryRead(Platform.Uptime, out var value);
             agent.TryLocal(Model.ResourceKind.Sensor, sensor, out var local);
-            return Version >= 0x20000 ? [local, (uint)value, (uint)((ulong)value >> 32), 0, 0] : [local, (uint)value, (uint)((ulong)value >> 32)];
+            // v1.0 completes with the bare value, later versions with one timestamp-less reading: the served layout picks.
+            return new SensorMessages.SensorReadingGetDelayed(local) { Value = value, Readings = [new SensorMessages.SensorReadingGetDelayed.ReadingsEntry(value, 0)] }.ToFields();
         });
 
     /// <summary>Every sensor is scalar: axis commands are not supported for it.</summary>
@@ -146,8 +162,8 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
             return ScmiStatus.NOT_FOUND;
         if (request.Params.ReadUInt32() != 0)
             return ScmiStatus.OUT_OF_RANGE;
-        reply.WriteUInt32(1);
-        reply.WriteUInt32(Platform.Model.Sensors[id].UpdateIntervalSeconds << 5);
+        reply.WriteUInt32(BitField.Put(1u, IntervalsWord.ReturnedMask, IntervalsWord.ReturnedShift));
+        reply.WriteUInt32(BitField.Put(Platform.Model.Sensors[id].UpdateIntervalSeconds, Interval.SecondsMask, Interval.SecondsShift));
         return ScmiStatus.SUCCESS;
     }
 
@@ -156,7 +172,9 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         if (!TrySensor(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var state = Platform.State.Sensors[id];
-        reply.WriteUInt32((state.IntervalSeconds << 16) | (((uint)state.IntervalExponent & 0x1F) << 11) | (state.Enabled ? 1u : 0));
+        reply.WriteUInt32(BitField.Put(state.IntervalSeconds, ConfigGetWord.UpdateIntervalSecondsMask, ConfigGetWord.UpdateIntervalSecondsShift)
+            | BitField.Put(state.IntervalExponent, ConfigGetWord.UpdateIntervalExponentMask, ConfigGetWord.UpdateIntervalExponentShift)
+            | (state.Enabled ? ConfigGetWord.Enabled : 0));
         return ScmiStatus.SUCCESS;
     }
 
@@ -165,15 +183,15 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         if (!TrySensor(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var config = request.Params.ReadUInt32();
-        if ((config & 2) != 0)
+        if ((config & Config.Timestamping) != 0)
             return ScmiStatus.NOT_SUPPORTED; // timestamping is not supported
         var state = Platform.State.Sensors[id];
-        state.Enabled = (config & 1) != 0;
-        var seconds = config >> 16;
+        state.Enabled = (config & Config.Enabled) != 0;
+        var seconds = BitField.Get(config, Config.UpdateIntervalSecondsMask, Config.UpdateIntervalSecondsShift);
         if (seconds != 0)
         {
             state.IntervalSeconds = seconds;
-            state.IntervalExponent = (int)((config >> 11) & 0x1F) << 27 >> 27;
+            state.IntervalExponent = BitField.GetSigned(config, Config.UpdateIntervalExponentMask, Config.UpdateIntervalExponentShift);
         }
 
         return ScmiStatus.SUCCESS;

@@ -1,5 +1,7 @@
 using Vscmi.Protocol;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
+using StateSetFlags = Vscmi.Protocol.Fields.SystemBits.SystemPowerStateSet.Request.Flags;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -10,10 +12,16 @@ internal sealed class SystemPowerHandler(ScmiPlatform platform) : ProtocolHandle
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply) => reply.WriteUInt32(0);
 
-    /// <summary>SYSTEM_POWER_STATE_SET's attributes: bit 31 warm reset, bit 30 suspend.</summary>
+    /// <summary>SYSTEM_POWER_STATE_SET's PROTOCOL_MESSAGE_ATTRIBUTES: bit 31 warm reset, bit 30 suspend (reference 2.3).</summary>
+    private const uint WarmResetSupported = 0x8000_0000;
+
+    /// <inheritdoc cref="WarmResetSupported"/>
+    private const uint SuspendSupported = 0x4000_0000;
+
+    /// <summary>SYSTEM_POWER_STATE_SET's attributes: warm reset and suspend, as the model allows.</summary>
     public override uint MessageAttributes(byte messageId) =>
         messageId == (byte)SystemMessageId.SYSTEM_POWER_STATE_SET
-            ? (Platform.Model.SystemPower.WarmReset ? 1u << 31 : 0) | (Platform.Model.SystemPower.Suspend ? 1u << 30 : 0)
+            ? (Platform.Model.SystemPower.WarmReset ? WarmResetSupported : 0) | (Platform.Model.SystemPower.Suspend ? SuspendSupported : 0)
             : 0;
 
     public override IEnumerable<(byte, MessageHandler)> Commands() =>
@@ -25,7 +33,7 @@ internal sealed class SystemPowerHandler(ScmiPlatform platform) : ProtocolHandle
 
     private ScmiStatus StateSet(ref ScmiRequest request, ref ScmiWriter reply)
     {
-        var graceful = (request.Params.ReadUInt32() & 1) != 0;
+        var graceful = (request.Params.ReadUInt32() & StateSetFlags.Graceful) != 0;
         var state = request.Params.ReadUInt32();
         if (!request.Agent.Trusted)
             return ScmiStatus.DENIED;
@@ -51,10 +59,9 @@ internal sealed class SystemPowerHandler(ScmiPlatform platform) : ProtocolHandle
     /// </summary>
     internal int NotifyState(uint causedBy, bool graceful, uint state, uint timeoutMs, int onlyAgent)
     {
-        // System v1.0 (SCMI 2.0) has no timeout word: 12 bytes, which Linux checks exactly.
-        ReadOnlySpan<uint> payload = [causedBy, graceful ? 1u : 0, state, timeoutMs];
-        return Platform.Notify(Id, (byte)SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, 0, (byte)SystemNotificationId.SYSTEM_POWER_STATE_NOTIFIER,
-            Version >= 0x20000 ? payload : payload[..3], onlyAgent);
+        // System v1.0 (SCMI 2.0) has no timeout word: 12 bytes, which Linux checks exactly; the served layout leaves it out.
+        return Platform.Notify((byte)SystemMessageId.SYSTEM_POWER_STATE_NOTIFY, 0,
+            new SystemMessages.SystemPowerStateNotifier(causedBy, graceful, state) { TimeoutMs = timeoutMs }, onlyAgent);
     }
 
     private ScmiStatus StateGet(ref ScmiRequest request, ref ScmiWriter reply)

@@ -1,5 +1,11 @@
 using Vscmi.Protocol;
+using Vscmi.Protocol.Fields;
+using Vscmi.Protocol.Messages;
 using Vscmi.Protocol.Protocols;
+using ConfigWord = Vscmi.Protocol.Fields.VoltageBits.VoltageConfigSet.Request.Config;
+using DomainAttributesWord = Vscmi.Protocol.Fields.VoltageBits.VoltageDomainAttributes.Response.Attributes;
+using LevelSetFlags = Vscmi.Protocol.Fields.VoltageBits.VoltageLevelSet.Request.Flags;
+using LevelsWord = Vscmi.Protocol.Fields.VoltageBits.VoltageDescribeLevels.Response.Flags;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -30,8 +36,8 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.VoltageDomains[id];
-        var asyncSet = domain.AsyncLatencyUs is not null && request.Agent.HasP2A ? 1u << 31 : 0;
-        reply.WriteUInt32((asyncSet | (NeedsExtendedName(domain.Name) ? 1u << 30 : 0)) & DefinedBits((byte)VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, "attributes"));
+        var asyncSet = domain.AsyncLatencyUs is not null && request.Agent.HasP2A ? DomainAttributesWord.AsyncLevelSet : 0;
+        reply.WriteUInt32((asyncSet | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0)) & DefinedBits((byte)VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, "attributes"));
         WriteShortName(ref reply, domain.Name);
         return ScmiStatus.SUCCESS;
     }
@@ -46,7 +52,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         {
             if (index != 0)
                 return ScmiStatus.OUT_OF_RANGE;
-            reply.WriteUInt32(3 | (1u << 12)); // one segmented triplet
+            reply.WriteUInt32(BitField.Put(3u, LevelsWord.ReturnedMask, LevelsWord.ReturnedShift) | LevelsWord.Format); // one segmented triplet
             reply.WriteInt32(range.Min);
             reply.WriteInt32(range.Max);
             reply.WriteInt32(range.Step);
@@ -57,7 +63,8 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         if (index >= levels.Count)
             return ScmiStatus.OUT_OF_RANGE;
         var count = Math.Min(levels.Count - (int)index, EntriesThatFit(reply, 4));
-        reply.WriteUInt32((uint)count | ((uint)(levels.Count - (int)index - count) << 16));
+        reply.WriteUInt32(BitField.Put((uint)count, LevelsWord.ReturnedMask, LevelsWord.ReturnedShift)
+            | BitField.Put((uint)(levels.Count - (int)index - count), LevelsWord.RemainingMask, LevelsWord.RemainingShift));
         for (var i = (int)index; i < index + count; i++)
             reply.WriteInt32(levels[i]);
         return ScmiStatus.SUCCESS;
@@ -67,7 +74,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
     {
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
-        var mode = request.Params.ReadUInt32() & 0xF;
+        var mode = BitField.Get(request.Params.ReadUInt32(), ConfigWord.ModeMask, ConfigWord.ModeShift);
         if (mode is not (ModeOff or ModeOn))
             return ScmiStatus.NOT_SUPPORTED; // implementation-defined modes are not modelled
         Platform.State.Voltage[id].On = mode == ModeOn;
@@ -89,12 +96,12 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         var flags = request.Params.ReadUInt32();
         var level = request.Params.ReadInt32();
         var domain = Platform.Model.VoltageDomains[id];
-        if ((flags & 1) != 0 && (domain.AsyncLatencyUs is null || !request.Agent.HasP2A))
+        if ((flags & LevelSetFlags.Async) != 0 && (domain.AsyncLatencyUs is null || !request.Agent.HasP2A))
             return ScmiStatus.NOT_SUPPORTED; // asynchronous level set is not advertised for this domain
         var valid = domain.Range is { } range ? range.Contains(level) : domain.Levels!.Contains(level);
         if (!valid)
             return ScmiStatus.OUT_OF_RANGE;
-        if ((flags & 1) != 0)
+        if ((flags & LevelSetFlags.Async) != 0)
         {
             // SUCCESS now; VOLTAGE_LEVEL_SET_COMPLETE (domain_id, level) after the domain's latency.
             if (!request.Agent.TryBeginAsync())
@@ -113,7 +120,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         {
             Platform.State.Voltage[domain].Level = level;
             agent.TryLocal(Model.ResourceKind.VoltageDomain, domain, out var local);
-            return [local, unchecked((uint)level)];
+            return new VoltageMessages.VoltageLevelSetDelayed(local, level).ToFields();
         });
 
     private ScmiStatus LevelGet(ref ScmiRequest request, ref ScmiWriter reply)

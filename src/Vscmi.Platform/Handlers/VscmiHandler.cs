@@ -1,5 +1,6 @@
 using Vscmi.Protocol;
 using Vscmi.Protocol.Protocols;
+using NotifyFlags = Vscmi.Protocol.Fields.VscmiBits.VscmiAgentSystemPowerNotify.Request.Flags;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -28,7 +29,7 @@ internal sealed class VscmiHandler(ScmiPlatform platform) : ProtocolHandler(plat
     private ScmiStatus AgentSystemPowerNotify(ref ScmiRequest request, ref ScmiWriter reply)
     {
         var agent = request.Params.ReadUInt32();
-        var graceful = (request.Params.ReadUInt32() & 1) != 0;
+        var graceful = (request.Params.ReadUInt32() & NotifyFlags.Graceful) != 0;
         var state = request.Params.ReadUInt32();
         var timeout = request.Params.ReadUInt32();
         if (agent == 0 || agent > Platform.Model.Agents.Count)

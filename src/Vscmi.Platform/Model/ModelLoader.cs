@@ -1,6 +1,7 @@
 using System.Globalization;
 using Vscmi.Protocol.Protocols;
 using Vscmi.Protocol.Schema;
+using RateLimitWord = Vscmi.Protocol.Fields.PerfBits.PerformanceDomainAttributes.Response.RateLimit;
 
 namespace Vscmi.Platform.Model;
 
@@ -225,7 +226,7 @@ public static class ModelLoader
         if (sustainedLevel == 0)
             throw t.LocationOf("sustained_level").Error($"'sustained_level' in {t.Describe()} must not be 0");
         var rateLimit = Unsigned(t, "rate_limit_us") ?? 0;
-        if (rateLimit >= 1 << 20)
+        if (rateLimit > Protocol.Fields.BitField.Get(RateLimitWord.RateLimitUsMask, RateLimitWord.RateLimitUsMask, RateLimitWord.RateLimitUsShift))
             throw t.LocationOf("rate_limit_us").Error($"'rate_limit_us' in {t.Describe()} = {rateLimit} does not fit 20 bits");
         var oppNodes = t.List("opps") ?? throw t.Missing("opps");
         var opps = new List<OppModel>();

@@ -177,6 +177,25 @@ public static class PowerBits
                 public const uint Reserved = 0x7FFFFFFu;
             }
         }
+
+        /// <summary>Words of the response in protocol versions 2.x.</summary>
+        public static class ResponseV2
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>state_change_notify: bit 31.</summary>
+                public const uint StateChangeNotify = 0x80000000u;
+                /// <summary>async_state_set: bit 30.</summary>
+                public const uint AsyncStateSet = 0x40000000u;
+                /// <summary>sync_state_set: bit 29.</summary>
+                public const uint SyncStateSet = 0x20000000u;
+                /// <summary>state_change_requested_notify: bit 28.</summary>
+                public const uint StateChangeRequestedNotify = 0x10000000u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xFFFFFFFu;
+            }
+        }
     }
 
     /// <summary>POWER_STATE_SET (0x04).</summary>
@@ -416,6 +435,23 @@ public static class PerfBits
                 public const uint Reserved = 0xFFFC0000u;
             }
         }
+
+        /// <summary>Words of the response in protocol versions 2.x.</summary>
+        public static class ResponseV2
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>num_domains: bits 15:0, shift.</summary>
+                public const int NumDomainsShift = 0;
+                /// <summary>num_domains: bits 15:0, mask in place.</summary>
+                public const uint NumDomainsMask = 0xFFFFu;
+                /// <summary>power_mw: bit 16.</summary>
+                public const uint PowerMw = 0x10000u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xFFFE0000u;
+            }
+        }
     }
 
     /// <summary>PERFORMANCE_DOMAIN_ATTRIBUTES (0x03).</summary>
@@ -456,6 +492,72 @@ public static class PerfBits
                 public const uint Reserved = 0xFFF00000u;
             }
         }
+
+        /// <summary>Words of the response in protocol versions 3.x.</summary>
+        public static class ResponseV3
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>set_limits: bit 31.</summary>
+                public const uint SetLimits = 0x80000000u;
+                /// <summary>set_level: bit 30.</summary>
+                public const uint SetLevel = 0x40000000u;
+                /// <summary>limits_notify: bit 29.</summary>
+                public const uint LimitsNotify = 0x20000000u;
+                /// <summary>level_notify: bit 28.</summary>
+                public const uint LevelNotify = 0x10000000u;
+                /// <summary>fast_channels: bit 27.</summary>
+                public const uint FastChannels = 0x8000000u;
+                /// <summary>extended_name: bit 26.</summary>
+                public const uint ExtendedName = 0x4000000u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x3FFFFFFu;
+            }
+
+            /// <summary>The rate_limit word.</summary>
+            public static class RateLimit
+            {
+                /// <summary>rate_limit_us: bits 19:0, shift.</summary>
+                public const int RateLimitUsShift = 0;
+                /// <summary>rate_limit_us: bits 19:0, mask in place.</summary>
+                public const uint RateLimitUsMask = 0xFFFFFu;
+                /// <summary>Bits of rate_limit with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xFFF00000u;
+            }
+        }
+
+        /// <summary>Words of the response in protocol versions 2.x.</summary>
+        public static class ResponseV2
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>set_limits: bit 31.</summary>
+                public const uint SetLimits = 0x80000000u;
+                /// <summary>set_level: bit 30.</summary>
+                public const uint SetLevel = 0x40000000u;
+                /// <summary>limits_notify: bit 29.</summary>
+                public const uint LimitsNotify = 0x20000000u;
+                /// <summary>level_notify: bit 28.</summary>
+                public const uint LevelNotify = 0x10000000u;
+                /// <summary>fast_channels: bit 27.</summary>
+                public const uint FastChannels = 0x8000000u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x7FFFFFFu;
+            }
+
+            /// <summary>The rate_limit word.</summary>
+            public static class RateLimit
+            {
+                /// <summary>rate_limit_us: bits 19:0, shift.</summary>
+                public const int RateLimitUsShift = 0;
+                /// <summary>rate_limit_us: bits 19:0, mask in place.</summary>
+                public const uint RateLimitUsMask = 0xFFFFFu;
+                /// <summary>Bits of rate_limit with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xFFF00000u;
+            }
+        }
     }
 
     /// <summary>PERFORMANCE_DESCRIBE_LEVELS (0x04).</summary>
@@ -463,6 +565,36 @@ public static class PerfBits
     {
         /// <summary>Words of the response.</summary>
         public static class Response
+        {
+            /// <summary>The num_levels word.</summary>
+            public static class NumLevels
+            {
+                /// <summary>returned: bits 11:0, shift.</summary>
+                public const int ReturnedShift = 0;
+                /// <summary>returned: bits 11:0, mask in place.</summary>
+                public const uint ReturnedMask = 0xFFFu;
+                /// <summary>remaining: bits 31:16, shift.</summary>
+                public const int RemainingShift = 16;
+                /// <summary>remaining: bits 31:16, mask in place.</summary>
+                public const uint RemainingMask = 0xFFFF0000u;
+                /// <summary>Bits of num_levels with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xF000u;
+            }
+
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>transition_latency_us: bits 15:0, shift.</summary>
+                public const int TransitionLatencyUsShift = 0;
+                /// <summary>transition_latency_us: bits 15:0, mask in place.</summary>
+                public const uint TransitionLatencyUsMask = 0xFFFFu;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xFFFF0000u;
+            }
+        }
+
+        /// <summary>Words of the response in protocol versions 3.x.</summary>
+        public static class ResponseV3
         {
             /// <summary>The num_levels word.</summary>
             public static class NumLevels
@@ -627,6 +759,38 @@ public static class ClockBits
                 public const uint Reserved = 0x7FFFFFCu;
             }
         }
+
+        /// <summary>Words of the response in protocol versions 2.x.</summary>
+        public static class ResponseV2
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>rate_changed_notify: bit 31.</summary>
+                public const uint RateChangedNotify = 0x80000000u;
+                /// <summary>rate_change_requested_notify: bit 30.</summary>
+                public const uint RateChangeRequestedNotify = 0x40000000u;
+                /// <summary>extended_name: bit 29.</summary>
+                public const uint ExtendedName = 0x20000000u;
+                /// <summary>enabled: bit 0.</summary>
+                public const uint Enabled = 0x1u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x1FFFFFFEu;
+            }
+        }
+
+        /// <summary>Words of the response in protocol versions 1.x.</summary>
+        public static class ResponseV1
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>enabled: bit 0.</summary>
+                public const uint Enabled = 0x1u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xFFFFFFFEu;
+            }
+        }
     }
 
     /// <summary>CLOCK_DESCRIBE_RATES (0x04).</summary>
@@ -696,6 +860,19 @@ public static class ClockBits
                 public const uint ExtendedConfigTypeMask = 0xFF0000u;
                 /// <summary>Bits of attributes with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFF00FFFCu;
+            }
+        }
+
+        /// <summary>Words of the request in protocol versions 2.x.</summary>
+        public static class RequestV2
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>state: bit 0.</summary>
+                public const uint State = 0x1u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xFFFFFFFEu;
             }
         }
     }
@@ -939,6 +1116,139 @@ public static class SensorBits
                 public const uint ResolutionExponentMask = 0xF8000000u;
                 /// <summary>Bits of resolution with no meaning: must be zero.</summary>
                 public const uint Reserved = 0x0u;
+            }
+        }
+
+        /// <summary>Words of the response in protocol versions 2.x.</summary>
+        public static class ResponseV2
+        {
+            /// <summary>The num_sensor_flags word.</summary>
+            public static class NumSensorFlags
+            {
+                /// <summary>returned: bits 11:0, shift.</summary>
+                public const int ReturnedShift = 0;
+                /// <summary>returned: bits 11:0, mask in place.</summary>
+                public const uint ReturnedMask = 0xFFFu;
+                /// <summary>remaining: bits 31:16, shift.</summary>
+                public const int RemainingShift = 16;
+                /// <summary>remaining: bits 31:16, mask in place.</summary>
+                public const uint RemainingMask = 0xFFFF0000u;
+                /// <summary>Bits of num_sensor_flags with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xF000u;
+            }
+
+            /// <summary>The attributes_low word.</summary>
+            public static class AttributesLow
+            {
+                /// <summary>async_read: bit 31.</summary>
+                public const uint AsyncRead = 0x80000000u;
+                /// <summary>continuous_update_notify: bit 30.</summary>
+                public const uint ContinuousUpdateNotify = 0x40000000u;
+                /// <summary>timestamp_exponent: bits 14:10, signed, shift.</summary>
+                public const int TimestampExponentShift = 10;
+                /// <summary>timestamp_exponent: bits 14:10, mask in place.</summary>
+                public const uint TimestampExponentMask = 0x7C00u;
+                /// <summary>timestamps: bit 9.</summary>
+                public const uint Timestamps = 0x200u;
+                /// <summary>extended_attributes: bit 8.</summary>
+                public const uint ExtendedAttributes = 0x100u;
+                /// <summary>num_trip_points: bits 7:0, shift.</summary>
+                public const int NumTripPointsShift = 0;
+                /// <summary>num_trip_points: bits 7:0, mask in place.</summary>
+                public const uint NumTripPointsMask = 0xFFu;
+                /// <summary>Bits of attributes_low with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x3FFF8000u;
+            }
+
+            /// <summary>The attributes_high word.</summary>
+            public static class AttributesHigh
+            {
+                /// <summary>num_axes: bits 21:16, shift.</summary>
+                public const int NumAxesShift = 16;
+                /// <summary>num_axes: bits 21:16, mask in place.</summary>
+                public const uint NumAxesMask = 0x3F0000u;
+                /// <summary>unit_exponent: bits 15:11, signed, shift.</summary>
+                public const int UnitExponentShift = 11;
+                /// <summary>unit_exponent: bits 15:11, mask in place.</summary>
+                public const uint UnitExponentMask = 0xF800u;
+                /// <summary>multi_axis: bit 8.</summary>
+                public const uint MultiAxis = 0x100u;
+                /// <summary>sensor_type: bits 7:0, shift.</summary>
+                public const int SensorTypeShift = 0;
+                /// <summary>sensor_type: bits 7:0, mask in place.</summary>
+                public const uint SensorTypeMask = 0xFFu;
+                /// <summary>Bits of attributes_high with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xFFC00600u;
+            }
+
+            /// <summary>The resolution word.</summary>
+            public static class Resolution
+            {
+                /// <summary>resolution_value: bits 26:0, shift.</summary>
+                public const int ResolutionValueShift = 0;
+                /// <summary>resolution_value: bits 26:0, mask in place.</summary>
+                public const uint ResolutionValueMask = 0x7FFFFFFu;
+                /// <summary>resolution_exponent: bits 31:27, signed, shift.</summary>
+                public const int ResolutionExponentShift = 27;
+                /// <summary>resolution_exponent: bits 31:27, mask in place.</summary>
+                public const uint ResolutionExponentMask = 0xF8000000u;
+                /// <summary>Bits of resolution with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x0u;
+            }
+        }
+
+        /// <summary>Words of the response in protocol versions 1.x.</summary>
+        public static class ResponseV1
+        {
+            /// <summary>The num_sensor_flags word.</summary>
+            public static class NumSensorFlags
+            {
+                /// <summary>returned: bits 11:0, shift.</summary>
+                public const int ReturnedShift = 0;
+                /// <summary>returned: bits 11:0, mask in place.</summary>
+                public const uint ReturnedMask = 0xFFFu;
+                /// <summary>remaining: bits 31:16, shift.</summary>
+                public const int RemainingShift = 16;
+                /// <summary>remaining: bits 31:16, mask in place.</summary>
+                public const uint RemainingMask = 0xFFFF0000u;
+                /// <summary>Bits of num_sensor_flags with no meaning: must be zero.</summary>
+                public const uint Reserved = 0xF000u;
+            }
+
+            /// <summary>The attributes_low word.</summary>
+            public static class AttributesLow
+            {
+                /// <summary>async_read: bit 31.</summary>
+                public const uint AsyncRead = 0x80000000u;
+                /// <summary>num_trip_points: bits 7:0, shift.</summary>
+                public const int NumTripPointsShift = 0;
+                /// <summary>num_trip_points: bits 7:0, mask in place.</summary>
+                public const uint NumTripPointsMask = 0xFFu;
+                /// <summary>Bits of attributes_low with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x7FFFFF00u;
+            }
+
+            /// <summary>The attributes_high word.</summary>
+            public static class AttributesHigh
+            {
+                /// <summary>update_interval_seconds: bits 31:27, shift.</summary>
+                public const int UpdateIntervalSecondsShift = 27;
+                /// <summary>update_interval_seconds: bits 31:27, mask in place.</summary>
+                public const uint UpdateIntervalSecondsMask = 0xF8000000u;
+                /// <summary>update_interval_exponent: bits 26:22, signed, shift.</summary>
+                public const int UpdateIntervalExponentShift = 22;
+                /// <summary>update_interval_exponent: bits 26:22, mask in place.</summary>
+                public const uint UpdateIntervalExponentMask = 0x7C00000u;
+                /// <summary>unit_exponent: bits 15:11, signed, shift.</summary>
+                public const int UnitExponentShift = 11;
+                /// <summary>unit_exponent: bits 15:11, mask in place.</summary>
+                public const uint UnitExponentMask = 0xF800u;
+                /// <summary>sensor_type: bits 7:0, shift.</summary>
+                public const int SensorTypeShift = 0;
+                /// <summary>sensor_type: bits 7:0, mask in place.</summary>
+                public const uint SensorTypeMask = 0xFFu;
+                /// <summary>Bits of attributes_high with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x3F0700u;
             }
         }
     }
@@ -1280,6 +1590,21 @@ public static class ResetBits
                 public const uint Reserved = 0x1FFFFFFFu;
             }
         }
+
+        /// <summary>Words of the response in protocol versions 2.x.</summary>
+        public static class ResponseV2
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>async_reset: bit 31.</summary>
+                public const uint AsyncReset = 0x80000000u;
+                /// <summary>reset_notify: bit 30.</summary>
+                public const uint ResetNotify = 0x40000000u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x3FFFFFFFu;
+            }
+        }
     }
 
     /// <summary>RESET (0x04).</summary>
@@ -1407,6 +1732,19 @@ public static class VoltageBits
                 public const uint ExtendedName = 0x40000000u;
                 /// <summary>Bits of attributes with no meaning: must be zero.</summary>
                 public const uint Reserved = 0x3FFFFFFFu;
+            }
+        }
+
+        /// <summary>Words of the response in protocol versions 1.x.</summary>
+        public static class ResponseV1
+        {
+            /// <summary>The attributes word.</summary>
+            public static class Attributes
+            {
+                /// <summary>async_level_set: bit 31.</summary>
+                public const uint AsyncLevelSet = 0x80000000u;
+                /// <summary>Bits of attributes with no meaning: must be zero.</summary>
+                public const uint Reserved = 0x7FFFFFFFu;
             }
         }
     }

@@ -510,7 +510,7 @@ public static class BaseMessages
     /// <param name="AgentId">agent_id, u32.</param>
     /// <param name="Fatal">fatal, flag.</param>
     /// <param name="Reports">reports, list of U64.</param>
-    public sealed record BaseErrorEvent(uint AgentId, bool Fatal, IReadOnlyList<ulong> Reports) : IScmiNotification, IScmiRecord<BaseErrorEvent>
+    public readonly record struct BaseErrorEvent(uint AgentId, bool Fatal, IReadOnlyList<ulong> Reports) : IScmiNotification, IScmiRecord<BaseErrorEvent>
     {
         /// <summary>num_reports, 10-bit field; null when the encoder derives it.</summary>
         public uint? NumReports { get; init; }
@@ -941,7 +941,7 @@ public static class PowerMessages
     /// <param name="DomainId">domain_id, u32.</param>
     /// <param name="StateId">state_id, 28-bit field.</param>
     /// <param name="StateType">state_type, 1-bit field.</param>
-    public sealed record PowerStateChanged(uint AgentId, uint DomainId, uint StateId, uint StateType) : IScmiNotification, IScmiRecord<PowerStateChanged>
+    public readonly record struct PowerStateChanged(uint AgentId, uint DomainId, uint StateId, uint StateType) : IScmiNotification, IScmiRecord<PowerStateChanged>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.POWER;
@@ -969,7 +969,7 @@ public static class PowerMessages
     /// <param name="DomainId">domain_id, u32.</param>
     /// <param name="StateId">state_id, 28-bit field.</param>
     /// <param name="StateType">state_type, 1-bit field.</param>
-    public sealed record PowerStateChangeRequested(uint AgentId, uint DomainId, uint StateId, uint StateType) : IScmiNotification, IScmiRecord<PowerStateChangeRequested>
+    public readonly record struct PowerStateChangeRequested(uint AgentId, uint DomainId, uint StateId, uint StateType) : IScmiNotification, IScmiRecord<PowerStateChangeRequested>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.POWER;
@@ -1254,7 +1254,7 @@ public static class SystemMessages
     /// <param name="AgentId">agent_id, u32.</param>
     /// <param name="Graceful">graceful, flag.</param>
     /// <param name="SystemState">system_state, u32.</param>
-    public sealed record SystemPowerStateNotifier(uint AgentId, bool Graceful, uint SystemState) : IScmiNotification, IScmiRecord<SystemPowerStateNotifier>
+    public readonly record struct SystemPowerStateNotifier(uint AgentId, bool Graceful, uint SystemState) : IScmiNotification, IScmiRecord<SystemPowerStateNotifier>
     {
         /// <summary>timeout_ms, u32; null when this version or condition leaves it out.</summary>
         public uint? TimeoutMs { get; init; }
@@ -1905,7 +1905,7 @@ public static class PerfMessages
     /// <param name="DomainId">domain_id, u32.</param>
     /// <param name="RangeMax">range_max, u32.</param>
     /// <param name="RangeMin">range_min, u32.</param>
-    public sealed record PerformanceLimitsChanged(uint AgentId, uint DomainId, uint RangeMax, uint RangeMin) : IScmiNotification, IScmiRecord<PerformanceLimitsChanged>
+    public readonly record struct PerformanceLimitsChanged(uint AgentId, uint DomainId, uint RangeMax, uint RangeMin) : IScmiNotification, IScmiRecord<PerformanceLimitsChanged>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.PERF;
@@ -1932,7 +1932,7 @@ public static class PerfMessages
     /// <param name="AgentId">agent_id, u32.</param>
     /// <param name="DomainId">domain_id, u32.</param>
     /// <param name="PerformanceLevel">performance_level, u32.</param>
-    public sealed record PerformanceLevelChanged(uint AgentId, uint DomainId, uint PerformanceLevel) : IScmiNotification, IScmiRecord<PerformanceLevelChanged>
+    public readonly record struct PerformanceLevelChanged(uint AgentId, uint DomainId, uint PerformanceLevel) : IScmiNotification, IScmiRecord<PerformanceLevelChanged>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.PERF;
@@ -2688,7 +2688,7 @@ public static class ClockMessages
     /// <param name="AgentId">agent_id, u32.</param>
     /// <param name="ClockId">clock_id, u32.</param>
     /// <param name="Rate">rate, u64.</param>
-    public sealed record ClockRateChanged(uint AgentId, uint ClockId, ulong Rate) : IScmiNotification, IScmiRecord<ClockRateChanged>
+    public readonly record struct ClockRateChanged(uint AgentId, uint ClockId, ulong Rate) : IScmiNotification, IScmiRecord<ClockRateChanged>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.CLOCK;
@@ -2714,7 +2714,7 @@ public static class ClockMessages
     /// <param name="AgentId">agent_id, u32.</param>
     /// <param name="ClockId">clock_id, u32.</param>
     /// <param name="Rate">rate, u64.</param>
-    public sealed record ClockRateChangeRequested(uint AgentId, uint ClockId, ulong Rate) : IScmiNotification, IScmiRecord<ClockRateChangeRequested>
+    public readonly record struct ClockRateChangeRequested(uint AgentId, uint ClockId, ulong Rate) : IScmiNotification, IScmiRecord<ClockRateChangeRequested>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.CLOCK;
@@ -3589,7 +3589,7 @@ public static class SensorMessages
     /// <param name="SensorId">sensor_id, u32.</param>
     /// <param name="TripPointId">trip_point_id, 8-bit field.</param>
     /// <param name="Direction">direction, 1-bit field.</param>
-    public sealed record SensorTripPointEvent(uint AgentId, uint SensorId, uint TripPointId, uint Direction) : IScmiNotification, IScmiRecord<SensorTripPointEvent>
+    public readonly record struct SensorTripPointEvent(uint AgentId, uint SensorId, uint TripPointId, uint Direction) : IScmiNotification, IScmiRecord<SensorTripPointEvent>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.SENSOR;
@@ -3616,7 +3616,7 @@ public static class SensorMessages
     /// <param name="AgentId">agent_id, u32.</param>
     /// <param name="SensorId">sensor_id, u32.</param>
     /// <param name="Readings">readings, list of entries.</param>
-    public sealed record SensorUpdate(uint AgentId, uint SensorId, IReadOnlyList<SensorUpdate.ReadingsEntry> Readings) : IScmiNotification, IScmiRecord<SensorUpdate>
+    public readonly record struct SensorUpdate(uint AgentId, uint SensorId, IReadOnlyList<SensorUpdate.ReadingsEntry> Readings) : IScmiNotification, IScmiRecord<SensorUpdate>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.SENSOR;
@@ -3997,7 +3997,7 @@ public static class ResetMessages
     /// <param name="DomainId">domain_id, u32.</param>
     /// <param name="ResetId">reset_id, 31-bit field.</param>
     /// <param name="ResetType">reset_type, 1-bit field.</param>
-    public sealed record ResetIssued(uint AgentId, uint DomainId, uint ResetId, uint ResetType) : IScmiNotification, IScmiRecord<ResetIssued>
+    public readonly record struct ResetIssued(uint AgentId, uint DomainId, uint ResetId, uint ResetType) : IScmiNotification, IScmiRecord<ResetIssued>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.RESET;
@@ -5087,7 +5087,7 @@ public static class PowercapMessages
     /// <param name="DomainId">domain_id, u32.</param>
     /// <param name="PowerCap">power_cap, u32.</param>
     /// <param name="Pai">pai, u32.</param>
-    public sealed record PowercapCapChanged(uint AgentId, uint DomainId, uint PowerCap, uint Pai) : IScmiNotification, IScmiRecord<PowercapCapChanged>
+    public readonly record struct PowercapCapChanged(uint AgentId, uint DomainId, uint PowerCap, uint Pai) : IScmiNotification, IScmiRecord<PowercapCapChanged>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.POWERCAP;
@@ -5114,7 +5114,7 @@ public static class PowercapMessages
     /// <param name="AgentId">agent_id, u32.</param>
     /// <param name="DomainId">domain_id, u32.</param>
     /// <param name="Power">power, u32.</param>
-    public sealed record PowercapMeasurementsChanged(uint AgentId, uint DomainId, uint Power) : IScmiNotification, IScmiRecord<PowercapMeasurementsChanged>
+    public readonly record struct PowercapMeasurementsChanged(uint AgentId, uint DomainId, uint Power) : IScmiNotification, IScmiRecord<PowercapMeasurementsChanged>
     {
         /// <inheritdoc />
         ScmiProtocolId IScmiNotification.Protocol => ScmiProtocolId.POWERCAP;

@@ -29,6 +29,17 @@ public static class BitConstants
                 Words(parts, "Response", message.Response);
                 if (message.DelayedResponse is { } delayed)
                     Words(parts, "Delayed", delayed);
+                // Older versions' words where they differ: ResponseV1 is the response of every v1.x.
+                foreach (var (version, older) in message.Older())
+                {
+                    var major = (version >> 16).ToString(CultureInfo.InvariantCulture);
+                    if (!ReferenceEquals(older.Request, message.Request))
+                        Words(parts, "RequestV" + major, older.Request);
+                    if (!ReferenceEquals(older.Response, message.Response))
+                        Words(parts, "ResponseV" + major, older.Response);
+                    if (older.DelayedResponse is { } olderDelayed && !ReferenceEquals(olderDelayed, message.DelayedResponse))
+                        Words(parts, "DelayedV" + major, olderDelayed);
+                }
                 if (parts.Length > 0)
                     Nested(body, Pascal(message.Name), $"{message.Name} (0x{message.Id:X2}).", parts, 4);
             }
@@ -79,8 +90,13 @@ public static class BitConstants
         }
 
         if (words.Length > 0)
-            Nested(into, part, $"Words of the {part.ToLowerInvariant()}.", words, 8);
+            Nested(into, part, $"Words of the {Describe(part)}.", words, 8);
     }
+
+    private static string Describe(string part) =>
+        part.IndexOf('V', StringComparison.Ordinal) is var v and > 0
+            ? $"{part[..v].ToLowerInvariant()} in protocol versions {part[(v + 1)..]}.x"
+            : part.ToLowerInvariant();
 
     private static IEnumerable<BitsSpec> BitsOf(Layout layout)
     {

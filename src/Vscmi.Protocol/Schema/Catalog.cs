@@ -23,8 +23,11 @@ public sealed class MessageSpec
     internal void AddOlder(uint before, Layout? request, Layout? response, Layout? delayed) => _older.Add((before, request, response, delayed));
 
     /// <summary>This message as every version that has it speaks it, newest first (for generators that cover them all).</summary>
-    internal IEnumerable<MessageSpec> Variants() =>
-        new[] { this }.Concat(_older.Select(o => o.Before).Distinct().OrderByDescending(b => b).Select(b => At(b - 1)).OfType<MessageSpec>());
+    internal IEnumerable<MessageSpec> Variants() => new[] { this }.Concat(Older().Select(o => o.Spec));
+
+    /// <summary>Each older form with the newest version it covers (one below its bound), newest first.</summary>
+    internal IEnumerable<(uint Version, MessageSpec Spec)> Older() =>
+        _older.Select(o => o.Before).Distinct().OrderByDescending(b => b).Select(b => (b - 1, At(b - 1))).Where(o => o.Item2 is not null).Select(o => (o.Item1, o.Item2!));
 
     /// <summary>
     /// This message as a platform of protocol version <paramref name="version"/> speaks it: the

@@ -7,7 +7,8 @@ namespace Vscmi.Protocol.Schema;
 /// <summary>
 /// Writes <c>Generated/Messages.g.cs</c>: a record for every request, response, delayed response,
 /// notification and list entry the catalog describes, with <c>From(FieldSet)</c> and
-/// <c>ToFields()</c>. The agent reads replies and the platform builds notifications through them,
+/// <c>ToFields()</c>. The agent reads replies and the platform builds notifications through them
+/// (notifications are structs, so one nobody subscribed to costs no allocation),
 /// so no hand-written code names a field by string. A field that some protocol version lacks, or
 /// that sits in a conditional group, is nullable; counts of lists are optional (the encoder derives
 /// them). Checked in like <see cref="BitConstants"/>, and a test fails when it is stale.
@@ -81,7 +82,8 @@ public static class MessageRecords
             {
                 Record(body, BitConstants.Pascal(notification.Name), $"Payload of the {notification.Name} notification (0x{notification.Id:X2}).",
                     notification.Variants().Select(v => v.Payload),
-                    ("IScmiNotification", [$"ScmiProtocolId IScmiNotification.Protocol => {protocolId};", $"byte IScmiNotification.NotificationId => 0x{notification.Id:X2};"]));
+                    ("IScmiNotification", [$"ScmiProtocolId IScmiNotification.Protocol => {protocolId};", $"byte IScmiNotification.NotificationId => 0x{notification.Id:X2};"]),
+                    declaration: "readonly record struct");
             }
 
             text.Append('\n');
@@ -96,7 +98,7 @@ public static class MessageRecords
     }
 
     private static void Record(StringBuilder into, string name, string summary, IEnumerable<Layout> variants, (string Interface, string[] Members)? extra,
-        int indent = 4, bool newestDecides = false)
+        int indent = 4, bool newestDecides = false, string declaration = "sealed record")
     {
         var members = Merge(variants, newestDecides);
         var positional = members.Where(m => m.Positional).ToList();
@@ -106,7 +108,7 @@ public static class MessageRecords
         foreach (var member in positional)
             Line(into, indent, $"/// <param name=\"{member.Property}\">{member.Name}{Describe(member)}.</param>");
         var parameters = string.Join(", ", positional.Select(m => $"{Type(m, name)} {m.Property}"));
-        Line(into, indent, positional.Count > 0 ? $"public sealed record {name}({parameters}) : {interfaces}" : $"public sealed record {name} : {interfaces}");
+        Line(into, indent, positional.Count > 0 ? $"public {declaration} {name}({parameters}) : {interfaces}" : $"public {declaration} {name} : {interfaces}");
         Line(into, indent, "{");
         var inner = indent + 4;
         var first = true;

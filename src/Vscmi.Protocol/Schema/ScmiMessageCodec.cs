@@ -151,7 +151,7 @@ public static class ScmiMessageCodec
         {
             var message = protocol.FindMessage(header.MessageId)
                 ?? throw new ScmiProtocolException(ScmiDecodeError.UnknownMessage, ScmiCatalog.FindMessage(header.ProtocolId, header.MessageId) is { } newer && options.Release is { } release
-                    ? $"{newer.Name} is not in {release} ({protocol.ShortName} v{protocol.Version >> 16}.{protocol.Version & 0xFFFF})"
+                    ? $"{newer.Name} is not in {release} ({protocol.ShortName} v{ScmiVersion.Format(protocol.Version)})"
                     : $"unknown {protocol.ShortName} message 0x{header.MessageId:X2}");
             name = message.Name;
             if (kind == ScmiMessageKind.DelayedResponse && message.DelayedResponse is null)
