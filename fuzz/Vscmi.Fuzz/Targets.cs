@@ -120,7 +120,7 @@ internal static class Targets
         guest.Device.SetFeatures(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_SCMI_F_P2A_CHANNELS | features);
         guest.Device.SetMemory(guest.Memory);
         var lastAvail = BinaryPrimitives.ReadUInt16LittleEndian(header[1..]);
-        if (guest.Device.ConfigureQueue(0, Guest.QueueSize, Guest.Base, Guest.Base + 0x1000, Guest.Base + 0x2000, lastAvail) is null)
+        if (guest.Device.ConfigureQueue(0, Guest.QueueSize, new(Guest.Base), new(Guest.Base + 0x1000), new(Guest.Base + 0x2000), lastAvail) is null)
         {
             guest.Device.StartQueue(0);
             guest.Device.Kick(0);
@@ -196,7 +196,7 @@ internal static class Targets
                     var (descriptors, avail, used) = layout == 0
                         ? (area, area + 0x1000, area + 0x2000)
                         : (Guest.Base + (ulong)(layout * 0x180), Guest.Base + (ulong)(layout * 0x1C2), Guest.Base + (ulong)(layout * 0x2F4));
-                    device.ConfigureQueue(queue, size, descriptors, avail, used, Next16());
+                    device.ConfigureQueue(queue, size, new(descriptors), new(avail), new(used), Next16());
                     break;
                 }
 
@@ -253,7 +253,7 @@ internal static class Targets
         // Whatever happened, a reset gives a device that takes a sane ring again.
         device.Reset();
         device.SetMemory(guest.Large);
-        if (device.ConfigureQueue(0, 16, Guest.Base, Guest.Base + 0x1000, Guest.Base + 0x2000, 0) is { } error)
+        if (device.ConfigureQueue(0, 16, new(Guest.Base), new(Guest.Base + 0x1000), new(Guest.Base + 0x2000), 0) is { } error)
             throw new InvalidOperationException($"after the sequence a reset device refuses a sane ring: {error}");
         if (device.BrokenReason is { } broken)
             throw new InvalidOperationException($"a reset device is still broken: {broken}");

@@ -12,7 +12,9 @@ public sealed class AgentSession
     private readonly HashSet<(byte Protocol, byte Message, uint Resource)> _subscriptions = [];
     private readonly Dictionary<byte, uint> _negotiated = [];
     private readonly Lock _sync = new();
-    private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: that variant cannot count or peek, and the virtio eventq peeks (a message
+    // leaves the outbox only when a buffer takes it) and reports how many wait.
+    private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>();
     private int _queuedNotifications;
 
     private readonly Dictionary<Model.ResourceKind, int[]> _views;
@@ -63,6 +65,13 @@ public sealed class AgentSession
     /// <summary>Platform-to-agent messages waiting for the transport, in order. The transport's writer drains it.</summary>
     public ChannelReader<byte[]> Outbox => _outbox.Reader;
 
+    /// <summary>
+    /// Called after a message enters <see cref="Outbox"/>, on the producing thread and possibly
+    /// under the platform's lock: a transport that drains the outbox on a thread of its own
+    /// (virtio's eventq) wakes that thread here, and must not block. Unset, readers wait on the channel.
+    /// </summary>
+    public Action? OutboxReady { get; set; }
+
     /// <summary>Notifications dropped because the backlog was full.</summary>
     public int DroppedNotifications { get; private set; }
 
@@ -91,7 +100,8 @@ public sealed class AgentSession
             return;
         }
 
-        _outbox.Writer.TryWrite(message);
+        if (_outbox.Writer.TryWrite(message))
+            OutboxReady?.Invoke();
     }
 
     /// <summary>
@@ -149,7 +159,9 @@ public sealed class AgentSession
 
     private void Release(byte[] delayedResponse)
     {
-        if (!_outbox.Writer.TryWrite(delayedResponse))
+        if (_outbox.Writer.TryWrite(delayedResponse))
+            OutboxReady?.Invoke();
+        else
             Interlocked.Decrement(ref _pendingAsync);
     }
 

@@ -14,21 +14,21 @@ namespace Vscmi.VhostUser;
 /// </summary>
 internal sealed partial class BackendConnection : IDisposable
 {
+    /// <summary>
+    /// What the vhost layer keeps of a ring: its file descriptors, and ring addresses the frontend
+    /// sent before any memory table could translate them. Everything else (size, guest-physical
+    /// addresses, base, enabled, started) is the device's <see cref="Vring"/>.
+    /// </summary>
     private sealed class Ring
     {
-        public int Num;
-        public ulong Descriptors;
-        public ulong Avail;
-        public ulong Used;
-        public ushort Base;
-        public bool HasAddresses;
-        public bool Enabled;
-        public bool Started;
-        public bool Configured;
         public EventFd? Kick;
         public EventFd? Call;
         public EventFd? Err;
+        public VringAddress? Untranslated;
     }
+
+    /// <summary>The data plane's cookie for <see cref="_eventsWaiting"/> (ring cookies are the ring indexes).</summary>
+    private const int EventsCookie = 2;
 
     private readonly VhostUserChannel _channel;
     private readonly VirtioScmiDevice _device;
@@ -37,6 +37,10 @@ internal sealed partial class BackendConnection : IDisposable
     private readonly Ring[] _rings = [new(), new()];
     private readonly Lock _fdLock = new();
     private readonly DataPlane _dataPlane;
+
+    // Signalled by whatever thread queues a platform-to-agent message; the data-plane thread then
+    // moves it from the session's outbox into the eventq.
+    private readonly EventFd _eventsWaiting = new();
     private GuestMemory _memory = GuestMemory.Empty;
     private byte _status;
 
@@ -45,8 +49,9 @@ internal sealed partial class BackendConnection : IDisposable
         _channel = channel;
         _logger = logger;
         _name = name;
-        _device = new VirtioScmiDevice(platform, agentId, name, NotifyDriver, logger) { Broken = OnBroken };
+        _device = new VirtioScmiDevice(platform, agentId, name, NotifyDriver, logger) { Broken = OnBroken, EventsWaiting = WakeForEvents };
         _dataPlane = new DataPlane(name, OnKick, OnKickFault);
+        _dataPlane.Watch(_eventsWaiting.Descriptor, EventsCookie);
     }
 
     /// <summary>Serves requests until the frontend disconnects.</summary>
@@ -121,8 +126,8 @@ internal sealed partial class BackendConnection : IDisposable
                 if ((features & VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES) == 0)
                 {
                     // Without PROTOCOL_FEATURES rings are enabled at once (reference 4.10, ring state machine).
-                    foreach (var ring in _rings)
-                        ring.Enabled = true;
+                    for (var i = 0; i < _rings.Length; i++)
+                        _device.EnableQueue(i, true);
                 }
 
                 return unknown == 0 ? null : new VhostUserRefusal(VhostUserRefusalKind.UnofferedFeatures, $"SET_FEATURES acked bits 0x{unknown:X} that were not offered (ignored)");
@@ -145,37 +150,30 @@ internal sealed partial class BackendConnection : IDisposable
             case VhostUserRequest.SET_MEM_TABLE:
                 return SetMemTable(message);
             case VhostUserRequest.SET_VRING_NUM:
-                return WithRing(payload, out var numRing, out var num) ?? SetNum(numRing, (int)num);
+                return WithRing(payload, out var numRing, out var num) ?? BadValue(_device.SetQueueSize(numRing, (int)Math.Min(num, int.MaxValue)));
             case VhostUserRequest.SET_VRING_BASE:
-                return WithRing(payload, out var baseRing, out var next) ?? SetBase(baseRing, next);
+                return WithRing(payload, out var baseRing, out var next) ?? BadValue(_device.SetQueueBase(baseRing, next));
             case VhostUserRequest.SET_VRING_ADDR:
                 return SetAddresses(payload);
             case VhostUserRequest.GET_VRING_BASE:
             {
-                var error = WithRing(payload, out var ring, out _);
+                var error = WithRing(payload, out var index, out _);
                 if (error is not null)
                     return error;
-                var index = Array.IndexOf(_rings, ring);
 
                 // A ring the device never ran answers with the base the frontend set.
-                var last = ring.Configured ? _device.StopQueue(index) : ring.Base;
-                ring.Started = false;
-                ring.Configured = false;
-                ring.Base = last;
-
-                reply = new VringState((uint)index, last).AsUInt64;
+                reply = new VringState((uint)index, _device.StopQueue(index)).AsUInt64;
                 return null;
             }
 
             case VhostUserRequest.SET_VRING_ENABLE:
             {
-                var error = WithRing(payload, out var ring, out var enable);
+                var error = WithRing(payload, out var index, out var enable);
                 if (error is not null)
                     return error;
                 if (enable > 1)
                     return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"SET_VRING_ENABLE with {enable}; only 0 and 1 mean anything");
-                ring.Enabled = enable == 1;
-                StartIfReady(Array.IndexOf(_rings, ring));
+                _device.EnableQueue(index, enable == 1);
                 return null;
             }
 
@@ -184,7 +182,7 @@ internal sealed partial class BackendConnection : IDisposable
             case VhostUserRequest.SET_VRING_ERR:
                 return SetRingFd(message);
             case VhostUserRequest.RESET_DEVICE:
-                ResetDevice();
+                _device.Reset();
                 return null;
             case VhostUserRequest.SET_STATUS:
             {
@@ -193,7 +191,7 @@ internal sealed partial class BackendConnection : IDisposable
                     return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"SET_STATUS 0x{status:X} is not a status byte");
                 _status = (byte)status;
                 if (_status == 0)
-                    ResetDevice();
+                    _device.Reset();
                 return null;
             }
 
@@ -206,35 +204,18 @@ internal sealed partial class BackendConnection : IDisposable
     }
 
     // Every vring-state request's payload size was checked before Execute.
-    private VhostUserRefusal? WithRing(byte[] payload, out Ring ring, out uint value)
+    private VhostUserRefusal? WithRing(byte[] payload, out int index, out uint value)
     {
         VringState.TryRead(payload, out var state);
         value = state.Num;
-        ring = _rings[0];
-        if (state.Index >= (uint)_rings.Length)
-            return NoSuchRing(state.Index);
-        ring = _rings[state.Index];
-        return null;
+        index = (int)Math.Min(state.Index, int.MaxValue);
+        return state.Index >= (uint)_rings.Length ? NoSuchRing(state.Index) : null;
     }
 
     private static VhostUserRefusal NoSuchRing(uint index) =>
         new(VhostUserRefusalKind.NoSuchRing, $"ring {index} does not exist (virtio-scmi has 2)");
 
-    private static VhostUserRefusal? SetNum(Ring ring, int num)
-    {
-        if (!SplitRing.IsValidSize(num))
-            return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"ring size {num} is not a power of two from 1 to {SplitRing.MaxQueueSize}");
-        ring.Num = num;
-        return null;
-    }
-
-    private static VhostUserRefusal? SetBase(Ring ring, uint next)
-    {
-        if (next > ushort.MaxValue)
-            return new VhostUserRefusal(VhostUserRefusalKind.BadValue, $"ring base {next} does not fit a split ring's 16-bit index");
-        ring.Base = (ushort)next;
-        return null;
-    }
+    private static VhostUserRefusal? BadValue(string? error) => error is null ? null : new VhostUserRefusal(VhostUserRefusalKind.BadValue, error);
 
     private VhostUserRefusal? SetAddresses(byte[] payload)
     {
@@ -243,13 +224,35 @@ internal sealed partial class BackendConnection : IDisposable
             return NoSuchRing(address.Index);
         if (!address.IsValid)
             return new VhostUserRefusal(VhostUserRefusalKind.ReservedBits, $"SET_VRING_ADDR flags 0x{address.Flags:X} has unknown bits");
-        var ring = _rings[address.Index];
-        ring.Descriptors = address.Descriptors;
-        ring.Used = address.Used;
-        ring.Avail = address.Avail;
-        ring.HasAddresses = true;
-        StartIfReady((int)address.Index);
-        return null;
+        _rings[address.Index].Untranslated = address;
+        // Before any memory table the addresses wait for one (SET_MEM_TABLE translates them).
+        return _memory.Regions.Count == 0 ? null : Translate((int)address.Index);
+    }
+
+    /// <summary>
+    /// The frontend's virtual ring addresses to guest-physical ones, through the current memory
+    /// table, handed to the device: below this layer only guest-physical addresses exist. An
+    /// address in no region marks the device broken, as a ring outside guest memory always has.
+    /// </summary>
+    private VhostUserRefusal? Translate(int index)
+    {
+        if (_rings[index].Untranslated is not { } address)
+            return null;
+        _rings[index].Untranslated = null;
+        if (!_memory.TryUserToGuest(address.Descriptors, 1, out var descriptors))
+            return Untranslatable(index, "descriptor table", address.Descriptors);
+        if (!_memory.TryUserToGuest(address.Avail, 1, out var avail))
+            return Untranslatable(index, "available ring", address.Avail);
+        if (!_memory.TryUserToGuest(address.Used, 1, out var used))
+            return Untranslatable(index, "used ring", address.Used);
+        return BadValue(_device.SetQueueAddresses(index, descriptors, avail, used));
+    }
+
+    private VhostUserRefusal Untranslatable(int index, string what, ulong userAddress)
+    {
+        var reason = $"ring {index}: the {what} at frontend address 0x{userAddress:X} is in no memory region";
+        _device.Fail(reason);
+        return new VhostUserRefusal(VhostUserRefusalKind.BadValue, reason);
     }
 
     private VhostUserRefusal? SetMemTable(VhostUserMessage message)
@@ -284,6 +287,13 @@ internal sealed partial class BackendConnection : IDisposable
             // holds its lock while it switches, so no walk uses the old mappings afterwards.
             _device.SetMemory(memory);
             old.Dispose();
+            // Ring addresses that came before any table can be translated now.
+            for (var i = 0; i < _rings.Length; i++)
+            {
+                if (Translate(i) is { } refused)
+                    LogRefused(_name, refused.Kind, refused.Detail);
+            }
+
             var bytes = 0UL;
             foreach (var region in regions)
                 bytes += region.Size;
@@ -342,49 +352,21 @@ internal sealed partial class BackendConnection : IDisposable
         {
             // The ring starts when its kick fd arrives (rust-vmm and libvhost-user practice) and
             // looks at avail.idx once instead of waiting for the next kick.
-            ring.Started = true;
-            StartIfReady(index);
+            _device.StartQueue(index);
         }
 
         return null;
     }
 
-    private void StartIfReady(int index)
-    {
-        var ring = _rings[index];
-        if (!ring.Started || !ring.Enabled || _device.IsRunning(index) || _device.BrokenReason is not null)
-            return;
-        if (!ring.HasAddresses || ring.Num == 0 || _memory.Regions.Count == 0)
-        {
-            LogNotReady(_name, index);
-            return;
-        }
-
-        var error = _device.ConfigureQueue(index, ring.Num, ring.Descriptors, ring.Avail, ring.Used, ring.Base);
-        if (error is not null)
-        {
-            _device.Fail($"ring {index} cannot start: {error}");
-            return;
-        }
-
-        ring.Configured = true;
-        _device.StartQueue(index);
-    }
-
-    private void ResetDevice()
-    {
-        _device.Reset();
-        foreach (var ring in _rings)
-        {
-            ring.Started = false;
-            ring.Enabled = false;
-            ring.Configured = false;
-            ring.Base = 0;
-        }
-    }
-
     private void OnKick(int queue)
     {
+        if (queue == EventsCookie)
+        {
+            _eventsWaiting.Consume();
+            _device.Kick(VirtioScmiDevice.EventQueue);
+            return;
+        }
+
         lock (_fdLock)
         {
             if ((uint)queue < (uint)_rings.Length)
@@ -392,6 +374,19 @@ internal sealed partial class BackendConnection : IDisposable
         }
 
         _device.Kick(queue);
+    }
+
+    // Any thread, possibly under the platform's lock: one eventfd write, never blocks. After
+    // Dispose a late producer finds the fd closed; its message is moot with the connection gone.
+    private void WakeForEvents()
+    {
+        try
+        {
+            _eventsWaiting.Signal();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     // The data plane's last resort: whatever threw, this VM's device stops (err eventfd signalled
@@ -429,6 +424,7 @@ internal sealed partial class BackendConnection : IDisposable
         }
 
         _memory.Dispose();
+        _eventsWaiting.Dispose();
         _channel.Dispose();
     }
 
@@ -443,7 +439,4 @@ internal sealed partial class BackendConnection : IDisposable
 
     [LoggerMessage(EventId = 404, Level = LogLevel.Error, Message = "{Connection}: a kick failed inside vscmi (a bug); this VM's device is marked broken, other VMs go on")]
     private partial void LogKickFault(Exception exception, string connection);
-
-    [LoggerMessage(EventId = 403, Level = LogLevel.Debug, Message = "{Connection}: ring {Ring} kicked before its size and addresses were set")]
-    private partial void LogNotReady(string connection, int ring);
 }

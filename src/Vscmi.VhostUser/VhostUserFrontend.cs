@@ -20,6 +20,12 @@ public sealed record VhostUserFrontendOptions
     /// <summary>Guest-physical address of guest RAM (QEMU virt puts RAM at 1 GiB).</summary>
     public ulong MemoryBase { get; init; } = 0x4000_0000;
 
+    /// <summary>
+    /// Send the memory table after the rings instead of before them (QEMU sends it first; the
+    /// protocol does not require it, so a backend must cope either way).
+    /// </summary>
+    public bool MemoryTableLast { get; init; }
+
     /// <summary>How long a control-plane reply may take.</summary>
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -185,7 +191,8 @@ public sealed class VhostUserFrontend : IAsyncDisposable
         var protocol = (OfferedFeatures & VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES) != 0;
         await RequestAsync(VhostUserRequest.SET_FEATURES, U64(AckedFeatures | (protocol ? VirtioFeatures.VHOST_USER_F_PROTOCOL_FEATURES : 0)), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
 
-        await SendMemoryTableAsync(cancellationToken).ConfigureAwait(false);
+        if (!_options.MemoryTableLast)
+            await SendMemoryTableAsync(cancellationToken).ConfigureAwait(false);
 
         var eventIdx = (AckedFeatures & VirtioFeatures.VIRTIO_RING_F_EVENT_IDX) != 0;
         CommandQueue = new DriverQueue(Memory, _options.QueueSize, new(CommandRings.Descriptors), new(CommandRings.Avail), new(CommandRings.Used), eventIdx);
@@ -208,6 +215,9 @@ public sealed class VhostUserFrontend : IAsyncDisposable
             for (var i = 0; i < rings; i++)
                 await RequestAsync(VhostUserRequest.SET_VRING_ENABLE, new VringState((uint)i, 1).ToArray(), needReply: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+
+        if (_options.MemoryTableLast)
+            await SendMemoryTableAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends guest RAM's table (SET_MEM_TABLE with the memfd), as at start and on memory hotplug.</summary>

@@ -52,6 +52,16 @@ public sealed class DescriptorChain
 {
     private readonly List<(nint Host, int Length)> _readable = new(4);
     private readonly List<(nint Host, int Length)> _writable = new(4);
+    private readonly DeviceQueue _queue;
+    private long _generation;
+
+    internal DescriptorChain(DeviceQueue queue) => _queue = queue;
+
+    /// <summary>
+    /// Whether the host pointers are still those of the current memory table: a chain popped
+    /// before a new table was installed reads nothing and takes no write.
+    /// </summary>
+    public bool IsCurrent => _generation == _queue.MemoryGeneration;
 
     /// <summary>The head index, to return in the used ring.</summary>
     public ushort Head { get; private set; }
@@ -62,9 +72,10 @@ public sealed class DescriptorChain
     /// <summary>Total device-writable bytes.</summary>
     public long WritableLength { get; private set; }
 
-    internal void Reset(ushort head)
+    internal void Reset(ushort head, long generation)
     {
         Head = head;
+        _generation = generation;
         _readable.Clear();
         _writable.Clear();
         ReadableLength = 0;
@@ -91,6 +102,8 @@ public sealed class DescriptorChain
     public unsafe int CopyReadable(Span<byte> destination)
     {
         var copied = 0;
+        if (!IsCurrent)
+            return 0;
         foreach (var (host, length) in _readable)
         {
             var take = Math.Min(length, destination.Length - copied);
@@ -108,7 +121,7 @@ public sealed class DescriptorChain
     /// <summary>Writes <paramref name="source"/> into the writable buffers from their first byte; false (nothing written) when it does not fit.</summary>
     public unsafe bool TryWrite(ReadOnlySpan<byte> source)
     {
-        if (source.Length > WritableLength)
+        if (source.Length > WritableLength || !IsCurrent)
             return false;
         var written = 0;
         foreach (var (host, length) in _writable)
@@ -134,13 +147,19 @@ public sealed class DescriptorChain
 /// </summary>
 public sealed class DeviceQueue
 {
-    private readonly DescriptorChain _chain = new();
+    private readonly DescriptorChain _chain;
     private GuestMemory _memory = GuestMemory.Empty;
+
+    /// <summary>Creates an unconfigured queue.</summary>
+    public DeviceQueue() => _chain = new DescriptorChain(this);
+
+    /// <summary>The <see cref="GuestMemory.Generation"/> the cached ring pointers were translated in (0: none).</summary>
+    public long MemoryGeneration => IsReady ? _memory.Generation : 0;
     private nint _descriptors;
     private nint _avail;
     private nint _used;
     private ushort _signalledUsed;
-    private (ulong Descriptors, ulong Avail, ulong Used, ulong Features) _configuration;
+    private (GuestAddress Descriptors, GuestAddress Avail, GuestAddress Used, ulong Features) _configuration;
 
     /// <summary>Queue size (number of descriptors).</summary>
     public int Size { get; private set; }
@@ -161,27 +180,27 @@ public sealed class DeviceQueue
     public bool IndirectDescriptors { get; private set; }
 
     /// <summary>
-    /// Points the queue at its rings. Addresses are the frontend's virtual addresses (vhost-user)
-    /// translated through <paramref name="memory"/>; the rings must lie wholly in guest memory and
-    /// be aligned (desc 16, avail 2, used 4). Returns null, or why the configuration is refused.
+    /// Points the queue at its rings, at guest-physical addresses (a vhost-user frontend's virtual
+    /// ones are translated by the vhost layer); the rings must lie wholly in guest memory and be
+    /// aligned (desc 16, avail 2, used 4). Returns null, or why the configuration is refused.
     /// </summary>
-    public string? Configure(GuestMemory memory, int size, ulong descriptorUser, ulong availUser, ulong usedUser, ushort lastAvail, ulong features)
+    public string? Configure(GuestMemory memory, int size, GuestAddress descriptorTable, GuestAddress availRing, GuestAddress usedRing, ushort lastAvail, ulong features)
     {
         ArgumentNullException.ThrowIfNull(memory);
         IsReady = false;
         if (!SplitRing.IsValidSize(size))
             return $"queue size {size} is not a power of two from 1 to {SplitRing.MaxQueueSize}";
-        if (descriptorUser % 16 != 0 || availUser % 2 != 0 || usedUser % 4 != 0)
-            return $"misaligned rings (descriptors 0x{descriptorUser:X} need 16, available 0x{availUser:X} 2, used 0x{usedUser:X} 4)";
-        if (!memory.TryTranslateUser(descriptorUser, SplitRing.DescriptorTableBytes(size), out var descriptors))
-            return $"descriptor table 0x{descriptorUser:X} (+{SplitRing.DescriptorTableBytes(size)}) is outside guest memory";
-        if (!memory.TryTranslateUser(availUser, SplitRing.AvailRingBytes(size), out var avail))
-            return $"available ring 0x{availUser:X} (+{SplitRing.AvailRingBytes(size)}) is outside guest memory";
-        if (!memory.TryTranslateUser(usedUser, SplitRing.UsedRingBytes(size), out var used))
-            return $"used ring 0x{usedUser:X} (+{SplitRing.UsedRingBytes(size)}) is outside guest memory";
+        if (descriptorTable.Value % 16 != 0 || availRing.Value % 2 != 0 || usedRing.Value % 4 != 0)
+            return $"misaligned rings (descriptors {descriptorTable} need 16, available {availRing} 2, used {usedRing} 4)";
+        if (!memory.TryTranslate(descriptorTable, SplitRing.DescriptorTableBytes(size), out var descriptors))
+            return $"descriptor table {descriptorTable} (+{SplitRing.DescriptorTableBytes(size)}) is outside guest memory";
+        if (!memory.TryTranslate(availRing, SplitRing.AvailRingBytes(size), out var avail))
+            return $"available ring {availRing} (+{SplitRing.AvailRingBytes(size)}) is outside guest memory";
+        if (!memory.TryTranslate(usedRing, SplitRing.UsedRingBytes(size), out var used))
+            return $"used ring {usedRing} (+{SplitRing.UsedRingBytes(size)}) is outside guest memory";
 
         _memory = memory;
-        _configuration = (descriptorUser, availUser, usedUser, features);
+        _configuration = (descriptorTable, availRing, usedRing, features);
         _descriptors = descriptors;
         _avail = avail;
         _used = used;
@@ -199,12 +218,15 @@ public sealed class DeviceQueue
 
     /// <summary>
     /// Moves a configured queue to a new memory table (vhost-user SET_MEM_TABLE while running, as
-    /// on memory hotplug): the same ring addresses, translated again, processing continues where
-    /// it was. Returns null, or why the rings no longer fit (the queue is then unconfigured).
+    /// on memory hotplug): the same guest-physical ring addresses, translated again, processing
+    /// continues where it was. Returns null, or why the rings no longer fit (the queue is then
+    /// unconfigured). The cached host pointers belong to one table (<see cref="GuestMemory.Generation"/>):
+    /// a chain popped before the switch can no longer be read or written.
     /// </summary>
     public string? Retranslate(GuestMemory memory)
     {
-        if (!IsReady)
+        ArgumentNullException.ThrowIfNull(memory);
+        if (!IsReady || memory.Generation == _memory.Generation)
             return null;
         var (descriptors, avail, used, features) = _configuration;
         var error = Configure(memory, Size, descriptors, avail, used, LastAvail, features);
@@ -252,7 +274,7 @@ public sealed class DeviceQueue
 
     private unsafe VirtqueueError Walk(ushort head)
     {
-        _chain.Reset(head);
+        _chain.Reset(head, _memory.Generation);
         if (head >= Size)
             return VirtqueueError.HeadOutOfRange;
         var table = _descriptors;

@@ -64,6 +64,7 @@ public sealed class GuestMemoryRegion : IDisposable
 /// </summary>
 public sealed class GuestMemory : IDisposable
 {
+    private static long s_generations;
     private readonly GuestMemoryRegion[] _regions;
 
     /// <summary>Takes ownership of <paramref name="regions"/>.</summary>
@@ -78,7 +79,15 @@ public sealed class GuestMemory : IDisposable
             if (previous.GuestPhysical.Value + previous.Size > _regions[i].GuestPhysical.Value)
                 throw new ArgumentException($"guest regions at {previous.GuestPhysical} and {_regions[i].GuestPhysical} overlap");
         }
+
+        Generation = Interlocked.Increment(ref s_generations);
     }
+
+    /// <summary>
+    /// Which memory table this is, unique in the process: host pointers translated through it are
+    /// valid only while it is the current table, so whoever caches them keys them to this.
+    /// </summary>
+    public long Generation { get; }
 
     /// <summary>An empty memory (before the frontend sent its table): every translation fails.</summary>
     public static GuestMemory Empty { get; } = new([]);
@@ -103,20 +112,24 @@ public sealed class GuestMemory : IDisposable
         return false;
     }
 
-    /// <summary>The host pointer for <paramref name="length"/> bytes at the frontend's virtual <paramref name="userAddress"/> (vhost-user ring addresses).</summary>
-    public bool TryTranslateUser(ulong userAddress, ulong length, out nint host)
+    /// <summary>
+    /// The guest-physical address of <paramref name="length"/> bytes at the frontend's virtual
+    /// <paramref name="userAddress"/> (vhost-user ring addresses are the frontend's; the virtio
+    /// layer deals only in guest-physical ones). False unless the range lies in one region.
+    /// </summary>
+    public bool TryUserToGuest(ulong userAddress, ulong length, out GuestAddress guest)
     {
         foreach (var region in _regions)
         {
             var offset = userAddress - region.UserAddress;
             if (userAddress >= region.UserAddress && offset < region.Size && length <= region.Size - offset)
             {
-                host = region.HostBase + (nint)offset;
+                guest = new GuestAddress(region.GuestPhysical.Value + offset);
                 return true;
             }
         }
 
-        host = 0;
+        guest = default;
         return false;
     }
 

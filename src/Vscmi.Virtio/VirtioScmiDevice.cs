@@ -40,12 +40,10 @@ public sealed partial class VirtioScmiDevice : IDisposable
     private readonly Action<int> _notifyDriver;
     private readonly Lock _lock = new();
     private readonly DeviceQueue[] _queues = [new(), new()];
-    private readonly bool[] _running = new bool[2];
-    private readonly Queue<byte[]> _pending = new();
+    private readonly Vring[] _rings = [new(), new()];
     private readonly byte[] _request = new byte[ScmiHeader.Size + MaxPayload];
     private byte[] _reply = [];
     private AgentSession? _session;
-    private CancellationTokenSource? _pumpStop;
 
     // Delayed responses wait until the driver has read their command's reply (see ReleaseDelayedResponses).
     private long[] _commandAtUsed = [];
@@ -81,6 +79,15 @@ public sealed partial class VirtioScmiDevice : IDisposable
     /// <summary>Why the device stopped serving, or null while it is healthy.</summary>
     public string? BrokenReason { get; private set; }
 
+    /// <summary>
+    /// Called when platform-to-agent messages wait in the session's outbox, on whatever thread
+    /// produced them (another VM's command, a timer), possibly under the platform's lock: it must
+    /// not block, and must get <see cref="Kick"/>(<see cref="EventQueue"/>) run soon on the thread
+    /// that owns this device (the vhost-user backend signals its data plane's eventfd). Unset, the
+    /// device posts that flush to the thread pool.
+    /// </summary>
+    public Action? EventsWaiting { get; set; }
+
     /// <summary>Called once when the device is marked broken, with the reason (the vhost-user backend signals its error eventfd).</summary>
     public Action<string>? Broken { get; set; }
 
@@ -109,7 +116,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
         get
         {
             lock (_lock)
-                return _pending.Count;
+                return _session is { Outbox: var outbox } && outbox.CanCount ? outbox.Count : 0;
         }
     }
 
@@ -121,12 +128,14 @@ public sealed partial class VirtioScmiDevice : IDisposable
     }
 
     /// <summary>
-    /// Replaces guest memory. Configured queues are translated again against it and go on where
-    /// they were (memory hotplug); one whose rings no longer fit marks the device broken.
+    /// Replaces guest memory. Running queues are translated again against it and go on where they
+    /// were (memory hotplug); one whose rings no longer fit marks the device broken. A queue that
+    /// was only waiting for memory starts.
     /// </summary>
     public void SetMemory(GuestMemory memory)
     {
         ArgumentNullException.ThrowIfNull(memory);
+        Span<bool> started = stackalloc bool[2];
         lock (_lock)
         {
             _memory = memory;
@@ -134,58 +143,156 @@ public sealed partial class VirtioScmiDevice : IDisposable
             {
                 if (_queues[i].Retranslate(memory) is { } error)
                     Break($"ring {i} after a new memory table: {error}");
+                else
+                    started[i] = TryActivate(i);
             }
         }
+
+        KickStarted(started);
     }
 
-    /// <summary>Configures queue <paramref name="index"/>; returns null or why it was refused.</summary>
-    public string? ConfigureQueue(int index, int size, ulong descriptorUser, ulong availUser, ulong usedUser, ushort lastAvail)
+    /// <summary>Queue <paramref name="index"/>'s configuration (read under no lock: for logs and tests).</summary>
+    public Vring Ring(int index) => _rings[index];
+
+    /// <summary>Sets queue <paramref name="index"/>'s size; returns null or why it was refused.</summary>
+    public string? SetQueueSize(int index, int size)
     {
-        if ((uint)index >= 2)
-            return $"the virtio-scmi device has 2 queues; there is no queue {index}";
+        if (NoSuchQueue(index) is { } missing)
+            return missing;
+        if (!SplitRing.IsValidSize(size))
+            return $"ring size {size} is not a power of two from 1 to {SplitRing.MaxQueueSize}";
+        Span<bool> started = stackalloc bool[2];
         lock (_lock)
         {
-            var error = _queues[index].Configure(_memory, size, descriptorUser, availUser, usedUser, lastAvail, AckedFeatures);
-            if (error is null && index == CommandQueue)
-            {
-                _commandAtUsed = new long[size];
-                _readUsed = _queues[index].NextUsed;
-            }
-
-            return error;
+            _rings[index].Size = size;
+            started[index] = TryActivate(index);
         }
+
+        KickStarted(started);
+        return null;
     }
 
-    /// <summary>Starts processing queue <paramref name="index"/> and looks at what is already available.</summary>
+    /// <summary>Sets queue <paramref name="index"/>'s ring addresses (guest-physical); the queue starts if that was all it waited for.</summary>
+    public string? SetQueueAddresses(int index, GuestAddress descriptors, GuestAddress avail, GuestAddress used)
+    {
+        if (NoSuchQueue(index) is { } missing)
+            return missing;
+        Span<bool> started = stackalloc bool[2];
+        lock (_lock)
+        {
+            var ring = _rings[index];
+            if (_queues[index].IsReady)
+            {
+                // New addresses for a running ring: it goes on from where it was, at the new place.
+                ring.Base = _queues[index].LastAvail;
+                _queues[index].Unconfigure();
+            }
+
+            ring.Descriptors = descriptors;
+            ring.Avail = avail;
+            ring.Used = used;
+            ring.HasAddresses = true;
+            started[index] = TryActivate(index);
+        }
+
+        KickStarted(started);
+        return null;
+    }
+
+    /// <summary>Sets where queue <paramref name="index"/> starts processing (vhost-user SET_VRING_BASE); returns null or why it was refused.</summary>
+    public string? SetQueueBase(int index, uint next)
+    {
+        if (NoSuchQueue(index) is { } missing)
+            return missing;
+        if (next > ushort.MaxValue)
+            return $"ring base {next} does not fit a split ring's 16-bit index";
+        lock (_lock)
+            _rings[index].Base = (ushort)next;
+        return null;
+    }
+
+    /// <summary>Enables or disables queue <paramref name="index"/>; enabled and started, it runs.</summary>
+    public void EnableQueue(int index, bool enabled)
+    {
+        if (NoSuchQueue(index) is not null)
+            return;
+        Span<bool> started = stackalloc bool[2];
+        lock (_lock)
+        {
+            _rings[index].Enabled = enabled;
+            started[index] = TryActivate(index);
+        }
+
+        KickStarted(started);
+    }
+
+    /// <summary>
+    /// Starts queue <paramref name="index"/> (vhost-user: its kick fd arrived); it runs once it is
+    /// also enabled, sized and addressed and memory is there, and then looks at what is already available.
+    /// </summary>
     public void StartQueue(int index)
     {
-        if ((uint)index >= 2)
+        if (NoSuchQueue(index) is not null)
             return;
+        Span<bool> started = stackalloc bool[2];
         lock (_lock)
         {
-            if (!_queues[index].IsReady)
-                return;
-            _running[index] = true;
-            if (_session is null)
-                OpenSession();
+            _rings[index].Started = true;
+            started[index] = TryActivate(index);
         }
 
-        Kick(index);
+        KickStarted(started);
+    }
+
+    /// <summary>
+    /// Sizes, addresses and starts queue <paramref name="index"/> at once, as a simple transport
+    /// (or a test) does; returns null or why the rings were refused.
+    /// </summary>
+    public string? ConfigureQueue(int index, int size, GuestAddress descriptors, GuestAddress avail, GuestAddress used, ushort lastAvail)
+    {
+        if (NoSuchQueue(index) is { } missing)
+            return missing;
+        Span<bool> started = stackalloc bool[2];
+        lock (_lock)
+        {
+            // Validate against the memory there now, so a bad ring is refused here, not when it starts.
+            if (new DeviceQueue().Configure(_memory, size, descriptors, avail, used, lastAvail, AckedFeatures) is { } error)
+                return error;
+            _queues[index].Unconfigure();
+            var ring = _rings[index];
+            ring.Size = size;
+            ring.Base = lastAvail;
+            ring.Descriptors = descriptors;
+            ring.Avail = avail;
+            ring.Used = used;
+            ring.HasAddresses = true;
+            ring.Enabled = true;
+            started[index] = TryActivate(index);
+        }
+
+        KickStarted(started);
+        return null;
     }
 
     /// <summary>Stops queue <paramref name="index"/> (vhost-user GET_VRING_BASE) and returns the next available index to process. When both queues are stopped the agent's session ends.</summary>
     public ushort StopQueue(int index)
     {
-        if ((uint)index >= 2)
+        if (NoSuchQueue(index) is not null)
             return 0;
         lock (_lock)
         {
-            var last = _queues[index].LastAvail;
-            _running[index] = false;
-            _queues[index].Unconfigure();
-            if (!_running[0] && !_running[1])
-                CloseSession();
-            return last;
+            var ring = _rings[index];
+            var queue = _queues[index];
+            if (queue.IsReady)
+            {
+                ring.Base = queue.LastAvail;
+                queue.Unconfigure();
+                if (!_queues[0].IsReady && !_queues[1].IsReady)
+                    CloseSession();
+            }
+
+            ring.Started = false;
+            return ring.Base;
         }
     }
 
@@ -193,7 +300,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
     public bool IsRunning(int index)
     {
         lock (_lock)
-            return (uint)index < 2 && _running[index];
+            return (uint)index < 2 && _queues[index].IsReady && BrokenReason is null;
     }
 
     /// <summary>
@@ -207,13 +314,56 @@ public sealed partial class VirtioScmiDevice : IDisposable
         {
             for (var i = 0; i < 2; i++)
             {
-                _running[i] = false;
                 _queues[i].Unconfigure();
+                _rings[i].Reset();
             }
 
             CloseSession();
             AckedFeatures = 0;
             BrokenReason = null;
+        }
+    }
+
+    private static string? NoSuchQueue(int index) =>
+        (uint)index < 2 ? null : $"the virtio-scmi device has 2 queues; there is no queue {index}";
+
+    // Caller holds _lock. Starts queue index if everything it needs is there; true when it just started.
+    private bool TryActivate(int index)
+    {
+        var ring = _rings[index];
+        var queue = _queues[index];
+        if (!ring.Started || !ring.Enabled || queue.IsReady || BrokenReason is not null)
+            return false;
+        if (!ring.IsComplete || _memory.Regions.Count == 0)
+        {
+            LogNotReady(Name, index);
+            return false;
+        }
+
+        if (queue.Configure(_memory, ring.Size, ring.Descriptors, ring.Avail, ring.Used, ring.Base, AckedFeatures) is { } error)
+        {
+            Break($"ring {index} cannot start: {error}");
+            return false;
+        }
+
+        if (index == CommandQueue)
+        {
+            _commandAtUsed = new long[ring.Size];
+            _readUsed = queue.NextUsed;
+        }
+
+        if (_session is null)
+            OpenSession();
+        return true;
+    }
+
+    // Outside _lock: a queue that just started looks at what the driver already made available.
+    private void KickStarted(ReadOnlySpan<bool> started)
+    {
+        for (var i = 0; i < started.Length; i++)
+        {
+            if (started[i])
+                Kick(i);
         }
     }
 
@@ -223,7 +373,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
         bool notify;
         lock (_lock)
         {
-            if ((uint)index >= 2 || !_running[index] || BrokenReason is not null)
+            if ((uint)index >= 2 || !_queues[index].IsReady || BrokenReason is not null)
             {
                 LogIgnoredKick(Name, index);
                 return;
@@ -311,10 +461,11 @@ public sealed partial class VirtioScmiDevice : IDisposable
     private bool FlushEvents()
     {
         var queue = _queues[EventQueue];
-        if (!_running[EventQueue] || BrokenReason is not null)
+        if (!queue.IsReady || BrokenReason is not null || _session is not { } session)
             return false;
         var delivered = false;
-        while (_pending.Count > 0)
+        // Messages stay in the session's outbox until a buffer takes them: one queue, drained here.
+        while (session.Outbox.TryPeek(out var message))
         {
             if (!queue.TryPop(out var chain, out var error))
             {
@@ -329,8 +480,8 @@ public sealed partial class VirtioScmiDevice : IDisposable
                 return false;
             }
 
-            var message = _pending.Dequeue();
-            _session?.MessageDelivered(message);
+            session.Outbox.TryRead(out _);
+            session.MessageDelivered(message);
             if (chain.TryWrite(message))
             {
                 queue.AddUsed(chain.Head, (uint)message.Length);
@@ -370,7 +521,6 @@ public sealed partial class VirtioScmiDevice : IDisposable
         BrokenReason = reason;
         LogBroken(Name, reason);
         VirtioMetrics.BrokenDevices.Add(1);
-        _running[0] = _running[1] = false;
         Broken?.Invoke(reason);
     }
 
@@ -385,12 +535,21 @@ public sealed partial class VirtioScmiDevice : IDisposable
         {
             session.GateDelayedResponses = true;
             session.DelayedResponseHeld = WatchReplies;
-            _pumpStop = new CancellationTokenSource();
-            _ = PumpAsync(session, _pumpStop.Token);
+            session.OutboxReady = EventsArrived;
         }
 
         var features = VirtioFeatures.Describe(AckedFeatures);
         LogSessionOpened(Name, _agentId, features);
+    }
+
+    // The session's outbox got a message. Never flushed inline: the producer may hold the platform
+    // lock, and a command on this device holds _lock while it waits for that one.
+    private void EventsArrived()
+    {
+        if (EventsWaiting is { } wake)
+            wake();
+        else
+            ThreadPool.UnsafeQueueUserWorkItem(static device => device.Guarded(() => device.Kick(EventQueue), "the eventq flush"), this, preferLocal: false);
     }
 
     // Caller holds _lock.
@@ -402,10 +561,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
         _replyWatch?.Dispose();
         _replyWatch = null;
         _platform.CloseSession(session);
-        _pumpStop?.Cancel();
-        _pumpStop?.Dispose();
-        _pumpStop = null;
-        _pending.Clear();
+        session.OutboxReady = null;
         LogSessionClosed(Name);
     }
 
@@ -477,36 +633,6 @@ public sealed partial class VirtioScmiDevice : IDisposable
         }
     }
 
-    private async Task PumpAsync(AgentSession session, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var message in session.Outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                bool notify;
-                lock (_lock)
-                {
-                    if (_session != session)
-                        return;
-                    _pending.Enqueue(message);
-                    notify = FlushEvents();
-                }
-
-                if (notify)
-                    _notifyDriver(EventQueue);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-#pragma warning disable CA1031 // The pump's last resort: a bug stops this device, never the daemon, and is said.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            Fault(e, "the eventq pump");
-        }
-    }
-
     // A timer's callback must not throw (the process would end): a bug there breaks this device only.
     private void Guarded(Action action, string where)
     {
@@ -565,6 +691,9 @@ public sealed partial class VirtioScmiDevice : IDisposable
 
     [LoggerMessage(EventId = 309, Level = LogLevel.Error, Message = "{Device}: {Where} failed inside vscmi (a bug); this device is marked broken until reset")]
     private partial void LogFault(Exception exception, string device, string where);
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "{Device}: ring {Ring} started before its size, addresses or guest memory were set; it starts when they are")]
+    private partial void LogNotReady(string device, int ring);
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "{Device}: the driver did not show it read a reply within the bound (used_event unchanged); {Held} delayed response(s) sent anyway")]
     private partial void LogReplyWaitExpired(string device, int held);

@@ -137,6 +137,34 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rings_addressed_before_the_memory_table_start_when_it_arrives()
+    {
+        // The frontend's ring addresses are translated to guest-physical ones when a table can do it.
+        await using var frontend = await VhostUserFrontend.ConnectAsync(Guest, new VhostUserFrontendOptions { MemoryTableLast = true });
+        await using var client = new ScmiClient(await TransportOver(frontend));
+        Assert.Equal("vscmi", (await client.Base.DiscoverAsync()).Vendor);
+    }
+
+    [Fact]
+    public async Task A_ring_address_in_no_memory_region_is_refused_and_breaks_only_that_device()
+    {
+        await using (var frontend = await VhostUserFrontend.OpenAsync(Guest))
+        {
+            await frontend.NegotiateAsync();
+            await frontend.SendMemoryTableAsync();
+            await frontend.RequestAsync(VhostUserRequest.SET_VRING_ERR, VhostUserFrontend.U64(0), [frontend.Errors.Descriptor], needReply: true);
+            var nowhere = new VringAddress(0, 0, 0x1000, 0x2000, 0x3000, 0); // frontend addresses below every region
+            var e = await Assert.ThrowsAsync<VhostUserProtocolException>(() => frontend.RequestAsync(VhostUserRequest.SET_VRING_ADDR, nowhere.ToArray(), needReply: true));
+            Assert.Contains("refused", e.Message, StringComparison.Ordinal);
+            await Poll.Until(() => _serve.Output.Contains("descriptor table at frontend address 0x1000 is in no memory region", StringComparison.Ordinal), "the daemon to say why");
+            await Poll.Until(() => frontend.Errors.Consume() > 0, "the error eventfd");
+        }
+
+        await AssertServed(Guest);
+        await AssertServed(Ospm);
+    }
+
+    [Fact]
     public async Task A_second_frontend_on_a_VM_socket_in_use_is_refused_at_once()
     {
         await using var vm = await Connect(Guest);

@@ -99,11 +99,12 @@ public sealed class HostileRingTests
     public void Ring_addresses_outside_memory_or_misaligned_are_refused(int size, ulong descriptors, ulong avail, ulong used, string expected)
     {
         using var guest = new TestGuest();
-        var baseUser = TestGuest.RegionA + TestGuest.UserOffset;
-        var error = guest.Device.ConfigureQueue(0, size, baseUser + descriptors, baseUser + avail, baseUser + used, 0);
+        const ulong region = TestGuest.RegionA;
+        var error = guest.Device.ConfigureQueue(0, size, new(region + descriptors), new(region + avail), new(region + used), 0);
         Assert.NotNull(error);
         Assert.Contains(expected, error, StringComparison.Ordinal);
-        Assert.NotNull(guest.Device.ConfigureQueue(2, 64, baseUser, baseUser + 0x2000, baseUser + 0x3000, 0));
+        Assert.False(guest.Device.IsRunning(0));
+        Assert.NotNull(guest.Device.ConfigureQueue(2, 64, new(region), new(region + 0x2000), new(region + 0x3000), 0));
     }
 
     [Fact]

@@ -70,8 +70,8 @@ internal sealed class TestGuest : IDisposable
     /// <summary>Configures and starts both queues as the frontend would.</summary>
     public void Start()
     {
-        Assert.Null(Device.ConfigureQueue(0, QueueSize, Commands.Descriptors.Value + UserOffset, Commands.Avail.Value + UserOffset, Commands.Used.Value + UserOffset, 0));
-        Assert.Null(Device.ConfigureQueue(1, QueueSize, Events.Descriptors.Value + UserOffset, Events.Avail.Value + UserOffset, Events.Used.Value + UserOffset, 0));
+        Assert.Null(Device.ConfigureQueue(0, QueueSize, Commands.Descriptors, Commands.Avail, Commands.Used, 0));
+        Assert.Null(Device.ConfigureQueue(1, QueueSize, Events.Descriptors, Events.Avail, Events.Used, 0));
         Device.StartQueue(0);
         Device.StartQueue(1);
     }
