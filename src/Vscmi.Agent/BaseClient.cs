@@ -1,5 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Messages;
 using static Vscmi.Protocol.Messages.BaseMessages;
 
 namespace Vscmi.Agent;

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using Vscmi.Protocol;
 using static Vscmi.Protocol.Messages.ClockMessages;
 
 namespace Vscmi.Agent;

@@ -1,5 +1,3 @@
-using Vscmi.Protocol;
-
 namespace Vscmi.Agent;
 
 /// <summary>Base of the agent's exceptions; the kinds tell status, timeout and disconnect apart (STYLE 17).</summary>

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using Vscmi.Protocol;
-using Vscmi.Protocol.Schema;
 using static Vscmi.Protocol.Messages.PerfMessages;
 
 namespace Vscmi.Agent;

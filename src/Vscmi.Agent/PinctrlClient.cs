@@ -1,7 +1,4 @@
-using System.Runtime.CompilerServices;
-using Vscmi.Protocol;
 using static Vscmi.Protocol.Messages.PinctrlMessages;
-using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Agent;
 

@@ -1,5 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Fields;
 using static Vscmi.Protocol.Messages.PowerMessages;
 
 namespace Vscmi.Agent;

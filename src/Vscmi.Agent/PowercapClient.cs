@@ -1,6 +1,4 @@
-using Vscmi.Protocol;
 using static Vscmi.Protocol.Messages.PowercapMessages;
-using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Agent;
 

@@ -1,9 +1,3 @@
-using System.Runtime.CompilerServices;
-using Vscmi.Protocol;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
-using Vscmi.Protocol.Schema;
-
 namespace Vscmi.Agent;
 
 /// <summary>The commands every protocol has, and the plumbing of the typed clients.</summary>

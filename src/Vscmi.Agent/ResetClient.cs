@@ -1,6 +1,4 @@
-using Vscmi.Protocol;
 using static Vscmi.Protocol.Messages.ResetMessages;
-using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Agent;
 

@@ -2,9 +2,6 @@ using System.Buffers.Binary;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
-using Vscmi.Protocol.Schema;
 using Vscmi.Transport;
 
 namespace Vscmi.Agent;

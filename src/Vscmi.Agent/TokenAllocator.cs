@@ -1,5 +1,3 @@
-using Vscmi.Protocol;
-
 namespace Vscmi.Agent;
 
 /// <summary>

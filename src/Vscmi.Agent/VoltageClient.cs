@@ -1,4 +1,3 @@
-using Vscmi.Protocol;
 using static Vscmi.Protocol.Messages.VoltageMessages;
 
 namespace Vscmi.Agent;

@@ -1,6 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Messages;
-
 namespace Vscmi.Agent;
 
 /// <summary>vscmi's vendor protocol (0x80): what a trusted agent asks the platform about other agents.</summary>

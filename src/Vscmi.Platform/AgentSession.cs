@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Vscmi.Protocol;
 
 namespace Vscmi.Platform;
 

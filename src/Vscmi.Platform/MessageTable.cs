@@ -1,7 +1,4 @@
 using Vscmi.Platform.Handlers;
-using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
-using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Platform;
 

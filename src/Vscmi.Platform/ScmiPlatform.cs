@@ -3,11 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vscmi.Platform.Handlers;
 using Vscmi.Platform.Model;
-using Vscmi.Protocol;
-using Vscmi.Protocol.Fields;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
-using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Platform;
 

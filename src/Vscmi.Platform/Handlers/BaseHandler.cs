@@ -1,6 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Fields;
-using Vscmi.Protocol.Protocols;
 using DevicePermissionFlags = Vscmi.Protocol.Fields.BaseBits.BaseSetDevicePermissions.Request.Flags;
 using ProtocolAttributesWord = Vscmi.Protocol.Fields.BaseBits.ProtocolAttributes.Response.Attributes;
 using ProtocolPermissionFlags = Vscmi.Protocol.Fields.BaseBits.BaseSetProtocolPermissions.Request.Flags;

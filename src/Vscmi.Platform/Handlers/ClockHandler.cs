@@ -1,8 +1,4 @@
 using Vscmi.Platform.Model;
-using Vscmi.Protocol;
-using Vscmi.Protocol.Fields;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
 using ClockAttributesWord = Vscmi.Protocol.Fields.ClockBits.ClockAttributes.Response.Attributes;
 using RateSetFlags = Vscmi.Protocol.Fields.ClockBits.ClockRateSet.Request.Flags;
 using Permissions = Vscmi.Protocol.Fields.ClockBits.ClockGetPermissions.Response.Permissions;

@@ -1,6 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
 using DomainAttributesWord = Vscmi.Protocol.Fields.PerfBits.PerformanceDomainAttributes.Response.Attributes;
 using LevelsWord = Vscmi.Protocol.Fields.PerfBits.PerformanceDescribeLevels.Response.NumLevels;
 using ProtocolAttributesWord = Vscmi.Protocol.Fields.PerfBits.ProtocolAttributes.Response.Attributes;

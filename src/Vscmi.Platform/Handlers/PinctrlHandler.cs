@@ -1,7 +1,4 @@
 using Vscmi.Platform.Model;
-using Vscmi.Protocol;
-using Vscmi.Protocol.Fields;
-using Vscmi.Protocol.Protocols;
 using AssociationsWord = Vscmi.Protocol.Fields.PinctrlBits.PinctrlListAssociations.Response.Flags;
 using CountsWord = Vscmi.Protocol.Fields.PinctrlBits.ProtocolAttributes.Response.AttributesLow;
 using PermissionFlags = Vscmi.Protocol.Fields.PinctrlBits.PinctrlSetPermissions.Request.Flags;

@@ -1,6 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
 using DomainAttributesWord = Vscmi.Protocol.Fields.PowerBits.PowerDomainAttributes.Response.Attributes;
 using PowerStateWord = Vscmi.Protocol.Fields.PowerBits.PowerStateSet.Request.PowerState;
 using StateSetFlags = Vscmi.Protocol.Fields.PowerBits.PowerStateSet.Request.Flags;

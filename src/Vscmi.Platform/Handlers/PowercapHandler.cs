@@ -1,7 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Fields;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
 using CapSetFlags = Vscmi.Protocol.Fields.PowercapBits.PowercapCapSet.Request.Flags;
 using DomainAttributesWord = Vscmi.Protocol.Fields.PowercapBits.PowercapDomainAttributes.Response.Attributes;
 

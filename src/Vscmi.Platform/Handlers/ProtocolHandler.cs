@@ -1,7 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
-using Vscmi.Protocol.Schema;
-
 namespace Vscmi.Platform.Handlers;
 
 /// <summary>What a handler sees of one command: its parameters (already checked against the layout) and the calling agent.</summary>

@@ -1,6 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
 using DomainAttributesWord = Vscmi.Protocol.Fields.ResetBits.ResetDomainAttributes.Response.Attributes;
 using ResetFlags = Vscmi.Protocol.Fields.ResetBits.Reset.Request.Flags;
 using ResetStateWord = Vscmi.Protocol.Fields.ResetBits.Reset.Request.ResetState;

@@ -1,7 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Fields;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
 using Config = Vscmi.Protocol.Fields.SensorBits.SensorConfigSet.Request.SensorConfig;
 using ConfigGetWord = Vscmi.Protocol.Fields.SensorBits.SensorConfigGet.Response.SensorConfig;
 using CountWord = Vscmi.Protocol.Fields.SensorBits.SensorDescriptionGet.Response.NumSensorFlags;

@@ -1,6 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
 using StateSetFlags = Vscmi.Protocol.Fields.SystemBits.SystemPowerStateSet.Request.Flags;
 
 namespace Vscmi.Platform.Handlers;

@@ -1,7 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Fields;
-using Vscmi.Protocol.Messages;
-using Vscmi.Protocol.Protocols;
 using ConfigWord = Vscmi.Protocol.Fields.VoltageBits.VoltageConfigSet.Request.Config;
 using DomainAttributesWord = Vscmi.Protocol.Fields.VoltageBits.VoltageDomainAttributes.Response.Attributes;
 using LevelSetFlags = Vscmi.Protocol.Fields.VoltageBits.VoltageLevelSet.Request.Flags;

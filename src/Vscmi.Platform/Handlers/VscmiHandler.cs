@@ -1,5 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
 using NotifyFlags = Vscmi.Protocol.Fields.VscmiBits.VscmiAgentSystemPowerNotify.Request.Flags;
 
 namespace Vscmi.Platform.Handlers;

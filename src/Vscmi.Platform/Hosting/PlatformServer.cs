@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Vscmi.Protocol;
 using Vscmi.Transport;
 
 namespace Vscmi.Platform.Hosting;

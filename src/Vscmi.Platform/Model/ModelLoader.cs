@@ -1,6 +1,4 @@
 using System.Globalization;
-using Vscmi.Protocol.Protocols;
-using Vscmi.Protocol.Schema;
 using RateLimitWord = Vscmi.Protocol.Fields.PerfBits.PerformanceDomainAttributes.Response.RateLimit;
 
 namespace Vscmi.Platform.Model;

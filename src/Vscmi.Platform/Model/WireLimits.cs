@@ -1,7 +1,3 @@
-using Vscmi.Protocol;
-using Vscmi.Protocol.Protocols;
-using Vscmi.Protocol.Schema;
-
 namespace Vscmi.Platform.Model;
 
 /// <summary>
