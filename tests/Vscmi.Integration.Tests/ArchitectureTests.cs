@@ -194,7 +194,7 @@ public sealed partial class ArchitectureTests
     private static partial Regex ShiftByLiteral();
 
     // FieldSet reads and writes by name, and the old (name, value) argument tuples.
-    [GeneratedRegex(@"\.(GetUInt64|GetInt64|GetUInt32|GetText|GetNumbers|GetRecords|ValueOrZero|FindUInt64|FindInt64|FindText|FindNumbers|FindRecords|Set)\(""|\(\(""[a-z_]+"",")]
+    [GeneratedRegex(@"\.(GetUInt64|GetInt64|GetUInt32|GetText|GetNumbers|GetRecords|ValueOrZero|FindUInt64|FindInt64|FindText|FindNumbers|FindRecords|Set)\(""|\(\(""[a-z_]+"",|Defined(Entry)?Bits\([^)]*""")]
     private static partial Regex FieldByName();
 
     [GeneratedRegex(@"^\s*(?:(?:public|private|internal|protected|static|readonly|sealed|partial|override)\s+)*unsafe\s")]

@@ -1,6 +1,5 @@
 using Vscmi.Platform.Model;
 using ClockAttributesWord = Vscmi.Protocol.Fields.ClockBits.ClockAttributes.Response.Attributes;
-using RateSetFlags = Vscmi.Protocol.Fields.ClockBits.ClockRateSet.Request.Flags;
 using Permissions = Vscmi.Protocol.Fields.ClockBits.ClockGetPermissions.Response.Permissions;
 using ConfigGetFlags = Vscmi.Protocol.Fields.ClockBits.ClockConfigGet.Request.Flags;
 using ConfigGetWord = Vscmi.Protocol.Fields.ClockBits.ClockConfigGet.Response.Config;
@@ -63,7 +62,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             | (request.Agent.HasP2A ? ClockAttributesWord.RateChangedNotify | ClockAttributesWord.RateChangeRequestedNotify : 0)
             | (NeedsExtendedName(clock.Name) ? ClockAttributesWord.ExtendedName : 0)
             | (HasVisibleParent(request.Agent, id) ? ClockAttributesWord.Parents : 0);
-        reply.WriteUInt32(attributes & DefinedBits((byte)ClockMessageId.CLOCK_ATTRIBUTES, "attributes"));
+        reply.WriteUInt32(attributes & DefinedBits((byte)ClockMessageId.CLOCK_ATTRIBUTES, ClockAttributesWord.Name));
         WriteShortName(ref reply, clock.Name);
         if (Version >= V2)
             reply.WriteUInt32(clock.EnableDelayUs); // clock_enable_delay came with Clock v2.0 (SCMI 3.1)
@@ -101,12 +100,12 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
 
     private ScmiStatus RateSet(ref ScmiRequest request, ref ScmiWriter reply)
     {
-        var flags = request.Params.ReadUInt32();
-        if (!TryClock(ref request, out var id))
+        var p = new ClockMessages.ClockRateSetView(request.Params.RemainingSpan);
+        if (!TryResource(ref request, Model.ResourceKind.Clock, p.ClockId, out var id))
             return ScmiStatus.NOT_FOUND;
-        var requested = request.Params.ReadUInt64();
-        var rate = Round(Platform.Model.Clocks[id], requested, (flags & RateSetFlags.RoundingMask) >> RateSetFlags.RoundingShift);
-        if ((flags & RateSetFlags.Async) != 0)
+        var requested = p.Rate;
+        var rate = Round(Platform.Model.Clocks[id], requested, p.Rounding);
+        if (p.Async)
         {
             // Asynchronous: SUCCESS now, the change and its delayed response after the clock's
             // latency, or at once for a clock without one (reference 2.5: the async limit is protocol-wide).
@@ -117,7 +116,7 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
                 return ScmiStatus.OUT_OF_RANGE;
             if (!request.Agent.TryBeginAsync())
                 return ScmiStatus.BUSY;
-            ApplyLater(request.Agent, request.Header, latency, id, requested, rate.Value, sendDelayed: (flags & RateSetFlags.IgnoreDelayedResponse) == 0);
+            ApplyLater(request.Agent, request.Header, latency, id, requested, rate.Value, sendDelayed: !p.IgnoreDelayedResponse);
             return ScmiStatus.SUCCESS;
         }
 

@@ -45,7 +45,7 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         // No fast channels (virtio has none); limits/level notifications only on a channel that can carry them.
         var notify = request.Agent.HasP2A ? DomainAttributesWord.LimitsNotify | DomainAttributesWord.LevelNotify : 0;
         var attributes = DomainAttributesWord.SetLimits | DomainAttributesWord.SetLevel | notify | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0);
-        reply.WriteUInt32(attributes & DefinedBits((byte)PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, "attributes"));
+        reply.WriteUInt32(attributes & DefinedBits((byte)PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, DomainAttributesWord.Name));
         reply.WriteUInt32(domain.RateLimitUs);
         reply.WriteUInt32(domain.SustainedFrequencyKhz);
         reply.WriteUInt32(domain.SustainedLevel);
@@ -83,10 +83,10 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
     /// <summary>Limits within the OPP range; the current level is pulled inside them.</summary>
     private ScmiStatus LimitsSet(ref ScmiRequest request, ref ScmiWriter reply)
     {
-        if (!TryDomain(ref request, out var id))
+        var p = new PerfMessages.PerformanceLimitsSetView(request.Params.RemainingSpan);
+        if (!TryResource(ref request, Model.ResourceKind.Perf, p.DomainId, out var id))
             return ScmiStatus.NOT_FOUND;
-        var max = request.Params.ReadUInt32();
-        var min = request.Params.ReadUInt32();
+        var (max, min) = (p.RangeMax, p.RangeMin);
         var opps = Platform.Model.PerfDomains[id].Opps;
         if (min > max)
             return ScmiStatus.INVALID_PARAMETERS;
@@ -180,9 +180,10 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
     /// <summary>The level must be one of the domain's OPPs and within the current limits.</summary>
     private ScmiStatus LevelSet(ref ScmiRequest request, ref ScmiWriter reply)
     {
-        if (!TryDomain(ref request, out var id))
+        var p = new PerfMessages.PerformanceLevelSetView(request.Params.RemainingSpan);
+        if (!TryResource(ref request, Model.ResourceKind.Perf, p.DomainId, out var id))
             return ScmiStatus.NOT_FOUND;
-        var level = request.Params.ReadUInt32();
+        var level = p.PerformanceLevel;
         var state = Platform.State.Perf[id];
         // Outside the limits (which the agent can read and is notified of) is OUT_OF_RANGE. A power
         // cap is the platform's own policy the agent cannot see: a request above it is accepted and

@@ -1,6 +1,5 @@
 using DomainAttributesWord = Vscmi.Protocol.Fields.PowerBits.PowerDomainAttributes.Response.Attributes;
 using PowerStateWord = Vscmi.Protocol.Fields.PowerBits.PowerStateSet.Request.PowerState;
-using StateSetFlags = Vscmi.Protocol.Fields.PowerBits.PowerStateSet.Request.Flags;
 
 namespace Vscmi.Platform.Handlers;
 
@@ -39,26 +38,27 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         var notify = request.Agent.HasP2A ? DomainAttributesWord.StateChangeNotify | DomainAttributesWord.StateChangeRequestedNotify : 0;
         var asyncSet = Platform.Model.PowerDomains[id].AsyncLatencyUs is not null ? DomainAttributesWord.AsyncStateSet : 0;
         var attributes = notify | asyncSet | DomainAttributesWord.SyncStateSet | (NeedsExtendedName(name) ? DomainAttributesWord.ExtendedName : 0);
-        reply.WriteUInt32(attributes & DefinedBits((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, "attributes"));
+        reply.WriteUInt32(attributes & DefinedBits((byte)PowerMessageId.POWER_DOMAIN_ATTRIBUTES, DomainAttributesWord.Name));
         WriteShortName(ref reply, name);
         return ScmiStatus.SUCCESS;
     }
 
     private ScmiStatus StateSet(ref ScmiRequest request, ref ScmiWriter reply)
     {
-        var flags = request.Params.ReadUInt32();
-        if (!TryDomain(ref request, out var id))
+        var p = new PowerMessages.PowerStateSetView(request.Params.RemainingSpan);
+        if (!TryResource(ref request, Model.ResourceKind.PowerDomain, p.DomainId, out var id))
             return ScmiStatus.NOT_FOUND;
-        var state = request.Params.ReadUInt32();
+        // The generic states only: id 0, type on or off (reference 2.2).
+        var state = p.StateId == 0 ? (p.StateType != 0 ? Off : On) : uint.MaxValue;
         var latency = Platform.Model.PowerDomains[id].AsyncLatencyUs;
-        if ((flags & StateSetFlags.Async) != 0 && latency is null)
+        if (p.Async && latency is null)
             return ScmiStatus.NOT_SUPPORTED; // async set is not advertised for this domain (attribute bit 30 clear)
         if (state is not (On or Off))
             return ScmiStatus.INVALID_PARAMETERS; // only the generic states
         var agent = request.Agent.AgentId;
         Platform.Notify((byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (uint)id,
             new PowerMessages.PowerStateChangeRequested((uint)agent, (uint)id, StateId: 0, StateType: state == Off ? 1u : 0));
-        if ((flags & StateSetFlags.Async) != 0)
+        if (p.Async)
         {
             // Asynchronous: SUCCESS now, the change after the domain's latency. There is no delayed
             // response for this command: completion shows as POWER_STATE_CHANGED and in POWER_STATE_GET

@@ -112,6 +112,10 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
     protected static bool TryResource(ref ScmiRequest request, Model.ResourceKind kind, out int id) =>
         request.Agent.TryGlobal(kind, request.Params.ReadUInt32(), out id);
 
+    /// <summary>The model's index of the agent's resource <paramref name="local"/> (read through a request view); false: NOT_FOUND.</summary>
+    protected static bool TryResource(ref ScmiRequest request, Model.ResourceKind kind, uint local, out int id) =>
+        request.Agent.TryGlobal(kind, local, out id);
+
     /// <summary>A *_NOTIFY command on a resource: id, notify_enable; needs a P2A channel (reference 4.3).</summary>
     protected ScmiStatus Subscribe(ref ScmiRequest request, Model.ResourceKind kind, byte command)
     {

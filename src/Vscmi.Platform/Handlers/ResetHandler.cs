@@ -28,7 +28,7 @@ internal sealed class ResetHandler(ScmiPlatform platform) : ProtocolHandler(plat
         // bit 30: reset notifications, only on a channel that can carry them.
         var asyncReset = domain.Async && request.Agent.HasP2A ? DomainAttributesWord.AsyncReset : 0;
         reply.WriteUInt32((asyncReset | (request.Agent.HasP2A ? DomainAttributesWord.ResetNotify : 0) | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0))
-            & DefinedBits((byte)ResetMessageId.RESET_DOMAIN_ATTRIBUTES, "attributes"));
+            & DefinedBits((byte)ResetMessageId.RESET_DOMAIN_ATTRIBUTES, DomainAttributesWord.Name));
         reply.WriteUInt32(domain.LatencyUs);
         WriteShortName(ref reply, domain.Name);
         return ScmiStatus.SUCCESS;

@@ -70,7 +70,7 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
             var continuous = request.Agent.HasP2A ? Low.ContinuousUpdateNotify : 0;
             // Bits a newer sensor version added are reserved in older ones (the served layout says which).
             var low = asyncRead | continuous | (NeedsExtendedName(sensor.Name) ? Low.ExtendedName : 0) | BitField.Put((uint)sensor.TripPoints, Low.NumTripPointsMask, Low.NumTripPointsShift);
-            reply.WriteUInt32(low & DefinedEntryBits((byte)SensorMessageId.SENSOR_DESCRIPTION_GET, "descriptors", "attributes_low"));
+            reply.WriteUInt32(low & DefinedEntryBits((byte)SensorMessageId.SENSOR_DESCRIPTION_GET, Low.List, Low.Name));
             // The unit exponent is signed (5 bits); sensor v1.0 (SCMI 2.0) also carries the update
             // interval in this word (31:27 multiplier, 26:22 exponent; reference 2.6).
             var high = BitField.Put(sensor.UnitExponent, High.UnitExponentMask, High.UnitExponentShift) | BitField.Put((uint)sensor.UnitType, High.SensorTypeMask, High.SensorTypeShift);

@@ -1,6 +1,5 @@
 using ConfigWord = Vscmi.Protocol.Fields.VoltageBits.VoltageConfigSet.Request.Config;
 using DomainAttributesWord = Vscmi.Protocol.Fields.VoltageBits.VoltageDomainAttributes.Response.Attributes;
-using LevelSetFlags = Vscmi.Protocol.Fields.VoltageBits.VoltageLevelSet.Request.Flags;
 using LevelsWord = Vscmi.Protocol.Fields.VoltageBits.VoltageDescribeLevels.Response.Flags;
 
 namespace Vscmi.Platform.Handlers;
@@ -33,7 +32,7 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
             return ScmiStatus.NOT_FOUND;
         var domain = Platform.Model.VoltageDomains[id];
         var asyncSet = domain.AsyncLatencyUs is not null && request.Agent.HasP2A ? DomainAttributesWord.AsyncLevelSet : 0;
-        reply.WriteUInt32((asyncSet | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0)) & DefinedBits((byte)VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, "attributes"));
+        reply.WriteUInt32((asyncSet | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0)) & DefinedBits((byte)VoltageMessageId.VOLTAGE_DOMAIN_ATTRIBUTES, DomainAttributesWord.Name));
         WriteShortName(ref reply, domain.Name);
         return ScmiStatus.SUCCESS;
     }
@@ -87,17 +86,17 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
 
     private ScmiStatus LevelSet(ref ScmiRequest request, ref ScmiWriter reply)
     {
-        if (!TryDomain(ref request, out var id))
+        var p = new VoltageMessages.VoltageLevelSetView(request.Params.RemainingSpan);
+        if (!TryResource(ref request, Model.ResourceKind.VoltageDomain, p.DomainId, out var id))
             return ScmiStatus.NOT_FOUND;
-        var flags = request.Params.ReadUInt32();
-        var level = request.Params.ReadInt32();
+        var level = p.VoltageLevelUv;
         var domain = Platform.Model.VoltageDomains[id];
-        if ((flags & LevelSetFlags.Async) != 0 && (domain.AsyncLatencyUs is null || !request.Agent.HasP2A))
+        if (p.Async && (domain.AsyncLatencyUs is null || !request.Agent.HasP2A))
             return ScmiStatus.NOT_SUPPORTED; // asynchronous level set is not advertised for this domain
         var valid = domain.Range is { } range ? range.Contains(level) : domain.Levels!.Contains(level);
         if (!valid)
             return ScmiStatus.OUT_OF_RANGE;
-        if ((flags & LevelSetFlags.Async) != 0)
+        if (p.Async)
         {
             // SUCCESS now; VOLTAGE_LEVEL_SET_COMPLETE (domain_id, level) after the domain's latency.
             if (!request.Agent.TryBeginAsync())

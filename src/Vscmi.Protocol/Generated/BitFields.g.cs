@@ -17,6 +17,8 @@ public static class BaseBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_protocols: bits 7:0, shift.</summary>
                 public const int NumProtocolsShift = 0;
                 /// <summary>num_protocols: bits 7:0, mask in place.</summary>
@@ -40,6 +42,8 @@ public static class BaseBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -57,6 +61,8 @@ public static class BaseBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>allow: bit 0.</summary>
                 public const uint Allow = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
@@ -74,6 +80,8 @@ public static class BaseBits
             /// <summary>The command_id word.</summary>
             public static class CommandId
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "command_id";
                 /// <summary>protocol_id: bits 7:0, shift.</summary>
                 public const int ProtocolIdShift = 0;
                 /// <summary>protocol_id: bits 7:0, mask in place.</summary>
@@ -85,6 +93,8 @@ public static class BaseBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>allow: bit 0.</summary>
                 public const uint Allow = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
@@ -102,6 +112,8 @@ public static class BaseBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>reset_permissions: bit 0.</summary>
                 public const uint ResetPermissions = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
@@ -119,6 +131,8 @@ public static class BaseBits
             /// <summary>The error_status word.</summary>
             public static class ErrorStatus
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "error_status";
                 /// <summary>num_reports: bits 9:0, shift.</summary>
                 public const int NumReportsShift = 0;
                 /// <summary>num_reports: bits 9:0, mask in place.</summary>
@@ -144,6 +158,8 @@ public static class PowerBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_domains: bits 15:0, shift.</summary>
                 public const int NumDomainsShift = 0;
                 /// <summary>num_domains: bits 15:0, mask in place.</summary>
@@ -163,6 +179,8 @@ public static class PowerBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>state_change_notify: bit 31.</summary>
                 public const uint StateChangeNotify = 0x80000000u;
                 /// <summary>async_state_set: bit 30.</summary>
@@ -184,6 +202,8 @@ public static class PowerBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>state_change_notify: bit 31.</summary>
                 public const uint StateChangeNotify = 0x80000000u;
                 /// <summary>async_state_set: bit 30.</summary>
@@ -207,6 +227,8 @@ public static class PowerBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>async: bit 0.</summary>
                 public const uint Async = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
@@ -216,6 +238,8 @@ public static class PowerBits
             /// <summary>The power_state word.</summary>
             public static class PowerState
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "power_state";
                 /// <summary>state_id: bits 27:0, shift.</summary>
                 public const int StateIdShift = 0;
                 /// <summary>state_id: bits 27:0, mask in place.</summary>
@@ -237,6 +261,8 @@ public static class PowerBits
             /// <summary>The power_state word.</summary>
             public static class PowerState
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "power_state";
                 /// <summary>state_id: bits 27:0, shift.</summary>
                 public const int StateIdShift = 0;
                 /// <summary>state_id: bits 27:0, mask in place.</summary>
@@ -258,6 +284,8 @@ public static class PowerBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -275,6 +303,8 @@ public static class PowerBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -292,6 +322,8 @@ public static class PowerBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -307,6 +339,8 @@ public static class PowerBits
             /// <summary>The power_state word.</summary>
             public static class PowerState
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "power_state";
                 /// <summary>state_id: bits 27:0, shift.</summary>
                 public const int StateIdShift = 0;
                 /// <summary>state_id: bits 27:0, mask in place.</summary>
@@ -328,6 +362,8 @@ public static class PowerBits
             /// <summary>The power_state word.</summary>
             public static class PowerState
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "power_state";
                 /// <summary>state_id: bits 27:0, shift.</summary>
                 public const int StateIdShift = 0;
                 /// <summary>state_id: bits 27:0, mask in place.</summary>
@@ -353,6 +389,8 @@ public static class SystemBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>Bits of attributes with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -368,6 +406,8 @@ public static class SystemBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>graceful: bit 0.</summary>
                 public const uint Graceful = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
@@ -385,6 +425,8 @@ public static class SystemBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -402,6 +444,8 @@ public static class SystemBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>graceful: bit 0.</summary>
                 public const uint Graceful = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
@@ -423,6 +467,8 @@ public static class PerfBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_domains: bits 15:0, shift.</summary>
                 public const int NumDomainsShift = 0;
                 /// <summary>num_domains: bits 15:0, mask in place.</summary>
@@ -442,6 +488,8 @@ public static class PerfBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_domains: bits 15:0, shift.</summary>
                 public const int NumDomainsShift = 0;
                 /// <summary>num_domains: bits 15:0, mask in place.</summary>
@@ -463,6 +511,8 @@ public static class PerfBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>set_limits: bit 31.</summary>
                 public const uint SetLimits = 0x80000000u;
                 /// <summary>set_level: bit 30.</summary>
@@ -484,6 +534,8 @@ public static class PerfBits
             /// <summary>The rate_limit word.</summary>
             public static class RateLimit
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "rate_limit";
                 /// <summary>rate_limit_us: bits 19:0, shift.</summary>
                 public const int RateLimitUsShift = 0;
                 /// <summary>rate_limit_us: bits 19:0, mask in place.</summary>
@@ -499,6 +551,8 @@ public static class PerfBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>set_limits: bit 31.</summary>
                 public const uint SetLimits = 0x80000000u;
                 /// <summary>set_level: bit 30.</summary>
@@ -518,6 +572,8 @@ public static class PerfBits
             /// <summary>The rate_limit word.</summary>
             public static class RateLimit
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "rate_limit";
                 /// <summary>rate_limit_us: bits 19:0, shift.</summary>
                 public const int RateLimitUsShift = 0;
                 /// <summary>rate_limit_us: bits 19:0, mask in place.</summary>
@@ -533,6 +589,8 @@ public static class PerfBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>set_limits: bit 31.</summary>
                 public const uint SetLimits = 0x80000000u;
                 /// <summary>set_level: bit 30.</summary>
@@ -550,6 +608,8 @@ public static class PerfBits
             /// <summary>The rate_limit word.</summary>
             public static class RateLimit
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "rate_limit";
                 /// <summary>rate_limit_us: bits 19:0, shift.</summary>
                 public const int RateLimitUsShift = 0;
                 /// <summary>rate_limit_us: bits 19:0, mask in place.</summary>
@@ -569,6 +629,8 @@ public static class PerfBits
             /// <summary>The num_levels word.</summary>
             public static class NumLevels
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_levels";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -584,6 +646,10 @@ public static class PerfBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "levels";
                 /// <summary>transition_latency_us: bits 15:0, shift.</summary>
                 public const int TransitionLatencyUsShift = 0;
                 /// <summary>transition_latency_us: bits 15:0, mask in place.</summary>
@@ -599,6 +665,8 @@ public static class PerfBits
             /// <summary>The num_levels word.</summary>
             public static class NumLevels
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_levels";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -614,6 +682,10 @@ public static class PerfBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "levels";
                 /// <summary>transition_latency_us: bits 15:0, shift.</summary>
                 public const int TransitionLatencyUsShift = 0;
                 /// <summary>transition_latency_us: bits 15:0, mask in place.</summary>
@@ -633,6 +705,8 @@ public static class PerfBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -650,6 +724,8 @@ public static class PerfBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -667,6 +743,8 @@ public static class PerfBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>doorbell: bit 0.</summary>
                 public const uint Doorbell = 0x1u;
                 /// <summary>doorbell_width: bits 2:1, shift.</summary>
@@ -680,6 +758,8 @@ public static class PerfBits
             /// <summary>The rate_limit word.</summary>
             public static class RateLimit
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "rate_limit";
                 /// <summary>rate_limit_us: bits 19:0, shift.</summary>
                 public const int RateLimitUsShift = 0;
                 /// <summary>rate_limit_us: bits 19:0, mask in place.</summary>
@@ -699,6 +779,8 @@ public static class PerfBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -718,6 +800,8 @@ public static class ClockBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_clocks: bits 15:0, shift.</summary>
                 public const int NumClocksShift = 0;
                 /// <summary>num_clocks: bits 15:0, mask in place.</summary>
@@ -741,6 +825,8 @@ public static class ClockBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>rate_changed_notify: bit 31.</summary>
                 public const uint RateChangedNotify = 0x80000000u;
                 /// <summary>rate_change_requested_notify: bit 30.</summary>
@@ -766,6 +852,8 @@ public static class ClockBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>rate_changed_notify: bit 31.</summary>
                 public const uint RateChangedNotify = 0x80000000u;
                 /// <summary>rate_change_requested_notify: bit 30.</summary>
@@ -785,6 +873,8 @@ public static class ClockBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>enabled: bit 0.</summary>
                 public const uint Enabled = 0x1u;
                 /// <summary>Bits of attributes with no meaning: must be zero.</summary>
@@ -802,6 +892,8 @@ public static class ClockBits
             /// <summary>The num_rates_flags word.</summary>
             public static class NumRatesFlags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_rates_flags";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -827,6 +919,8 @@ public static class ClockBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>async: bit 0.</summary>
                 public const uint Async = 0x1u;
                 /// <summary>ignore_delayed_response: bit 1.</summary>
@@ -850,6 +944,8 @@ public static class ClockBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>state: bits 1:0, shift.</summary>
                 public const int StateShift = 0;
                 /// <summary>state: bits 1:0, mask in place.</summary>
@@ -869,6 +965,8 @@ public static class ClockBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>state: bit 0.</summary>
                 public const uint State = 0x1u;
                 /// <summary>Bits of attributes with no meaning: must be zero.</summary>
@@ -886,6 +984,8 @@ public static class ClockBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -901,6 +1001,8 @@ public static class ClockBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -918,6 +1020,8 @@ public static class ClockBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -935,6 +1039,8 @@ public static class ClockBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>extended_config_type: bits 7:0, shift.</summary>
                 public const int ExtendedConfigTypeShift = 0;
                 /// <summary>extended_config_type: bits 7:0, mask in place.</summary>
@@ -950,6 +1056,8 @@ public static class ClockBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>Bits of attributes with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -957,6 +1065,8 @@ public static class ClockBits
             /// <summary>The config word.</summary>
             public static class Config
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "config";
                 /// <summary>enabled: bit 0.</summary>
                 public const uint Enabled = 0x1u;
                 /// <summary>Bits of config with no meaning: must be zero.</summary>
@@ -974,6 +1084,8 @@ public static class ClockBits
             /// <summary>The num_parents_flags word.</summary>
             public static class NumParentsFlags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_parents_flags";
                 /// <summary>returned: bits 7:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 7:0, mask in place.</summary>
@@ -997,6 +1109,8 @@ public static class ClockBits
             /// <summary>The permissions word.</summary>
             public static class Permissions
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "permissions";
                 /// <summary>state_control: bit 31.</summary>
                 public const uint StateControl = 0x80000000u;
                 /// <summary>parent_control: bit 30.</summary>
@@ -1022,6 +1136,8 @@ public static class SensorBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_sensors: bits 15:0, shift.</summary>
                 public const int NumSensorsShift = 0;
                 /// <summary>num_sensors: bits 15:0, mask in place.</summary>
@@ -1045,6 +1161,8 @@ public static class SensorBits
             /// <summary>The num_sensor_flags word.</summary>
             public static class NumSensorFlags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_sensor_flags";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -1060,6 +1178,10 @@ public static class SensorBits
             /// <summary>The attributes_low word.</summary>
             public static class AttributesLow
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_low";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "descriptors";
                 /// <summary>async_read: bit 31.</summary>
                 public const uint AsyncRead = 0x80000000u;
                 /// <summary>continuous_update_notify: bit 30.</summary>
@@ -1085,6 +1207,10 @@ public static class SensorBits
             /// <summary>The attributes_high word.</summary>
             public static class AttributesHigh
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_high";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "descriptors";
                 /// <summary>num_axes: bits 21:16, shift.</summary>
                 public const int NumAxesShift = 16;
                 /// <summary>num_axes: bits 21:16, mask in place.</summary>
@@ -1106,6 +1232,10 @@ public static class SensorBits
             /// <summary>The resolution word.</summary>
             public static class Resolution
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "resolution";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "descriptors";
                 /// <summary>resolution_value: bits 26:0, shift.</summary>
                 public const int ResolutionValueShift = 0;
                 /// <summary>resolution_value: bits 26:0, mask in place.</summary>
@@ -1125,6 +1255,8 @@ public static class SensorBits
             /// <summary>The num_sensor_flags word.</summary>
             public static class NumSensorFlags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_sensor_flags";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -1140,6 +1272,10 @@ public static class SensorBits
             /// <summary>The attributes_low word.</summary>
             public static class AttributesLow
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_low";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "descriptors";
                 /// <summary>async_read: bit 31.</summary>
                 public const uint AsyncRead = 0x80000000u;
                 /// <summary>continuous_update_notify: bit 30.</summary>
@@ -1163,6 +1299,10 @@ public static class SensorBits
             /// <summary>The attributes_high word.</summary>
             public static class AttributesHigh
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_high";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "descriptors";
                 /// <summary>num_axes: bits 21:16, shift.</summary>
                 public const int NumAxesShift = 16;
                 /// <summary>num_axes: bits 21:16, mask in place.</summary>
@@ -1184,6 +1324,10 @@ public static class SensorBits
             /// <summary>The resolution word.</summary>
             public static class Resolution
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "resolution";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "descriptors";
                 /// <summary>resolution_value: bits 26:0, shift.</summary>
                 public const int ResolutionValueShift = 0;
                 /// <summary>resolution_value: bits 26:0, mask in place.</summary>
@@ -1203,6 +1347,8 @@ public static class SensorBits
             /// <summary>The num_sensor_flags word.</summary>
             public static class NumSensorFlags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_sensor_flags";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -1218,6 +1364,10 @@ public static class SensorBits
             /// <summary>The attributes_low word.</summary>
             public static class AttributesLow
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_low";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "descriptors";
                 /// <summary>async_read: bit 31.</summary>
                 public const uint AsyncRead = 0x80000000u;
                 /// <summary>num_trip_points: bits 7:0, shift.</summary>
@@ -1231,6 +1381,10 @@ public static class SensorBits
             /// <summary>The attributes_high word.</summary>
             public static class AttributesHigh
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_high";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "descriptors";
                 /// <summary>update_interval_seconds: bits 31:27, shift.</summary>
                 public const int UpdateIntervalSecondsShift = 27;
                 /// <summary>update_interval_seconds: bits 31:27, mask in place.</summary>
@@ -1262,6 +1416,8 @@ public static class SensorBits
             /// <summary>The event_control word.</summary>
             public static class EventControl
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "event_control";
                 /// <summary>event_control: bit 0.</summary>
                 public const uint EventControlFlag = 0x1u;
                 /// <summary>Bits of event_control with no meaning: must be zero.</summary>
@@ -1279,6 +1435,8 @@ public static class SensorBits
             /// <summary>The trip_point_ev_ctrl word.</summary>
             public static class TripPointEvCtrl
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "trip_point_ev_ctrl";
                 /// <summary>direction: bits 1:0, shift.</summary>
                 public const int DirectionShift = 0;
                 /// <summary>direction: bits 1:0, mask in place.</summary>
@@ -1302,6 +1460,8 @@ public static class SensorBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>async: bit 0.</summary>
                 public const uint Async = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
@@ -1319,6 +1479,8 @@ public static class SensorBits
             /// <summary>The num_axis_flags word.</summary>
             public static class NumAxisFlags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_axis_flags";
                 /// <summary>returned: bits 5:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 5:0, mask in place.</summary>
@@ -1334,6 +1496,10 @@ public static class SensorBits
             /// <summary>The attributes_low word.</summary>
             public static class AttributesLow
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_low";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "axes";
                 /// <summary>extended_name: bit 9.</summary>
                 public const uint ExtendedName = 0x200u;
                 /// <summary>extended_attributes: bit 8.</summary>
@@ -1345,6 +1511,10 @@ public static class SensorBits
             /// <summary>The attributes_high word.</summary>
             public static class AttributesHigh
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_high";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "axes";
                 /// <summary>unit_exponent: bits 15:11, signed, shift.</summary>
                 public const int UnitExponentShift = 11;
                 /// <summary>unit_exponent: bits 15:11, mask in place.</summary>
@@ -1360,6 +1530,10 @@ public static class SensorBits
             /// <summary>The resolution word.</summary>
             public static class Resolution
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "resolution";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "axes";
                 /// <summary>resolution_value: bits 26:0, shift.</summary>
                 public const int ResolutionValueShift = 0;
                 /// <summary>resolution_value: bits 26:0, mask in place.</summary>
@@ -1383,6 +1557,8 @@ public static class SensorBits
             /// <summary>The num_intervals_flags word.</summary>
             public static class NumIntervalsFlags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_intervals_flags";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -1400,6 +1576,10 @@ public static class SensorBits
             /// <summary>The interval word.</summary>
             public static class Interval
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "interval";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "intervals";
                 /// <summary>seconds: bits 20:5, shift.</summary>
                 public const int SecondsShift = 5;
                 /// <summary>seconds: bits 20:5, mask in place.</summary>
@@ -1423,6 +1603,8 @@ public static class SensorBits
             /// <summary>The sensor_config word.</summary>
             public static class SensorConfig
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "sensor_config";
                 /// <summary>update_interval_seconds: bits 31:16, shift.</summary>
                 public const int UpdateIntervalSecondsShift = 16;
                 /// <summary>update_interval_seconds: bits 31:16, mask in place.</summary>
@@ -1450,6 +1632,8 @@ public static class SensorBits
             /// <summary>The sensor_config word.</summary>
             public static class SensorConfig
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "sensor_config";
                 /// <summary>update_interval_seconds: bits 31:16, shift.</summary>
                 public const int UpdateIntervalSecondsShift = 16;
                 /// <summary>update_interval_seconds: bits 31:16, mask in place.</summary>
@@ -1481,6 +1665,8 @@ public static class SensorBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -1498,6 +1684,8 @@ public static class SensorBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -1513,6 +1701,8 @@ public static class SensorBits
             /// <summary>The num_axis_flags word.</summary>
             public static class NumAxisFlags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_axis_flags";
                 /// <summary>returned: bits 5:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 5:0, mask in place.</summary>
@@ -1536,6 +1726,8 @@ public static class SensorBits
             /// <summary>The trip_point_desc word.</summary>
             public static class TripPointDesc
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "trip_point_desc";
                 /// <summary>trip_point_id: bits 7:0, shift.</summary>
                 public const int TripPointIdShift = 0;
                 /// <summary>trip_point_id: bits 7:0, mask in place.</summary>
@@ -1561,6 +1753,8 @@ public static class ResetBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_domains: bits 15:0, shift.</summary>
                 public const int NumDomainsShift = 0;
                 /// <summary>num_domains: bits 15:0, mask in place.</summary>
@@ -1580,6 +1774,8 @@ public static class ResetBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>async_reset: bit 31.</summary>
                 public const uint AsyncReset = 0x80000000u;
                 /// <summary>reset_notify: bit 30.</summary>
@@ -1597,6 +1793,8 @@ public static class ResetBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>async_reset: bit 31.</summary>
                 public const uint AsyncReset = 0x80000000u;
                 /// <summary>reset_notify: bit 30.</summary>
@@ -1616,6 +1814,8 @@ public static class ResetBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>autonomous: bit 0.</summary>
                 public const uint Autonomous = 0x1u;
                 /// <summary>explicit_assert: bit 1.</summary>
@@ -1629,6 +1829,8 @@ public static class ResetBits
             /// <summary>The reset_state word.</summary>
             public static class ResetState
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "reset_state";
                 /// <summary>reset_id: bits 30:0, shift.</summary>
                 public const int ResetIdShift = 0;
                 /// <summary>reset_id: bits 30:0, mask in place.</summary>
@@ -1650,6 +1852,8 @@ public static class ResetBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -1667,6 +1871,8 @@ public static class ResetBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -1682,6 +1888,8 @@ public static class ResetBits
             /// <summary>The reset_state word.</summary>
             public static class ResetState
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "reset_state";
                 /// <summary>reset_id: bits 30:0, shift.</summary>
                 public const int ResetIdShift = 0;
                 /// <summary>reset_id: bits 30:0, mask in place.</summary>
@@ -1707,6 +1915,8 @@ public static class VoltageBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_domains: bits 15:0, shift.</summary>
                 public const int NumDomainsShift = 0;
                 /// <summary>num_domains: bits 15:0, mask in place.</summary>
@@ -1726,6 +1936,8 @@ public static class VoltageBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>async_level_set: bit 31.</summary>
                 public const uint AsyncLevelSet = 0x80000000u;
                 /// <summary>extended_name: bit 30.</summary>
@@ -1741,6 +1953,8 @@ public static class VoltageBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>async_level_set: bit 31.</summary>
                 public const uint AsyncLevelSet = 0x80000000u;
                 /// <summary>Bits of attributes with no meaning: must be zero.</summary>
@@ -1758,6 +1972,8 @@ public static class VoltageBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -1783,6 +1999,8 @@ public static class VoltageBits
             /// <summary>The config word.</summary>
             public static class Config
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "config";
                 /// <summary>mode: bits 3:0, shift.</summary>
                 public const int ModeShift = 0;
                 /// <summary>mode: bits 3:0, mask in place.</summary>
@@ -1802,6 +2020,8 @@ public static class VoltageBits
             /// <summary>The config word.</summary>
             public static class Config
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "config";
                 /// <summary>mode: bits 3:0, shift.</summary>
                 public const int ModeShift = 0;
                 /// <summary>mode: bits 3:0, mask in place.</summary>
@@ -1821,6 +2041,8 @@ public static class VoltageBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>async: bit 0.</summary>
                 public const uint Async = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
@@ -1838,6 +2060,8 @@ public static class VoltageBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -1857,6 +2081,8 @@ public static class PowercapBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>num_domains: bits 15:0, shift.</summary>
                 public const int NumDomainsShift = 0;
                 /// <summary>num_domains: bits 15:0, mask in place.</summary>
@@ -1876,6 +2102,8 @@ public static class PowercapBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>cap_change_notify: bit 31.</summary>
                 public const uint CapChangeNotify = 0x80000000u;
                 /// <summary>measurements_notify: bit 30.</summary>
@@ -1911,6 +2139,8 @@ public static class PowercapBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>ignore_delayed_response: bit 0.</summary>
                 public const uint IgnoreDelayedResponse = 0x1u;
                 /// <summary>async: bit 1.</summary>
@@ -1930,6 +2160,8 @@ public static class PowercapBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -1945,6 +2177,8 @@ public static class PowercapBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -1960,6 +2194,8 @@ public static class PowercapBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -1977,6 +2213,8 @@ public static class PowercapBits
             /// <summary>The notify_enable word.</summary>
             public static class NotifyEnable
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "notify_enable";
                 /// <summary>notify_enable: bit 0.</summary>
                 public const uint NotifyEnableFlag = 0x1u;
                 /// <summary>Bits of notify_enable with no meaning: must be zero.</summary>
@@ -1994,6 +2232,8 @@ public static class PowercapBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>doorbell: bit 0.</summary>
                 public const uint Doorbell = 0x1u;
                 /// <summary>doorbell_width: bits 2:1, shift.</summary>
@@ -2007,6 +2247,8 @@ public static class PowercapBits
             /// <summary>The rate_limit word.</summary>
             public static class RateLimit
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "rate_limit";
                 /// <summary>rate_limit_us: bits 19:0, shift.</summary>
                 public const int RateLimitUsShift = 0;
                 /// <summary>rate_limit_us: bits 19:0, mask in place.</summary>
@@ -2030,6 +2272,8 @@ public static class PinctrlBits
             /// <summary>The attributes_low word.</summary>
             public static class AttributesLow
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_low";
                 /// <summary>num_pins: bits 15:0, shift.</summary>
                 public const int NumPinsShift = 0;
                 /// <summary>num_pins: bits 15:0, mask in place.</summary>
@@ -2045,6 +2289,8 @@ public static class PinctrlBits
             /// <summary>The attributes_high word.</summary>
             public static class AttributesHigh
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes_high";
                 /// <summary>num_functions: bits 15:0, shift.</summary>
                 public const int NumFunctionsShift = 0;
                 /// <summary>num_functions: bits 15:0, mask in place.</summary>
@@ -2064,6 +2310,8 @@ public static class PinctrlBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>selector: bits 1:0, shift.</summary>
                 public const int SelectorShift = 0;
                 /// <summary>selector: bits 1:0, mask in place.</summary>
@@ -2079,6 +2327,8 @@ public static class PinctrlBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>extended_name: bit 31.</summary>
                 public const uint ExtendedName = 0x80000000u;
                 /// <summary>gpio_function: bit 17.</summary>
@@ -2104,6 +2354,8 @@ public static class PinctrlBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>selector: bits 1:0, shift.</summary>
                 public const int SelectorShift = 0;
                 /// <summary>selector: bits 1:0, mask in place.</summary>
@@ -2119,6 +2371,8 @@ public static class PinctrlBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>returned: bits 11:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 11:0, mask in place.</summary>
@@ -2142,6 +2396,8 @@ public static class PinctrlBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>config_type: bits 7:0, shift.</summary>
                 public const int ConfigTypeShift = 0;
                 /// <summary>config_type: bits 7:0, mask in place.</summary>
@@ -2169,6 +2425,8 @@ public static class PinctrlBits
             /// <summary>The num_configs word.</summary>
             public static class NumConfigs
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "num_configs";
                 /// <summary>returned: bits 7:0, shift.</summary>
                 public const int ReturnedShift = 0;
                 /// <summary>returned: bits 7:0, mask in place.</summary>
@@ -2184,6 +2442,10 @@ public static class PinctrlBits
             /// <summary>The type word.</summary>
             public static class Type
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "type";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "configs";
                 /// <summary>config_type: bits 7:0, shift.</summary>
                 public const int ConfigTypeShift = 0;
                 /// <summary>config_type: bits 7:0, mask in place.</summary>
@@ -2203,6 +2465,8 @@ public static class PinctrlBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>selector: bits 1:0, shift.</summary>
                 public const int SelectorShift = 0;
                 /// <summary>selector: bits 1:0, mask in place.</summary>
@@ -2220,6 +2484,10 @@ public static class PinctrlBits
             /// <summary>The type word.</summary>
             public static class Type
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "type";
+                /// <summary>The list whose entries hold this word.</summary>
+                public const string List = "configs";
                 /// <summary>config_type: bits 7:0, shift.</summary>
                 public const int ConfigTypeShift = 0;
                 /// <summary>config_type: bits 7:0, mask in place.</summary>
@@ -2239,6 +2507,8 @@ public static class PinctrlBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>selector: bits 1:0, shift.</summary>
                 public const int SelectorShift = 0;
                 /// <summary>selector: bits 1:0, mask in place.</summary>
@@ -2258,6 +2528,8 @@ public static class PinctrlBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>selector: bits 1:0, shift.</summary>
                 public const int SelectorShift = 0;
                 /// <summary>selector: bits 1:0, mask in place.</summary>
@@ -2277,6 +2549,8 @@ public static class PinctrlBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>selector: bits 1:0, shift.</summary>
                 public const int SelectorShift = 0;
                 /// <summary>selector: bits 1:0, mask in place.</summary>
@@ -2292,6 +2566,8 @@ public static class PinctrlBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -2307,6 +2583,8 @@ public static class PinctrlBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>selector: bits 1:0, shift.</summary>
                 public const int SelectorShift = 0;
                 /// <summary>selector: bits 1:0, mask in place.</summary>
@@ -2332,6 +2610,8 @@ public static class VscmiBits
             /// <summary>The attributes word.</summary>
             public static class Attributes
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "attributes";
                 /// <summary>Bits of attributes with no meaning: must be zero.</summary>
                 public const uint Reserved = 0xFFFFFFFFu;
             }
@@ -2347,6 +2627,8 @@ public static class VscmiBits
             /// <summary>The flags word.</summary>
             public static class Flags
             {
+                /// <summary>The word's name in the description.</summary>
+                public const string Name = "flags";
                 /// <summary>graceful: bit 0.</summary>
                 public const uint Graceful = 0x1u;
                 /// <summary>Bits of flags with no meaning: must be zero.</summary>

@@ -5,6 +5,8 @@
 
 #nullable enable
 
+using System.Buffers.Binary;
+using Vscmi.Protocol.Fields;
 using Vscmi.Protocol.Schema;
 
 namespace Vscmi.Protocol.Messages;
@@ -116,6 +118,30 @@ public static class BaseMessages
         public static ProtocolMessageAttributesRequest From(FieldSet fields) => new((uint)fields.GetUInt64("message_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -274,6 +300,30 @@ public static class BaseMessages
         }
     }
 
+    /// <summary>The parameters of BASE_DISCOVER_LIST_PROTOCOLS (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct BaseDiscoverListProtocolsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public BaseDiscoverListProtocolsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"BASE_DISCOVER_LIST_PROTOCOLS (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>skip: u32 at byte 0.</summary>
+        public uint Skip => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("skip", (ulong)Skip);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of BASE_DISCOVER_AGENT (0x07).</summary>
     /// <param name="AgentId">agent_id, u32.</param>
     /// <param name="Name">name, name.</param>
@@ -306,6 +356,30 @@ public static class BaseMessages
         public static BaseDiscoverAgentRequest From(FieldSet fields) => new((uint)fields.GetUInt64("agent_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("agent_id", (ulong)AgentId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of BASE_DISCOVER_AGENT (0x07) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct BaseDiscoverAgentView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public BaseDiscoverAgentView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"BASE_DISCOVER_AGENT (0x07) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>agent_id: u32 at byte 0.</summary>
+        public uint AgentId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -350,6 +424,30 @@ public static class BaseMessages
         }
     }
 
+    /// <summary>The parameters of BASE_NOTIFY_ERRORS (0x08) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct BaseNotifyErrorsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public BaseNotifyErrorsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"BASE_NOTIFY_ERRORS (0x08) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of BASE_SET_DEVICE_PERMISSIONS (0x09).</summary>
     public sealed record BaseSetDevicePermissionsResponse : IScmiRecord<BaseSetDevicePermissionsResponse>
     {
@@ -380,6 +478,38 @@ public static class BaseMessages
         public static BaseSetDevicePermissionsRequest From(FieldSet fields) => new((uint)fields.GetUInt64("agent_id"), (uint)fields.GetUInt64("device_id"), fields.GetUInt64("allow") != 0);
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("agent_id", (ulong)AgentId);
+            fields.Set("device_id", (ulong)DeviceId);
+            fields.Set("allow", Allow ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of BASE_SET_DEVICE_PERMISSIONS (0x09) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct BaseSetDevicePermissionsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public BaseSetDevicePermissionsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"BASE_SET_DEVICE_PERMISSIONS (0x09) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>agent_id: u32 at byte 0.</summary>
+        public uint AgentId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>device_id: u32 at byte 4.</summary>
+        public uint DeviceId => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>allow: bits 0:0 of flags.</summary>
+        public bool Allow => (BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -432,6 +562,42 @@ public static class BaseMessages
         }
     }
 
+    /// <summary>The parameters of BASE_SET_PROTOCOL_PERMISSIONS (0x0A) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct BaseSetProtocolPermissionsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 16;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public BaseSetProtocolPermissionsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"BASE_SET_PROTOCOL_PERMISSIONS (0x0A) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>agent_id: u32 at byte 0.</summary>
+        public uint AgentId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>device_id: u32 at byte 4.</summary>
+        public uint DeviceId => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>protocol_id: bits 7:0 of command_id.</summary>
+        public uint ProtocolId => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]), 0xFFu, 0);
+
+        /// <summary>allow: bits 0:0 of flags.</summary>
+        public bool Allow => (BinaryPrimitives.ReadUInt32LittleEndian(_body[12..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("agent_id", (ulong)AgentId);
+            fields.Set("device_id", (ulong)DeviceId);
+            fields.Set("protocol_id", (ulong)ProtocolId);
+            fields.Set("allow", Allow ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of BASE_RESET_AGENT_CONFIGURATION (0x0B).</summary>
     public sealed record BaseResetAgentConfigurationResponse : IScmiRecord<BaseResetAgentConfigurationResponse>
     {
@@ -470,6 +636,34 @@ public static class BaseMessages
         }
     }
 
+    /// <summary>The parameters of BASE_RESET_AGENT_CONFIGURATION (0x0B) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct BaseResetAgentConfigurationView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public BaseResetAgentConfigurationView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"BASE_RESET_AGENT_CONFIGURATION (0x0B) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>agent_id: u32 at byte 0.</summary>
+        public uint AgentId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>reset_permissions: bits 0:0 of flags.</summary>
+        public bool ResetPermissions => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("agent_id", (ulong)AgentId);
+            fields.Set("reset_permissions", ResetPermissions ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -498,6 +692,30 @@ public static class BaseMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -654,6 +872,30 @@ public static class PowerMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWER_DOMAIN_ATTRIBUTES (0x03).</summary>
     /// <param name="StateChangeNotify">state_change_notify, flag.</param>
     /// <param name="AsyncStateSet">async_state_set, flag.</param>
@@ -704,6 +946,30 @@ public static class PowerMessages
         }
     }
 
+    /// <summary>The parameters of POWER_DOMAIN_ATTRIBUTES (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowerDomainAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowerDomainAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWER_DOMAIN_ATTRIBUTES (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWER_STATE_SET (0x04).</summary>
     public sealed record PowerStateSetResponse : IScmiRecord<PowerStateSetResponse>
     {
@@ -735,6 +1001,42 @@ public static class PowerMessages
         public static PowerStateSetRequest From(FieldSet fields) => new(fields.GetUInt64("async") != 0, (uint)fields.GetUInt64("domain_id"), (uint)fields.GetUInt64("state_id"), (uint)fields.GetUInt64("state_type"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("async", Async ? 1UL : 0UL);
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("state_id", (ulong)StateId);
+            fields.Set("state_type", (ulong)StateType);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of POWER_STATE_SET (0x04) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowerStateSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowerStateSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWER_STATE_SET (0x04) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>async: bits 0:0 of flags.</summary>
+        public bool Async => (BinaryPrimitives.ReadUInt32LittleEndian(_body) & 0x1u) != 0;
+
+        /// <summary>domain_id: u32 at byte 4.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>state_id: bits 27:0 of power_state.</summary>
+        public uint StateId => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]), 0xFFFFFFFu, 0);
+
+        /// <summary>state_type: bits 30:30 of power_state.</summary>
+        public uint StateType => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]), 0x40000000u, 30);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -786,6 +1088,30 @@ public static class PowerMessages
         }
     }
 
+    /// <summary>The parameters of POWER_STATE_GET (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowerStateGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowerStateGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWER_STATE_GET (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWER_STATE_NOTIFY (0x06).</summary>
     public sealed record PowerStateNotifyResponse : IScmiRecord<PowerStateNotifyResponse>
     {
@@ -815,6 +1141,34 @@ public static class PowerMessages
         public static PowerStateNotifyRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"), fields.GetUInt64("notify_enable") != 0);
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of POWER_STATE_NOTIFY (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowerStateNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowerStateNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWER_STATE_NOTIFY (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -862,6 +1216,34 @@ public static class PowerMessages
         }
     }
 
+    /// <summary>The parameters of POWER_STATE_CHANGE_REQUESTED_NOTIFY (0x07) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowerStateChangeRequestedNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowerStateChangeRequestedNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWER_STATE_CHANGE_REQUESTED_NOTIFY (0x07) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWER_DOMAIN_NAME_GET (0x08).</summary>
     /// <param name="Name">name, name.</param>
     public sealed record PowerDomainNameGetResponse(string Name) : IScmiRecord<PowerDomainNameGetResponse>
@@ -900,6 +1282,30 @@ public static class PowerMessages
         }
     }
 
+    /// <summary>The parameters of POWER_DOMAIN_NAME_GET (0x08) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowerDomainNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowerDomainNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWER_DOMAIN_NAME_GET (0x08) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -928,6 +1334,30 @@ public static class PowerMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -1104,6 +1534,30 @@ public static class SystemMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of SYSTEM_POWER_STATE_SET (0x03).</summary>
     public sealed record SystemPowerStateSetResponse : IScmiRecord<SystemPowerStateSetResponse>
     {
@@ -1133,6 +1587,34 @@ public static class SystemMessages
         public static SystemPowerStateSetRequest From(FieldSet fields) => new(fields.GetUInt64("graceful") != 0, (uint)fields.GetUInt64("system_state"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("graceful", Graceful ? 1UL : 0UL);
+            fields.Set("system_state", (ulong)SystemState);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of SYSTEM_POWER_STATE_SET (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SystemPowerStateSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SystemPowerStateSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SYSTEM_POWER_STATE_SET (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>graceful: bits 0:0 of flags.</summary>
+        public bool Graceful => (BinaryPrimitives.ReadUInt32LittleEndian(_body) & 0x1u) != 0;
+
+        /// <summary>system_state: u32 at byte 4.</summary>
+        public uint SystemState => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -1214,6 +1696,30 @@ public static class SystemMessages
         }
     }
 
+    /// <summary>The parameters of SYSTEM_POWER_STATE_NOTIFY (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SystemPowerStateNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SystemPowerStateNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SYSTEM_POWER_STATE_NOTIFY (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -1242,6 +1748,30 @@ public static class SystemMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -1404,6 +1934,30 @@ public static class PerfMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PERFORMANCE_DOMAIN_ATTRIBUTES (0x03).</summary>
     /// <param name="SetLimits">set_limits, flag.</param>
     /// <param name="SetLevel">set_level, flag.</param>
@@ -1458,6 +2012,30 @@ public static class PerfMessages
         public static PerformanceDomainAttributesRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of PERFORMANCE_DOMAIN_ATTRIBUTES (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceDomainAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceDomainAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_DOMAIN_ATTRIBUTES (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -1540,6 +2118,34 @@ public static class PerfMessages
         }
     }
 
+    /// <summary>The parameters of PERFORMANCE_DESCRIBE_LEVELS (0x04) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceDescribeLevelsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceDescribeLevelsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_DESCRIBE_LEVELS (0x04) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>level_index: u32 at byte 4.</summary>
+        public uint LevelIndex => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("level_index", (ulong)LevelIndex);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PERFORMANCE_LIMITS_SET (0x05).</summary>
     public sealed record PerformanceLimitsSetResponse : IScmiRecord<PerformanceLimitsSetResponse>
     {
@@ -1570,6 +2176,38 @@ public static class PerfMessages
         public static PerformanceLimitsSetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"), (uint)fields.GetUInt64("range_max"), (uint)fields.GetUInt64("range_min"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("range_max", (ulong)RangeMax);
+            fields.Set("range_min", (ulong)RangeMin);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of PERFORMANCE_LIMITS_SET (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceLimitsSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceLimitsSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_LIMITS_SET (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>range_max: u32 at byte 4.</summary>
+        public uint RangeMax => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>range_min: u32 at byte 8.</summary>
+        public uint RangeMin => BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -1620,6 +2258,30 @@ public static class PerfMessages
         }
     }
 
+    /// <summary>The parameters of PERFORMANCE_LIMITS_GET (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceLimitsGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceLimitsGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_LIMITS_GET (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PERFORMANCE_LEVEL_SET (0x07).</summary>
     public sealed record PerformanceLevelSetResponse : IScmiRecord<PerformanceLevelSetResponse>
     {
@@ -1649,6 +2311,34 @@ public static class PerfMessages
         public static PerformanceLevelSetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"), (uint)fields.GetUInt64("performance_level"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("performance_level", (ulong)PerformanceLevel);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of PERFORMANCE_LEVEL_SET (0x07) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceLevelSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceLevelSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_LEVEL_SET (0x07) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>performance_level: u32 at byte 4.</summary>
+        public uint PerformanceLevel => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -1696,6 +2386,30 @@ public static class PerfMessages
         }
     }
 
+    /// <summary>The parameters of PERFORMANCE_LEVEL_GET (0x08) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceLevelGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceLevelGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_LEVEL_GET (0x08) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PERFORMANCE_NOTIFY_LIMITS (0x09).</summary>
     public sealed record PerformanceNotifyLimitsResponse : IScmiRecord<PerformanceNotifyLimitsResponse>
     {
@@ -1734,6 +2448,34 @@ public static class PerfMessages
         }
     }
 
+    /// <summary>The parameters of PERFORMANCE_NOTIFY_LIMITS (0x09) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceNotifyLimitsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceNotifyLimitsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_NOTIFY_LIMITS (0x09) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PERFORMANCE_NOTIFY_LEVEL (0x0A).</summary>
     public sealed record PerformanceNotifyLevelResponse : IScmiRecord<PerformanceNotifyLevelResponse>
     {
@@ -1763,6 +2505,34 @@ public static class PerfMessages
         public static PerformanceNotifyLevelRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"), fields.GetUInt64("notify_enable") != 0);
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of PERFORMANCE_NOTIFY_LEVEL (0x0A) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceNotifyLevelView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceNotifyLevelView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_NOTIFY_LEVEL (0x0A) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -1826,6 +2596,34 @@ public static class PerfMessages
         }
     }
 
+    /// <summary>The parameters of PERFORMANCE_DESCRIBE_FASTCHANNEL (0x0B) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceDescribeFastchannelView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceDescribeFastchannelView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_DESCRIBE_FASTCHANNEL (0x0B) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>message_id: u32 at byte 4.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PERFORMANCE_DOMAIN_NAME_GET (0x0C).</summary>
     /// <param name="Name">name, name.</param>
     public sealed record PerformanceDomainNameGetResponse(string Name) : IScmiRecord<PerformanceDomainNameGetResponse>
@@ -1864,6 +2662,30 @@ public static class PerfMessages
         }
     }
 
+    /// <summary>The parameters of PERFORMANCE_DOMAIN_NAME_GET (0x0C) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PerformanceDomainNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PerformanceDomainNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PERFORMANCE_DOMAIN_NAME_GET (0x0C) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -1892,6 +2714,30 @@ public static class PerfMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -2070,6 +2916,30 @@ public static class ClockMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of CLOCK_ATTRIBUTES (0x03).</summary>
     /// <param name="Enabled">enabled, flag.</param>
     /// <param name="Name">name, name.</param>
@@ -2138,6 +3008,30 @@ public static class ClockMessages
         }
     }
 
+    /// <summary>The parameters of CLOCK_ATTRIBUTES (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_ATTRIBUTES (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of CLOCK_DESCRIBE_RATES (0x04).</summary>
     /// <param name="Format">format, 1-bit field.</param>
     /// <param name="Remaining">remaining, 16-bit field.</param>
@@ -2177,6 +3071,34 @@ public static class ClockMessages
         public static ClockDescribeRatesRequest From(FieldSet fields) => new((uint)fields.GetUInt64("clock_id"), (uint)fields.GetUInt64("rate_index"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            fields.Set("rate_index", (ulong)RateIndex);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of CLOCK_DESCRIBE_RATES (0x04) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockDescribeRatesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockDescribeRatesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_DESCRIBE_RATES (0x04) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>rate_index: u32 at byte 4.</summary>
+        public uint RateIndex => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -2248,6 +3170,46 @@ public static class ClockMessages
         }
     }
 
+    /// <summary>The parameters of CLOCK_RATE_SET (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockRateSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 16;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockRateSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_RATE_SET (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>async: bits 0:0 of flags.</summary>
+        public bool Async => (BinaryPrimitives.ReadUInt32LittleEndian(_body) & 0x1u) != 0;
+
+        /// <summary>ignore_delayed_response: bits 1:1 of flags.</summary>
+        public bool IgnoreDelayedResponse => (BinaryPrimitives.ReadUInt32LittleEndian(_body) & 0x2u) != 0;
+
+        /// <summary>rounding: bits 3:2 of flags.</summary>
+        public uint Rounding => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body), 0xCu, 2);
+
+        /// <summary>clock_id: u32 at byte 4.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>rate: u64 at byte 8.</summary>
+        public ulong Rate => BinaryPrimitives.ReadUInt64LittleEndian(_body[8..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("async", Async ? 1UL : 0UL);
+            fields.Set("ignore_delayed_response", IgnoreDelayedResponse ? 1UL : 0UL);
+            fields.Set("rounding", (ulong)Rounding);
+            fields.Set("clock_id", (ulong)ClockId);
+            fields.Set("rate", (ulong)Rate);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of CLOCK_RATE_GET (0x06).</summary>
     /// <param name="Rate">rate, u64.</param>
     public sealed record ClockRateGetResponse(ulong Rate) : IScmiRecord<ClockRateGetResponse>
@@ -2278,6 +3240,30 @@ public static class ClockMessages
         public static ClockRateGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("clock_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of CLOCK_RATE_GET (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockRateGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockRateGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_RATE_GET (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -2366,6 +3352,30 @@ public static class ClockMessages
         }
     }
 
+    /// <summary>The parameters of CLOCK_NAME_GET (0x08) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_NAME_GET (0x08) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of CLOCK_RATE_NOTIFY (0x09).</summary>
     public sealed record ClockRateNotifyResponse : IScmiRecord<ClockRateNotifyResponse>
     {
@@ -2395,6 +3405,34 @@ public static class ClockMessages
         public static ClockRateNotifyRequest From(FieldSet fields) => new((uint)fields.GetUInt64("clock_id"), fields.GetUInt64("notify_enable") != 0);
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of CLOCK_RATE_NOTIFY (0x09) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockRateNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockRateNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_RATE_NOTIFY (0x09) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -2442,6 +3480,34 @@ public static class ClockMessages
         }
     }
 
+    /// <summary>The parameters of CLOCK_RATE_CHANGE_REQUESTED_NOTIFY (0x0A) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockRateChangeRequestedNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockRateChangeRequestedNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_RATE_CHANGE_REQUESTED_NOTIFY (0x0A) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of CLOCK_CONFIG_GET (0x0B).</summary>
     /// <param name="Enabled">enabled, flag.</param>
     /// <param name="ExtendedConfigVal">extended_config_val, u32.</param>
@@ -2475,6 +3541,34 @@ public static class ClockMessages
         public static ClockConfigGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("clock_id"), (uint)fields.GetUInt64("extended_config_type"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            fields.Set("extended_config_type", (ulong)ExtendedConfigType);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of CLOCK_CONFIG_GET (0x0B) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockConfigGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockConfigGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_CONFIG_GET (0x0B) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>extended_config_type: bits 7:0 of flags.</summary>
+        public uint ExtendedConfigType => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0xFFu, 0);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -2530,6 +3624,34 @@ public static class ClockMessages
         }
     }
 
+    /// <summary>The parameters of CLOCK_POSSIBLE_PARENTS_GET (0x0C) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockPossibleParentsGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockPossibleParentsGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_POSSIBLE_PARENTS_GET (0x0C) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>skip_parents: u32 at byte 4.</summary>
+        public uint SkipParents => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            fields.Set("skip_parents", (ulong)SkipParents);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of CLOCK_PARENT_SET (0x0D).</summary>
     public sealed record ClockParentSetResponse : IScmiRecord<ClockParentSetResponse>
     {
@@ -2559,6 +3681,34 @@ public static class ClockMessages
         public static ClockParentSetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("clock_id"), (uint)fields.GetUInt64("parent_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            fields.Set("parent_id", (ulong)ParentId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of CLOCK_PARENT_SET (0x0D) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockParentSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockParentSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_PARENT_SET (0x0D) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>parent_id: u32 at byte 4.</summary>
+        public uint ParentId => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -2598,6 +3748,30 @@ public static class ClockMessages
         public static ClockParentGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("clock_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of CLOCK_PARENT_GET (0x0E) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockParentGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockParentGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_PARENT_GET (0x0E) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -2648,6 +3822,30 @@ public static class ClockMessages
         }
     }
 
+    /// <summary>The parameters of CLOCK_GET_PERMISSIONS (0x0F) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ClockGetPermissionsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ClockGetPermissionsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"CLOCK_GET_PERMISSIONS (0x0F) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>clock_id: u32 at byte 0.</summary>
+        public uint ClockId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("clock_id", (ulong)ClockId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -2676,6 +3874,30 @@ public static class ClockMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -2856,6 +4078,30 @@ public static class SensorMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of SENSOR_DESCRIPTION_GET (0x03).</summary>
     /// <param name="Remaining">remaining, 16-bit field.</param>
     /// <param name="Descriptors">descriptors, list of entries.</param>
@@ -2982,6 +4228,30 @@ public static class SensorMessages
         }
     }
 
+    /// <summary>The parameters of SENSOR_DESCRIPTION_GET (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorDescriptionGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorDescriptionGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_DESCRIPTION_GET (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>desc_index: u32 at byte 0.</summary>
+        public uint DescIndex => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("desc_index", (ulong)DescIndex);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of SENSOR_TRIP_POINT_NOTIFY (0x04).</summary>
     public sealed record SensorTripPointNotifyResponse : IScmiRecord<SensorTripPointNotifyResponse>
     {
@@ -3011,6 +4281,34 @@ public static class SensorMessages
         public static SensorTripPointNotifyRequest From(FieldSet fields) => new((uint)fields.GetUInt64("sensor_id"), fields.GetUInt64("event_control") != 0);
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            fields.Set("event_control", EventControl ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of SENSOR_TRIP_POINT_NOTIFY (0x04) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorTripPointNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorTripPointNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_TRIP_POINT_NOTIFY (0x04) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>event_control: bits 0:0 of event_control.</summary>
+        public bool EventControl => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -3051,6 +4349,42 @@ public static class SensorMessages
         public static SensorTripPointConfigRequest From(FieldSet fields) => new((uint)fields.GetUInt64("sensor_id"), (uint)fields.GetUInt64("direction"), (uint)fields.GetUInt64("trip_point_id"), fields.GetInt64("trip_point_value"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            fields.Set("direction", (ulong)Direction);
+            fields.Set("trip_point_id", (ulong)TripPointId);
+            fields.Set("trip_point_value", (long)TripPointValue);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of SENSOR_TRIP_POINT_CONFIG (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorTripPointConfigView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 16;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorTripPointConfigView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_TRIP_POINT_CONFIG (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>direction: bits 1:0 of trip_point_ev_ctrl.</summary>
+        public uint Direction => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0x3u, 0);
+
+        /// <summary>trip_point_id: bits 11:4 of trip_point_ev_ctrl.</summary>
+        public uint TripPointId => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0xFF0u, 4);
+
+        /// <summary>trip_point_value: s64 at byte 8.</summary>
+        public long TripPointValue => BinaryPrimitives.ReadInt64LittleEndian(_body[8..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -3164,6 +4498,34 @@ public static class SensorMessages
         }
     }
 
+    /// <summary>The parameters of SENSOR_READING_GET (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorReadingGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorReadingGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_READING_GET (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>async: bits 0:0 of flags.</summary>
+        public bool Async => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            fields.Set("async", Async ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of SENSOR_AXIS_DESCRIPTION_GET (0x07).</summary>
     /// <param name="Remaining">remaining, 6-bit field.</param>
     /// <param name="Axes">axes, list of entries.</param>
@@ -3252,6 +4614,34 @@ public static class SensorMessages
         }
     }
 
+    /// <summary>The parameters of SENSOR_AXIS_DESCRIPTION_GET (0x07) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorAxisDescriptionGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorAxisDescriptionGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_AXIS_DESCRIPTION_GET (0x07) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>axis_desc_index: u32 at byte 4.</summary>
+        public uint AxisDescIndex => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            fields.Set("axis_desc_index", (ulong)AxisDescIndex);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of SENSOR_LIST_UPDATE_INTERVALS (0x08).</summary>
     /// <param name="Format">format, 1-bit field.</param>
     /// <param name="Remaining">remaining, 16-bit field.</param>
@@ -3318,6 +4708,34 @@ public static class SensorMessages
         }
     }
 
+    /// <summary>The parameters of SENSOR_LIST_UPDATE_INTERVALS (0x08) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorListUpdateIntervalsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorListUpdateIntervalsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_LIST_UPDATE_INTERVALS (0x08) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>index: u32 at byte 4.</summary>
+        public uint Index => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            fields.Set("index", (ulong)Index);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of SENSOR_CONFIG_GET (0x09).</summary>
     /// <param name="UpdateIntervalSeconds">update_interval_seconds, 16-bit field.</param>
     /// <param name="UpdateIntervalExponent">update_interval_exponent, 5-bit signed field.</param>
@@ -3354,6 +4772,30 @@ public static class SensorMessages
         public static SensorConfigGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("sensor_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of SENSOR_CONFIG_GET (0x09) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorConfigGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorConfigGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_CONFIG_GET (0x09) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -3408,6 +4850,50 @@ public static class SensorMessages
         }
     }
 
+    /// <summary>The parameters of SENSOR_CONFIG_SET (0x0A) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorConfigSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorConfigSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_CONFIG_SET (0x0A) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>update_interval_seconds: bits 31:16 of sensor_config.</summary>
+        public uint UpdateIntervalSeconds => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0xFFFF0000u, 16);
+
+        /// <summary>update_interval_exponent: bits 15:11 of sensor_config.</summary>
+        public int UpdateIntervalExponent => BitField.GetSigned(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0xF800u, 11);
+
+        /// <summary>timestamping: bits 1:1 of sensor_config.</summary>
+        public bool Timestamping => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x2u) != 0;
+
+        /// <summary>enabled: bits 0:0 of sensor_config.</summary>
+        public bool Enabled => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>rounding: bits 10:9 of sensor_config.</summary>
+        public uint Rounding => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0x600u, 9);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            fields.Set("update_interval_seconds", (ulong)UpdateIntervalSeconds);
+            fields.Set("update_interval_exponent", (long)UpdateIntervalExponent);
+            fields.Set("timestamping", Timestamping ? 1UL : 0UL);
+            fields.Set("enabled", Enabled ? 1UL : 0UL);
+            fields.Set("rounding", (ulong)Rounding);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of SENSOR_CONTINUOUS_UPDATE_NOTIFY (0x0B).</summary>
     public sealed record SensorContinuousUpdateNotifyResponse : IScmiRecord<SensorContinuousUpdateNotifyResponse>
     {
@@ -3437,6 +4923,34 @@ public static class SensorMessages
         public static SensorContinuousUpdateNotifyRequest From(FieldSet fields) => new((uint)fields.GetUInt64("sensor_id"), fields.GetUInt64("notify_enable") != 0);
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of SENSOR_CONTINUOUS_UPDATE_NOTIFY (0x0B) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorContinuousUpdateNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorContinuousUpdateNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_CONTINUOUS_UPDATE_NOTIFY (0x0B) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -3476,6 +4990,30 @@ public static class SensorMessages
         public static SensorNameGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("sensor_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of SENSOR_NAME_GET (0x0C) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_NAME_GET (0x0C) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -3548,6 +5086,34 @@ public static class SensorMessages
         }
     }
 
+    /// <summary>The parameters of SENSOR_AXIS_NAME_GET (0x0D) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct SensorAxisNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public SensorAxisNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"SENSOR_AXIS_NAME_GET (0x0D) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>sensor_id: u32 at byte 0.</summary>
+        public uint SensorId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>axis_desc_index: u32 at byte 4.</summary>
+        public uint AxisDescIndex => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("sensor_id", (ulong)SensorId);
+            fields.Set("axis_desc_index", (ulong)AxisDescIndex);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -3576,6 +5142,30 @@ public static class SensorMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -3770,6 +5360,30 @@ public static class ResetMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of RESET_DOMAIN_ATTRIBUTES (0x03).</summary>
     /// <param name="AsyncReset">async_reset, flag.</param>
     /// <param name="ResetNotify">reset_notify, flag.</param>
@@ -3810,6 +5424,30 @@ public static class ResetMessages
         public static ResetDomainAttributesRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of RESET_DOMAIN_ATTRIBUTES (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ResetDomainAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ResetDomainAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"RESET_DOMAIN_ATTRIBUTES (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -3880,6 +5518,50 @@ public static class ResetMessages
         }
     }
 
+    /// <summary>The parameters of RESET (0x04) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ResetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ResetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"RESET (0x04) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>autonomous: bits 0:0 of flags.</summary>
+        public bool Autonomous => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>explicit_assert: bits 1:1 of flags.</summary>
+        public bool ExplicitAssert => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x2u) != 0;
+
+        /// <summary>async: bits 2:2 of flags.</summary>
+        public bool Async => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x4u) != 0;
+
+        /// <summary>reset_id: bits 30:0 of reset_state.</summary>
+        public uint ResetId => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]), 0x7FFFFFFFu, 0);
+
+        /// <summary>reset_type: bits 31:31 of reset_state.</summary>
+        public uint ResetType => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]), 0x80000000u, 31);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("autonomous", Autonomous ? 1UL : 0UL);
+            fields.Set("explicit_assert", ExplicitAssert ? 1UL : 0UL);
+            fields.Set("async", Async ? 1UL : 0UL);
+            fields.Set("reset_id", (ulong)ResetId);
+            fields.Set("reset_type", (ulong)ResetType);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of RESET_NOTIFY (0x05).</summary>
     public sealed record ResetNotifyResponse : IScmiRecord<ResetNotifyResponse>
     {
@@ -3909,6 +5591,34 @@ public static class ResetMessages
         public static ResetNotifyRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"), fields.GetUInt64("notify_enable") != 0);
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of RESET_NOTIFY (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ResetNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ResetNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"RESET_NOTIFY (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -3956,6 +5666,30 @@ public static class ResetMessages
         }
     }
 
+    /// <summary>The parameters of RESET_DOMAIN_NAME_GET (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ResetDomainNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ResetDomainNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"RESET_DOMAIN_NAME_GET (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -3984,6 +5718,30 @@ public static class ResetMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4134,6 +5892,30 @@ public static class VoltageMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of VOLTAGE_DOMAIN_ATTRIBUTES (0x03).</summary>
     /// <param name="AsyncLevelSet">async_level_set, flag.</param>
     /// <param name="Name">name, name.</param>
@@ -4170,6 +5952,30 @@ public static class VoltageMessages
         public static VoltageDomainAttributesRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of VOLTAGE_DOMAIN_ATTRIBUTES (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct VoltageDomainAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public VoltageDomainAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"VOLTAGE_DOMAIN_ATTRIBUTES (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4226,6 +6032,34 @@ public static class VoltageMessages
         }
     }
 
+    /// <summary>The parameters of VOLTAGE_DESCRIBE_LEVELS (0x04) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct VoltageDescribeLevelsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public VoltageDescribeLevelsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"VOLTAGE_DESCRIBE_LEVELS (0x04) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>level_index: u32 at byte 4.</summary>
+        public uint LevelIndex => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("level_index", (ulong)LevelIndex);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of VOLTAGE_CONFIG_SET (0x05).</summary>
     public sealed record VoltageConfigSetResponse : IScmiRecord<VoltageConfigSetResponse>
     {
@@ -4255,6 +6089,34 @@ public static class VoltageMessages
         public static VoltageConfigSetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"), (uint)fields.GetUInt64("mode"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("mode", (ulong)Mode);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of VOLTAGE_CONFIG_SET (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct VoltageConfigSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public VoltageConfigSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"VOLTAGE_CONFIG_SET (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>mode: bits 3:0 of config.</summary>
+        public uint Mode => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0xFu, 0);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4294,6 +6156,30 @@ public static class VoltageMessages
         public static VoltageConfigGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of VOLTAGE_CONFIG_GET (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct VoltageConfigGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public VoltageConfigGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"VOLTAGE_CONFIG_GET (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4360,6 +6246,38 @@ public static class VoltageMessages
         }
     }
 
+    /// <summary>The parameters of VOLTAGE_LEVEL_SET (0x07) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct VoltageLevelSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public VoltageLevelSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"VOLTAGE_LEVEL_SET (0x07) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>async: bits 0:0 of flags.</summary>
+        public bool Async => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>voltage_level_uv: s32 at byte 8.</summary>
+        public int VoltageLevelUv => BinaryPrimitives.ReadInt32LittleEndian(_body[8..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("async", Async ? 1UL : 0UL);
+            fields.Set("voltage_level_uv", (long)VoltageLevelUv);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of VOLTAGE_LEVEL_GET (0x08).</summary>
     /// <param name="VoltageLevelUv">voltage_level_uv, s32.</param>
     public sealed record VoltageLevelGetResponse(int VoltageLevelUv) : IScmiRecord<VoltageLevelGetResponse>
@@ -4390,6 +6308,30 @@ public static class VoltageMessages
         public static VoltageLevelGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of VOLTAGE_LEVEL_GET (0x08) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct VoltageLevelGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public VoltageLevelGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"VOLTAGE_LEVEL_GET (0x08) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4436,6 +6378,30 @@ public static class VoltageMessages
         }
     }
 
+    /// <summary>The parameters of VOLTAGE_DOMAIN_NAME_GET (0x09) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct VoltageDomainNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public VoltageDomainNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"VOLTAGE_DOMAIN_NAME_GET (0x09) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -4464,6 +6430,30 @@ public static class VoltageMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4586,6 +6576,30 @@ public static class PowercapMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWERCAP_DOMAIN_ATTRIBUTES (0x03).</summary>
     /// <param name="CapChangeNotify">cap_change_notify, flag.</param>
     /// <param name="MeasurementsNotify">measurements_notify, flag.</param>
@@ -4660,6 +6674,30 @@ public static class PowercapMessages
         }
     }
 
+    /// <summary>The parameters of POWERCAP_DOMAIN_ATTRIBUTES (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapDomainAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapDomainAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_DOMAIN_ATTRIBUTES (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWERCAP_CAP_GET (0x04).</summary>
     /// <param name="PowerCap">power_cap, u32.</param>
     public sealed record PowercapCapGetResponse(uint PowerCap) : IScmiRecord<PowercapCapGetResponse>
@@ -4690,6 +6728,30 @@ public static class PowercapMessages
         public static PowercapCapGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of POWERCAP_CAP_GET (0x04) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapCapGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapCapGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_CAP_GET (0x04) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4758,6 +6820,42 @@ public static class PowercapMessages
         }
     }
 
+    /// <summary>The parameters of POWERCAP_CAP_SET (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapCapSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapCapSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_CAP_SET (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>ignore_delayed_response: bits 0:0 of flags.</summary>
+        public bool IgnoreDelayedResponse => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>async: bits 1:1 of flags.</summary>
+        public bool Async => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x2u) != 0;
+
+        /// <summary>power_cap: u32 at byte 8.</summary>
+        public uint PowerCap => BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("ignore_delayed_response", IgnoreDelayedResponse ? 1UL : 0UL);
+            fields.Set("async", Async ? 1UL : 0UL);
+            fields.Set("power_cap", (ulong)PowerCap);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWERCAP_PAI_GET (0x06).</summary>
     /// <param name="Pai">pai, u32.</param>
     public sealed record PowercapPaiGetResponse(uint Pai) : IScmiRecord<PowercapPaiGetResponse>
@@ -4788,6 +6886,30 @@ public static class PowercapMessages
         public static PowercapPaiGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of POWERCAP_PAI_GET (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapPaiGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapPaiGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_PAI_GET (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4834,6 +6956,34 @@ public static class PowercapMessages
         }
     }
 
+    /// <summary>The parameters of POWERCAP_PAI_SET (0x07) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapPaiSetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapPaiSetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_PAI_SET (0x07) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>pai: u32 at byte 8.</summary>
+        public uint Pai => BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("pai", (ulong)Pai);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWERCAP_DOMAIN_NAME_GET (0x08).</summary>
     /// <param name="Name">name, name.</param>
     public sealed record PowercapDomainNameGetResponse(string Name) : IScmiRecord<PowercapDomainNameGetResponse>
@@ -4864,6 +7014,30 @@ public static class PowercapMessages
         public static PowercapDomainNameGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of POWERCAP_DOMAIN_NAME_GET (0x08) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapDomainNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapDomainNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_DOMAIN_NAME_GET (0x08) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4912,6 +7086,30 @@ public static class PowercapMessages
         }
     }
 
+    /// <summary>The parameters of POWERCAP_MEASUREMENTS_GET (0x09) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapMeasurementsGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapMeasurementsGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_MEASUREMENTS_GET (0x09) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of POWERCAP_CAP_NOTIFY (0x0A).</summary>
     public sealed record PowercapCapNotifyResponse : IScmiRecord<PowercapCapNotifyResponse>
     {
@@ -4941,6 +7139,34 @@ public static class PowercapMessages
         public static PowercapCapNotifyRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"), fields.GetUInt64("notify_enable") != 0);
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of POWERCAP_CAP_NOTIFY (0x0A) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapCapNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapCapNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_CAP_NOTIFY (0x0A) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -4981,6 +7207,42 @@ public static class PowercapMessages
         public static PowercapMeasurementsNotifyRequest From(FieldSet fields) => new((uint)fields.GetUInt64("domain_id"), fields.GetUInt64("notify_enable") != 0, (uint)fields.GetUInt64("threshold_low"), (uint)fields.GetUInt64("threshold_high"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("notify_enable", NotifyEnable ? 1UL : 0UL);
+            fields.Set("threshold_low", (ulong)ThresholdLow);
+            fields.Set("threshold_high", (ulong)ThresholdHigh);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of POWERCAP_MEASUREMENTS_NOTIFY (0x0B) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapMeasurementsNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 16;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapMeasurementsNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_MEASUREMENTS_NOTIFY (0x0B) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>notify_enable: bits 0:0 of notify_enable.</summary>
+        public bool NotifyEnable => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>threshold_low: u32 at byte 8.</summary>
+        public uint ThresholdLow => BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]);
+
+        /// <summary>threshold_high: u32 at byte 12.</summary>
+        public uint ThresholdHigh => BinaryPrimitives.ReadUInt32LittleEndian(_body[12..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -5046,6 +7308,34 @@ public static class PowercapMessages
         }
     }
 
+    /// <summary>The parameters of POWERCAP_DESCRIBE_FASTCHANNEL (0x0C) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PowercapDescribeFastchannelView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PowercapDescribeFastchannelView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"POWERCAP_DESCRIBE_FASTCHANNEL (0x0C) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>domain_id: u32 at byte 0.</summary>
+        public uint DomainId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>message_id: u32 at byte 4.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("domain_id", (ulong)DomainId);
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -5074,6 +7364,30 @@ public static class PowercapMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -5254,6 +7568,30 @@ public static class PinctrlMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PINCTRL_ATTRIBUTES (0x03).</summary>
     /// <param name="ExtendedName">extended_name, flag.</param>
     /// <param name="GpioFunction">gpio_function, flag.</param>
@@ -5302,6 +7640,34 @@ public static class PinctrlMessages
         }
     }
 
+    /// <summary>The parameters of PINCTRL_ATTRIBUTES (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PinctrlAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PinctrlAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PINCTRL_ATTRIBUTES (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>identifier: u32 at byte 0.</summary>
+        public uint Identifier => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>selector: bits 1:0 of flags.</summary>
+        public uint Selector => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0x3u, 0);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("identifier", (ulong)Identifier);
+            fields.Set("selector", (ulong)Selector);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PINCTRL_LIST_ASSOCIATIONS (0x04).</summary>
     /// <param name="Remaining">remaining, 16-bit field.</param>
     /// <param name="Ids">ids, list of U16Packed.</param>
@@ -5340,6 +7706,38 @@ public static class PinctrlMessages
         public static PinctrlListAssociationsRequest From(FieldSet fields) => new((uint)fields.GetUInt64("identifier"), (uint)fields.GetUInt64("selector"), (uint)fields.GetUInt64("index"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("identifier", (ulong)Identifier);
+            fields.Set("selector", (ulong)Selector);
+            fields.Set("index", (ulong)Index);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of PINCTRL_LIST_ASSOCIATIONS (0x04) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PinctrlListAssociationsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PinctrlListAssociationsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PINCTRL_LIST_ASSOCIATIONS (0x04) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>identifier: u32 at byte 0.</summary>
+        public uint Identifier => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>selector: bits 1:0 of flags.</summary>
+        public uint Selector => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0x3u, 0);
+
+        /// <summary>index: u32 at byte 8.</summary>
+        public uint Index => BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -5422,6 +7820,46 @@ public static class PinctrlMessages
         }
     }
 
+    /// <summary>The parameters of PINCTRL_SETTINGS_GET (0x05) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PinctrlSettingsGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PinctrlSettingsGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PINCTRL_SETTINGS_GET (0x05) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>identifier: u32 at byte 0.</summary>
+        public uint Identifier => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>config_type: bits 7:0 of attributes.</summary>
+        public uint ConfigType => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0xFFu, 0);
+
+        /// <summary>skip_configs: bits 15:8 of attributes.</summary>
+        public uint SkipConfigs => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0xFF00u, 8);
+
+        /// <summary>selector: bits 17:16 of attributes.</summary>
+        public uint Selector => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0x30000u, 16);
+
+        /// <summary>config_flag: bits 19:18 of attributes.</summary>
+        public uint ConfigFlag => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0xC0000u, 18);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("identifier", (ulong)Identifier);
+            fields.Set("config_type", (ulong)ConfigType);
+            fields.Set("skip_configs", (ulong)SkipConfigs);
+            fields.Set("selector", (ulong)Selector);
+            fields.Set("config_flag", (ulong)ConfigFlag);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PINCTRL_SETTINGS_CONFIGURE (0x06).</summary>
     public sealed record PinctrlSettingsConfigureResponse : IScmiRecord<PinctrlSettingsConfigureResponse>
     {
@@ -5488,6 +7926,46 @@ public static class PinctrlMessages
         }
     }
 
+    /// <summary>The parameters of PINCTRL_SETTINGS_CONFIGURE (0x06) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PinctrlSettingsConfigureView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PinctrlSettingsConfigureView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PINCTRL_SETTINGS_CONFIGURE (0x06) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>identifier: u32 at byte 0.</summary>
+        public uint Identifier => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>function_id: u32 at byte 4.</summary>
+        public uint FunctionId => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>selector: bits 1:0 of attributes.</summary>
+        public uint Selector => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]), 0x3u, 0);
+
+        /// <summary>num_configs: bits 9:2 of attributes.</summary>
+        public uint NumConfigs => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]), 0x3FCu, 2);
+
+        /// <summary>function_valid: bits 10:10 of attributes.</summary>
+        public bool FunctionValid => (BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]) & 0x400u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("identifier", (ulong)Identifier);
+            fields.Set("function_id", (ulong)FunctionId);
+            fields.Set("selector", (ulong)Selector);
+            fields.Set("num_configs", (ulong)NumConfigs);
+            fields.Set("function_valid", FunctionValid ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PINCTRL_REQUEST (0x07).</summary>
     public sealed record PinctrlRequestResponse : IScmiRecord<PinctrlRequestResponse>
     {
@@ -5517,6 +7995,34 @@ public static class PinctrlMessages
         public static PinctrlRequestRequest From(FieldSet fields) => new((uint)fields.GetUInt64("identifier"), (uint)fields.GetUInt64("selector"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("identifier", (ulong)Identifier);
+            fields.Set("selector", (ulong)Selector);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of PINCTRL_REQUEST (0x07) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PinctrlRequestView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PinctrlRequestView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PINCTRL_REQUEST (0x07) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>identifier: u32 at byte 0.</summary>
+        public uint Identifier => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>selector: bits 1:0 of flags.</summary>
+        public uint Selector => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0x3u, 0);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -5564,6 +8070,34 @@ public static class PinctrlMessages
         }
     }
 
+    /// <summary>The parameters of PINCTRL_RELEASE (0x08) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PinctrlReleaseView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PinctrlReleaseView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PINCTRL_RELEASE (0x08) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>identifier: u32 at byte 0.</summary>
+        public uint Identifier => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>selector: bits 1:0 of flags.</summary>
+        public uint Selector => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0x3u, 0);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("identifier", (ulong)Identifier);
+            fields.Set("selector", (ulong)Selector);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of PINCTRL_NAME_GET (0x09).</summary>
     /// <param name="Name">name, name.</param>
     public sealed record PinctrlNameGetResponse(string Name) : IScmiRecord<PinctrlNameGetResponse>
@@ -5595,6 +8129,34 @@ public static class PinctrlMessages
         public static PinctrlNameGetRequest From(FieldSet fields) => new((uint)fields.GetUInt64("identifier"), (uint)fields.GetUInt64("selector"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("identifier", (ulong)Identifier);
+            fields.Set("selector", (ulong)Selector);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of PINCTRL_NAME_GET (0x09) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PinctrlNameGetView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 8;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PinctrlNameGetView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PINCTRL_NAME_GET (0x09) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>identifier: u32 at byte 0.</summary>
+        public uint Identifier => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>selector: bits 1:0 of flags.</summary>
+        public uint Selector => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]), 0x3u, 0);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -5646,6 +8208,42 @@ public static class PinctrlMessages
         }
     }
 
+    /// <summary>The parameters of PINCTRL_SET_PERMISSIONS (0x0A) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct PinctrlSetPermissionsView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 12;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public PinctrlSetPermissionsView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PINCTRL_SET_PERMISSIONS (0x0A) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>agent_id: u32 at byte 0.</summary>
+        public uint AgentId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>identifier: u32 at byte 4.</summary>
+        public uint Identifier => BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]);
+
+        /// <summary>selector: bits 1:0 of flags.</summary>
+        public uint Selector => BitField.Get(BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]), 0x3u, 0);
+
+        /// <summary>allow: bits 2:2 of flags.</summary>
+        public bool Allow => (BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]) & 0x4u) != 0;
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("agent_id", (ulong)AgentId);
+            fields.Set("identifier", (ulong)Identifier);
+            fields.Set("selector", (ulong)Selector);
+            fields.Set("allow", Allow ? 1UL : 0UL);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of NEGOTIATE_PROTOCOL_VERSION (0x10).</summary>
     public sealed record NegotiateProtocolVersionResponse : IScmiRecord<NegotiateProtocolVersionResponse>
     {
@@ -5674,6 +8272,30 @@ public static class PinctrlMessages
         public static NegotiateProtocolVersionRequest From(FieldSet fields) => new((uint)fields.GetUInt64("version"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -5794,6 +8416,30 @@ public static class VscmiMessages
         }
     }
 
+    /// <summary>The parameters of PROTOCOL_MESSAGE_ATTRIBUTES (0x02) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct ProtocolMessageAttributesView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public ProtocolMessageAttributesView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"PROTOCOL_MESSAGE_ATTRIBUTES (0x02) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>message_id: u32 at byte 0.</summary>
+        public uint MessageId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("message_id", (ulong)MessageId);
+            return fields;
+        }
+    }
+
     /// <summary>Return values of VSCMI_AGENT_SYSTEM_POWER_NOTIFY (0x03).</summary>
     public sealed record VscmiAgentSystemPowerNotifyResponse : IScmiRecord<VscmiAgentSystemPowerNotifyResponse>
     {
@@ -5825,6 +8471,42 @@ public static class VscmiMessages
         public static VscmiAgentSystemPowerNotifyRequest From(FieldSet fields) => new((uint)fields.GetUInt64("agent_id"), fields.GetUInt64("graceful") != 0, (uint)fields.GetUInt64("system_state"), (uint)fields.GetUInt64("timeout_ms"));
 
         /// <inheritdoc />
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("agent_id", (ulong)AgentId);
+            fields.Set("graceful", Graceful ? 1UL : 0UL);
+            fields.Set("system_state", (ulong)SystemState);
+            fields.Set("timeout_ms", (ulong)TimeoutMs);
+            return fields;
+        }
+    }
+
+    /// <summary>The parameters of VSCMI_AGENT_SYSTEM_POWER_NOTIFY (0x03) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct VscmiAgentSystemPowerNotifyView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 16;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public VscmiAgentSystemPowerNotifyView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"VSCMI_AGENT_SYSTEM_POWER_NOTIFY (0x03) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>agent_id: u32 at byte 0.</summary>
+        public uint AgentId => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>graceful: bits 0:0 of flags.</summary>
+        public bool Graceful => (BinaryPrimitives.ReadUInt32LittleEndian(_body[4..]) & 0x1u) != 0;
+
+        /// <summary>system_state: u32 at byte 8.</summary>
+        public uint SystemState => BinaryPrimitives.ReadUInt32LittleEndian(_body[8..]);
+
+        /// <summary>timeout_ms: u32 at byte 12.</summary>
+        public uint TimeoutMs => BinaryPrimitives.ReadUInt32LittleEndian(_body[12..]);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
         public FieldSet ToFields()
         {
             var fields = new FieldSet();
@@ -5871,4 +8553,137 @@ public static class VscmiMessages
             return fields;
         }
     }
+
+    /// <summary>The parameters of NEGOTIATE_PROTOCOL_VERSION (0x10) read in place (fields at fixed offsets; the layout was checked before).</summary>
+    public readonly ref struct NegotiateProtocolVersionView
+    {
+        private readonly ReadOnlySpan<byte> _body;
+
+        /// <summary>Bytes the fixed fields take.</summary>
+        public const int FixedSize = 4;
+
+        /// <summary>A view over <paramref name="body"/>, the parameters after the header.</summary>
+        /// <exception cref="ArgumentException">The body is shorter than <see cref="FixedSize"/>.</exception>
+        public NegotiateProtocolVersionView(ReadOnlySpan<byte> body) => _body = body.Length >= FixedSize ? body : throw new ArgumentException($"NEGOTIATE_PROTOCOL_VERSION (0x10) needs {FixedSize} bytes of parameters, got {body.Length}", nameof(body));
+
+        /// <summary>version: u32 at byte 0.</summary>
+        public uint Version => BinaryPrimitives.ReadUInt32LittleEndian(_body);
+
+        /// <summary>The fields this view reads, by their description's names.</summary>
+        public FieldSet ToFields()
+        {
+            var fields = new FieldSet();
+            fields.Set("version", (ulong)Version);
+            return fields;
+        }
+    }
+}
+
+/// <summary>Every request view, by protocol and message: what a view reads, as fields (tests and differential fuzzing compare it with the codec).</summary>
+public static class RequestViews
+{
+    /// <summary>The fixed-position parameters a view reads from <paramref name="body"/>, or null when the message has no view.</summary>
+    public static FieldSet? Read(ScmiProtocolId protocol, byte messageId, ReadOnlySpan<byte> body) => (protocol, messageId) switch
+    {
+            (ScmiProtocolId.BASE, 0x02) => new BaseMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.BASE, 0x06) => new BaseMessages.BaseDiscoverListProtocolsView(body).ToFields(),
+            (ScmiProtocolId.BASE, 0x07) => new BaseMessages.BaseDiscoverAgentView(body).ToFields(),
+            (ScmiProtocolId.BASE, 0x08) => new BaseMessages.BaseNotifyErrorsView(body).ToFields(),
+            (ScmiProtocolId.BASE, 0x09) => new BaseMessages.BaseSetDevicePermissionsView(body).ToFields(),
+            (ScmiProtocolId.BASE, 0x0A) => new BaseMessages.BaseSetProtocolPermissionsView(body).ToFields(),
+            (ScmiProtocolId.BASE, 0x0B) => new BaseMessages.BaseResetAgentConfigurationView(body).ToFields(),
+            (ScmiProtocolId.BASE, 0x10) => new BaseMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.POWER, 0x02) => new PowerMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.POWER, 0x03) => new PowerMessages.PowerDomainAttributesView(body).ToFields(),
+            (ScmiProtocolId.POWER, 0x04) => new PowerMessages.PowerStateSetView(body).ToFields(),
+            (ScmiProtocolId.POWER, 0x05) => new PowerMessages.PowerStateGetView(body).ToFields(),
+            (ScmiProtocolId.POWER, 0x06) => new PowerMessages.PowerStateNotifyView(body).ToFields(),
+            (ScmiProtocolId.POWER, 0x07) => new PowerMessages.PowerStateChangeRequestedNotifyView(body).ToFields(),
+            (ScmiProtocolId.POWER, 0x08) => new PowerMessages.PowerDomainNameGetView(body).ToFields(),
+            (ScmiProtocolId.POWER, 0x10) => new PowerMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.SYSTEM, 0x02) => new SystemMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.SYSTEM, 0x03) => new SystemMessages.SystemPowerStateSetView(body).ToFields(),
+            (ScmiProtocolId.SYSTEM, 0x05) => new SystemMessages.SystemPowerStateNotifyView(body).ToFields(),
+            (ScmiProtocolId.SYSTEM, 0x10) => new SystemMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x02) => new PerfMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x03) => new PerfMessages.PerformanceDomainAttributesView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x04) => new PerfMessages.PerformanceDescribeLevelsView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x05) => new PerfMessages.PerformanceLimitsSetView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x06) => new PerfMessages.PerformanceLimitsGetView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x07) => new PerfMessages.PerformanceLevelSetView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x08) => new PerfMessages.PerformanceLevelGetView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x09) => new PerfMessages.PerformanceNotifyLimitsView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x0A) => new PerfMessages.PerformanceNotifyLevelView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x0B) => new PerfMessages.PerformanceDescribeFastchannelView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x0C) => new PerfMessages.PerformanceDomainNameGetView(body).ToFields(),
+            (ScmiProtocolId.PERF, 0x10) => new PerfMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x02) => new ClockMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x03) => new ClockMessages.ClockAttributesView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x04) => new ClockMessages.ClockDescribeRatesView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x05) => new ClockMessages.ClockRateSetView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x06) => new ClockMessages.ClockRateGetView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x08) => new ClockMessages.ClockNameGetView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x09) => new ClockMessages.ClockRateNotifyView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x0A) => new ClockMessages.ClockRateChangeRequestedNotifyView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x0B) => new ClockMessages.ClockConfigGetView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x0C) => new ClockMessages.ClockPossibleParentsGetView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x0D) => new ClockMessages.ClockParentSetView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x0E) => new ClockMessages.ClockParentGetView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x0F) => new ClockMessages.ClockGetPermissionsView(body).ToFields(),
+            (ScmiProtocolId.CLOCK, 0x10) => new ClockMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x02) => new SensorMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x03) => new SensorMessages.SensorDescriptionGetView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x04) => new SensorMessages.SensorTripPointNotifyView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x05) => new SensorMessages.SensorTripPointConfigView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x06) => new SensorMessages.SensorReadingGetView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x07) => new SensorMessages.SensorAxisDescriptionGetView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x08) => new SensorMessages.SensorListUpdateIntervalsView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x09) => new SensorMessages.SensorConfigGetView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x0A) => new SensorMessages.SensorConfigSetView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x0B) => new SensorMessages.SensorContinuousUpdateNotifyView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x0C) => new SensorMessages.SensorNameGetView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x0D) => new SensorMessages.SensorAxisNameGetView(body).ToFields(),
+            (ScmiProtocolId.SENSOR, 0x10) => new SensorMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.RESET, 0x02) => new ResetMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.RESET, 0x03) => new ResetMessages.ResetDomainAttributesView(body).ToFields(),
+            (ScmiProtocolId.RESET, 0x04) => new ResetMessages.ResetView(body).ToFields(),
+            (ScmiProtocolId.RESET, 0x05) => new ResetMessages.ResetNotifyView(body).ToFields(),
+            (ScmiProtocolId.RESET, 0x06) => new ResetMessages.ResetDomainNameGetView(body).ToFields(),
+            (ScmiProtocolId.RESET, 0x10) => new ResetMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x02) => new VoltageMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x03) => new VoltageMessages.VoltageDomainAttributesView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x04) => new VoltageMessages.VoltageDescribeLevelsView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x05) => new VoltageMessages.VoltageConfigSetView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x06) => new VoltageMessages.VoltageConfigGetView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x07) => new VoltageMessages.VoltageLevelSetView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x08) => new VoltageMessages.VoltageLevelGetView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x09) => new VoltageMessages.VoltageDomainNameGetView(body).ToFields(),
+            (ScmiProtocolId.VOLTAGE, 0x10) => new VoltageMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x02) => new PowercapMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x03) => new PowercapMessages.PowercapDomainAttributesView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x04) => new PowercapMessages.PowercapCapGetView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x05) => new PowercapMessages.PowercapCapSetView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x06) => new PowercapMessages.PowercapPaiGetView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x07) => new PowercapMessages.PowercapPaiSetView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x08) => new PowercapMessages.PowercapDomainNameGetView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x09) => new PowercapMessages.PowercapMeasurementsGetView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x0A) => new PowercapMessages.PowercapCapNotifyView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x0B) => new PowercapMessages.PowercapMeasurementsNotifyView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x0C) => new PowercapMessages.PowercapDescribeFastchannelView(body).ToFields(),
+            (ScmiProtocolId.POWERCAP, 0x10) => new PowercapMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x02) => new PinctrlMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x03) => new PinctrlMessages.PinctrlAttributesView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x04) => new PinctrlMessages.PinctrlListAssociationsView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x05) => new PinctrlMessages.PinctrlSettingsGetView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x06) => new PinctrlMessages.PinctrlSettingsConfigureView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x07) => new PinctrlMessages.PinctrlRequestView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x08) => new PinctrlMessages.PinctrlReleaseView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x09) => new PinctrlMessages.PinctrlNameGetView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x0A) => new PinctrlMessages.PinctrlSetPermissionsView(body).ToFields(),
+            (ScmiProtocolId.PINCTRL, 0x10) => new PinctrlMessages.NegotiateProtocolVersionView(body).ToFields(),
+            (ScmiProtocolId.VSCMI, 0x02) => new VscmiMessages.ProtocolMessageAttributesView(body).ToFields(),
+            (ScmiProtocolId.VSCMI, 0x03) => new VscmiMessages.VscmiAgentSystemPowerNotifyView(body).ToFields(),
+            (ScmiProtocolId.VSCMI, 0x10) => new VscmiMessages.NegotiateProtocolVersionView(body).ToFields(),
+        _ => null,
+    };
 }

@@ -62,9 +62,19 @@ public static class BitConstants
     private static void Words(StringBuilder into, string part, Layout layout)
     {
         var words = new StringBuilder();
-        foreach (var bits in BitsOf(layout).DistinctBy(b => b.Name))
+        foreach (var (bits, list) in BitsOf(layout, null).DistinctBy(b => b.Bits.Name))
         {
             var consts = new StringBuilder();
+            // The word's (and its list's) name in the description, for code that looks the word up
+            // in the layout a protocol version serves (which bits that version defines).
+            Line(consts, 16, $"/// <summary>The word's name in the description.</summary>");
+            Line(consts, 16, $"public const string Name = \"{bits.Name}\";");
+            if (list is not null)
+            {
+                Line(consts, 16, $"/// <summary>The list whose entries hold this word.</summary>");
+                Line(consts, 16, $"public const string List = \"{list}\";");
+            }
+
             foreach (var field in bits.Fields)
             {
                 // A flag named like its word (notify_enable in notify_enable) cannot share the class's name.
@@ -98,21 +108,21 @@ public static class BitConstants
             ? $"{part[..v].ToLowerInvariant()} in protocol versions {part[(v + 1)..]}.x"
             : part.ToLowerInvariant();
 
-    private static IEnumerable<BitsSpec> BitsOf(Layout layout)
+    private static IEnumerable<(BitsSpec Bits, string? List)> BitsOf(Layout layout, string? list)
     {
         foreach (var field in layout.Fields)
         {
             switch (field)
             {
                 case BitsSpec bits:
-                    yield return bits;
+                    yield return (bits, list);
                     break;
                 case ConditionalSpec conditional:
-                    foreach (var inner in BitsOf(conditional.Fields))
+                    foreach (var inner in BitsOf(conditional.Fields, list))
                         yield return inner;
                     break;
-                case ArraySpec { Entry: { } entry }:
-                    foreach (var inner in BitsOf(entry))
+                case ArraySpec { Entry: { } entry } array:
+                    foreach (var inner in BitsOf(entry, array.Name))
                         yield return inner;
                     break;
             }
