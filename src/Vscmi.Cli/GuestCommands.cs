@@ -191,7 +191,9 @@ internal static class GuestCommands
         List<string> lines = [
             $"-object memory-backend-memfd,id=mem,size={memory},share=on",
             "-machine memory-backend=mem",
-            $"-chardev socket,id=scmi0,path={socket}",
+            // reconnect-ms (QEMU 9.2+): when the daemon restarts, QEMU keeps the guest running and
+            // sets the device up again once the socket is back (docs/operations.md).
+            $"-chardev socket,id=scmi0,path={socket},reconnect-ms=1000",
         ];
         if (mmio)
         {

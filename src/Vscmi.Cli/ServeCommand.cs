@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Vscmi.Platform.Hosting;
 using Vscmi.Platform;
 using Vscmi.Platform.Model;
+using Vscmi.Linux;
 using Vscmi.Transport;
 using Vscmi.VhostUser;
 
@@ -157,6 +158,18 @@ internal static partial class ServeCommand
             backend.Start();
         var summary = ConfigCommand.Summary(model);
         LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
+
+        // Under systemd (Type=notify): READY=1 only now, when every socket listens, so units
+        // ordered after vscmi (the VMs) find their sockets; keep-alives when WatchdogSec is set.
+        using var systemd = SystemdNotifier.FromEnvironment(reason => LogNotifyFailed(logger, reason));
+        if (systemd is not null)
+        {
+            systemd.Ready($"serving {bindings.Count + vms.Count} sockets, {summary}");
+            if (SystemdNotifier.WatchdogInterval() is { } watchdog)
+                systemd.StartWatchdog(watchdog);
+            LogSystemd(logger, systemd.Address, SystemdNotifier.WatchdogInterval()?.TotalMilliseconds ?? 0);
+        }
+
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -166,6 +179,7 @@ internal static partial class ServeCommand
         }
 
         LogStopping(logger);
+        systemd?.Stopping();
         foreach (var backend in backends)
             await backend.DisposeAsync().ConfigureAwait(false);
         return 0;
@@ -176,6 +190,12 @@ internal static partial class ServeCommand
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopping")]
     private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "systemd: READY=1 sent to {Address}; watchdog every {WatchdogMs} ms (0: none)")]
+    private static partial void LogSystemd(ILogger logger, string address, double watchdogMs);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "systemd: {Reason}")]
+    private static partial void LogNotifyFailed(ILogger logger, string reason);
 
     /// <summary>Parses [AGENT=]ADDRESS; AGENT is a name from the model or a 1-based number.</summary>
     private static (StreamEndpoint, int) Bind(DeviceModel model, string spec, bool tcp)

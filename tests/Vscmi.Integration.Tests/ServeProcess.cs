@@ -12,6 +12,8 @@ public sealed class ServeProcess : IAsyncLifetime
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string[]? _arguments;
+    private readonly string? _executable;
+    private readonly IReadOnlyDictionary<string, string>? _environment;
     private Process? _process;
 
     /// <summary>The default daemon: OSPM on ospm.sock, guest on guest.sock and loopback TCP.</summary>
@@ -20,15 +22,29 @@ public sealed class ServeProcess : IAsyncLifetime
     }
 
     /// <summary>A daemon with these arguments after 'serve'; {dir} stands for <see cref="Directory"/>.</summary>
-    private ServeProcess(string[] arguments) => _arguments = arguments;
+    private ServeProcess(string[] arguments, string? executable = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        _arguments = arguments;
+        _executable = executable;
+        _environment = environment;
+    }
+
+    /// <summary>The native AOT binary packaging/publish.sh builds (./test builds it when it is missing or stale).</summary>
+    public static string AotBinary => Path.Combine(CliProcess.RepositoryRoot, "artifacts", "publish", "linux-x64", "vscmi");
 
     /// <summary>The daemon's process id.</summary>
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("not started");
 
     /// <summary>Starts a daemon with these arguments after 'serve' and waits until it is ready.</summary>
-    public static async Task<ServeProcess> StartAsync(params string[] arguments)
+    public static Task<ServeProcess> StartAsync(params string[] arguments) => StartAsync(null, null, arguments);
+
+    /// <summary>
+    /// Starts <paramref name="executable"/> (null: the ./vscmi launcher) with 'serve' and these
+    /// arguments, with extra environment variables, and waits until it is ready.
+    /// </summary>
+    public static async Task<ServeProcess> StartAsync(string? executable, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var serve = new ServeProcess(arguments);
+        var serve = new ServeProcess(arguments, executable, environment);
         try
         {
             await serve.InitializeAsync();
@@ -79,7 +95,9 @@ public sealed class ServeProcess : IAsyncLifetime
             ? ["--socket", OspmSocket, "--socket", $"guest={GuestSocket}", "--tcp", "guest=127.0.0.1:0"]
             : _arguments.Select(a => a.Replace("{dir}", Directory, StringComparison.Ordinal));
         start.ArgumentList.Add("--default-signal=INT");
-        start.ArgumentList.Add(Path.Combine(CliProcess.RepositoryRoot, "vscmi"));
+        start.ArgumentList.Add(_executable ?? Path.Combine(CliProcess.RepositoryRoot, "vscmi"));
+        foreach (var (name, value) in _environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         start.ArgumentList.Add("serve");
         foreach (var arg in arguments)
             start.ArgumentList.Add(arg);

@@ -1,0 +1,97 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace Vscmi.Integration.Tests;
+
+/// <summary>
+/// vscmi serve as a systemd Type=notify service, with the test as systemd: a datagram socket
+/// named by NOTIFY_SOCKET receives READY=1 only once every socket exists, WATCHDOG=1 at half of
+/// WATCHDOG_USEC, and STOPPING=1 on SIGTERM. Run against the native AOT binary (what the unit
+/// starts) and the launcher.
+/// </summary>
+public sealed class ServiceTests
+{
+    public static TheoryData<string, bool> Binaries() => new()
+    {
+        { "aot", false },
+        { "aot", true },
+        { "launcher", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Binaries))]
+    public async Task Ready_comes_after_the_sockets_then_watchdog_then_stopping(string binary, bool abstractAddress)
+    {
+        var executable = binary == "aot" ? ServeProcess.AotBinary : null;
+        if (executable is not null)
+            Assert.True(File.Exists(executable), $"{executable} is missing: ./test builds it (packaging/publish.sh --only-x64)");
+        var name = $"vscmi-notify-{Guid.NewGuid():N}"[..24];
+        var address = abstractAddress ? "@" + name : Path.Combine(Path.GetTempPath(), name + ".sock");
+        using var systemd = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        systemd.Bind(new UnixDomainSocketEndPoint(abstractAddress ? "\0" + name : address));
+        var received = new List<(string Message, bool SocketsExisted)>();
+        string[] sockets = [];
+        var listening = Task.Run(async () =>
+        {
+            var buffer = new byte[4096];
+            while (true)
+            {
+                int length;
+                try
+                {
+                    length = await systemd.ReceiveAsync(buffer, SocketFlags.None);
+                }
+                catch (Exception e) when (e is ObjectDisposedException or SocketException)
+                {
+                    return;
+                }
+
+                var message = Encoding.UTF8.GetString(buffer, 0, length);
+                lock (received)
+                    received.Add((message, sockets.Length > 0 && sockets.All(File.Exists)));
+            }
+        });
+
+        var environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = address, ["WATCHDOG_USEC"] = "400000" };
+        var directory = Path.Combine(Path.GetTempPath(), $"vscmi-svc-{Guid.NewGuid():N}"[..20]);
+        Directory.CreateDirectory(directory);
+        sockets = [Path.Combine(directory, "ospm.sock"), Path.Combine(directory, "vm.sock")];
+        try
+        {
+            await using var serve = await ServeProcess.StartAsync(executable, environment, "--socket", sockets[0], "--vhost-user", $"guest={sockets[1]}");
+            await Poll.Until(() => Snapshot().Any(r => r.Message.StartsWith("WATCHDOG=1", StringComparison.Ordinal)), "a watchdog keep-alive");
+
+            var ready = Assert.Single(Snapshot(), r => r.Message.Contains("READY=1", StringComparison.Ordinal));
+            Assert.True(ready.SocketsExisted, "READY=1 came before every socket existed");
+            Assert.Contains($"MAINPID={serve.ProcessId}", ready.Message, StringComparison.Ordinal);
+            Assert.Contains("STATUS=serving 2 sockets", ready.Message, StringComparison.Ordinal);
+            Assert.StartsWith("READY=1", Snapshot()[0].Message, StringComparison.Ordinal);
+            Assert.Contains("systemd: READY=1 sent to " + address, serve.Output, StringComparison.Ordinal);
+
+            Assert.Equal(0, await serve.StopAsync());
+            await Poll.Until(() => Snapshot().Any(r => r.Message == "STOPPING=1"), "STOPPING=1 on SIGTERM");
+        }
+        finally
+        {
+            systemd.Dispose();
+            await listening;
+            if (!abstractAddress)
+                File.Delete(address);
+            Directory.Delete(directory, recursive: true);
+        }
+
+        List<(string Message, bool SocketsExisted)> Snapshot()
+        {
+            lock (received)
+                return [.. received];
+        }
+    }
+
+    [Fact]
+    public async Task Without_NOTIFY_SOCKET_nothing_is_sent_and_serve_runs_as_before()
+    {
+        await using var serve = await ServeProcess.StartAsync("--socket", "{dir}/a.sock");
+        Assert.DoesNotContain("systemd:", serve.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await serve.StopAsync());
+    }
+}
