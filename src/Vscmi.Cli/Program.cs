@@ -12,4 +12,5 @@ root.Subcommands.Add(DecodeCommand.Create());
 foreach (var command in GuestCommands.Create())
     root.Subcommands.Add(command);
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(Vscmi.Cli.Control.CtlCommand.Create());
 return root.Parse(args).Invoke();

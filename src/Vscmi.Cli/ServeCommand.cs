@@ -34,16 +34,22 @@ internal static partial class ServeCommand
             DefaultValueFactory = _ => 128,
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every rejected message (debug level)." };
+        var control = new Option<string?>("--control")
+        {
+            Description = "Listen for 'vscmi ctl' on this Unix socket (mode 0600, JSON lines; docs/control.md): status, and VMs added or removed while the others run. The systemd unit uses /run/vscmi/control.sock.",
+        };
         var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel: stream sockets carry frames (a 4-byte little-endian length then the message); vhost-user sockets serve a VM's virtio-scmi device.")
         {
-            config, sockets, tcp, vhostUser, maxPayload, verbose,
+            config, sockets, tcp, vhostUser, maxPayload, verbose, control,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(vhostUser) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose), cancellationToken));
+            parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(vhostUser) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose),
+            parse.GetValue(control), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, string[] vhostUser, int maxPayload, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, string[] vhostUser, int maxPayload, bool verbose, string? controlPath,
+        CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
@@ -142,6 +148,22 @@ internal static partial class ServeCommand
             return 1;
         }
 
+        // The VMs' sockets belong to the control from here on: it can add and remove them while serving.
+        await using var daemon = new Control.DaemonControl(platform, loggerFactory, backends);
+        Control.ControlServer? controlServer = null;
+        if (controlPath is not null)
+        {
+            try
+            {
+                controlServer = Control.ControlServer.Listen(controlPath, daemon.HandleAsync, loggerFactory.CreateLogger("vscmi.control"));
+            }
+            catch (SocketException e)
+            {
+                Console.Error.WriteLine($"error: cannot listen for control on {controlPath}: {e.Message}");
+                return 1;
+            }
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // SIGTERM (systemd, kill) and SIGINT (Ctrl-C) both stop cleanly: the "stopping" line, the
         // sockets removed. Without its own registration SIGINT would end the process at once.
@@ -156,6 +178,7 @@ internal static partial class ServeCommand
         server.Start();
         foreach (var backend in backends)
             backend.Start();
+        controlServer?.Start();
         var summary = ConfigCommand.Summary(model);
         LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
 
@@ -164,7 +187,7 @@ internal static partial class ServeCommand
         using var systemd = SystemdNotifier.FromEnvironment(reason => LogNotifyFailed(logger, reason));
         if (systemd is not null)
         {
-            systemd.Ready($"serving {bindings.Count + vms.Count} sockets, {summary}");
+            systemd.Ready($"serving {bindings.Count + vms.Count + (controlPath is null ? 0 : 1)} sockets, {summary}");
             if (SystemdNotifier.WatchdogInterval() is { } watchdog)
                 systemd.StartWatchdog(watchdog);
             LogSystemd(logger, systemd.Address, SystemdNotifier.WatchdogInterval()?.TotalMilliseconds ?? 0);
@@ -180,8 +203,8 @@ internal static partial class ServeCommand
 
         LogStopping(logger);
         systemd?.Stopping();
-        foreach (var backend in backends)
-            await backend.DisposeAsync().ConfigureAwait(false);
+        if (controlServer is not null)
+            await controlServer.DisposeAsync().ConfigureAwait(false);
         return 0;
     }
 

@@ -79,6 +79,19 @@ public sealed partial class ScmiPlatform
         return session;
     }
 
+    /// <summary>
+    /// What each open session is doing right now, for operators (the control socket's status):
+    /// agent, whether it has a P2A path, commands handled, notifications waiting and dropped.
+    /// </summary>
+    public IReadOnlyList<SessionStatus> SessionStatuses()
+    {
+        lock (Sync)
+        {
+            return [.. _sessions.Select(s => new SessionStatus(s.AgentId, s.AgentName, s.HasP2A, s.CommandsHandled,
+                s.Outbox.CanCount ? s.Outbox.Count : 0, s.DroppedNotifications))];
+        }
+    }
+
     /// <summary>Forgets a channel that closed: it gets no more notifications.</summary>
     public void CloseSession(AgentSession session)
     {

@@ -33,6 +33,8 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
     /// <summary>The socket path.</summary>
     public string Path { get; }
 
+    /// <summary>The agent this VM is.</summary>
+    public int AgentId => _agentId;
 
     /// <summary>
     /// Binds <paramref name="path"/> for agent <paramref name="agentId"/>. A stale socket file (no

@@ -1,0 +1,157 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Vscmi.Cli.Control;
+
+/// <summary>
+/// The daemon's control socket (docs/control.md): a Unix stream socket, mode 0600 so only its
+/// owner can use it, carrying JSON lines — one request object, one response object, per line.
+/// A malformed request gets <c>{"ok":false,"error":…}</c> and the connection goes on; the daemon
+/// never stops serving VMs because of what arrives here.
+/// </summary>
+internal sealed partial class ControlServer : IAsyncDisposable
+{
+    /// <summary>A request line longer than this is refused (and the connection closed): requests are small.</summary>
+    public const int MaxLine = 64 * 1024;
+
+    private readonly Socket _listener;
+    private readonly Func<JsonElement, ValueTask<string>> _handle;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _accepting = Task.CompletedTask;
+
+    private ControlServer(Socket listener, string path, Func<JsonElement, ValueTask<string>> handle, ILogger logger)
+    {
+        _listener = listener;
+        Path = path;
+        _handle = handle;
+        _logger = logger;
+    }
+
+    /// <summary>The socket's path.</summary>
+    public string Path { get; }
+
+    /// <summary>Listens on <paramref name="path"/> (a stale socket is replaced, a live one is an error) with mode 0600.</summary>
+    /// <exception cref="SocketException">The path is in use or not allowed.</exception>
+    public static ControlServer Listen(string path, Func<JsonElement, ValueTask<string>> handle, ILogger logger)
+    {
+        var listener = Vscmi.Transport.UnixSocketPath.Listen(path, 8);
+        try
+        {
+            // Only the owner: the control socket reconfigures the platform every VM depends on.
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        return new ControlServer(listener, path, handle, logger);
+    }
+
+    /// <summary>Starts accepting connections.</summary>
+    public void Start() => _accepting = AcceptAsync(_stopping.Token);
+
+    private async Task AcceptAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket connection;
+            try
+            {
+                connection = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            _ = ServeAsync(connection, cancellationToken);
+        }
+    }
+
+#pragma warning disable CA1031 // One client's trouble ends that connection, never the daemon.
+    private async Task ServeAsync(Socket connection, CancellationToken cancellationToken)
+    {
+        using var _ = connection;
+        try
+        {
+            await using var stream = new NetworkStream(connection, ownsSocket: false);
+            using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 4096, leaveOpen: true);
+            await using var writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: 4096, leaveOpen: true) { NewLine = "\n", AutoFlush = true };
+            while (await ReadLineAsync(reader, cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                if (line.Length == 0)
+                    continue;
+                string response;
+                try
+                {
+                    using var request = JsonDocument.Parse(line);
+                    response = request.RootElement.ValueKind == JsonValueKind.Object
+                        ? await _handle(request.RootElement).ConfigureAwait(false)
+                        : Error("a request is a JSON object, e.g. {\"command\":\"status\"}");
+                }
+                catch (JsonException e)
+                {
+                    response = Error($"not JSON: {e.Message}");
+                }
+
+                await writer.WriteLineAsync(response.AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            LogConnectionFailed(_logger, e.Message);
+        }
+    }
+#pragma warning restore CA1031
+
+    private static async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        if (line is { Length: > MaxLine })
+            throw new InvalidDataException($"a request line of {line.Length} characters (at most {MaxLine})");
+        return line;
+    }
+
+    /// <summary>A failure response: <c>{"ok":false,"error":"…"}</c>.</summary>
+    public static string Error(string message) => Json(w =>
+    {
+        w.WriteBoolean("ok", false);
+        w.WriteString("error", message);
+    });
+
+    /// <summary>One JSON object written by <paramref name="body"/>, as a line.</summary>
+    public static string Json(Action<Utf8JsonWriter> body)
+    {
+        using var buffer = new MemoryStream();
+        // Relaxed escaping: the lines are read by people and scripts, not embedded in HTML.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _accepting.ConfigureAwait(false);
+        _stopping.Dispose();
+        File.Delete(Path);
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "control socket: a connection ended: {Reason}")]
+    private static partial void LogConnectionFailed(ILogger logger, string reason);
+}

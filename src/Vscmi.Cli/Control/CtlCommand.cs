@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Vscmi.Cli.Control;
+
+/// <summary><c>vscmi ctl</c>: the client of a running daemon's control socket (docs/control.md).</summary>
+internal static class CtlCommand
+{
+    /// <summary>Where the systemd unit's daemon listens.</summary>
+    public const string DefaultPath = "/run/vscmi/control.sock";
+
+    public static Command Create()
+    {
+        var control = new Option<string>("--control")
+        {
+            Description = $"The daemon's control socket ('vscmi serve --control PATH'). Default: {DefaultPath}.",
+            DefaultValueFactory = _ => DefaultPath,
+            Recursive = true,
+        };
+        var json = new Option<bool>("--json") { Description = "Print the daemon's JSON answer as it is.", Recursive = true };
+
+        var status = new Command("status", "Agents, their VM sockets, open sessions, commands answered and events waiting.");
+        status.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w => w.WriteString("command", "status"), PrintStatus));
+
+        var name = new Argument<string>("NAME") { Description = "An agent of the daemon's model (its name)." };
+        var socket = new Option<string>("--vhost-user") { Description = "The vhost-user socket to serve for it (QEMU's vhost-user-scmi chardev connects there).", Required = true };
+        var add = new Command("add", "Serve a VM's socket for an agent of the model while the other VMs run (a libvirt hook or VM manager calls this).") { name, socket };
+        add.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w =>
+        {
+            w.WriteString("command", "vm add");
+            w.WriteString("name", parse.GetValue(name));
+            w.WriteString("vhost_user", Path.GetFullPath(parse.GetValue(socket)!));
+        }, answer => Console.WriteLine($"serving {answer.GetProperty("name").GetString()} on {answer.GetProperty("vhost_user").GetString()}")));
+
+        var removeName = new Argument<string>("NAME") { Description = "The agent whose VM socket to close." };
+        var remove = new Command("remove", "Stop serving an agent's VM socket (its QEMU is disconnected).") { removeName };
+        remove.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w =>
+        {
+            w.WriteString("command", "vm remove");
+            w.WriteString("name", parse.GetValue(removeName));
+        }, answer => Console.WriteLine($"removed {answer.GetProperty("name").GetString()}")));
+
+        var vm = new Command("vm", "Add or remove a VM's socket at run time.") { add, remove };
+        return new Command("ctl", "Talk to a running 'vscmi serve' through its control socket.") { control, json, status, vm };
+    }
+
+    private static int Run(string path, bool json, Action<Utf8JsonWriter> request, Action<JsonElement> print)
+    {
+        string line;
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            using var stream = new NetworkStream(socket, ownsSocket: false);
+            stream.Write(Encoding.UTF8.GetBytes(ControlServer.Json(request) + "\n"));
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            line = reader.ReadLine() ?? throw new IOException("the daemon closed the connection without answering");
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            Console.Error.WriteLine($"error: cannot talk to the daemon at {path}: {e.Message} (is 'vscmi serve --control {path}' running, and is the socket yours?)");
+            return 1;
+        }
+
+        using var answer = JsonDocument.Parse(line);
+        if (!answer.RootElement.TryGetProperty("ok", out var ok) || !ok.GetBoolean())
+        {
+            Console.Error.WriteLine($"error: {(answer.RootElement.TryGetProperty("error", out var error) ? error.GetString() : line)}");
+            return 1;
+        }
+
+        if (json)
+            Console.WriteLine(line);
+        else
+            print(answer.RootElement);
+        return 0;
+    }
+
+    private static void PrintStatus(JsonElement status)
+    {
+        Console.WriteLine($"vscmi {status.GetProperty("vendor").GetString()}, pid {status.GetProperty("pid").GetInt32()}");
+        foreach (var agent in status.GetProperty("agents").EnumerateArray())
+        {
+            var vm = agent.GetProperty("vhost_user").ValueKind == JsonValueKind.String ? $" vm {agent.GetProperty("vhost_user").GetString()}," : "";
+            Console.WriteLine($"  {agent.GetProperty("id").GetInt32()} {agent.GetProperty("name").GetString()}:{vm} " +
+                $"{agent.GetProperty("sessions").GetInt32()} session(s), {agent.GetProperty("commands").GetInt64()} commands, " +
+                $"{agent.GetProperty("events_waiting").GetInt32()} events waiting, {agent.GetProperty("notifications_dropped").GetInt32()} dropped");
+        }
+    }
+}
