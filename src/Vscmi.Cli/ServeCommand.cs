@@ -34,22 +34,26 @@ internal static partial class ServeCommand
             DefaultValueFactory = _ => 128,
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every rejected message (debug level)." };
+        var state = new Option<string?>("--state")
+        {
+            Description = "Keep the resources' state (rates, levels, votes, power states, caps, pins, resets, permissions) in this file: restored at start when it is whole and for this model, written (atomically) within 100 ms of each change. A restart then looks to the VMs like a reconnect.",
+        };
         var control = new Option<string?>("--control")
         {
             Description = "Listen for 'vscmi ctl' on this Unix socket (mode 0600, JSON lines; docs/control.md): status, and VMs added or removed while the others run. The systemd unit uses /run/vscmi/control.sock.",
         };
         var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel: stream sockets carry frames (a 4-byte little-endian length then the message); vhost-user sockets serve a VM's virtio-scmi device.")
         {
-            config, sockets, tcp, vhostUser, maxPayload, verbose, control,
+            config, sockets, tcp, vhostUser, maxPayload, verbose, control, state,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(vhostUser) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose),
-            parse.GetValue(control), cancellationToken));
+            parse.GetValue(control), parse.GetValue(state), cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, string[] vhostUser, int maxPayload, bool verbose, string? controlPath,
-        CancellationToken cancellationToken)
+        string? statePath, CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
@@ -114,6 +118,18 @@ internal static partial class ServeCommand
         }
 
         var platform = new ScmiPlatform(model, logger: loggerFactory.CreateLogger("vscmi.platform"));
+        // Before any socket listens: a restarted daemon serves the state it had.
+        using var keeper = statePath is null ? null : new Vscmi.Platform.State.StateKeeper(platform, statePath, loggerFactory.CreateLogger("vscmi.state"));
+        try
+        {
+            keeper?.Restore();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: cannot read the state file {statePath}: {e.Message}");
+            return 1;
+        }
+
         // Trip points and continuous updates: sample at the shortest update interval, 100 ms at least.
         var shortest = model.Sensors.Count == 0 ? 1 : model.Sensors.Min(s => Math.Max(1u, s.UpdateIntervalSeconds));
         platform.StartSensorSampling(TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(1000, shortest * 1000))));
@@ -149,7 +165,7 @@ internal static partial class ServeCommand
         }
 
         // The VMs' sockets belong to the control from here on: it can add and remove them while serving.
-        await using var daemon = new Control.DaemonControl(platform, loggerFactory, backends);
+        await using var daemon = new Control.DaemonControl(platform, loggerFactory, backends, keeper);
         Control.ControlServer? controlServer = null;
         if (controlPath is not null)
         {
@@ -179,6 +195,7 @@ internal static partial class ServeCommand
         foreach (var backend in backends)
             backend.Start();
         controlServer?.Start();
+        keeper?.Start();
         var summary = ConfigCommand.Summary(model);
         LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
 

@@ -124,6 +124,26 @@ internal sealed class PlatformState
         _deniedResources = denied;
     }
 
+    /// <summary>The permissions trusted agents took away, for the state file.</summary>
+    public ((int Agent, int Device)[] Devices, (int Agent, int Device, ResourceKind Kind)[] Protocols) DeniedPermissions()
+    {
+        lock (_permissions)
+            return ([.. _deniedDevices.Order()], [.. _deniedDeviceProtocols.Order()]);
+    }
+
+    /// <summary>Puts back permissions read from the state file.</summary>
+    public void RestorePermissions(IEnumerable<(int Agent, int Device)> devices, IEnumerable<(int Agent, int Device, ResourceKind Kind)> protocols)
+    {
+        lock (_permissions)
+        {
+            _deniedDevices.Clear();
+            _deniedDevices.UnionWith(devices);
+            _deniedDeviceProtocols.Clear();
+            _deniedDeviceProtocols.UnionWith(protocols);
+            RecomputeDenied();
+        }
+    }
+
     /// <summary>True when a permission denies the agent this resource. No allocation: it runs per message.</summary>
     public bool ResourceDenied(int agent, ResourceKind kind, int id)
     {

@@ -79,6 +79,23 @@ public sealed partial class ScmiPlatform
         return session;
     }
 
+    /// <summary>The resource state as a state file's bytes (JSON and a checksum line; docs/operations.md).</summary>
+    public byte[] SaveState()
+    {
+        lock (Sync)
+            return Vscmi.Platform.State.StateFile.Write(Model, State);
+    }
+
+    /// <summary>
+    /// Restores the resource state from a state file's bytes; null when it was applied, otherwise
+    /// why it was refused (torn, altered, another model, a value out of range), with nothing changed.
+    /// </summary>
+    public string? RestoreState(ReadOnlySpan<byte> file)
+    {
+        lock (Sync)
+            return Vscmi.Platform.State.StateFile.TryRestore(Model, State, file);
+    }
+
     /// <summary>
     /// What each open session is doing right now, for operators (the control socket's status):
     /// agent, whether it has a P2A path, commands handled, notifications waiting and dropped.

@@ -43,7 +43,15 @@ internal static class CtlCommand
         }, answer => Console.WriteLine($"removed {answer.GetProperty("name").GetString()}")));
 
         var vm = new Command("vm", "Add or remove a VM's socket at run time.") { add, remove };
-        return new Command("ctl", "Talk to a running 'vscmi serve' through its control socket.") { control, json, status, vm };
+
+        var show = new Command("show", "Print the resources' state as the state file holds it (JSON and its checksum line).");
+        show.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w => w.WriteString("command", "state show"),
+            answer => Console.Write(answer.GetProperty("state").GetString())));
+        var save = new Command("save", "Write the state file now (serve --state PATH).");
+        save.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w => w.WriteString("command", "state save"),
+            answer => Console.WriteLine($"{(answer.GetProperty("written").GetBoolean() ? "written" : "unchanged")}: {answer.GetProperty("path").GetString()}")));
+        var stateCommand = new Command("state", "The resources' state that survives a restart.") { show, save };
+        return new Command("ctl", "Talk to a running 'vscmi serve' through its control socket.") { control, json, status, vm, stateCommand };
     }
 
     private static int Run(string path, bool json, Action<Utf8JsonWriter> request, Action<JsonElement> print)

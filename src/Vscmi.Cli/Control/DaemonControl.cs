@@ -12,7 +12,8 @@ namespace Vscmi.Cli.Control;
 /// status, and add or remove a VM's vhost-user socket for an agent of the model while the other
 /// VMs go on. Requests are serialised; the data plane never waits on them.
 /// </summary>
-internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactory loggers, IEnumerable<VhostUserBackend> initialVms) : IAsyncDisposable
+internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactory loggers, IEnumerable<VhostUserBackend> initialVms, Vscmi.Platform.State.StateKeeper? keeper = null)
+    : IAsyncDisposable
 {
     private readonly SemaphoreSlim _serial = new(1, 1);
     private readonly List<VhostUserBackend> _vms = [.. initialVms];
@@ -32,14 +33,35 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
                 "status" => Status(),
                 "vm add" => AddVm(Text(request, "name"), Text(request, "vhost_user")),
                 "vm remove" => await RemoveVmAsync(Text(request, "name")).ConfigureAwait(false),
-                null => ControlServer.Error("the request has no \"command\" (status, vm add, vm remove)"),
-                _ => ControlServer.Error($"unknown command \"{command}\" (status, vm add, vm remove)"),
+                "state show" => ControlServer.Json(w =>
+                {
+                    w.WriteBoolean("ok", true);
+                    w.WriteString("state", System.Text.Encoding.UTF8.GetString(platform.SaveState()));
+                }),
+                "state save" => SaveState(),
+                null => ControlServer.Error($"the request has no \"command\" ({Commands})"),
+                _ => ControlServer.Error($"unknown command \"{command}\" ({Commands})"),
             };
         }
         finally
         {
             _serial.Release();
         }
+    }
+
+    private const string Commands = "status, vm add, vm remove, state show, state save";
+
+    private string SaveState()
+    {
+        if (keeper is null)
+            return ControlServer.Error("the daemon keeps no state file (start it with --state PATH)");
+        var wrote = keeper.SaveNow();
+        return ControlServer.Json(w =>
+        {
+            w.WriteBoolean("ok", true);
+            w.WriteString("path", keeper.Path);
+            w.WriteBoolean("written", wrote);
+        });
     }
 
     private static string? Text(JsonElement request, string name) =>
