@@ -79,6 +79,32 @@ public sealed class ControlTests
         Assert.True(JsonDocument.Parse(await reader.ReadLineAsync() ?? "{}").RootElement.GetProperty("ok").GetBoolean());
     }
 
+    [Fact]
+    public async Task An_endless_line_ends_that_connection_only()
+    {
+        await using var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--control", "{dir}/control.sock");
+        var control = serve.PathOf("control.sock");
+        using (var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            await raw.ConnectAsync(new UnixDomainSocketEndPoint(control));
+            await using var stream = new NetworkStream(raw);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            await stream.WriteAsync(Enumerable.Repeat((byte)'{', 70_000).ToArray());
+            // The daemon answers and closes with our unread bytes still queued, so the kernel may
+            // reset the connection before the answer is read: either way this connection is over.
+            try
+            {
+                Assert.Equal("a request line longer than 65536 bytes; closing", ErrorOf(await reader.ReadLineAsync()));
+                Assert.Null(await reader.ReadLineAsync());
+            }
+            catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+            {
+            }
+        }
+
+        Assert.Contains("OSPM", Ctl(control, "status"), StringComparison.Ordinal);
+    }
+
     private static string? ErrorOf(string? line)
     {
         using var answer = JsonDocument.Parse(line ?? throw new InvalidOperationException("the daemon closed the control connection"));

@@ -13,7 +13,7 @@ namespace Vscmi.Cli.Control;
 /// </summary>
 internal sealed partial class ControlServer : IAsyncDisposable
 {
-    /// <summary>A request line longer than this is refused (and the connection closed): requests are small.</summary>
+    /// <summary>A request line longer than this (bytes) is refused and the connection closed: requests are small.</summary>
     public const int MaxLine = 64 * 1024;
 
     private readonly Socket _listener;
@@ -81,10 +81,17 @@ internal sealed partial class ControlServer : IAsyncDisposable
         try
         {
             await using var stream = new NetworkStream(connection, ownsSocket: false);
-            using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 4096, leaveOpen: true);
             await using var writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: 4096, leaveOpen: true) { NewLine = "\n", AutoFlush = true };
-            while (await ReadLineAsync(reader, cancellationToken).ConfigureAwait(false) is { } line)
+            var lines = new LineReader(stream);
+            while (await lines.ReadAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
+                if (line.Length > MaxLine)
+                {
+                    // No newline within the limit: say so and end this connection only.
+                    await writer.WriteLineAsync(Error($"a request line longer than {MaxLine} bytes; closing").AsMemory(), cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
                 if (line.Length == 0)
                     continue;
                 string response;
@@ -113,12 +120,42 @@ internal sealed partial class ControlServer : IAsyncDisposable
     }
 #pragma warning restore CA1031
 
-    private static async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lines of at most <see cref="MaxLine"/> bytes: a longer one comes back as a string just over
+    /// the limit (its rest is not read), so a client cannot grow the daemon with one endless line.
+    /// </summary>
+    private sealed class LineReader(Stream stream)
     {
-        var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-        if (line is { Length: > MaxLine })
-            throw new InvalidDataException($"a request line of {line.Length} characters (at most {MaxLine})");
-        return line;
+        private readonly byte[] _buffer = new byte[MaxLine + 1];
+        private int _start;
+        private int _end;
+
+        public async Task<string?> ReadAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+                if (newline >= 0)
+                {
+                    var line = Encoding.UTF8.GetString(_buffer, _start, newline - _start);
+                    _start = newline + 1;
+                    return line;
+                }
+
+                if (_end - _start > MaxLine)
+                    return new string('x', MaxLine + 1);
+                if (_start > 0)
+                {
+                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                    (_end, _start) = (_end - _start, 0);
+                }
+
+                var read = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                    return _end > _start ? Encoding.UTF8.GetString(_buffer, _start, _end - _start) : null;
+                _end += read;
+            }
+        }
     }
 
     /// <summary>A failure response: <c>{"ok":false,"error":"…"}</c>.</summary>
