@@ -62,11 +62,12 @@ need pkg:libc6-dev libc6-dev
 publish linux-x64
 
 if [ "$arm64" = 1 ]; then
-  # gcc cannot target another architecture here; clang can, linking against Debian's arm64 sysroot.
+  # gcc cannot target another architecture here; clang can (--target), and finds Debian's arm64
+  # cross libc by itself (a --sysroot would make ld look for /usr/aarch64-linux-gnu twice over).
   need clang-14 clang-14
   need aarch64-linux-gnu-objcopy binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu
   need pkg:libc6-dev-arm64-cross libc6-dev-arm64-cross
-  publish linux-arm64 -p:CppCompilerAndLinker=clang-14 -p:ObjCopyName=aarch64-linux-gnu-objcopy -p:SysRoot=/usr/aarch64-linux-gnu
+  publish linux-arm64 -p:CppCompilerAndLinker=clang-14 -p:ObjCopyName=aarch64-linux-gnu-objcopy
 fi
 
 if [ "$tool" = 1 ]; then
