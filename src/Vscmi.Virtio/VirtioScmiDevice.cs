@@ -161,14 +161,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
             return missing;
         if (!SplitRing.IsValidSize(size))
             return $"ring size {size} is not a power of two from 1 to {SplitRing.MaxQueueSize}";
-        Span<bool> started = stackalloc bool[2];
-        lock (_lock)
-        {
-            _rings[index].Size = size;
-            started[index] = TryActivate(index);
-        }
-
-        KickStarted(started);
+        ChangeRing(index, ring => ring.Size = size);
         return null;
     }
 
@@ -177,10 +170,8 @@ public sealed partial class VirtioScmiDevice : IDisposable
     {
         if (NoSuchQueue(index) is { } missing)
             return missing;
-        Span<bool> started = stackalloc bool[2];
-        lock (_lock)
+        ChangeRing(index, ring =>
         {
-            var ring = _rings[index];
             if (_queues[index].IsReady)
             {
                 // New addresses for a running ring: it goes on from where it was, at the new place.
@@ -188,14 +179,8 @@ public sealed partial class VirtioScmiDevice : IDisposable
                 _queues[index].Unconfigure();
             }
 
-            ring.Descriptors = descriptors;
-            ring.Avail = avail;
-            ring.Used = used;
-            ring.HasAddresses = true;
-            started[index] = TryActivate(index);
-        }
-
-        KickStarted(started);
+            (ring.Descriptors, ring.Avail, ring.Used, ring.HasAddresses) = (descriptors, avail, used, true);
+        });
         return null;
     }
 
@@ -216,14 +201,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
     {
         if (NoSuchQueue(index) is not null)
             return;
-        Span<bool> started = stackalloc bool[2];
-        lock (_lock)
-        {
-            _rings[index].Enabled = enabled;
-            started[index] = TryActivate(index);
-        }
-
-        KickStarted(started);
+        ChangeRing(index, ring => ring.Enabled = enabled);
     }
 
     /// <summary>
@@ -234,14 +212,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
     {
         if (NoSuchQueue(index) is not null)
             return;
-        Span<bool> started = stackalloc bool[2];
-        lock (_lock)
-        {
-            _rings[index].Started = true;
-            started[index] = TryActivate(index);
-        }
-
-        KickStarted(started);
+        ChangeRing(index, ring => ring.Started = true);
     }
 
     /// <summary>
@@ -252,25 +223,19 @@ public sealed partial class VirtioScmiDevice : IDisposable
     {
         if (NoSuchQueue(index) is { } missing)
             return missing;
-        Span<bool> started = stackalloc bool[2];
         lock (_lock)
         {
             // Validate against the memory there now, so a bad ring is refused here, not when it starts.
             if (new DeviceQueue().Configure(_memory, size, descriptors, avail, used, lastAvail, AckedFeatures) is { } error)
                 return error;
-            _queues[index].Unconfigure();
-            var ring = _rings[index];
-            ring.Size = size;
-            ring.Base = lastAvail;
-            ring.Descriptors = descriptors;
-            ring.Avail = avail;
-            ring.Used = used;
-            ring.HasAddresses = true;
-            ring.Enabled = true;
-            started[index] = TryActivate(index);
         }
 
-        KickStarted(started);
+        ChangeRing(index, ring =>
+        {
+            _queues[index].Unconfigure();
+            (ring.Size, ring.Base, ring.Enabled) = (size, lastAvail, true);
+            (ring.Descriptors, ring.Avail, ring.Used, ring.HasAddresses) = (descriptors, avail, used, true);
+        });
         return null;
     }
 
@@ -355,6 +320,21 @@ public sealed partial class VirtioScmiDevice : IDisposable
         if (_session is null)
             OpenSession();
         return true;
+    }
+
+    // One change to a ring's configuration (control plane only); if it completes what the ring
+    // waited for, the queue starts and looks at what the driver already made available.
+    private void ChangeRing(int index, Action<Vring> change)
+    {
+        bool started;
+        lock (_lock)
+        {
+            change(_rings[index]);
+            started = TryActivate(index);
+        }
+
+        if (started)
+            Kick(index);
     }
 
     // Outside _lock: a queue that just started looks at what the driver already made available.

@@ -7,6 +7,14 @@ internal static class CliProcess
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
+    /// <summary>Runs <c>vscmi ctl ARGS --control CONTROL</c>, expects success and returns its output.</summary>
+    public static string Ctl(string control, params string[] args)
+    {
+        var (code, stdout, stderr) = Run(["ctl", .. args, "--control", control]);
+        Assert.True(code == 0, $"vscmi ctl {string.Join(' ', args)} failed ({code}): {stderr}");
+        return stdout;
+    }
+
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) =>
         RunTool(Path.Combine(RepositoryRoot, "vscmi"), args);
 

@@ -23,7 +23,7 @@ public sealed class ControlTests
         await using var ospm = await ScmiClient.ConnectAsync("unix:" + serve.PathOf("ospm.sock"));
         Assert.Equal("vscmi", (await ospm.Base.DiscoverAsync()).Vendor);
 
-        var status = Ctl(control, "status", "--json");
+        var status = CliProcess.Ctl(control, "status", "--json");
         var agents = JsonDocument.Parse(status).RootElement.GetProperty("agents");
         Assert.Equal(["OSPM", "guest", "sandbox"], agents.EnumerateArray().Select(a => a.GetProperty("name").GetString()));
         Assert.Equal(1, agents[0].GetProperty("sessions").GetInt32());
@@ -31,15 +31,15 @@ public sealed class ControlTests
         Assert.Equal(JsonValueKind.Null, agents[2].GetProperty("vhost_user").ValueKind);
 
         var vm = serve.PathOf("sandbox.sock");
-        Assert.Contains($"serving sandbox on {vm}", Ctl(control, "vm", "add", "sandbox", "--vhost-user", vm), StringComparison.Ordinal);
+        Assert.Contains($"serving sandbox on {vm}", CliProcess.Ctl(control, "vm", "add", "sandbox", "--vhost-user", vm), StringComparison.Ordinal);
         await using (var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(vm)))
         {
             Assert.Equal("sandbox", (await guest.Base.DiscoverAgentAsync(0xFFFFFFFF)).Name);
             Assert.Equal(2, await guest.Clock.GetClockCountAsync()); // the sandbox's own view
-            Assert.Contains("sandbox: vm " + vm + ", 1 session(s)", Ctl(control, "status"), StringComparison.Ordinal);
+            Assert.Contains("sandbox: vm " + vm + ", 1 session(s)", CliProcess.Ctl(control, "status"), StringComparison.Ordinal);
         }
 
-        Assert.Contains("removed sandbox", Ctl(control, "vm", "remove", "sandbox"), StringComparison.Ordinal);
+        Assert.Contains("removed sandbox", CliProcess.Ctl(control, "vm", "remove", "sandbox"), StringComparison.Ordinal);
         Assert.False(File.Exists(vm));
         Assert.Equal("vscmi", (await ospm.Base.DiscoverAsync()).Vendor);
         Assert.Contains("control: VM socket for agent sandbox added at", serve.Output, StringComparison.Ordinal);
@@ -102,7 +102,7 @@ public sealed class ControlTests
             }
         }
 
-        Assert.Contains("OSPM", Ctl(control, "status"), StringComparison.Ordinal);
+        Assert.Contains("OSPM", CliProcess.Ctl(control, "status"), StringComparison.Ordinal);
     }
 
     private static string? ErrorOf(string? line)
@@ -110,12 +110,5 @@ public sealed class ControlTests
         using var answer = JsonDocument.Parse(line ?? throw new InvalidOperationException("the daemon closed the control connection"));
         Assert.False(answer.RootElement.GetProperty("ok").GetBoolean());
         return answer.RootElement.GetProperty("error").GetString();
-    }
-
-    private static string Ctl(string control, params string[] args)
-    {
-        var (code, stdout, stderr) = CliProcess.Run(["ctl", .. args, "--control", control]);
-        Assert.True(code == 0, $"vscmi ctl {string.Join(' ', args)} failed ({code}): {stderr}");
-        return stdout;
     }
 }

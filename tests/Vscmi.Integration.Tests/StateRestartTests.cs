@@ -27,7 +27,7 @@ public sealed class StateRestartTests
                 }
 
                 await Poll.Until(() => File.Exists(state) && File.ReadAllText(state).Contains("800000000", StringComparison.Ordinal), "the state file to hold the new rate");
-                before = Ctl(serve.PathOf("control.sock"), "state", "show");
+                before = CliProcess.Ctl(serve.PathOf("control.sock"), "state", "show");
                 Assert.Equal(File.ReadAllText(state), before);
                 Assert.Equal(137, await serve.StopAsync("KILL"));
             }
@@ -35,7 +35,7 @@ public sealed class StateRestartTests
             await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
             {
                 Assert.Contains("state: restored from " + state, serve.Output, StringComparison.Ordinal);
-                Assert.Equal(before, Ctl(serve.PathOf("control.sock"), "state", "show"));
+                Assert.Equal(before, CliProcess.Ctl(serve.PathOf("control.sock"), "state", "show"));
                 await using var client = await ScmiClient.ConnectAsync("unix:" + serve.PathOf("ospm.sock"));
                 Assert.Equal(800_000_000UL, await client.Clock.GetRateAsync(1));
                 Assert.Equal((1500u, 800u), await client.Perf.GetLimitsAsync(0));
@@ -55,12 +55,5 @@ public sealed class StateRestartTests
         {
             Directory.Delete(directory, recursive: true);
         }
-    }
-
-    private static string Ctl(string control, params string[] args)
-    {
-        var (code, stdout, stderr) = CliProcess.Run(["ctl", .. args, "--control", control]);
-        Assert.True(code == 0, $"vscmi ctl {string.Join(' ', args)} failed ({code}): {stderr}");
-        return stdout;
     }
 }

@@ -64,6 +64,18 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
         });
     }
 
+    // 1-based agent id of the model's agent called name; 0 when there is none.
+    private int AgentIdOf(string name)
+    {
+        for (var i = 0; i < Model.Agents.Count; i++)
+        {
+            if (Model.Agents[i].Name == name)
+                return i + 1;
+        }
+
+        return 0;
+    }
+
     private static string? Text(JsonElement request, string name) =>
         request.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
@@ -103,10 +115,9 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
     {
         if (name is null || path is null)
             return ControlServer.Error("vm add needs \"name\" (an agent of the model) and \"vhost_user\" (the socket path)");
-        var index = Model.Agents.ToList().FindIndex(a => a.Name == name);
-        if (index < 0)
+        var agentId = AgentIdOf(name);
+        if (agentId == 0)
             return ControlServer.Error($"no agent \"{name}\" in the model (agents: {string.Join(", ", Model.Agents.Select(a => a.Name))})");
-        var agentId = index + 1;
         if (_vms.Find(v => v.AgentId == agentId) is { } existing)
             return ControlServer.Error($"agent \"{name}\" already has a VM socket at {existing.Path}");
         VhostUserBackend backend;
@@ -134,8 +145,7 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
     {
         if (name is null)
             return ControlServer.Error("vm remove needs \"name\"");
-        var index = Model.Agents.ToList().FindIndex(a => a.Name == name);
-        if (index < 0 || _vms.Find(v => v.AgentId == index + 1) is not { } backend)
+        if (_vms.Find(v => v.AgentId == AgentIdOf(name)) is not { } backend)
             return ControlServer.Error($"no VM socket is served for \"{name}\"");
         _vms.Remove(backend);
         await backend.DisposeAsync().ConfigureAwait(false);
