@@ -17,7 +17,7 @@ internal static partial class ServeCommand
 {
     public static Command Create()
     {
-        var config = new Option<string?>("--config") { Description = "Device model (TOML). Default: the embedded model ('vscmi config show' prints it)." };
+        var config = new Option<string?>("--config") { Description = "Device model (TOML). Default: the embedded model ('vscmi config show' prints it). SIGHUP or 'vscmi ctl reload' reads it again and applies what keeps every agent's ids (docs/operations.md)." };
         var sockets = new Option<string[]>("--socket")
         {
             Description = "Serve on a Unix socket: [AGENT=]PATH. Without AGENT the socket belongs to the model's first agent. Repeatable. Default: each agent's 'socket' from the model (the default model: OSPM on ./vscmi.sock).",
@@ -40,7 +40,7 @@ internal static partial class ServeCommand
         };
         var control = new Option<string?>("--control")
         {
-            Description = "Listen for 'vscmi ctl' on this Unix socket (mode 0600, JSON lines; docs/control.md): status, and VMs added or removed while the others run. The systemd unit uses /run/vscmi/control.sock.",
+            Description = "Listen for 'vscmi ctl' on this Unix socket (mode 0600, JSON lines; docs/control.md): status, reload, and VMs added or removed while the others run. The systemd unit uses /run/vscmi/control.sock.",
         };
         var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel: stream sockets carry frames (a 4-byte little-endian length then the message); vhost-user sockets serve a VM's virtio-scmi device.")
         {
@@ -117,6 +117,12 @@ internal static partial class ServeCommand
             return 2;
         }
 
+        // Agents and VM sockets a previous run added at run time ('vscmi ctl vm add') come back
+        // first: the saved state belongs to the model with them.
+        var restored = statePath is null ? null : Control.DaemonControl.RuntimeAdditions.Read(statePath);
+        if (restored is not null)
+            model = restored.AddTo(model, (agent, reason) => LogRestoreAgentFailed(logger, agent, reason));
+
         var platform = new ScmiPlatform(model, logger: loggerFactory.CreateLogger("vscmi.platform"));
         // Before any socket listens: a restarted daemon serves the state it had.
         using var keeper = statePath is null ? null : new Vscmi.Platform.State.StateKeeper(platform, statePath, loggerFactory.CreateLogger("vscmi.state"));
@@ -164,8 +170,14 @@ internal static partial class ServeCommand
             return 1;
         }
 
+        // Under systemd (Type=notify): READY=1 once every socket listens (below), so units ordered
+        // after vscmi (the VMs) find their sockets; RELOADING=1/READY=1 around a reload; keep-alives when WatchdogSec is set.
+        using var systemd = SystemdNotifier.FromEnvironment(reason => LogNotifyFailed(logger, reason));
+
         // The VMs' sockets belong to the control from here on: it can add and remove them while serving.
-        await using var daemon = new Control.DaemonControl(platform, loggerFactory, backends, keeper);
+        await using var daemon = new Control.DaemonControl(platform, loggerFactory, backends, keeper, configPath, systemd, restored);
+        if (restored is not null)
+            daemon.ServeRestored(restored);
         Control.ControlServer? controlServer = null;
         if (controlPath is not null)
         {
@@ -191,6 +203,12 @@ internal static partial class ServeCommand
 
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        // SIGHUP (systemctl reload): read the model file again and apply what keeps every agent's ids.
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            _ = daemon.ReloadOnSignalAsync();
+        });
         server.Start();
         foreach (var backend in backends)
             backend.Start();
@@ -199,9 +217,6 @@ internal static partial class ServeCommand
         var summary = ConfigCommand.Summary(model);
         LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
 
-        // Under systemd (Type=notify): READY=1 only now, when every socket listens, so units
-        // ordered after vscmi (the VMs) find their sockets; keep-alives when WatchdogSec is set.
-        using var systemd = SystemdNotifier.FromEnvironment(reason => LogNotifyFailed(logger, reason));
         if (systemd is not null)
         {
             systemd.Ready($"serving {bindings.Count + vms.Count + (controlPath is null ? 0 : 1)} sockets, {summary}");
@@ -233,6 +248,9 @@ internal static partial class ServeCommand
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "systemd: READY=1 sent to {Address}; watchdog every {WatchdogMs} ms (0: none)")]
     private static partial void LogSystemd(ILogger logger, string address, double watchdogMs);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "state: agent {Agent}, added at run time by a previous run, is not restored: {Reason}")]
+    private static partial void LogRestoreAgentFailed(ILogger logger, string agent, string reason);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "systemd: {Reason}")]
     private static partial void LogNotifyFailed(ILogger logger, string reason);

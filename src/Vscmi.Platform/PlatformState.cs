@@ -244,7 +244,8 @@ internal sealed class ResetState
 
 internal sealed class SensorState(SensorSource source, int tripPoints)
 {
-    public SensorSource Source { get; } = source;
+    /// <summary>Where readings come from (a live reload keeps it when the sensor's description is unchanged).</summary>
+    public SensorSource Source { get; set; } = source;
 
     public bool Enabled { get; set; } = true;
 

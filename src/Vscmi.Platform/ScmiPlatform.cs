@@ -24,11 +24,11 @@ public sealed partial class ScmiPlatform
     public ScmiPlatform(DeviceModel model, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Model = model;
+        _model = model;
         Time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _startTimestamp = Time.GetTimestamp();
-        State = new PlatformState(model);
+        _state = new PlatformState(model);
         // A protocol is served when the model has something for it (Linux fails Pin control with no pins).
         List<ProtocolHandler> handlers =
         [
@@ -43,8 +43,15 @@ public sealed partial class ScmiPlatform
         _table = new MessageTable(handlers);
     }
 
-    /// <summary>The model the platform was built from.</summary>
-    public DeviceModel Model { get; }
+    private volatile DeviceModel _model = null!;
+    private volatile PlatformState _state = null!;
+
+    /// <summary>The model in force: the one the platform was built from, or the last one <see cref="Reload"/> applied.</summary>
+    public DeviceModel Model
+    {
+        get => _model;
+        private set => _model = value;
+    }
 
     /// <summary>The clock sensor sources read.</summary>
     public TimeProvider Time { get; }
@@ -53,7 +60,11 @@ public sealed partial class ScmiPlatform
     public TimeSpan Uptime => Time.GetElapsedTime(_startTimestamp);
 
     /// <summary>The mutable state of every resource. Guarded by <see cref="Sync"/>.</summary>
-    internal PlatformState State { get; }
+    internal PlatformState State
+    {
+        get => _state;
+        private set => _state = value;
+    }
 
     /// <summary>
     /// Serialises handlers. Each holds it for microseconds (no I/O but a sensor file read), so one
@@ -80,10 +91,46 @@ public sealed partial class ScmiPlatform
     }
 
     /// <summary>The resource state as a state file's bytes (JSON and a checksum line; docs/operations.md).</summary>
-    public byte[] SaveState()
+    /// <param name="daemon">Writes the daemon's own part of the file (a "daemon" object), or null.</param>
+    public byte[] SaveState(Action<System.Text.Json.Utf8JsonWriter>? daemon = null)
     {
         lock (Sync)
-            return Vscmi.Platform.State.StateFile.Write(Model, State);
+            return Vscmi.Platform.State.StateFile.Write(Model, State, daemon);
+    }
+
+    /// <summary>
+    /// Replaces the model in force while agents are connected (a live reload), when
+    /// <see cref="ModelChanges.Compare"/> allows it: the state in force is carried over (rates,
+    /// levels, votes, permissions...; sensors whose description did not change keep their source),
+    /// and every command from here on sees the new model. Nothing changes when it is refused, or
+    /// when the state in force does not fit the new model (a level no longer among the OPPs).
+    /// </summary>
+    /// <returns>What changed, or the refusal.</returns>
+    public ModelChanges Reload(DeviceModel next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        lock (Sync)
+        {
+            var connected = _sessions.Select(s => s.AgentId).ToHashSet();
+            var changes = ModelChanges.Compare(Model, next, connected);
+            if (changes.Refusal is not null || changes.Changes.Count == 0)
+                return changes;
+            var state = new PlatformState(next);
+            var carried = Vscmi.Platform.State.StateFile.Write(Model, State);
+            if (Vscmi.Platform.State.StateFile.TryRestore(next, state, carried, transfer: true) is { } misfit)
+                return changes with { Refusal = $"the state in force does not fit the new model: {misfit}" };
+            for (var i = 0; i < next.Sensors.Count; i++)
+            {
+                // A sensor described as before keeps its source (a random walk where it was) and last sample.
+                if (next.Sensors[i] == Model.Sensors[i])
+                    state.Sensors[i].Source = State.Sensors[i].Source;
+                state.Sensors[i].LastSample = State.Sensors[i].LastSample;
+            }
+
+            Model = next;
+            State = state;
+            return changes;
+        }
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ public sealed class ControlTests
         Assert.Equal(JsonValueKind.Null, agents[2].GetProperty("vhost_user").ValueKind);
 
         var vm = serve.PathOf("sandbox.sock");
-        Assert.Contains($"serving sandbox on {vm}", CliProcess.Ctl(control, "vm", "add", "sandbox", "--vhost-user", vm), StringComparison.Ordinal);
+        Assert.Contains($"serving sandbox (agent id 3) on {vm}", CliProcess.Ctl(control, "vm", "add", "sandbox", "--vhost-user", vm), StringComparison.Ordinal);
         await using (var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(vm)))
         {
             Assert.Equal("sandbox", (await guest.Base.DiscoverAgentAsync(0xFFFFFFFF)).Name);
@@ -51,9 +51,19 @@ public sealed class ControlTests
         await using var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--control", "{dir}/control.sock");
         var control = serve.PathOf("control.sock");
 
-        var (code, _, stderr) = CliProcess.Run("ctl", "vm", "add", "nobody", "--vhost-user", serve.PathOf("x.sock"), "--control", control);
+        File.WriteAllText(serve.PathOf("view.toml"), "trusted = false\nclocks = [\"uart0\", \"nope\"]\n");
+        var (code, _, stderr) = CliProcess.Run("ctl", "vm", "add", "nobody", "--vhost-user", serve.PathOf("x.sock"), "--view", serve.PathOf("view.toml"), "--control", control);
         Assert.Equal(1, code);
-        Assert.Contains("no agent \"nobody\" in the model (agents: OSPM, guest, sandbox)", stderr, StringComparison.Ordinal);
+        Assert.Contains($"cannot add agent \"nobody\": {serve.PathOf("view.toml")}:2:20: 'nope' in 'clocks' of the top level is not one of the model's clocks", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = CliProcess.Run("ctl", "vm", "add", "guest", "--vhost-user", serve.PathOf("x.sock"), "--view", serve.PathOf("view.toml"), "--control", control);
+        Assert.Equal(1, code);
+        Assert.Contains("agent \"guest\" is in the model already; its view is the model's", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = CliProcess.Run("ctl", "vm", "add", "vm9", "--vhost-user", serve.PathOf("x.sock"), "--view", serve.PathOf("missing.toml"), "--control", control);
+        Assert.Equal(1, code);
+        Assert.Contains("cannot read the view file", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = CliProcess.Run("ctl", "reload", "--control", control);
+        Assert.Equal(1, code);
+        Assert.Contains("the daemon serves the embedded default model (started without --config FILE)", stderr, StringComparison.Ordinal);
         (code, _, stderr) = CliProcess.Run("ctl", "vm", "remove", "sandbox", "--control", control);
         Assert.Equal(1, code);
         Assert.Contains("no VM socket is served for \"sandbox\"", stderr, StringComparison.Ordinal);
@@ -73,7 +83,7 @@ public sealed class ControlTests
         await stream.WriteAsync("{\"command\":\"status\"}\n"u8.ToArray());
         Assert.StartsWith("not JSON", ErrorOf(await reader.ReadLineAsync()), StringComparison.Ordinal);
         Assert.StartsWith("a request is a JSON object", ErrorOf(await reader.ReadLineAsync()), StringComparison.Ordinal);
-        Assert.Equal("unknown command \"reboot\" (status, vm add, vm remove, state show, state save)", ErrorOf(await reader.ReadLineAsync()));
+        Assert.Equal("unknown command \"reboot\" (status, reload, vm add, vm remove, state show, state save)", ErrorOf(await reader.ReadLineAsync()));
         Assert.StartsWith("the request has no \"command\"", ErrorOf(await reader.ReadLineAsync()), StringComparison.Ordinal);
         Assert.NotNull(ErrorOf(await reader.ReadLineAsync()));
         Assert.True(JsonDocument.Parse(await reader.ReadLineAsync() ?? "{}").RootElement.GetProperty("ok").GetBoolean());
@@ -103,6 +113,93 @@ public sealed class ControlTests
         }
 
         Assert.Contains("OSPM", CliProcess.Ctl(control, "status"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_reload_applies_a_new_sensor_source_under_a_connected_agent_and_refuses_a_renumbering()
+    {
+        var directory = Directory.CreateTempSubdirectory("vscmi-reload-").FullName;
+        var model = Path.Combine(directory, "model.toml");
+        var text = Vscmi.Platform.Model.ModelLoader.DefaultModelText;
+        File.WriteAllText(model, text);
+        try
+        {
+            await using var serve = await ServeProcess.StartAsync("--config", model, "--socket", "sandbox={dir}/sandbox.sock", "--control", "{dir}/control.sock");
+            var control = serve.PathOf("control.sock");
+            await using var sandbox = await ScmiClient.ConnectAsync("unix:" + serve.PathOf("sandbox.sock"));
+            Assert.NotEqual(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value); // cpu_temp: a sine around 45 °C
+
+            File.WriteAllText(model, text.Replace("source = { kind = \"sine\", base = 45000, amplitude = 5000, period_s = 60 }", "source = { kind = \"constant\", value = 71000 }", StringComparison.Ordinal));
+            var reloaded = CliProcess.Ctl(control, "reload");
+            Assert.Contains("1 change(s)", reloaded, StringComparison.Ordinal);
+            Assert.Contains("sensor 'cpu_temp': source sine(base 45000, amplitude 5000, period 60 s) → constant(71000)", reloaded, StringComparison.Ordinal);
+            Assert.Equal(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value); // the same connection, the new source
+
+            // The sandbox sees gpu_temp, cpu_temp: dropping cpu_temp from its view while it is connected is refused.
+            File.WriteAllText(model, text.Replace("sensors = [\"gpu_temp\", \"cpu_temp\"]", "sensors = [\"gpu_temp\"]", StringComparison.Ordinal));
+            var (code, _, stderr) = CliProcess.Run("ctl", "reload", "--control", control);
+            Assert.Equal(1, code);
+            Assert.Contains("reload refused, nothing changed: agent 'sandbox' is connected and its view would change: its sensor 1 'cpu_temp' would go", stderr, StringComparison.Ordinal);
+            Assert.Equal(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value);
+
+            // An invalid file: refused with file:line, by SIGHUP as well; the log says so.
+            File.WriteAllText(model, text + "\n[[bogus]]\n");
+            (code, _, stderr) = CliProcess.Run("ctl", "reload", "--control", control);
+            Assert.Equal(1, code);
+            Assert.Contains($"{model}:", stderr, StringComparison.Ordinal);
+            Assert.Contains("unknown key 'bogus'", stderr, StringComparison.Ordinal);
+            File.WriteAllText(model, text);
+            Assert.Equal(0, CliProcess.RunTool("kill", "-HUP", serve.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
+            await Poll.Until(() => serve.Output.Contains("reload (SIGHUP): " + model + " applied, 1 change(s)", StringComparison.Ordinal), "the SIGHUP reload in the log");
+            Assert.NotEqual(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value);
+            Assert.Contains("reload: sensor 'cpu_temp': source constant(71000) → sine(base 45000, amplitude 5000, period 60 s)", serve.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_VM_added_with_a_new_agent_is_served_again_after_a_kill_9()
+    {
+        var directory = Directory.CreateTempSubdirectory("vscmi-vmadd-").FullName;
+        var state = Path.Combine(directory, "state.json");
+        var vm = Path.Combine(directory, "vm9.sock");
+        File.WriteAllText(Path.Combine(directory, "view.toml"), "clocks = [\"uart0\"]\nsensors = [\"soc_power\", \"cpu_temp\"]\n");
+        try
+        {
+            await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
+            {
+                var added = CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "add", "vm9", "--vhost-user", vm, "--view", Path.Combine(directory, "view.toml"));
+                Assert.Contains($"serving vm9 (agent id 4) on {vm}", added, StringComparison.Ordinal);
+                await using (var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(vm)))
+                {
+                    Assert.Equal("vm9", (await guest.Base.DiscoverAgentAsync(0xFFFFFFFF)).Name);
+                    Assert.Equal(1, await guest.Clock.GetClockCountAsync());
+                    await guest.Clock.SetRateAsync(0, 48_000_000); // uart0
+                }
+
+                await Poll.Until(() => File.Exists(state) && File.ReadAllText(state).Contains("\"vm9\"", StringComparison.Ordinal) && File.ReadAllText(state).Contains("48000000", StringComparison.Ordinal),
+                    "the state file to hold vm9 and its rate");
+                Assert.Equal(137, await serve.StopAsync("KILL"));
+            }
+
+            await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
+            {
+                Assert.Contains("state: restored from " + state, serve.Output, StringComparison.Ordinal);
+                Assert.Contains("vm9: vm " + vm, CliProcess.Ctl(serve.PathOf("control.sock"), "status"), StringComparison.Ordinal);
+                await using var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(vm));
+                Assert.Equal("vm9", (await guest.Base.DiscoverAgentAsync(0xFFFFFFFF)).Name);
+                Assert.Equal(48_000_000UL, await guest.Clock.GetRateAsync(0));
+                Assert.Equal(2, await guest.Sensor.DescribeAsync().CountAsync());
+                Assert.Contains("removed vm9", CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "remove", "vm9"), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     private static string? ErrorOf(string? line)

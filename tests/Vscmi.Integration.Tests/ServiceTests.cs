@@ -58,7 +58,9 @@ public sealed class ServiceTests
         sockets = [Path.Combine(directory, "ospm.sock"), Path.Combine(directory, "vm.sock")];
         try
         {
-            await using var serve = await ServeProcess.StartAsync(executable, environment, "--socket", sockets[0], "--vhost-user", $"guest={sockets[1]}");
+            var model = Path.Combine(directory, "model.toml");
+            File.WriteAllText(model, Vscmi.Platform.Model.ModelLoader.DefaultModelText);
+            await using var serve = await ServeProcess.StartAsync(executable, environment, "--config", model, "--socket", sockets[0], "--vhost-user", $"guest={sockets[1]}");
             await Poll.Until(() => Snapshot().Any(r => r.Message.StartsWith("WATCHDOG=1", StringComparison.Ordinal)), "a watchdog keep-alive");
 
             var ready = Assert.Single(Snapshot(), r => r.Message.Contains("READY=1", StringComparison.Ordinal));
@@ -67,6 +69,16 @@ public sealed class ServiceTests
             Assert.Contains("STATUS=serving 2 sockets", ready.Message, StringComparison.Ordinal);
             Assert.StartsWith("READY=1", Snapshot()[0].Message, StringComparison.Ordinal);
             Assert.Contains("systemd: READY=1 sent to " + address, serve.Output, StringComparison.Ordinal);
+
+            // systemctl reload (SIGHUP): RELOADING=1 with the monotonic time systemd asks for, then READY=1.
+            File.WriteAllText(model, Vscmi.Platform.Model.ModelLoader.DefaultModelText.Replace("rate_limit_us = 1000", "rate_limit_us = 2000", StringComparison.Ordinal));
+            Assert.Equal(0, CliProcess.RunTool("kill", "-HUP", serve.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
+            await Poll.Until(() => Snapshot().Count(r => r.Message.Contains("READY=1", StringComparison.Ordinal)) == 2, "READY=1 after the reload");
+            var messages = Snapshot().Select(r => r.Message).Where(m => !m.StartsWith("WATCHDOG=1", StringComparison.Ordinal)).ToList();
+            Assert.Equal(3, messages.Count);
+            Assert.Matches(@"^RELOADING=1\nMONOTONIC_USEC=\d+$", messages[1]);
+            Assert.StartsWith("READY=1\nSTATUS=reloaded " + model, messages[2], StringComparison.Ordinal);
+            await Poll.Until(() => serve.Output.Contains("reload (SIGHUP): " + model + " applied, 2 change(s)", StringComparison.Ordinal), "the reload in the log");
 
             Assert.Equal(0, await serve.StopAsync());
             await Poll.Until(() => Snapshot().Any(r => r.Message == "STOPPING=1"), "STOPPING=1 on SIGTERM");

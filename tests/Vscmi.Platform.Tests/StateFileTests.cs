@@ -147,4 +147,26 @@ public sealed class StateFileTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [Fact]
+    public void The_daemon_part_is_read_back_only_from_a_whole_file()
+    {
+        var h = new Harness();
+        var file = h.Platform.SaveState(w =>
+        {
+            w.WriteStartArray("vms");
+            w.WriteStringValue("x");
+            w.WriteEndArray();
+        });
+        Assert.Equal("x", Vscmi.Platform.State.StateFile.ReadDaemonPart(file)!.Value.GetProperty("vms")[0].GetString());
+        Assert.Null(Vscmi.Platform.State.StateFile.ReadDaemonPart(file.AsSpan(0, file.Length - 10)));
+        Assert.Null(Vscmi.Platform.State.StateFile.ReadDaemonPart(h.Platform.SaveState()));
+        var flipped = (byte[])file.Clone();
+        flipped[20] ^= 1;
+        Assert.Null(Vscmi.Platform.State.StateFile.ReadDaemonPart(flipped));
+        Assert.Null(Vscmi.Platform.State.StateFile.ReadDaemonPart(WithChecksum("[1]")));
+        Assert.Null(Vscmi.Platform.State.StateFile.ReadDaemonPart(WithChecksum("{\"daemon\": 3}")));
+        Assert.Null(Vscmi.Platform.State.StateFile.ReadDaemonPart(WithChecksum("{\"daemon\": ")));
+        Assert.Null(h.Platform.RestoreState(file)); // a restore ignores the daemon's part
+    }
 }

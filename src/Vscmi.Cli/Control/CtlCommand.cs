@@ -24,15 +24,50 @@ internal static class CtlCommand
         var status = new Command("status", "Agents, their VM sockets, open sessions, commands answered and events waiting.");
         status.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w => w.WriteString("command", "status"), PrintStatus));
 
-        var name = new Argument<string>("NAME") { Description = "An agent of the daemon's model (its name)." };
+        var name = new Argument<string>("NAME") { Description = "The VM's agent: one of the model's, or a new name (a new agent gets the next agent id)." };
         var socket = new Option<string>("--vhost-user") { Description = "The vhost-user socket to serve for it (QEMU's vhost-user-scmi chardev connects there).", Required = true };
-        var add = new Command("add", "Serve a VM's socket for an agent of the model while the other VMs run (a libvirt hook or VM manager calls this).") { name, socket };
-        add.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w =>
+        var view = new Option<string?>("--view")
         {
-            w.WriteString("command", "vm add");
-            w.WriteString("name", parse.GetValue(name));
-            w.WriteString("vhost_user", Path.GetFullPath(parse.GetValue(socket)!));
-        }, answer => Console.WriteLine($"serving {answer.GetProperty("name").GetString()} on {answer.GetProperty("vhost_user").GetString()}")));
+            Description = "For a new agent: a TOML file with what an [[agent]] table holds besides name and sockets ('trusted', and lists of the resources it sees by name: sensors = [...], clocks = [...]). Default: an untrusted agent that sees everything.",
+        };
+        var add = new Command("add", "Serve a VM's socket while the other VMs run (a libvirt hook or VM manager calls this). The agent and socket are kept in the state file: a restarted daemon serves them again.") { name, socket, view };
+        add.SetAction(parse =>
+        {
+            string? viewText = null;
+            if (parse.GetValue(view) is { } viewPath)
+            {
+                try
+                {
+                    viewText = File.ReadAllText(viewPath);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"error: cannot read the view file {viewPath}: {e.Message}");
+                    return 1;
+                }
+            }
+
+            return Run(parse.GetValue(control)!, parse.GetValue(json), w =>
+            {
+                w.WriteString("command", "vm add");
+                w.WriteString("name", parse.GetValue(name));
+                w.WriteString("vhost_user", Path.GetFullPath(parse.GetValue(socket)!));
+                if (viewText is not null)
+                {
+                    w.WriteString("view", viewText);
+                    w.WriteString("view_file", parse.GetValue(view));
+                }
+            }, answer => Console.WriteLine($"serving {answer.GetProperty("name").GetString()} (agent id {answer.GetProperty("agent_id").GetInt32()}) on {answer.GetProperty("vhost_user").GetString()}"));
+        });
+
+        var reload = new Command("reload", "Read the daemon's model file again (as SIGHUP does) and apply it when every agent keeps its ids: sensor sources, latencies, OPPs, trust, new agents. A change that would renumber what an agent sees is refused and nothing changes. Prints the changes.");
+        reload.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w => w.WriteString("command", "reload"), answer =>
+        {
+            var changes = answer.GetProperty("changes");
+            Console.WriteLine($"reloaded {answer.GetProperty("config").GetString()}: {changes.GetArrayLength()} change(s)");
+            foreach (var change in changes.EnumerateArray())
+                Console.WriteLine($"  {change.GetString()}");
+        }));
 
         var removeName = new Argument<string>("NAME") { Description = "The agent whose VM socket to close." };
         var remove = new Command("remove", "Stop serving an agent's VM socket (its QEMU is disconnected).") { removeName };
@@ -51,7 +86,7 @@ internal static class CtlCommand
         save.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w => w.WriteString("command", "state save"),
             answer => Console.WriteLine($"{(answer.GetProperty("written").GetBoolean() ? "written" : "unchanged")}: {answer.GetProperty("path").GetString()}")));
         var stateCommand = new Command("state", "The resources' state that survives a restart.") { show, save };
-        return new Command("ctl", "Talk to a running 'vscmi serve' through its control socket.") { control, json, status, vm, stateCommand };
+        return new Command("ctl", "Talk to a running 'vscmi serve' through its control socket.") { control, json, status, reload, vm, stateCommand };
     }
 
     private static int Run(string path, bool json, Action<Utf8JsonWriter> request, Action<JsonElement> print)

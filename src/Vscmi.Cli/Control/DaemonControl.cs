@@ -3,21 +3,105 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Vscmi.Platform;
 using Vscmi.Platform.Model;
+using Vscmi.Linux;
 using Vscmi.VhostUser;
 
 namespace Vscmi.Cli.Control;
 
 /// <summary>
-/// What the control socket can do to a running <c>vscmi serve</c> (docs/control.md): report
-/// status, and add or remove a VM's vhost-user socket for an agent of the model while the other
-/// VMs go on. Requests are serialised; the data plane never waits on them.
+/// What the control socket (and SIGHUP) can do to a running <c>vscmi serve</c> (docs/control.md):
+/// report status, reload the model file, add or remove a VM's vhost-user socket (for an agent of
+/// the model or a new one) while the other VMs go on. Requests are serialised; the data plane
+/// never waits on them. What was added at run time is kept in the state file's "daemon" part, so
+/// a restarted daemon serves those VMs again before the state is restored.
 /// </summary>
-internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactory loggers, IEnumerable<VhostUserBackend> initialVms, Vscmi.Platform.State.StateKeeper? keeper = null)
-    : IAsyncDisposable
+internal sealed partial class DaemonControl : IAsyncDisposable
 {
     private readonly SemaphoreSlim _serial = new(1, 1);
-    private readonly List<VhostUserBackend> _vms = [.. initialVms];
-    private readonly ILogger _logger = loggers.CreateLogger("vscmi.control");
+    private readonly List<VhostUserBackend> _vms;
+    private readonly ILogger _logger;
+    private readonly ScmiPlatform platform;
+    private readonly ILoggerFactory loggers;
+    private readonly Vscmi.Platform.State.StateKeeper? keeper;
+    private readonly string? _configPath;
+    private readonly SystemdNotifier? _systemd;
+    // Added at run time, persisted in the state file: agents not in the model file (name and the
+    // TOML text of their view) and VM sockets added with 'vm add'. Guarded by _added (the state
+    // keeper's timer reads them).
+    private readonly Lock _added = new();
+    private readonly List<RuntimeAgent> _addedAgents;
+    private readonly List<RuntimeVm> _addedVms;
+
+    /// <summary>An agent added at run time: its name and view (TOML text, as in an [[agent]] table).</summary>
+    public sealed record RuntimeAgent(string Name, string View);
+
+    /// <summary>A VM socket added at run time, for an agent by name.</summary>
+    public sealed record RuntimeVm(string Agent, string Path);
+
+    /// <summary>Takes over the VM sockets the daemon serves; keeps the run-time additions in <paramref name="keeper"/>'s file.</summary>
+    public DaemonControl(ScmiPlatform platform, ILoggerFactory loggers, IEnumerable<VhostUserBackend> initialVms, Vscmi.Platform.State.StateKeeper? keeper = null,
+        string? configPath = null, SystemdNotifier? systemd = null, RuntimeAdditions? restored = null)
+    {
+        this.platform = platform;
+        this.loggers = loggers;
+        this.keeper = keeper;
+        _vms = [.. initialVms];
+        _logger = loggers.CreateLogger("vscmi.control");
+        _configPath = configPath;
+        _systemd = systemd;
+        _addedAgents = [.. restored?.Agents ?? []];
+        _addedVms = [];
+        keeper?.DaemonPart = WriteDaemonPart;
+    }
+
+    /// <summary>What a previous run added (read from the state file before the platform is built).</summary>
+    public sealed record RuntimeAdditions(IReadOnlyList<RuntimeAgent> Agents, IReadOnlyList<RuntimeVm> Vms)
+    {
+        /// <summary>Reads the state file's "daemon" part; empty when there is none.</summary>
+        public static RuntimeAdditions Read(string statePath)
+        {
+            var agents = new List<RuntimeAgent>();
+            var vms = new List<RuntimeVm>();
+            if (Vscmi.Platform.State.StateKeeper.ReadDaemonPart(statePath) is { } part)
+            {
+                foreach (var agent in Array(part, "agents"))
+                {
+                    if (Text(agent, "name") is { } name && Text(agent, "view") is { } view)
+                        agents.Add(new RuntimeAgent(name, view));
+                }
+
+                foreach (var vm in Array(part, "vms"))
+                {
+                    if (Text(vm, "agent") is { } agent && Text(vm, "vhost_user") is { } path)
+                        vms.Add(new RuntimeVm(agent, path));
+                }
+            }
+
+            return new RuntimeAdditions(agents, vms);
+        }
+
+        private static JsonElement[] Array(JsonElement part, string name) =>
+            part.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array ? [.. list.EnumerateArray()] : [];
+
+        /// <summary>The model with the agents added at run time appended (those still valid); each one refused is logged.</summary>
+        public DeviceModel AddTo(DeviceModel model, Action<string, string> refused)
+        {
+            foreach (var agent in Agents)
+            {
+                try
+                {
+                    if (model.Agents.All(a => a.Name != agent.Name))
+                        model = ModelLoader.WithAgent(model, ModelLoader.AgentFromText(model, agent.Name, agent.View, $"<view of {agent.Name}>"));
+                }
+                catch (ModelException e)
+                {
+                    refused(agent.Name, e.Message);
+                }
+            }
+
+            return model;
+        }
+    }
 
     private DeviceModel Model => platform.Model;
 
@@ -31,12 +115,13 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
             return command switch
             {
                 "status" => Status(),
-                "vm add" => AddVm(Text(request, "name"), Text(request, "vhost_user")),
+                "vm add" => AddVm(Text(request, "name"), Text(request, "vhost_user"), Text(request, "view"), Text(request, "view_file")),
+                "reload" => Reload("vscmi ctl reload"),
                 "vm remove" => await RemoveVmAsync(Text(request, "name")).ConfigureAwait(false),
                 "state show" => ControlServer.Json(w =>
                 {
                     w.WriteBoolean("ok", true);
-                    w.WriteString("state", System.Text.Encoding.UTF8.GetString(platform.SaveState()));
+                    w.WriteString("state", System.Text.Encoding.UTF8.GetString(platform.SaveState(keeper is null ? null : WriteDaemonPart)));
                 }),
                 "state save" => SaveState(),
                 null => ControlServer.Error($"the request has no \"command\" ({Commands})"),
@@ -49,7 +134,146 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
         }
     }
 
-    private const string Commands = "status, vm add, vm remove, state show, state save";
+    private const string Commands = "status, reload, vm add, vm remove, state show, state save";
+
+    /// <summary>Reloads the model file on SIGHUP (serialised with the control's requests).</summary>
+    public async Task ReloadOnSignalAsync()
+    {
+        await _serial.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            Reload("SIGHUP");
+        }
+        finally
+        {
+            _serial.Release();
+        }
+    }
+
+    /// <summary>Serves again the VM sockets a previous run added (from the state file), those not served already.</summary>
+    public void ServeRestored(RuntimeAdditions restored)
+    {
+        foreach (var vm in restored.Vms)
+        {
+            if (_vms.Any(v => v.Path == vm.Path))
+                continue;
+            var answer = AddVm(vm.Agent, vm.Path, null, null);
+            if (answer.Contains("\"ok\":false", StringComparison.Ordinal))
+                LogRestoreVmFailed(_logger, vm.Agent, vm.Path, answer);
+        }
+    }
+
+    private void WriteDaemonPart(Utf8JsonWriter w)
+    {
+        lock (_added)
+        {
+            w.WriteStartArray("agents");
+            foreach (var agent in _addedAgents)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", agent.Name);
+                w.WriteString("view", agent.View);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("vms");
+            foreach (var vm in _addedVms)
+            {
+                w.WriteStartObject();
+                w.WriteString("agent", vm.Agent);
+                w.WriteString("vhost_user", vm.Path);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    // Reads the model file again and applies it when ModelChanges allows; the agents added at run
+    // time stay (in their places), the file's new agents come after every existing one.
+    private string Reload(string trigger)
+    {
+        if (_configPath is null)
+        {
+            LogReloadRefused(_logger, trigger, "the daemon serves the embedded default model (no --config FILE)");
+            return ControlServer.Error("the daemon serves the embedded default model (started without --config FILE): there is no file to reload");
+        }
+
+        _systemd?.Reloading();
+        try
+        {
+            DeviceModel merged;
+            var kept = new List<RuntimeAgent>();
+            try
+            {
+                var file = ModelLoader.LoadFile(_configPath);
+                var agents = new List<AgentModel>();
+                foreach (var agent in platform.Model.Agents)
+                {
+                    if (file.Agents.FirstOrDefault(a => a.Name == agent.Name) is { } inFile)
+                        agents.Add(inFile);
+                    else if (RuntimeAgentNamed(agent.Name) is { } added)
+                    {
+                        agents.Add(ModelLoader.AgentFromText(file, added.Name, added.View, $"<view of {added.Name}>"));
+                        kept.Add(added);
+                    }
+                }
+
+                agents.AddRange(file.Agents.Where(a => agents.All(b => b.Name != a.Name)));
+                merged = file with { Agents = agents };
+            }
+            catch (ModelException e)
+            {
+                LogReloadRefused(_logger, trigger, e.Message);
+                return ControlServer.Error($"reload refused, nothing changed: {e.Message}");
+            }
+
+            var before = platform.Model.Agents.Count;
+            var changes = platform.Reload(merged);
+            if (changes.Refusal is { } refusal)
+            {
+                LogReloadRefused(_logger, trigger, refusal);
+                return ControlServer.Error($"reload refused, nothing changed: {refusal}");
+            }
+
+            lock (_added)
+            {
+                _addedAgents.Clear();
+                _addedAgents.AddRange(kept);
+            }
+
+            foreach (var change in changes.Changes)
+                LogReloadChange(_logger, change);
+            LogReloaded(_logger, trigger, _configPath, changes.Changes.Count);
+            // New agents of the file with a VM socket in the model are served at once.
+            for (var id = before + 1; id <= platform.Model.Agents.Count; id++)
+            {
+                if (platform.Model.Agents[id - 1] is { VhostUser: { } path } agent && _vms.All(v => v.AgentId != id))
+                    Listen(agent.Name, id, path);
+            }
+
+            return ControlServer.Json(w =>
+            {
+                w.WriteBoolean("ok", true);
+                w.WriteString("config", _configPath);
+                w.WriteStartArray("changes");
+                foreach (var change in changes.Changes)
+                    w.WriteStringValue(change);
+                w.WriteEndArray();
+            });
+        }
+        finally
+        {
+            _systemd?.Ready($"reloaded {_configPath}");
+        }
+    }
+
+    private RuntimeAgent? RuntimeAgentNamed(string name)
+    {
+        lock (_added)
+            return _addedAgents.Find(a => a.Name == name);
+    }
 
     private string SaveState()
     {
@@ -111,15 +335,58 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
         });
     }
 
-    private string AddVm(string? name, string? path)
+    private string AddVm(string? name, string? path, string? view, string? viewFile)
     {
         if (name is null || path is null)
-            return ControlServer.Error("vm add needs \"name\" (an agent of the model) and \"vhost_user\" (the socket path)");
+            return ControlServer.Error("vm add needs \"name\" (the agent) and \"vhost_user\" (the socket path)");
         var agentId = AgentIdOf(name);
-        if (agentId == 0)
-            return ControlServer.Error($"no agent \"{name}\" in the model (agents: {string.Join(", ", Model.Agents.Select(a => a.Name))})");
-        if (_vms.Find(v => v.AgentId == agentId) is { } existing)
+        if (agentId != 0 && view is not null)
+            return ControlServer.Error($"agent \"{name}\" is in the model already; its view is the model's (leave out the view, or pick a new name)");
+        if (agentId != 0 && _vms.Find(v => v.AgentId == agentId) is { } existing)
             return ControlServer.Error($"agent \"{name}\" already has a VM socket at {existing.Path}");
+        if (_vms.Find(v => v.Path == path) is { } taken)
+            return ControlServer.Error($"{path} is served already (for agent {Model.Agents[taken.AgentId - 1].Name})");
+        if (agentId == 0)
+        {
+            // A new agent: the next agent id, with the view given (default: untrusted, sees everything).
+            try
+            {
+                var agent = ModelLoader.AgentFromText(Model, name, view ?? "", viewFile ?? "<view>");
+                var changes = platform.Reload(ModelLoader.WithAgent(Model, agent));
+                if (changes.Refusal is { } refusal)
+                    return ControlServer.Error($"cannot add agent \"{name}\": {refusal}");
+            }
+            catch (ModelException e)
+            {
+                return ControlServer.Error($"cannot add agent \"{name}\": {e.Message}");
+            }
+
+            agentId = Model.Agents.Count;
+            lock (_added)
+                _addedAgents.Add(new RuntimeAgent(name, view ?? ""));
+            LogAgentAdded(_logger, name, agentId);
+        }
+
+        if (Listen(name, agentId, path) is { } error)
+            return ControlServer.Error(error);
+        lock (_added)
+        {
+            _addedVms.RemoveAll(v => v.Agent == name);
+            _addedVms.Add(new RuntimeVm(name, path));
+        }
+
+        return ControlServer.Json(w =>
+        {
+            w.WriteBoolean("ok", true);
+            w.WriteString("name", name);
+            w.WriteNumber("agent_id", agentId);
+            w.WriteString("vhost_user", path);
+        });
+    }
+
+    // Serves a VM socket for an agent; null when it listens, otherwise why not.
+    private string? Listen(string name, int agentId, string path)
+    {
         VhostUserBackend backend;
         try
         {
@@ -127,18 +394,13 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
         }
         catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
         {
-            return ControlServer.Error($"cannot listen for vhost-user on {path}: {e.Message}");
+            return $"cannot listen for vhost-user on {path}: {e.Message}";
         }
 
         backend.Start();
         _vms.Add(backend);
         LogVmAdded(_logger, name, path);
-        return ControlServer.Json(w =>
-        {
-            w.WriteBoolean("ok", true);
-            w.WriteString("name", name);
-            w.WriteString("vhost_user", path);
-        });
+        return null;
     }
 
     private async Task<string> RemoveVmAsync(string? name)
@@ -148,6 +410,8 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
         if (_vms.Find(v => v.AgentId == AgentIdOf(name)) is not { } backend)
             return ControlServer.Error($"no VM socket is served for \"{name}\"");
         _vms.Remove(backend);
+        lock (_added)
+            _addedVms.RemoveAll(v => v.Agent == name);
         await backend.DisposeAsync().ConfigureAwait(false);
         LogVmRemoved(_logger, name, backend.Path);
         return ControlServer.Json(w =>
@@ -164,6 +428,21 @@ internal sealed partial class DaemonControl(ScmiPlatform platform, ILoggerFactor
         _vms.Clear();
         _serial.Dispose();
     }
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "control: agent {Agent} added at run time (agent id {AgentId})")]
+    private static partial void LogAgentAdded(ILogger logger, string agent, int agentId);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "control: the VM socket a previous run added for {Agent} at {Path} is not served: {Answer}")]
+    private static partial void LogRestoreVmFailed(ILogger logger, string agent, string path, string answer);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "reload ({Trigger}): {Path} applied, {Count} change(s)")]
+    private static partial void LogReloaded(ILogger logger, string trigger, string path, int count);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "reload: {Change}")]
+    private static partial void LogReloadChange(ILogger logger, string change);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "reload ({Trigger}) refused, nothing changed: {Reason}")]
+    private static partial void LogReloadRefused(ILogger logger, string trigger, string reason);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "control: VM socket for agent {Agent} added at {Path}")]
     private static partial void LogVmAdded(ILogger logger, string agent, string path);

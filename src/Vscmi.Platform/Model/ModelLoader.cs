@@ -73,6 +73,65 @@ public static class ModelLoader
         UniqueNames(root, "voltage_domain", voltages.Select(c => c.Name));
         UniqueNames(root, "powercap", powercaps.Select(c => c.Name));
         CheckPowerHierarchy(powerTables, power);
+        var kinds = Kinds(perf, clocks, sensors, power, resets, voltages, powercaps, pinctrl);
+        for (var i = 0; i < agents.Count; i++)
+        {
+            agents[i] = agents[i] with { Views = ReadViews(agentTables[i], kinds) };
+            CheckPinView(agentTables[i], agents[i], pinctrl);
+        }
+
+        var devices = root.Tables("device").Select(t =>
+        {
+            var name = Name(t);
+            return new DeviceGroupModel(name, ReadViews(t, kinds));
+        }).ToList();
+        UniqueNames(root, "device", devices.Select(d => d.Name));
+
+        var release = ReadRelease(root);
+        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl", "device", "scmi_release"]);
+        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl, Devices = devices, Release = release };
+    }
+
+    /// <summary>
+    /// An agent added to a running model (<c>vscmi ctl vm add NAME --view FILE</c>): the TOML text
+    /// holds what an [[agent]] table would, without name and sockets (<c>trusted</c>, and the
+    /// resource lists of its view by name); empty text is an untrusted agent that sees everything.
+    /// </summary>
+    /// <exception cref="ModelException">The name or the text is invalid; the message says where.</exception>
+    public static AgentModel AgentFromText(DeviceModel model, string name, string text, string file)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(name);
+        var t = TomlDocument.Parse(text ?? "", file);
+        if (name.Length is 0 or > 15 || name.Any(c => c is < ' ' or > '~'))
+            throw new ModelException($"agent name \"{name}\" must be 1 to 15 printable ASCII characters (a 16-byte SCMI name)");
+        var agent = new AgentModel(name, t.Boolean("trusted") ?? false);
+        agent = agent with { Views = ReadViews(t, KindsOf(model)) };
+        CheckPinView(t, agent, model.Pinctrl);
+        return agent;
+    }
+
+    /// <summary>The model with one more agent (the next agent id); refuses a name already taken or a 255th agent.</summary>
+    /// <exception cref="ModelException">The name is taken or there is no room.</exception>
+    public static DeviceModel WithAgent(DeviceModel model, AgentModel agent)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(agent);
+        if (model.Agents.Any(a => a.Name == agent.Name))
+            throw new ModelException($"an agent called \"{agent.Name}\" exists already");
+        if (model.Agents.Count >= 254)
+            throw new ModelException("the model has 254 agents: no more fit PROTOCOL_ATTRIBUTES");
+        return model with { Agents = [.. model.Agents, agent] };
+    }
+
+    /// <summary>Each kind's key in an agent's view and the model's resource names, by global id.</summary>
+    private static Dictionary<ResourceKind, (string Key, List<string> Names)> KindsOf(DeviceModel m) =>
+        Kinds(m.PerfDomains, m.Clocks, m.Sensors, m.PowerDomains, m.ResetDomains, m.VoltageDomains, m.PowercapDomains, m.Pinctrl);
+
+    private static Dictionary<ResourceKind, (string Key, List<string> Names)> Kinds(IEnumerable<PerfDomainModel> perf, IEnumerable<ClockModel> clocks,
+        IEnumerable<SensorModel> sensors, IEnumerable<PowerDomainModel> power, IEnumerable<ResetDomainModel> resets, IEnumerable<VoltageDomainModel> voltages,
+        IEnumerable<PowercapDomainModel> powercaps, PinctrlModel? pinctrl)
+    {
         var kinds = new Dictionary<ResourceKind, (string Key, List<string> Names)>
         {
             [ResourceKind.Perf] = ("perf", perf.Select(p => p.Name).ToList()),
@@ -90,22 +149,7 @@ public static class ModelLoader
             kinds[ResourceKind.PinFunction] = ("pin_functions", pinctrl.Functions.Select(f => f.Name).ToList());
         }
 
-        for (var i = 0; i < agents.Count; i++)
-        {
-            agents[i] = agents[i] with { Views = ReadViews(agentTables[i], kinds) };
-            CheckPinView(agentTables[i], agents[i], pinctrl);
-        }
-
-        var devices = root.Tables("device").Select(t =>
-        {
-            var name = Name(t);
-            return new DeviceGroupModel(name, ReadViews(t, kinds));
-        }).ToList();
-        UniqueNames(root, "device", devices.Select(d => d.Name));
-
-        var release = ReadRelease(root);
-        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl", "device", "scmi_release"]);
-        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl, Devices = devices, Release = release };
+        return kinds;
     }
 
     /// <summary><c>scmi_release</c> at the top level or in [platform] (not both): "2.0", "3.0", "3.1" or "3.2" (the default).</summary>

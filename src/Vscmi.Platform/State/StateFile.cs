@@ -36,7 +36,10 @@ internal static class StateFile
     }
 
     /// <summary>The state as file bytes (JSON, newline, checksum line).</summary>
-    public static byte[] Write(DeviceModel model, PlatformState state)
+    /// <param name="model">The model in force (its fingerprint is written).</param>
+    /// <param name="state">The resource state.</param>
+    /// <param name="daemon">Writes the daemon's own part (agents and VM sockets added at run time) into a "daemon" object; null: none.</param>
+    public static byte[] Write(DeviceModel model, PlatformState state, Action<Utf8JsonWriter>? daemon = null)
     {
         using var json = new MemoryStream();
         using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true }))
@@ -144,6 +147,13 @@ internal static class StateFile
             }
 
             w.WriteEndArray();
+            if (daemon is not null)
+            {
+                w.WriteStartObject("daemon");
+                daemon(w);
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
         }
 
@@ -174,30 +184,83 @@ internal static class StateFile
     }
 
     /// <summary>
-    /// Applies a state file to <paramref name="state"/> when it is whole, for this model and in
-    /// range; otherwise changes nothing and returns why (naming the field at fault).
+    /// Checks a state file's checksum line and returns its JSON body; null with the reason when
+    /// the file is torn, altered or not a vscmi state file.
     /// </summary>
-    public static string? TryRestore(DeviceModel model, PlatformState state, ReadOnlySpan<byte> file)
+    private static byte[]? Verify(ReadOnlySpan<byte> file, out string? refusal)
     {
         var end = file.LastIndexOf((byte)'\n');
         var start = end <= 0 ? -1 : file[..end].LastIndexOf((byte)'\n');
         if (start < 0)
-            return "no checksum line: the file is torn or not a vscmi state file";
+        {
+            refusal = "no checksum line: the file is torn or not a vscmi state file";
+            return null;
+        }
+
         var line = Encoding.ASCII.GetString(file[(start + 1)..end]);
         var body = file[..start];
         if (!line.StartsWith(ChecksumPrefix, StringComparison.Ordinal) || line.Length != ChecksumPrefix.Length + 64)
-            return $"the last line is not '{ChecksumPrefix}<64 hex digits>': the file is torn or not a vscmi state file";
+        {
+            refusal = $"the last line is not '{ChecksumPrefix}<64 hex digits>': the file is torn or not a vscmi state file";
+            return null;
+        }
+
         if (!string.Equals(line[ChecksumPrefix.Length..], Convert.ToHexStringLower(SHA256.HashData(body)), StringComparison.Ordinal))
-            return "the checksum does not match the contents (a torn or altered file)";
+        {
+            refusal = "the checksum does not match the contents (a torn or altered file)";
+            return null;
+        }
+
+        refusal = null;
+        return body.ToArray();
+    }
+
+    /// <summary>
+    /// The "daemon" object of a whole state file (what <see cref="Write"/> was given), cloned; null
+    /// when the file is torn, altered, not JSON or has none.
+    /// </summary>
+    public static JsonElement? ReadDaemonPart(ReadOnlySpan<byte> file)
+    {
+        if (Verify(file, out _) is not { } body)
+            return null;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("daemon", out var daemon) && daemon.ValueKind == JsonValueKind.Object
+                ? daemon.Clone()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Applies a state file to <paramref name="state"/> when it is whole, for this model and in
+    /// range; otherwise changes nothing and returns why (naming the field at fault).
+    /// </summary>
+    /// <param name="model">The model <paramref name="state"/> was built from.</param>
+    /// <param name="state">Where the values go.</param>
+    /// <param name="file">The file's bytes.</param>
+    /// <param name="transfer">
+    /// A live reload carrying the state into a new model: the fingerprint is not compared (the
+    /// caller checked the resources kept their ids) and per-agent lists may be shorter than the
+    /// model's agents (agents added at the end start from the model's defaults).
+    /// </param>
+    public static string? TryRestore(DeviceModel model, PlatformState state, ReadOnlySpan<byte> file, bool transfer = false)
+    {
+        if (Verify(file, out var refusal) is not { } body)
+            return refusal;
 
         try
         {
-            using var document = JsonDocument.Parse(body.ToArray());
+            using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
             if (Int(root, "format") != FormatVersion)
                 return $"format {root.GetProperty("format")} is not {FormatVersion}";
             var fingerprint = root.GetProperty("model").GetString();
-            if (fingerprint != Fingerprint(model))
+            if (!transfer && fingerprint != Fingerprint(model))
                 return $"it belongs to another model (fingerprint {fingerprint}, this model's is {Fingerprint(model)}): agents or resources changed";
 
             // Everything is read and checked into a plan first; the state changes only if all of it holds.
@@ -213,7 +276,7 @@ internal static class StateFile
                 var max = (uint)Long(e, "range_max", min, high);
                 var ceiling = (uint)Long(e, "cap_ceiling", low, high);
                 var requests = e.GetProperty("requests").EnumerateArray().Select(r => r.ValueKind == JsonValueKind.Null ? (uint?)null : (uint)Long(r, "requests", low, high)).ToArray();
-                Expect(requests.Length == p.Requests.Length, $"perf {i}: {requests.Length} requests for {p.Requests.Length} agents");
+                Expect(requests.Length == p.Requests.Length || (transfer && requests.Length < p.Requests.Length), $"perf {i}: {requests.Length} requests for {p.Requests.Length} agents");
                 return () =>
                 {
                     (p.Level, p.RangeMin, p.RangeMax, p.CapCeiling) = (level, min, max, ceiling);
@@ -224,7 +287,7 @@ internal static class StateFile
             {
                 var rate = e.GetProperty("rate").GetUInt64();
                 int? parent = e.TryGetProperty("parent", out var p) ? (int)Long(p, "parent", 0, model.Clocks.Count - 1) : null;
-                var votes = VotesOf(e, c.Votes.Length, $"clock {i}");
+                var votes = VotesOf(e, c.Votes.Length, $"clock {i}", transfer);
                 return () =>
                 {
                     (c.Rate, c.Parent) = (rate, parent);
@@ -234,7 +297,7 @@ internal static class StateFile
             Each(root, "power", state.Power, plan, (e, p, i) =>
             {
                 var on = e.GetProperty("on").GetBoolean();
-                var votes = VotesOf(e, p.Votes.Length, $"power domain {i}");
+                var votes = VotesOf(e, p.Votes.Length, $"power domain {i}", transfer);
                 return () =>
                 {
                     p.On = on;
@@ -316,10 +379,10 @@ internal static class StateFile
         }
     }
 
-    private static bool[] VotesOf(JsonElement entry, int agents, string what)
+    private static bool[] VotesOf(JsonElement entry, int agents, string what, bool transfer)
     {
         var votes = entry.GetProperty("votes").EnumerateArray().Select(v => v.GetBoolean()).ToArray();
-        Expect(votes.Length == agents, $"{what}: {votes.Length} votes for {agents} agents");
+        Expect(votes.Length == agents || (transfer && votes.Length < agents), $"{what}: {votes.Length} votes for {agents} agents");
         return votes;
     }
 

@@ -32,6 +32,28 @@ public sealed partial class StateKeeper : IDisposable
     /// <summary>The state file.</summary>
     public string Path { get; }
 
+    /// <summary>
+    /// Writes the daemon's own part of the file (agents and VM sockets added at run time, which a
+    /// restart must bring back before the state fits); null: none. Read back with <see cref="ReadDaemonPart"/>.
+    /// </summary>
+    public Action<System.Text.Json.Utf8JsonWriter>? DaemonPart { get; set; }
+
+    /// <summary>
+    /// The daemon's part of the state file at <paramref name="path"/>, before any platform exists;
+    /// null when there is no file or it is not whole (<see cref="Restore"/> then refuses it).
+    /// </summary>
+    public static System.Text.Json.JsonElement? ReadDaemonPart(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? StateFile.ReadDaemonPart(File.ReadAllBytes(path)) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>State writes since start.</summary>
     public long Writes { get; private set; }
 
@@ -67,7 +89,7 @@ public sealed partial class StateKeeper : IDisposable
     /// <summary>Writes the state now if it changed since the last write; returns whether it wrote.</summary>
     public bool SaveNow()
     {
-        var bytes = _platform.SaveState();
+        var bytes = _platform.SaveState(DaemonPart);
         lock (_writing)
         {
             if (bytes.AsSpan().SequenceEqual(_written))
