@@ -49,9 +49,13 @@ internal static class GuestCommands
         var socket = new Option<string?>("--socket") { Description = "The vhost-user socket. Default: the agent's 'vhost_user' from the model." };
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM size; it must be a shareable memfd for vhost-user.", DefaultValueFactory = _ => "512M" };
         var mmio = new Option<bool>("--mmio") { Description = "Use vhost-user-scmi on virtio-mmio instead of vhost-user-scmi-pci (with the modern virtio-mmio transport Linux needs)." };
+        var server = new Option<bool>("--server")
+        {
+            Description = "QEMU listens on the socket (server=on,wait=on) and 'vscmi serve --vhost-user-client' connects to it: the guest then outlives a restart of the daemon. Without it QEMU connects to 'vscmi serve --vhost-user', and a daemon restart leaves the device dead until the VM restarts (docs/operations.md).",
+        };
         var command = new Command("qemu-args", "Print the QEMU options that attach a VM to a vhost-user socket of 'vscmi serve' (QEMU 8.1 or newer has vhost-user-scmi).")
         {
-            config, agent, socket, memory, mmio,
+            config, agent, socket, memory, mmio, server,
         };
         command.SetAction(parse => Run(() =>
         {
@@ -59,7 +63,7 @@ internal static class GuestCommands
             var agentId = ResolveAgent(model, parse.GetValue(agent));
             var path = parse.GetValue(socket) ?? model.Agents[agentId - 1].VhostUser
                 ?? throw new FormatException($"agent {model.Agents[agentId - 1].Name} has no 'vhost_user' socket in the model; give --socket PATH");
-            Console.Out.Write(QemuArguments(Path.GetFullPath(path), parse.GetValue(memory)!, parse.GetValue(mmio)));
+            Console.Out.Write(QemuArguments(Path.GetFullPath(path), parse.GetValue(memory)!, parse.GetValue(mmio), parse.GetValue(server)));
         }));
         return command;
     }
@@ -186,14 +190,16 @@ internal static class GuestCommands
         return text.ToString();
     }
 
-    internal static string QemuArguments(string socket, string memory, bool mmio)
+    internal static string QemuArguments(string socket, string memory, bool mmio, bool server = false)
     {
         List<string> lines = [
             $"-object memory-backend-memfd,id=mem,size={memory},share=on",
             "-machine memory-backend=mem",
-            // reconnect-ms (QEMU 9.2+): when the daemon restarts, QEMU keeps the guest running and
-            // sets the device up again once the socket is back (docs/operations.md).
-            $"-chardev socket,id=scmi0,path={socket},reconnect-ms=1000",
+            // Not reconnect-ms: QEMU 10.0's vhost-user-scmi sets the device up at start before the
+            // reconnecting chardev has connected, fails ("Failed to set msg fds") and aborts (seen in
+            // the e2e test). Where the guest must outlive a daemon restart QEMU listens instead
+            // (server=on,wait=on: it starts once vscmi has connected) and vscmi reconnects to it.
+            server ? $"-chardev socket,id=scmi0,path={socket},server=on,wait=on" : $"-chardev socket,id=scmi0,path={socket}",
         ];
         if (mmio)
         {

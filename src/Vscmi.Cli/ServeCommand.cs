@@ -28,6 +28,10 @@ internal static partial class ServeCommand
         {
             Description = "Serve a VM's virtio-scmi device: [AGENT=]PATH, the vhost-user socket QEMU's vhost-user-scmi(-pci) device connects to ('vscmi qemu-args' prints the options). One VM per socket; a VM that reboots or a QEMU that restarts reconnects. Repeatable. Default: each agent's 'vhost_user' from the model.",
         };
+        var vhostUserClient = new Option<string[]>("--vhost-user-client")
+        {
+            Description = "Serve a VM's virtio-scmi device by connecting to QEMU's socket: [AGENT=]PATH, where QEMU listens (-chardev socket,path=PATH,server=on,wait=on; 'vscmi qemu-args --server' prints it). vscmi connects again whenever the connection ends, so a running guest outlives a restart of the daemon (docs/operations.md). Repeatable.",
+        };
         var maxPayload = new Option<int>("--max-payload")
         {
             Description = "Largest payload per message in bytes, after the header and status (Linux's virtio transport uses 128). Lists are split to fit.",
@@ -44,24 +48,20 @@ internal static partial class ServeCommand
         };
         var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel: stream sockets carry frames (a 4-byte little-endian length then the message); vhost-user sockets serve a VM's virtio-scmi device.")
         {
-            config, sockets, tcp, vhostUser, maxPayload, verbose, control, state,
+            config, sockets, tcp, vhostUser, vhostUserClient, maxPayload, verbose, control, state,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(vhostUser) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose),
+            parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(vhostUser) ?? [], parse.GetValue(vhostUserClient) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose),
             parse.GetValue(control), parse.GetValue(state), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, string[] vhostUser, int maxPayload, bool verbose, string? controlPath,
+    private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, string[] vhostUser, string[] vhostUserClient, int maxPayload, bool verbose, string? controlPath,
         string? statePath, CancellationToken cancellationToken)
     {
-        using var loggerFactory = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-            }));
+        // One line per entry on stdout, from a thread of its own (LineLogger.cs: why not the console provider).
+        using var logOutput = new LineLoggerProvider();
+        using var loggerFactory = new LoggerFactory([logOutput], new LoggerFilterOptions { MinLevel = verbose ? LogLevel.Debug : LogLevel.Information });
         var logger = loggerFactory.CreateLogger("vscmi");
 
         if (maxPayload is < 16 or > 4096)
@@ -83,6 +83,7 @@ internal static partial class ServeCommand
 
         var bindings = new List<(StreamEndpoint Endpoint, int AgentId)>();
         var vms = new List<(string Path, int AgentId)>();
+        var connectTo = new List<(string Path, int AgentId)>();
         try
         {
             foreach (var spec in sockets)
@@ -93,7 +94,13 @@ internal static partial class ServeCommand
                 vms.Add((endpoint.UnixPath!, agentId));
             }
 
-            if (sockets.Length == 0 && tcp.Length == 0 && vhostUser.Length == 0)
+            foreach (var spec in vhostUserClient)
+            {
+                var (endpoint, agentId) = Bind(model, spec, tcp: false);
+                connectTo.Add((endpoint.UnixPath!, agentId));
+            }
+
+            if (sockets.Length == 0 && tcp.Length == 0 && vhostUser.Length == 0 && vhostUserClient.Length == 0)
             {
                 // The model says where each agent connects; without that, the first agent on ./vscmi.sock.
                 for (var i = 0; i < model.Agents.Count; i++)
@@ -136,9 +143,6 @@ internal static partial class ServeCommand
             return 1;
         }
 
-        // Trip points and continuous updates: sample at the shortest update interval, 100 ms at least.
-        var shortest = model.Sensors.Count == 0 ? 1 : model.Sensors.Min(s => Math.Max(1u, s.UpdateIntervalSeconds));
-        platform.StartSensorSampling(TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(1000, shortest * 1000))));
         var capabilities = new TransportCapabilities(maxPayload, MaxInFlight: 1, HasP2A: true);
         await using var server = new PlatformServer(platform, capabilities, loggerFactory.CreateLogger("vscmi.server"));
         foreach (var (endpoint, agentId) in bindings)
@@ -160,6 +164,8 @@ internal static partial class ServeCommand
         {
             foreach (var (path, agentId) in vms)
                 backends.Add(VhostUserBackend.Listen(platform, agentId, path, loggerFactory.CreateLogger("vscmi.vhost-user")));
+            foreach (var (path, agentId) in connectTo)
+                backends.Add(VhostUserBackend.Connect(platform, agentId, path, loggerFactory.CreateLogger("vscmi.vhost-user")));
         }
         catch (SocketException e)
         {
@@ -214,12 +220,16 @@ internal static partial class ServeCommand
             backend.Start();
         controlServer?.Start();
         keeper?.Start();
+        // Trip points and continuous updates: sample at the shortest update interval, 100 ms at
+        // least. Started with the rest of what runs on timers, once the sockets listen.
+        var shortest = model.Sensors.Count == 0 ? 1 : model.Sensors.Min(s => Math.Max(1u, s.UpdateIntervalSeconds));
+        platform.StartSensorSampling(TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(1000, shortest * 1000))));
         var summary = ConfigCommand.Summary(model);
         LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
 
         if (systemd is not null)
         {
-            systemd.Ready($"serving {bindings.Count + vms.Count + (controlPath is null ? 0 : 1)} sockets, {summary}");
+            systemd.Ready($"serving {bindings.Count + vms.Count + connectTo.Count + (controlPath is null ? 0 : 1)} sockets, {summary}");
             if (SystemdNotifier.WatchdogInterval() is { } watchdog)
                 systemd.StartWatchdog(watchdog);
             LogSystemd(logger, systemd.Address, SystemdNotifier.WatchdogInterval()?.TotalMilliseconds ?? 0);

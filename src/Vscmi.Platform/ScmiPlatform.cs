@@ -99,6 +99,19 @@ public sealed partial class ScmiPlatform
     }
 
     /// <summary>
+    /// A VM that is gone for good (<c>vscmi ctl vm remove</c>): its agent's requests and votes go
+    /// back to the model's defaults, as BASE_RESET_AGENT_CONFIGURATION would do (permissions stay),
+    /// so clocks, power domains and performance levels it asked for no longer count.
+    /// </summary>
+    public void ReleaseAgent(int agentId)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(agentId, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(agentId, Model.Agents.Count);
+        lock (Sync)
+            ((BaseHandler)_table.Handler((byte)ScmiProtocolId.BASE)!).ResetAgent(agentId, resetPermissions: false);
+    }
+
+    /// <summary>
     /// Replaces the model in force while agents are connected (a live reload), when
     /// <see cref="ModelChanges.Compare"/> allows it: the state in force is carried over (rates,
     /// levels, votes, permissions...; sensors whose description did not change keep their source),

@@ -10,18 +10,21 @@ namespace Vscmi.VhostUser;
 /// A vhost-user virtio-scmi backend on one Unix socket: one VM, one agent. It listens (QEMU is the
 /// client), serves one frontend connection at a time, resets the device when the frontend goes
 /// away and serves the next connection (VM reboot, QEMU restart) without restarting the daemon.
+/// Or it connects (<see cref="Connect"/>: QEMU's chardev is the server), and connects again
+/// whenever the connection ends: QEMU then resumes the running device on the new connection, so a
+/// VM outlives a restart of the daemon.
 /// </summary>
 public sealed partial class VhostUserBackend : IAsyncDisposable
 {
     private readonly ScmiPlatform _platform;
     private readonly int _agentId;
     private readonly ILogger _logger;
-    private readonly Socket _listener;
+    private readonly Socket? _listener;  // null: this backend connects to QEMU's socket
     private readonly CancellationTokenSource _stopping = new();
     private Task _acceptLoop = Task.CompletedTask;
     private int _connections;
 
-    private VhostUserBackend(ScmiPlatform platform, int agentId, string path, Socket listener, ILogger logger)
+    private VhostUserBackend(ScmiPlatform platform, int agentId, string path, Socket? listener, ILogger logger)
     {
         _platform = platform;
         _agentId = agentId;
@@ -51,8 +54,69 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
         return backend;
     }
 
-    /// <summary>Starts accepting frontends.</summary>
-    public void Start() => _acceptLoop = AcceptLoopAsync(_stopping.Token);
+    /// <summary>Whether this backend connects to the frontend's socket instead of listening.</summary>
+    public bool Connects => _listener is null;
+
+    /// <summary>How long to wait between attempts to reach a frontend's socket that is not there (yet, or any more).</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// A backend that connects to <paramref name="path"/>, where QEMU listens
+    /// (<c>-chardev socket,path=PATH,server=on,wait=on</c>), for agent <paramref name="agentId"/>;
+    /// it tries every <see cref="RetryInterval"/> until the socket answers, and again after each
+    /// connection ends. QEMU 10's vhost-user-scmi resumes a started device on a new connection
+    /// without the feature handshake (SET_FEATURES, SET_MEM_TABLE and the rings only), which the
+    /// backend accepts, so the guest goes on after the daemon restarts.
+    /// </summary>
+    public static VhostUserBackend Connect(ScmiPlatform platform, int agentId, string path, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var backend = new VhostUserBackend(platform, agentId, path, null, logger ?? NullLogger.Instance);
+        backend.LogConnecting(path, platform.Model.Agents[agentId - 1].Name, agentId);
+        return backend;
+    }
+
+    /// <summary>Starts accepting frontends (or connecting to one).</summary>
+    public void Start() => _acceptLoop = _listener is null ? ConnectLoopAsync(_stopping.Token) : AcceptLoopAsync(_stopping.Token);
+
+    private async Task ConnectLoopAsync(CancellationToken cancellationToken)
+    {
+        var waiting = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or IOException)
+            {
+                socket.Dispose();
+                if (!waiting)
+                    LogWaiting(Path, e.Message);
+                waiting = true;
+                try
+                {
+                    await Task.Delay(RetryInterval, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                continue;
+            }
+            catch (OperationCanceledException)
+            {
+                socket.Dispose();
+                break;
+            }
+
+            waiting = false;
+            await ServeAsync(socket, $"{Path}#{Interlocked.Increment(ref _connections)}", cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private async Task AcceptLoopAsync(CancellationToken cancellationToken)
     {
@@ -62,7 +126,7 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
             Socket socket;
             try
             {
-                socket = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                socket = await _listener!.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
@@ -129,14 +193,21 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
+        _listener?.Dispose();
         await _acceptLoop.ConfigureAwait(false);
-        File.Delete(Path);
+        if (_listener is not null)
+            File.Delete(Path); // a socket QEMU listens on is QEMU's
         _stopping.Dispose();
     }
 
     [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "vhost-user: listening on {Path} for agent {Agent} ({AgentId})")]
     private partial void LogListening(string path, string agent, int agentId);
+
+    [LoggerMessage(EventId = 416, Level = LogLevel.Information, Message = "vhost-user: connecting to {Path} (QEMU listens there) for agent {Agent} ({AgentId})")]
+    private partial void LogConnecting(string path, string agent, int agentId);
+
+    [LoggerMessage(EventId = 417, Level = LogLevel.Information, Message = "vhost-user: no frontend listens on {Path} yet ({Reason}); trying again every 200 ms")]
+    private partial void LogWaiting(string path, string reason);
 
     [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "{Connection}: frontend connected (agent {Agent}, {AgentId})")]
     private partial void LogConnected(string connection, string agent, int agentId);

@@ -145,6 +145,20 @@ public sealed class VhostUserFrontend : IAsyncDisposable
         return new VhostUserFrontend(new VhostUserChannel(socket), options);
     }
 
+    /// <summary>
+    /// Waits on <paramref name="listener"/> for a backend that connects (as QEMU with
+    /// <c>server=on</c> waits for <c>vscmi serve --vhost-user-client</c>), without any setup.
+    /// </summary>
+    public static async Task<VhostUserFrontend> AcceptAsync(Socket listener, VhostUserFrontendOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        options ??= new VhostUserFrontendOptions();
+        if (!SplitRing.IsValidSize(options.QueueSize))
+            throw new ArgumentException($"queue size {options.QueueSize} is not a power of two up to {SplitRing.MaxQueueSize}", nameof(options));
+        var socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+        return new VhostUserFrontend(new VhostUserChannel(socket), options);
+    }
+
     /// <summary>Connects and runs the whole setup, as QEMU does when the guest's driver starts.</summary>
     public static async Task<VhostUserFrontend> ConnectAsync(string path, VhostUserFrontendOptions? options = null, CancellationToken cancellationToken = default)
     {

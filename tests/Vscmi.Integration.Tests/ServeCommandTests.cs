@@ -109,6 +109,19 @@ public sealed class ServeCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_log_line_is_one_entry_with_time_level_category_and_event_id()
+    {
+        using (var c = _serve.Connect(_serve.OspmSocket))
+            Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, c.Call(0x00044000));
+        await _serve.StopAsync();
+        var lines = _serve.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("vscmi: building", StringComparison.Ordinal)).ToList();
+        Assert.True(lines.Count >= 3, _serve.Output);
+        Assert.All(lines, l => Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} (trce|dbug|info|warn|fail|crit): vscmi(\.[a-z-]+)?\[\d+\] \S", l));
+        Assert.Contains(lines, l => l.Contains(" info: vscmi[1] ready: vscmi/virt-soc", StringComparison.Ordinal));
+        Assert.EndsWith(" info: vscmi[2] stopping", lines[^1], StringComparison.Ordinal); // written before the process ended
+    }
+
+    [Fact]
     public void Malformed_messages_get_statuses_and_the_channel_goes_on()
     {
         using var c = _serve.Connect(_serve.OspmSocket);

@@ -207,4 +207,19 @@ public sealed class ReloadTests
             }
         }
     }
+
+    [Fact]
+    public void A_released_agent_no_longer_holds_a_performance_level()
+    {
+        var ospm = new Harness();
+        var guest = new Harness(ospm.Platform, agentId: 2);
+        guest.Ok(PerfMessageId.PERFORMANCE_LEVEL_SET, ("domain_id", 0u), ("performance_level", 1800u));
+        ospm.Ok(PerfMessageId.PERFORMANCE_LEVEL_SET, ("domain_id", 0u), ("performance_level", 500u));
+        Assert.Equal(1800UL, ospm.Ok(PerfMessageId.PERFORMANCE_LEVEL_GET, ("domain_id", 0u)).GetUInt64("performance_level")); // the highest request wins
+
+        ospm.Platform.ReleaseAgent(2); // vscmi ctl vm remove guest
+
+        Assert.Equal(500UL, ospm.Ok(PerfMessageId.PERFORMANCE_LEVEL_GET, ("domain_id", 0u)).GetUInt64("performance_level"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ospm.Platform.ReleaseAgent(4));
+    }
 }

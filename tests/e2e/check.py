@@ -352,6 +352,68 @@ info_path = work / "info-2.0.json"
 info = json.loads(info_path.read_text()) if info_path.exists() else {}
 check("SCMI 2.0: vscmi info names the release", info.get("scmi_release") == "2.0", f"info {info.get('scmi_release')}")
 
+# --- the daemon as a service: kill -9 under a busy guest, a VM added at run time, a reload ------------
+def read(name):
+    path = work / name
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+svc = [l.strip() for l in read("console-svc.log").splitlines()]
+svc_log = read("serve-svc.log")
+counts = {}
+for l in svc:
+    parts = l.split()
+    if l.startswith("E2E-SVC-COUNTS ") and len(parts) == 4:
+        counts[parts[1]] = (int(parts[2]), int(parts[3]))
+ok_at = {phase: counts.get(phase, (0, 0))[0] for phase in ("before-kill", "after-restart", "after-vm2", "end")}
+failed = counts.get("end", (0, 0))[1]
+failures = [l for l in svc if l.startswith("E2E-SVC-FAILED ")]
+reconnect = read("svc-reconnect.txt").split()
+reconnect_s = f"{float(reconnect[1]) - float(reconnect[0]):.1f} s" if len(reconnect) == 2 else "never"
+print(f"e2e: service: the guest read {ok_at['end']} values through its drivers; {failed} read(s) failed around the kill "
+      f"(timed out in flight): {' | '.join(failures[:3]) or 'none'}; the device was back {reconnect_s} after the kill", file=sys.stderr)
+check("service: the guest ran through the kill -9, a second VM and a reload in one boot (the restarted vscmi reconnected to QEMU)",
+      "".join(svc).count("E2E-BEGIN") == 1 and any(l.startswith("E2E-STEP svc-done") for l in svc) and any(l.startswith("E2E-END") for l in svc)
+      and "state: restored from" in svc_log and reconnect_s != "never",
+      f"boots {''.join(svc).count('E2E-BEGIN')}, reconnect {reconnect_s}, last lines: {' | '.join(svc[-4:])}")
+check(f"service: the guest's drivers kept working across the kill -9 ({failed} read(s) timed out, at most the one in flight)",
+      0 < ok_at["before-kill"] < ok_at["after-restart"] < ok_at["after-vm2"] <= ok_at["end"] and failed <= 1,
+      f"reads that succeeded by phase {ok_at}, failed {failed}: {' | '.join(failures[:3])}")
+before, after = read("svc-state-before.txt"), read("svc-state-after.txt")
+check("service: the resource state the host reports before the kill and after the restart is identical",
+      "sha256 " in before and before == after, f"{len(before)} bytes before, {len(after)} after")
+svc_speed = [l.split() for l in svc if l.startswith("E2E-SVC-CPUFREQ ")]
+svc_perf = json.loads(read("svc-perf.json") or "[]")
+little = next((d for d in svc_perf if perf and d["name"] == perf[0]["name"]), {})
+if svc_speed and perf:
+    ratio = perf[0]["sustained_freq_khz"] / perf[0]["sustained_level"]
+    check("service: after the restart a cpufreq write from the guest is the level the restarted daemon reports",
+          little.get("level") == int(int(svc_speed[0][1]) / ratio) and svc_speed[0][2] == f"cur={svc_speed[0][1]}",
+          f"guest {svc_speed[0]}, host level {little.get('level')}")
+else:
+    check("service: after the restart a cpufreq write from the guest is the level the restarted daemon reports", False, "the guest set no speed")
+vm2 = [l.strip() for l in read("console-vm2.log").splitlines()]
+vm2_bound = {l.split()[1] for l in vm2 if l.startswith("E2E-BOUND ") and len(l.split()) > 1}
+vm2_hwmon = [l for l in vm2 if l.startswith("E2E-HWMON ")]
+check("service: a second VM added with 'vscmi ctl vm add' (a new agent) boots and binds while the first runs",
+      "serving vm2 (agent id 4)" in read("svc-vm-add.out") and "E2E-QUICK-END" in vm2 and len(vm2_bound) >= 10 and len(vm2_hwmon) >= 4
+      and read("svc-vm2-sessions.txt").strip() == "1" and re.search(r"frontend connected \(agent vm2, 4\)", svc_log),
+      f"add: {read('svc-vm-add.out').strip()}; bound {sorted(vm2_bound)}; hwmon {len(vm2_hwmon)}; sessions seen {read('svc-vm2-sessions.txt').strip()}")
+check("service: 'vscmi ctl vm remove' disconnects it and removes its socket",
+      "removed vm2" in read("svc-vm-remove.out") and read("svc-vm2-socket.txt").strip() == "gone",
+      f"remove: {read('svc-vm-remove.out').strip()}; socket {read('svc-vm2-socket.txt').strip()}")
+temps = dict(l.split()[1:3] for l in svc if l.startswith("E2E-SVC-TEMP ") and len(l.split()) == 3)
+check("service: a reload that gives cpu_temp a constant source is read by the running guest without a reconnect",
+      temps.get("after-reload") == "71000" and temps.get("before-reload") not in (None, "-", "71000")
+      and "sensor 'cpu_temp': source sine" in read("svc-reload.out")
+      and read("svc-connects-reload.txt").strip() != "" and read("svc-connects-reload.txt").strip() == read("svc-connects-done.txt").strip(),
+      f"guest read {temps}; reload: {read('svc-reload.out').strip()[:200]}; connects {read('svc-connects-reload.txt').strip()} then {read('svc-connects-done.txt').strip()}")
+svc_complaints = [l for l in svc if l.startswith("E2E-DMESG-SVC ") and bad.search(l) and "max-rx-timeout" not in l]
+check(f"service: the guest's SCMI driver logged no error beyond the timeouts counted ({len(svc_complaints)} line(s))",
+      len(svc_complaints) <= failed, " | ".join(svc_complaints[:4]))
+svc_trouble = [l for l in svc_log.splitlines() if re.search(r"\b(fail|crit)\b:", l)]
+check("service: vscmi logged no error across the kill, the restart, the second VM and the reload", not svc_trouble, " | ".join(svc_trouble[:5]))
+
 # --- the daemon ----------------------------------------------------------------------------------
 old_serve_log = (work / "serve-2.0.log").read_text(errors="replace") if (work / "serve-2.0.log").exists() else ""
 trouble = [l for l in (serve_log + old_serve_log).splitlines() if re.search(r"\b(warn|fail|crit)\b:", l)]

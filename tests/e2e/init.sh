@@ -31,6 +31,14 @@ done
 
 sed 's/^/E2E-CLK /' /sys/kernel/debug/clk/clk_summary
 
+# A second VM booted while another runs (the service phase): what bound and what hwmon reads is
+# enough; it powers off without asking the host anything.
+if grep -q 'e2e=quick' /proc/cmdline; then
+  echo "E2E-QUICK-END"
+  sleep 3   # the host polls 'vscmi ctl status' for this VM's session meanwhile
+  poweroff -f
+fi
+
 for policy in /sys/devices/system/cpu/cpufreq/policy*; do
   [ -d "$policy" ] || continue
   echo "E2E-CPUFREQ $(basename "$policy") cpus=$(cat "$policy/related_cpus" | tr ' ' ',') cur=$(cat "$policy/cpuinfo_cur_freq" 2>/dev/null || cat "$policy/scaling_cur_freq") available=$(cat "$policy/scaling_available_frequencies" | tr -s ' ' ',' | sed 's/,$//') boost=$(cat "$policy/scaling_boost_frequencies" 2>/dev/null | tr -s ' ' ',' | sed 's/,$//')"
@@ -88,6 +96,7 @@ fi
 # host answers each "E2E-STEP tag" after acting on it (tests/e2e/linux-guest.sh host_step); the
 # first boot only ("extended"; later boots get "skip").
 ask() { echo "E2E-STEP $1"; read -t 120 reply; }
+ask_long() { echo "E2E-STEP $1"; read -t 600 reply; }   # the host boots a VM or restarts vscmi meanwhile
 ask during            # the host's snapshot of what the basic checks did
 ask extended
 if [ "$reply" = "extended" ]; then
@@ -151,6 +160,55 @@ if [ "$reply" = "extended" ]; then
   done
   dmesg | grep -iE 'scmi|arm-scmi' | sed 's/^/E2E-DMESG-LATE /'
   ask extended-done
+fi
+
+# The daemon as a service (tests/e2e/linux-guest.sh, service phase): while this loop reads every
+# sensor and the CPU frequency through the drivers, the host kills vscmi (kill -9) and starts it
+# again with its state file, boots a second VM added with 'vscmi ctl vm add', and reloads the
+# model with a new source for cpu_temp. vscmi reconnects to QEMU's socket; this guest never reboots.
+ask service
+if [ "$reply" = "service" ]; then
+  cpu_temp=-
+  for input in /sys/class/hwmon/hwmon*/temp*_input; do
+    [ "$(cat "${input%_input}_label" 2>/dev/null)" = "cpu_temp" ] && cpu_temp=$input
+  done
+  policy=/sys/devices/system/cpu/cpufreq/policy0
+  # Every policy held where it is (userspace governor): the resource state then changes only by
+  # what the host does, so the host can compare it across the kill.
+  for p in /sys/devices/system/cpu/cpufreq/policy*; do echo userspace > $p/scaling_governor; done
+  rm -f /tmp/stop
+  echo "0 0" > /tmp/counts
+  (
+    ok=0; failed=0
+    while [ ! -e /tmp/stop ]; do
+      for f in /sys/class/hwmon/hwmon*/*_input $policy/cpuinfo_cur_freq; do
+        if cat "$f" > /dev/null 2>&1; then ok=$((ok + 1)); else failed=$((failed + 1)); echo "E2E-SVC-FAILED $f at $(cat /proc/uptime)"; fi
+      done
+      echo "$ok $failed" > /tmp/counts.new && mv /tmp/counts.new /tmp/counts
+    done
+  ) &
+  worker=$!
+  sleep 2
+  echo "E2E-SVC-COUNTS before-kill $(cat /tmp/counts)"
+  ask_long svc-kill
+  sleep 3
+  echo "E2E-SVC-COUNTS after-restart $(cat /tmp/counts)"
+  ask_long svc-vm2
+  echo "E2E-SVC-COUNTS after-vm2 $(cat /tmp/counts)"
+  touch /tmp/stop
+  wait $worker
+  echo "E2E-SVC-COUNTS end $(cat /tmp/counts)"
+  # A write after the restart: the lowest frequency through the userspace governor.
+  low=$(cat $policy/scaling_available_frequencies | tr -s ' ' '\n' | grep . | sort -n | head -1)
+  echo userspace > $policy/scaling_governor
+  echo "$low" > $policy/scaling_setspeed
+  echo "E2E-SVC-CPUFREQ $low cur=$(cat $policy/scaling_cur_freq)"
+  ask svc-cpufreq
+  echo "E2E-SVC-TEMP before-reload $(cat $cpu_temp 2>/dev/null || echo -)"
+  ask_long svc-reload
+  echo "E2E-SVC-TEMP after-reload $(cat $cpu_temp 2>/dev/null || echo -)"
+  dmesg | grep -iE 'scmi|arm-scmi' | sed 's/^/E2E-DMESG-SVC /'
+  ask svc-done
 fi
 
 # The host answers "reboot" (this VM reboots: the device is stopped and started again by QEMU)

@@ -33,7 +33,11 @@ old_serve_pid=""
 qemu_pid=""
 events_pid=""
 load_pid=""
+svc_pid=""
+vm2_pid=""
 cleanup() {
+  [ -n "$vm2_pid" ] && kill "$vm2_pid" 2>/dev/null || true
+  [ -n "$svc_pid" ] && kill -TERM "$svc_pid" 2>/dev/null && wait "$svc_pid" 2>/dev/null || true
   [ -n "$load_pid" ] && kill -KILL "$load_pid" 2>/dev/null || true
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null || true
   [ -n "$events_pid" ] && kill "$events_pid" 2>/dev/null || true
@@ -114,6 +118,12 @@ host_step() {   # sets $reply (no subshell: extended_done must stick)
       if [ "$extended_done" = 0 ]; then extended_done=1; reply=extended; else reply=skip; fi ;;
     deny-clock) "$root/vscmi" permissions deny --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
     allow-clock) "$root/vscmi" permissions allow --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
+    service) reply=${service_phase:-skip} ;;
+    svc-kill) svc_kill ;;
+    svc-vm2) svc_vm2 ;;
+    svc-cpufreq) "$svc_bin" perf --json --connect "unix:$work/svc-ospm.sock" > "$work/svc-perf.json" ;;
+    svc-reload) svc_reload ;;
+    svc-done) grep -c "frontend connected (agent guest" "$work/serve-svc.log" > "$work/svc-connects-done.txt" || true ;;
     *) [ -f "$work/$tag-clocks.json" ] || snapshot "$tag" ;;
   esac
 }
@@ -124,7 +134,7 @@ run_vm() {
   mkfifo "$work/console.in"
   qemu-system-aarch64 "${machine[@]}" \
     -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
-    -chardev socket,id=scmi0,path="${vm_socket:-$work/vm.sock}" $device \
+    -chardev socket,id=scmi0,path="${vm_socket:-$work/vm.sock}"${chardev_opts:-} $device \
     -nic none -kernel "$image" -initrd "$work/initrd.gz" -dtb "${dtb:-$work/virt-scmi.dtb}" \
     -append "console=ttyAMA0 rdinit=/init panic=-1" \
     -display none -serial stdio -monitor none \
@@ -138,7 +148,7 @@ run_vm() {
     line=$(grep -E "^(E2E-STEP |E2E-WAIT)" "$log" 2>/dev/null | tr -d '\r' | sed -n "$((handled + 1))p" || true)
     if [ -z "$line" ]; then
       kill -0 "$qemu_pid" 2>/dev/null || { step "QEMU exited before the guest reached its checks"; break; }
-      if [ $(( $(date +%s) - started )) -gt 400 ]; then step "the guest stopped asking after $handled questions (400 s)"; break; fi
+      if [ $(( $(date +%s) - started )) -gt "${run_limit:-400}" ]; then step "the guest stopped asking after $handled questions (${run_limit:-400} s)"; break; fi
       sleep 0.2
       continue
     fi
@@ -214,6 +224,85 @@ dtc -q -I dts -O dtb -o "$work/virt-2.0.dtb" "$work/virt-2.0.dts" || fail_setup 
 vm_socket="$work/vm-2.0.sock" dtb="$work/virt-2.0.dtb" run_vm "$work/console-2.0.log" "$(vm_socket="$work/vm-2.0.sock" device_args)" go
 kill -TERM "$old_serve_pid" 2>/dev/null; wait "$old_serve_pid" 2>/dev/null || true
 old_serve_pid=""
+
+# The daemon as a service, with the binary the systemd unit runs (the native AOT one ./test
+# builds; the launcher when it is missing): --state and --control, one guest whose QEMU listens
+# (server=on,wait=on, 'vscmi qemu-args --server') and vscmi connects (--vhost-user-client). While
+# the guest reads sensors and its CPU frequency in a loop the daemon is killed (kill -9) and started
+# again with its state file; then a second VM is added with 'vscmi ctl vm add' and boots while the
+# first goes on; then a reload gives cpu_temp a new source.
+svc_bin="$root/artifacts/publish/linux-x64/vscmi"
+[ -x "$svc_bin" ] || svc_bin="$root/vscmi"
+ctl=("$svc_bin" ctl --control "$work/control.sock")
+cp "$work/model.toml" "$work/model-svc.toml"
+start_svc() {
+  local before
+  before=$(grep -c "ready:" "$work/serve-svc.log" 2>/dev/null)
+  "$svc_bin" serve --config "$work/model-svc.toml" --state "$work/svc-state.json" --control "$work/control.sock" \
+    --vhost-user-client "guest=$work/svc.sock" --socket "OSPM=$work/svc-ospm.sock" >> "$work/serve-svc.log" 2>&1 &
+  svc_pid=$!
+  for _ in $(seq 1 300); do
+    [ "$(grep -c "ready:" "$work/serve-svc.log")" -gt "${before:-0}" ] && return 0
+    kill -0 "$svc_pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+agent_sessions() {   # sessions of one agent, from 'vscmi ctl status --json' (-1: no answer)
+  "${ctl[@]}" status --json 2>> "$work/svc-ctl-errors.txt" | python3 -c 'import json, sys
+a = [x for x in json.load(sys.stdin)["agents"] if x["name"] == sys.argv[1]]
+print(a[0]["sessions"] if a else -1)' "$1" 2>> "$work/svc-ctl-errors.txt" || echo -1
+}
+svc_kill() {
+  "${ctl[@]}" state show > "$work/svc-state-before.txt"
+  kill -KILL "$svc_pid"
+  wait "$svc_pid" 2>/dev/null || true
+  local killed
+  killed=$(date +%s.%N)
+  start_svc || { step "service: vscmi did not start again"; return; }
+  # vscmi connects to QEMU's socket again; QEMU sets the running device up on the new connection.
+  for _ in $(seq 1 300); do [ "$(agent_sessions guest)" -ge 1 ] && break; sleep 0.1; done
+  echo "$killed $(date +%s.%N)" > "$work/svc-reconnect.txt"
+  "${ctl[@]}" state show > "$work/svc-state-after.txt"
+  step "service: killed vscmi (-9), started it again; it reconnected to the guest's QEMU after $(awk '{ printf "%.1f", $2 - $1 }' "$work/svc-reconnect.txt") s"
+}
+svc_vm2() {
+  "${ctl[@]}" vm add vm2 --vhost-user "$work/svc-vm2.sock" > "$work/svc-vm-add.out" 2>&1 || true
+  qemu-system-aarch64 "${machine[@]}" \
+    -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
+    -chardev socket,id=scmi0,path="$work/svc-vm2.sock" $(vm_socket="$work/svc-vm2.sock" device_args) \
+    -nic none -kernel "$image" -initrd "$work/initrd.gz" -dtb "$work/virt-scmi.dtb" \
+    -append "console=ttyAMA0 rdinit=/init panic=-1 e2e=quick" \
+    -display none -serial "file:$work/console-vm2.log" -monitor none < /dev/null > "$work/qemu-vm2.log" 2>&1 &
+  vm2_pid=$!
+  local most=0 n
+  for _ in $(seq 1 1000); do
+    kill -0 "$vm2_pid" 2>/dev/null || break
+    n=$(agent_sessions vm2)
+    echo "$(date +%s.%N) $n" >> "$work/svc-vm2-polls.txt"
+    [ "$n" -gt "$most" ] && most=$n
+    sleep 0.3
+  done
+  kill "$vm2_pid" 2>/dev/null || true
+  wait "$vm2_pid" 2>/dev/null || true
+  vm2_pid=""
+  echo "$most" > "$work/svc-vm2-sessions.txt"
+  "${ctl[@]}" vm remove vm2 > "$work/svc-vm-remove.out" 2>&1 || true
+  [ -e "$work/svc-vm2.sock" ] && echo present > "$work/svc-vm2-socket.txt" || echo gone > "$work/svc-vm2-socket.txt"
+  step "service: a second VM (agent vm2) added, booted and removed; $(cat "$work/svc-vm-add.out")"
+}
+svc_reload() {
+  grep -c "frontend connected (agent guest" "$work/serve-svc.log" > "$work/svc-connects-reload.txt" || true
+  sed -i 's/source = { kind = "sine", base = 45000, amplitude = 5000, period_s = 60 }/source = { kind = "constant", value = 71000 }/' "$work/model-svc.toml"
+  "${ctl[@]}" reload > "$work/svc-reload.out" 2>&1 || true
+  step "service: $(head -1 "$work/svc-reload.out")"
+}
+step "service: $svc_bin serve --state --control --vhost-user-client; a guest whose QEMU listens"
+start_svc || fail_setup "vscmi serve (service phase) not ready"
+service_phase=service chardev_opts=",server=on,wait=on" run_limit=900 vm_socket="$work/svc.sock" \
+  run_vm "$work/console-svc.log" "$(vm_socket="$work/svc.sock" device_args)" go
+kill -TERM "$svc_pid" 2>/dev/null; wait "$svc_pid" 2>/dev/null || true
+svc_pid=""
 
 kill "$events_pid" 2>/dev/null || true
 wait "$events_pid" 2>/dev/null || true

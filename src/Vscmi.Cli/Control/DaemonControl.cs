@@ -167,27 +167,23 @@ internal sealed partial class DaemonControl : IAsyncDisposable
     {
         lock (_added)
         {
-            w.WriteStartArray("agents");
-            foreach (var agent in _addedAgents)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", agent.Name);
-                w.WriteString("view", agent.View);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("vms");
-            foreach (var vm in _addedVms)
-            {
-                w.WriteStartObject();
-                w.WriteString("agent", vm.Agent);
-                w.WriteString("vhost_user", vm.Path);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            WriteObjects(w, "agents", _addedAgents, ("name", a => a.Name), ("view", a => a.View));
+            WriteObjects(w, "vms", _addedVms, ("agent", v => v.Agent), ("vhost_user", v => v.Path));
         }
+    }
+
+    private static void WriteObjects<T>(Utf8JsonWriter w, string name, List<T> items, params (string Name, Func<T, string> Value)[] properties)
+    {
+        w.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            w.WriteStartObject();
+            foreach (var (property, value) in properties)
+                w.WriteString(property, value(item));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     // Reads the model file again and applies it when ModelChanges allows; the agents added at run
@@ -413,6 +409,8 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         lock (_added)
             _addedVms.RemoveAll(v => v.Agent == name);
         await backend.DisposeAsync().ConfigureAwait(false);
+        // The VM is gone: what it asked for (clock enables, power domains, performance levels) no longer counts.
+        platform.ReleaseAgent(backend.AgentId);
         LogVmRemoved(_logger, name, backend.Path);
         return ControlServer.Json(w =>
         {
@@ -447,6 +445,6 @@ internal sealed partial class DaemonControl : IAsyncDisposable
     [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "control: VM socket for agent {Agent} added at {Path}")]
     private static partial void LogVmAdded(ILogger logger, string agent, string path);
 
-    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "control: VM socket for agent {Agent} at {Path} removed (its frontend was disconnected)")]
+    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "control: VM socket for agent {Agent} at {Path} removed (its frontend was disconnected, its requests and votes released)")]
     private static partial void LogVmRemoved(ILogger logger, string agent, string path);
 }

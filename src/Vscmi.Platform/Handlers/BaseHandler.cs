@@ -139,16 +139,25 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
             return ScmiStatus.DENIED;
         if (agent == 0 || agent > Platform.Model.Agents.Count)
             return ScmiStatus.NOT_FOUND;
+        ResetAgent((int)agent, resetPermissions);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>
+    /// An agent's requests and votes back to the model's defaults, shared state re-arbitrated, its
+    /// held resets released (and its permissions, when asked). Caller holds the platform lock.
+    /// </summary>
+    internal void ResetAgent(int agent, bool resetPermissions)
+    {
         if (resetPermissions)
-            Platform.State.ResetPermissions((int)agent);
-        // The agent's requests and votes go back to the model's defaults; shared state is re-arbitrated.
+            Platform.State.ResetPermissions(agent);
         foreach (var clock in Platform.State.Clocks)
-            clock.ResetVote((int)agent);
+            clock.ResetVote(agent);
         foreach (var domain in Platform.State.Power)
-            domain.ResetVote((int)agent);
+            domain.ResetVote(agent);
         foreach (var reset in Platform.State.Resets)
         {
-            if (reset.Holder == (int)agent)
+            if (reset.Holder == agent)
                 (reset.Holder, reset.Asserted) = (0, false);
         }
 
@@ -161,7 +170,6 @@ internal sealed class BaseHandler(ScmiPlatform platform) : ProtocolHandler(platf
                 perf.Recompute(0, domain);
         }
 
-        Platform.ResetSessionsOf((int)agent);
-        return ScmiStatus.SUCCESS;
+        Platform.ResetSessionsOf(agent);
     }
 }

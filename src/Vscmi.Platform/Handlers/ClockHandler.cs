@@ -191,13 +191,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
         };
     }
 
-    private ScmiStatus RateGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryClock(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        reply.WriteUInt64(Platform.State.Clocks[id].Rate);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus RateGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        ReplyUInt64(ref request, ref reply, Model.ResourceKind.Clock, static (p, id) => p.State.Clocks[id].Rate);
 
     /// <summary>attributes 1:0 = 0 disable, 1 enable, 3 unchanged; no extended configuration types are modelled.</summary>
     private ScmiStatus ConfigSet(ref ScmiRequest request, ref ScmiWriter reply)

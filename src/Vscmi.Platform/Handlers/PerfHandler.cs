@@ -208,13 +208,8 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         return false;
     }
 
-    private ScmiStatus LevelGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        reply.WriteUInt32(Platform.State.Perf[id].Level);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus LevelGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        ReplyUInt32(ref request, ref reply, Model.ResourceKind.Perf, static (p, id) => p.State.Perf[id].Level);
 
     /// <summary>No domain has fast channels (the virtio transport cannot carry them; reference 4.1).</summary>
     private ScmiStatus DescribeFastChannel(ref ScmiRequest request, ref ScmiWriter reply)

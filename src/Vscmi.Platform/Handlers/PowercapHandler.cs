@@ -61,13 +61,8 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         return ScmiStatus.SUCCESS;
     }
 
-    private ScmiStatus CapGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        reply.WriteUInt32(Platform.State.Powercap[id].Cap);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus CapGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        ReplyUInt32(ref request, ref reply, Model.ResourceKind.Powercap, static (p, id) => p.State.Powercap[id].Cap);
 
     /// <summary>A cap within [min, max] on a step, or 0 to disable capping (Powercap v2.0).</summary>
     private ScmiStatus CapSet(ref ScmiRequest request, ref ScmiWriter reply)
@@ -152,13 +147,8 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
             handler.Recompute(0, perfDomain);
     }
 
-    private ScmiStatus PaiGet(ref ScmiRequest request, ref ScmiWriter reply)
-    {
-        if (!TryDomain(ref request, out var id))
-            return ScmiStatus.NOT_FOUND;
-        reply.WriteUInt32(Platform.State.Powercap[id].Pai);
-        return ScmiStatus.SUCCESS;
-    }
+    private ScmiStatus PaiGet(ref ScmiRequest request, ref ScmiWriter reply) =>
+        ReplyUInt32(ref request, ref reply, Model.ResourceKind.Powercap, static (p, id) => p.State.Powercap[id].Pai);
 
     private ScmiStatus PaiSet(ref ScmiRequest request, ref ScmiWriter reply)
     {

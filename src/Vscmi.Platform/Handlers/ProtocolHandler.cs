@@ -116,6 +116,27 @@ internal abstract class ProtocolHandler(ScmiPlatform platform, ScmiProtocolId id
     protected static bool TryResource(ref ScmiRequest request, Model.ResourceKind kind, uint local, out int id) =>
         request.Agent.TryGlobal(kind, local, out id);
 
+    /// <summary>
+    /// A *_GET command that answers one 32-bit value of the resource its first parameter names.
+    /// <paramref name="value"/> is a static lambda: cached once, so the hot path allocates nothing.
+    /// </summary>
+    protected ScmiStatus ReplyUInt32(ref ScmiRequest request, ref ScmiWriter reply, Model.ResourceKind kind, Func<ScmiPlatform, int, uint> value)
+    {
+        if (!TryResource(ref request, kind, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt32(value(Platform, id));
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>The same as <see cref="ReplyUInt32"/> for a 64-bit value.</summary>
+    protected ScmiStatus ReplyUInt64(ref ScmiRequest request, ref ScmiWriter reply, Model.ResourceKind kind, Func<ScmiPlatform, int, ulong> value)
+    {
+        if (!TryResource(ref request, kind, out var id))
+            return ScmiStatus.NOT_FOUND;
+        reply.WriteUInt64(value(Platform, id));
+        return ScmiStatus.SUCCESS;
+    }
+
     /// <summary>A *_NOTIFY command on a resource: id, notify_enable; needs a P2A channel (reference 4.3).</summary>
     protected ScmiStatus Subscribe(ref ScmiRequest request, Model.ResourceKind kind, byte command)
     {

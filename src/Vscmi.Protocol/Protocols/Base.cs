@@ -3,44 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Base protocol (0x10) message ids (DEN0056 4.2; reference 2.1).</summary>
-public enum BaseMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    BASE_DISCOVER_VENDOR = 0x3,
-    /// <summary>0x4</summary>
-    BASE_DISCOVER_SUB_VENDOR = 0x4,
-    /// <summary>0x5</summary>
-    BASE_DISCOVER_IMPLEMENTATION_VERSION = 0x5,
-    /// <summary>0x6</summary>
-    BASE_DISCOVER_LIST_PROTOCOLS = 0x6,
-    /// <summary>0x7</summary>
-    BASE_DISCOVER_AGENT = 0x7,
-    /// <summary>0x8</summary>
-    BASE_NOTIFY_ERRORS = 0x8,
-    /// <summary>0x9</summary>
-    BASE_SET_DEVICE_PERMISSIONS = 0x9,
-    /// <summary>0xA</summary>
-    BASE_SET_PROTOCOL_PERMISSIONS = 0xA,
-    /// <summary>0xB</summary>
-    BASE_RESET_AGENT_CONFIGURATION = 0xB,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
-/// <summary>Base protocol notification ids.</summary>
-public enum BaseNotificationId : byte
-{
-    /// <summary>0x0, enabled by BASE_NOTIFY_ERRORS.</summary>
-    BASE_ERROR_EVENT = 0x0,
-}
-
 internal static class BaseProtocol
 {
     public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.BASE, "BASE", 0x20001)

@@ -3,54 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Clock management protocol (0x14) message ids (DEN0056 4.6; reference 2.5).</summary>
-public enum ClockMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    CLOCK_ATTRIBUTES = 0x3,
-    /// <summary>0x4</summary>
-    CLOCK_DESCRIBE_RATES = 0x4,
-    /// <summary>0x5</summary>
-    CLOCK_RATE_SET = 0x5,
-    /// <summary>0x6</summary>
-    CLOCK_RATE_GET = 0x6,
-    /// <summary>0x7</summary>
-    CLOCK_CONFIG_SET = 0x7,
-    /// <summary>0x8</summary>
-    CLOCK_NAME_GET = 0x8,
-    /// <summary>0x9</summary>
-    CLOCK_RATE_NOTIFY = 0x9,
-    /// <summary>0xA</summary>
-    CLOCK_RATE_CHANGE_REQUESTED_NOTIFY = 0xA,
-    /// <summary>0xB</summary>
-    CLOCK_CONFIG_GET = 0xB,
-    /// <summary>0xC</summary>
-    CLOCK_POSSIBLE_PARENTS_GET = 0xC,
-    /// <summary>0xD</summary>
-    CLOCK_PARENT_SET = 0xD,
-    /// <summary>0xE</summary>
-    CLOCK_PARENT_GET = 0xE,
-    /// <summary>0xF</summary>
-    CLOCK_GET_PERMISSIONS = 0xF,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
-/// <summary>Clock notification ids.</summary>
-public enum ClockNotificationId : byte
-{
-    /// <summary>0x0, enabled by CLOCK_RATE_NOTIFY.</summary>
-    CLOCK_RATE_CHANGED = 0x0,
-    /// <summary>0x1, enabled by CLOCK_RATE_CHANGE_REQUESTED_NOTIFY.</summary>
-    CLOCK_RATE_CHANGE_REQUESTED = 0x1,
-}
-
 internal static class ClockProtocol
 {
     /// <summary>Extended configuration types: 0 none, 1 duty cycle, 2 phase, 3..0x7F reserved, 0x80.. OEM.</summary>

@@ -3,48 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Performance domain management protocol (0x13) message ids (DEN0056 4.5; reference 2.4).</summary>
-public enum PerfMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    PERFORMANCE_DOMAIN_ATTRIBUTES = 0x3,
-    /// <summary>0x4</summary>
-    PERFORMANCE_DESCRIBE_LEVELS = 0x4,
-    /// <summary>0x5</summary>
-    PERFORMANCE_LIMITS_SET = 0x5,
-    /// <summary>0x6</summary>
-    PERFORMANCE_LIMITS_GET = 0x6,
-    /// <summary>0x7</summary>
-    PERFORMANCE_LEVEL_SET = 0x7,
-    /// <summary>0x8</summary>
-    PERFORMANCE_LEVEL_GET = 0x8,
-    /// <summary>0x9</summary>
-    PERFORMANCE_NOTIFY_LIMITS = 0x9,
-    /// <summary>0xA</summary>
-    PERFORMANCE_NOTIFY_LEVEL = 0xA,
-    /// <summary>0xB</summary>
-    PERFORMANCE_DESCRIBE_FASTCHANNEL = 0xB,
-    /// <summary>0xC</summary>
-    PERFORMANCE_DOMAIN_NAME_GET = 0xC,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
-/// <summary>Performance notification ids.</summary>
-public enum PerfNotificationId : byte
-{
-    /// <summary>0x0, enabled by PERFORMANCE_NOTIFY_LIMITS.</summary>
-    PERFORMANCE_LIMITS_CHANGED = 0x0,
-    /// <summary>0x1, enabled by PERFORMANCE_NOTIFY_LEVEL.</summary>
-    PERFORMANCE_LEVEL_CHANGED = 0x1,
-}
-
 internal static class PerfProtocol
 {
     /// <summary>A v4.0 level entry: 20 bytes (reference 2.4).</summary>

@@ -3,35 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Pin control protocol (0x19) message ids (DEN0056 4.11; reference 2.10).</summary>
-public enum PinctrlMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    PINCTRL_ATTRIBUTES = 0x3,
-    /// <summary>0x4</summary>
-    PINCTRL_LIST_ASSOCIATIONS = 0x4,
-    /// <summary>0x5</summary>
-    PINCTRL_SETTINGS_GET = 0x5,
-    /// <summary>0x6</summary>
-    PINCTRL_SETTINGS_CONFIGURE = 0x6,
-    /// <summary>0x7</summary>
-    PINCTRL_REQUEST = 0x7,
-    /// <summary>0x8</summary>
-    PINCTRL_RELEASE = 0x8,
-    /// <summary>0x9</summary>
-    PINCTRL_NAME_GET = 0x9,
-    /// <summary>0xA</summary>
-    PINCTRL_SET_PERMISSIONS = 0xA,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
 internal static class PinctrlProtocol
 {
     private static readonly ValueNames Selectors = Names((0, "pin"), (1, "group"), (2, "function"));

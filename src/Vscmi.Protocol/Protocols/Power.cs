@@ -3,40 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Power domain management protocol (0x11) message ids (DEN0056 4.3; reference 2.2).</summary>
-public enum PowerMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    POWER_DOMAIN_ATTRIBUTES = 0x3,
-    /// <summary>0x4</summary>
-    POWER_STATE_SET = 0x4,
-    /// <summary>0x5</summary>
-    POWER_STATE_GET = 0x5,
-    /// <summary>0x6</summary>
-    POWER_STATE_NOTIFY = 0x6,
-    /// <summary>0x7</summary>
-    POWER_STATE_CHANGE_REQUESTED_NOTIFY = 0x7,
-    /// <summary>0x8</summary>
-    POWER_DOMAIN_NAME_GET = 0x8,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
-/// <summary>Power domain notification ids.</summary>
-public enum PowerNotificationId : byte
-{
-    /// <summary>0x0, enabled by POWER_STATE_NOTIFY.</summary>
-    POWER_STATE_CHANGED = 0x0,
-    /// <summary>0x1, enabled by POWER_STATE_CHANGE_REQUESTED_NOTIFY.</summary>
-    POWER_STATE_CHANGE_REQUESTED = 0x1,
-}
-
 internal static class PowerProtocol
 {
     /// <summary>power_state: 27:0 state id, 30 state type (0 on / context kept, 1 off / context lost).</summary>

@@ -3,48 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Power capping and monitoring protocol (0x18) message ids (DEN0056 4.10; reference 2.9).</summary>
-public enum PowercapMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    POWERCAP_DOMAIN_ATTRIBUTES = 0x3,
-    /// <summary>0x4</summary>
-    POWERCAP_CAP_GET = 0x4,
-    /// <summary>0x5</summary>
-    POWERCAP_CAP_SET = 0x5,
-    /// <summary>0x6</summary>
-    POWERCAP_PAI_GET = 0x6,
-    /// <summary>0x7</summary>
-    POWERCAP_PAI_SET = 0x7,
-    /// <summary>0x8</summary>
-    POWERCAP_DOMAIN_NAME_GET = 0x8,
-    /// <summary>0x9</summary>
-    POWERCAP_MEASUREMENTS_GET = 0x9,
-    /// <summary>0xA</summary>
-    POWERCAP_CAP_NOTIFY = 0xA,
-    /// <summary>0xB</summary>
-    POWERCAP_MEASUREMENTS_NOTIFY = 0xB,
-    /// <summary>0xC</summary>
-    POWERCAP_DESCRIBE_FASTCHANNEL = 0xC,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
-/// <summary>Powercap notification ids.</summary>
-public enum PowercapNotificationId : byte
-{
-    /// <summary>0x0, enabled by POWERCAP_CAP_NOTIFY.</summary>
-    POWERCAP_CAP_CHANGED = 0x0,
-    /// <summary>0x1, enabled by POWERCAP_MEASUREMENTS_NOTIFY.</summary>
-    POWERCAP_MEASUREMENTS_CHANGED = 0x1,
-}
-
 internal static class PowercapProtocol
 {
     public static ProtocolSpec Build() => new ProtocolBuilder(ScmiProtocolId.POWERCAP, "POWERCAP", 0x20000)

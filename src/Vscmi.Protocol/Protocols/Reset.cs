@@ -3,34 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Reset domain management protocol (0x16) message ids (DEN0056 4.8; reference 2.7).</summary>
-public enum ResetMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    RESET_DOMAIN_ATTRIBUTES = 0x3,
-    /// <summary>0x4</summary>
-    RESET = 0x4,
-    /// <summary>0x5</summary>
-    RESET_NOTIFY = 0x5,
-    /// <summary>0x6</summary>
-    RESET_DOMAIN_NAME_GET = 0x6,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
-/// <summary>Reset notification ids.</summary>
-public enum ResetNotificationId : byte
-{
-    /// <summary>0x0, enabled by RESET_NOTIFY.</summary>
-    RESET_ISSUED = 0x0,
-}
-
 internal static class ResetProtocol
 {
     /// <summary>reset_state: 30:0 reset id, 31 = 0 architectural (id 0 = cold reset) / 1 implementation defined.</summary>

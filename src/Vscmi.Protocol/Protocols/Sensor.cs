@@ -3,50 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Sensor management protocol (0x15) message ids (DEN0056 4.7; reference 2.6).</summary>
-public enum SensorMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    SENSOR_DESCRIPTION_GET = 0x3,
-    /// <summary>0x4</summary>
-    SENSOR_TRIP_POINT_NOTIFY = 0x4,
-    /// <summary>0x5</summary>
-    SENSOR_TRIP_POINT_CONFIG = 0x5,
-    /// <summary>0x6</summary>
-    SENSOR_READING_GET = 0x6,
-    /// <summary>0x7</summary>
-    SENSOR_AXIS_DESCRIPTION_GET = 0x7,
-    /// <summary>0x8</summary>
-    SENSOR_LIST_UPDATE_INTERVALS = 0x8,
-    /// <summary>0x9</summary>
-    SENSOR_CONFIG_GET = 0x9,
-    /// <summary>0xA</summary>
-    SENSOR_CONFIG_SET = 0xA,
-    /// <summary>0xB</summary>
-    SENSOR_CONTINUOUS_UPDATE_NOTIFY = 0xB,
-    /// <summary>0xC</summary>
-    SENSOR_NAME_GET = 0xC,
-    /// <summary>0xD</summary>
-    SENSOR_AXIS_NAME_GET = 0xD,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
-/// <summary>Sensor notification ids.</summary>
-public enum SensorNotificationId : byte
-{
-    /// <summary>0x0, enabled by SENSOR_TRIP_POINT_NOTIFY.</summary>
-    SENSOR_TRIP_POINT_EVENT = 0x0,
-    /// <summary>0x1, enabled by SENSOR_CONTINUOUS_UPDATE_NOTIFY.</summary>
-    SENSOR_UPDATE = 0x1,
-}
-
 internal static class SensorProtocol
 {
     /// <summary>One reading: a signed value and a timestamp, 16 bytes (v2.0+).</summary>

@@ -3,32 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>System power management protocol (0x12) message ids (DEN0056 4.4; reference 2.3).</summary>
-public enum SystemMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    SYSTEM_POWER_STATE_SET = 0x3,
-    /// <summary>0x4</summary>
-    SYSTEM_POWER_STATE_GET = 0x4,
-    /// <summary>0x5</summary>
-    SYSTEM_POWER_STATE_NOTIFY = 0x5,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
-/// <summary>System power notification ids.</summary>
-public enum SystemNotificationId : byte
-{
-    /// <summary>0x0, enabled by SYSTEM_POWER_STATE_NOTIFY.</summary>
-    SYSTEM_POWER_STATE_NOTIFIER = 0x0,
-}
-
 internal static class SystemProtocol
 {
     /// <summary>system_state: 0..4 architectural, 5..0x7FFFFFFF reserved, 0x80000000.. vendor.</summary>

@@ -3,33 +3,6 @@ using static Vscmi.Protocol.Schema.LayoutDsl;
 
 namespace Vscmi.Protocol.Protocols;
 
-/// <summary>Voltage domain management protocol (0x17) message ids (DEN0056 4.9; reference 2.8).</summary>
-public enum VoltageMessageId : byte
-{
-    /// <summary>0x0</summary>
-    PROTOCOL_VERSION = 0x0,
-    /// <summary>0x1</summary>
-    PROTOCOL_ATTRIBUTES = 0x1,
-    /// <summary>0x2</summary>
-    PROTOCOL_MESSAGE_ATTRIBUTES = 0x2,
-    /// <summary>0x3</summary>
-    VOLTAGE_DOMAIN_ATTRIBUTES = 0x3,
-    /// <summary>0x4</summary>
-    VOLTAGE_DESCRIBE_LEVELS = 0x4,
-    /// <summary>0x5</summary>
-    VOLTAGE_CONFIG_SET = 0x5,
-    /// <summary>0x6</summary>
-    VOLTAGE_CONFIG_GET = 0x6,
-    /// <summary>0x7</summary>
-    VOLTAGE_LEVEL_SET = 0x7,
-    /// <summary>0x8</summary>
-    VOLTAGE_LEVEL_GET = 0x8,
-    /// <summary>0x9</summary>
-    VOLTAGE_DOMAIN_NAME_GET = 0x9,
-    /// <summary>0x10</summary>
-    NEGOTIATE_PROTOCOL_VERSION = 0x10,
-}
-
 internal static class VoltageProtocol
 {
     /// <summary>config 3:0: architectural 0 = off, 7 = on (1..6 reserved); 8..15 implementation defined.</summary>
