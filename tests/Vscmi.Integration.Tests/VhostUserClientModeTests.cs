@@ -42,6 +42,44 @@ public sealed class VhostUserClientModeTests
         }
     }
 
+    [Fact]
+    public async Task A_VM_added_with_vm_add_in_client_mode_is_connected_again_after_a_kill_9()
+    {
+        var directory = Directory.CreateTempSubdirectory("vscmi-client-").FullName;
+        var path = Path.Combine(directory, "vm7.sock");
+        var state = Path.Combine(directory, "state.json");
+        try
+        {
+            using var listener = Listen(path); // the VM's QEMU, listening the whole time
+            await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
+            {
+                var control = serve.PathOf("control.sock");
+                var (code, _, stderr) = CliProcess.Run("ctl", "vm", "add", "vm7", "--control", control);
+                Assert.Equal(2, code);
+                Assert.Contains("vm add needs one of --vhost-user PATH (the daemon listens) or --vhost-user-client PATH (QEMU listens)", stderr, StringComparison.Ordinal);
+
+                Assert.Contains($"serving vm7 (agent id 4) on {path}", CliProcess.Ctl(control, "vm", "add", "vm7", "--vhost-user-client", path), StringComparison.Ordinal);
+                await AssertServedAsync(listener, "vm7");
+                var status = System.Text.Json.JsonDocument.Parse(CliProcess.Ctl(control, "status", "--json")).RootElement.GetProperty("agents")[3];
+                Assert.Equal("connect", status.GetProperty("vhost_user_mode").GetString());
+                await Poll.Until(() => File.Exists(state) && File.ReadAllText(state).Contains("\"mode\": \"connect\"", StringComparison.Ordinal), "the state file to hold the VM");
+                Assert.Equal(137, await serve.StopAsync("KILL"));
+            }
+
+            // The restarted daemon adds vm7 back and connects to its QEMU again.
+            await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
+            {
+                await AssertServedAsync(listener, "vm7");
+                Assert.Contains("removed vm7", CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "remove", "vm7"), StringComparison.Ordinal);
+                Assert.True(File.Exists(path), "the daemon must not remove a socket the frontend owns");
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static Socket Listen(string path)
     {
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -50,13 +88,28 @@ public sealed class VhostUserClientModeTests
         return listener;
     }
 
-    private static async Task AssertServedAsync(Socket listener)
+    private static async Task AssertServedAsync(Socket listener, string agent = "guest")
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var frontend = await VhostUserFrontend.AcceptAsync(listener, cancellationToken: timeout.Token);
-        await frontend.NegotiateAsync(timeout.Token);
-        await frontend.StartAsync(timeout.Token);
-        await using var client = new ScmiClient(VhostUserTransport.Over(frontend));
-        Assert.Equal("guest", (await client.Base.DiscoverAgentAsync(0xFFFFFFFF, timeout.Token)).Name);
+        // A daemon reconnects as soon as a connection ends; one that was then killed leaves a dead
+        // connection in the backlog, which the next accept gets (as QEMU would): skip it.
+        for (var attempt = 0; ; attempt++)
+        {
+            var frontend = await VhostUserFrontend.AcceptAsync(listener, cancellationToken: timeout.Token);
+            try
+            {
+                await frontend.NegotiateAsync(timeout.Token);
+                await frontend.StartAsync(timeout.Token);
+            }
+            catch (VhostUserProtocolException) when (attempt < 2)
+            {
+                await frontend.DisposeAsync();
+                continue;
+            }
+
+            await using var client = new ScmiClient(VhostUserTransport.Over(frontend));
+            Assert.Equal(agent, (await client.Base.DiscoverAgentAsync(0xFFFFFFFF, timeout.Token)).Name);
+            return;
+        }
     }
 }

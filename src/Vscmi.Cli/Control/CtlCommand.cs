@@ -25,14 +25,24 @@ internal static class CtlCommand
         status.SetAction(parse => Run(parse.GetValue(control)!, parse.GetValue(json), w => w.WriteString("command", "status"), PrintStatus));
 
         var name = new Argument<string>("NAME") { Description = "The VM's agent: one of the model's, or a new name (a new agent gets the next agent id)." };
-        var socket = new Option<string>("--vhost-user") { Description = "The vhost-user socket to serve for it (QEMU's vhost-user-scmi chardev connects there).", Required = true };
+        var socket = new Option<string?>("--vhost-user") { Description = "The vhost-user socket to serve for it: the daemon listens and QEMU's vhost-user-scmi chardev connects there." };
+        var client = new Option<string?>("--vhost-user-client")
+        {
+            Description = "Instead of --vhost-user: the socket QEMU listens on (-chardev socket,...,server=on,wait=on); the daemon connects, and again after a restart, so the guest outlives one.",
+        };
         var view = new Option<string?>("--view")
         {
             Description = "For a new agent: a TOML file with what an [[agent]] table holds besides name and sockets ('trusted', and lists of the resources it sees by name: sensors = [...], clocks = [...]). Default: an untrusted agent that sees everything.",
         };
-        var add = new Command("add", "Serve a VM's socket while the other VMs run (a libvirt hook or VM manager calls this). The agent and socket are kept in the state file: a restarted daemon serves them again.") { name, socket, view };
+        var add = new Command("add", "Serve a VM's socket while the other VMs run (a libvirt hook or VM manager calls this). The agent and socket are kept in the state file: a restarted daemon serves them again.") { name, socket, client, view };
         add.SetAction(parse =>
         {
+            if ((parse.GetValue(socket) is null) == (parse.GetValue(client) is null))
+            {
+                Console.Error.WriteLine("error: vm add needs one of --vhost-user PATH (the daemon listens) or --vhost-user-client PATH (QEMU listens)");
+                return 2;
+            }
+
             string? viewText = null;
             if (parse.GetValue(view) is { } viewPath)
             {
@@ -51,7 +61,10 @@ internal static class CtlCommand
             {
                 w.WriteString("command", "vm add");
                 w.WriteString("name", parse.GetValue(name));
-                w.WriteString("vhost_user", Path.GetFullPath(parse.GetValue(socket)!));
+                if (parse.GetValue(socket) is { } listen)
+                    w.WriteString("vhost_user", Path.GetFullPath(listen));
+                else
+                    w.WriteString("vhost_user_client", Path.GetFullPath(parse.GetValue(client)!));
                 if (viewText is not null)
                 {
                     w.WriteString("view", viewText);

@@ -35,8 +35,8 @@ internal sealed partial class DaemonControl : IAsyncDisposable
     /// <summary>An agent added at run time: its name and view (TOML text, as in an [[agent]] table).</summary>
     public sealed record RuntimeAgent(string Name, string View);
 
-    /// <summary>A VM socket added at run time, for an agent by name.</summary>
-    public sealed record RuntimeVm(string Agent, string Path);
+    /// <summary>A VM socket added at run time, for an agent by name; <paramref name="Connects"/>: QEMU listens there and the daemon connects.</summary>
+    public sealed record RuntimeVm(string Agent, string Path, bool Connects = false);
 
     /// <summary>Takes over the VM sockets the daemon serves; keeps the run-time additions in <paramref name="keeper"/>'s file.</summary>
     public DaemonControl(ScmiPlatform platform, ILoggerFactory loggers, IEnumerable<VhostUserBackend> initialVms, Vscmi.Platform.State.StateKeeper? keeper = null,
@@ -73,7 +73,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                 foreach (var vm in Array(part, "vms"))
                 {
                     if (Text(vm, "agent") is { } agent && Text(vm, "vhost_user") is { } path)
-                        vms.Add(new RuntimeVm(agent, path));
+                        vms.Add(new RuntimeVm(agent, path, Text(vm, "mode") == "connect"));
                 }
             }
 
@@ -115,7 +115,10 @@ internal sealed partial class DaemonControl : IAsyncDisposable
             return command switch
             {
                 "status" => Status(),
-                "vm add" => AddVm(Text(request, "name"), Text(request, "vhost_user"), Text(request, "view"), Text(request, "view_file")),
+                "vm add" when Text(request, "vhost_user") is not null && Text(request, "vhost_user_client") is not null =>
+                    ControlServer.Error("vm add takes \"vhost_user\" (the daemon listens) or \"vhost_user_client\" (QEMU listens), not both"),
+                "vm add" => AddVm(Text(request, "name"), Text(request, "vhost_user") ?? Text(request, "vhost_user_client"), Text(request, "view"), Text(request, "view_file"),
+                    connects: Text(request, "vhost_user_client") is not null),
                 "reload" => Reload("vscmi ctl reload"),
                 "vm remove" => await RemoveVmAsync(Text(request, "name")).ConfigureAwait(false),
                 "state show" => ControlServer.Json(w =>
@@ -157,7 +160,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         {
             if (_vms.Any(v => v.Path == vm.Path))
                 continue;
-            var answer = AddVm(vm.Agent, vm.Path, null, null);
+            var answer = AddVm(vm.Agent, vm.Path, null, null, vm.Connects);
             if (answer.Contains("\"ok\":false", StringComparison.Ordinal))
                 LogRestoreVmFailed(_logger, vm.Agent, vm.Path, answer);
         }
@@ -168,7 +171,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         lock (_added)
         {
             WriteObjects(w, "agents", _addedAgents, ("name", a => a.Name), ("view", a => a.View));
-            WriteObjects(w, "vms", _addedVms, ("agent", v => v.Agent), ("vhost_user", v => v.Path));
+            WriteObjects(w, "vms", _addedVms, ("agent", v => v.Agent), ("vhost_user", v => v.Path), ("mode", v => v.Connects ? "connect" : "listen"));
         }
     }
 
@@ -246,7 +249,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
             for (var id = before + 1; id <= platform.Model.Agents.Count; id++)
             {
                 if (platform.Model.Agents[id - 1] is { VhostUser: { } path } agent && _vms.All(v => v.AgentId != id))
-                    Listen(agent.Name, id, path);
+                    Serve(agent.Name, id, path);
             }
 
             return ControlServer.Json(w =>
@@ -317,9 +320,14 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                 w.WriteString("name", agent.Name);
                 w.WriteBoolean("trusted", agent.Trusted);
                 if (_vms.Find(v => v.AgentId == id) is { } vm)
+                {
                     w.WriteString("vhost_user", vm.Path);
+                    w.WriteString("vhost_user_mode", vm.Connects ? "connect" : "listen");
+                }
                 else
+                {
                     w.WriteNull("vhost_user");
+                }
                 w.WriteNumber("sessions", sessions.Count(s => s.AgentId == id));
                 w.WriteNumber("commands", sessions.Where(s => s.AgentId == id).Sum(s => s.CommandsHandled));
                 w.WriteNumber("events_waiting", sessions.Where(s => s.AgentId == id).Sum(s => s.EventsWaiting));
@@ -331,10 +339,10 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         });
     }
 
-    private string AddVm(string? name, string? path, string? view, string? viewFile)
+    private string AddVm(string? name, string? path, string? view, string? viewFile, bool connects = false)
     {
         if (name is null || path is null)
-            return ControlServer.Error("vm add needs \"name\" (the agent) and \"vhost_user\" (the socket path)");
+            return ControlServer.Error("vm add needs \"name\" (the agent) and \"vhost_user\" or \"vhost_user_client\" (the socket path)");
         var agentId = AgentIdOf(name);
         if (agentId != 0 && view is not null)
             return ControlServer.Error($"agent \"{name}\" is in the model already; its view is the model's (leave out the view, or pick a new name)");
@@ -363,12 +371,12 @@ internal sealed partial class DaemonControl : IAsyncDisposable
             LogAgentAdded(_logger, name, agentId);
         }
 
-        if (Listen(name, agentId, path) is { } error)
+        if (Serve(name, agentId, path, connects) is { } error)
             return ControlServer.Error(error);
         lock (_added)
         {
             _addedVms.RemoveAll(v => v.Agent == name);
-            _addedVms.Add(new RuntimeVm(name, path));
+            _addedVms.Add(new RuntimeVm(name, path, connects));
         }
 
         return ControlServer.Json(w =>
@@ -380,13 +388,16 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         });
     }
 
-    // Serves a VM socket for an agent; null when it listens, otherwise why not.
-    private string? Listen(string name, int agentId, string path)
+    // Serves a VM socket for an agent (listening on it, or connecting to QEMU there); null when it
+    // does, otherwise why not.
+    private string? Serve(string name, int agentId, string path, bool connects = false)
     {
         VhostUserBackend backend;
         try
         {
-            backend = VhostUserBackend.Listen(platform, agentId, path, loggers.CreateLogger("vscmi.vhost-user"));
+            backend = connects
+                ? VhostUserBackend.Connect(platform, agentId, path, loggers.CreateLogger("vscmi.vhost-user"))
+                : VhostUserBackend.Listen(platform, agentId, path, loggers.CreateLogger("vscmi.vhost-user"));
         }
         catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
         {
