@@ -222,8 +222,7 @@ internal static partial class ServeCommand
         keeper?.Start();
         // Trip points and continuous updates: sample at the shortest update interval, 100 ms at
         // least. Started with the rest of what runs on timers, once the sockets listen.
-        var shortest = model.Sensors.Count == 0 ? 1 : model.Sensors.Min(s => Math.Max(1u, s.UpdateIntervalSeconds));
-        platform.StartSensorSampling(TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(1000, shortest * 1000))));
+        platform.StartSensorSampling(ScmiPlatform.SamplingPeriod(model));
         var summary = ConfigCommand.Summary(model);
         LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
 
