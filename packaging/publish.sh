@@ -72,7 +72,7 @@ fi
 
 if [ "$tool" = 1 ]; then
   echo "publish.sh: dotnet tool package..." >&2
-  log=$(dotnet pack "$project" -c Release -p:PackAsTool=true -p:ToolCommandName=vscmi -p:PackageId=vscmi -o "$out" -nologo 2>&1) \
+  log=$(dotnet pack "$project" -c Release -o "$out" -nologo 2>&1) \
     || { echo "$log" >&2; echo "publish.sh: tool package failed" >&2; exit 1; }
   ls "$out"/vscmi.*.nupkg >&2
 fi
