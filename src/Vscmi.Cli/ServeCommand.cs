@@ -133,6 +133,7 @@ internal static partial class ServeCommand
         var platform = new ScmiPlatform(model, logger: loggerFactory.CreateLogger("vscmi.platform"));
         // Before any socket listens: a restarted daemon serves the state it had.
         using var keeper = statePath is null ? null : new Vscmi.Platform.State.StateKeeper(platform, statePath, loggerFactory.CreateLogger("vscmi.state"));
+        keeper?.SyncDirectory = DirectorySync.Flush; // the rename reaches the disk too
         try
         {
             keeper?.Restore();

@@ -49,6 +49,18 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int MemfdCreate(string name, uint flags);
 
+    internal const int O_RDONLY = 0;
+    internal const int O_CLOEXEC = 0x80000;
+
+    /// <summary>Differs by architecture: 0200000 on x86-64 (asm-generic), 040000 on arm64 (glibc's aarch64 bits/fcntl.h).</summary>
+    internal static readonly int O_DIRECTORY = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
+
+    [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Open(string path, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
+    internal static partial int Fsync(FileDescriptor fd);
+
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     internal static partial int Ftruncate(FileDescriptor fd, long length);
 

@@ -57,6 +57,9 @@ public sealed unsafe class StructLayoutTests
           P("PROT_WRITE", PROT_WRITE);
           P("MAP_SHARED", MAP_SHARED);
           P("SOL_SOCKET", SOL_SOCKET);
+          P("O_RDONLY", O_RDONLY);
+          P("O_DIRECTORY", O_DIRECTORY);
+          P("O_CLOEXEC", O_CLOEXEC);
           P("SCM_RIGHTS", SCM_RIGHTS);
           P("MSG_DONTWAIT", MSG_DONTWAIT);
           P("MSG_NOSIGNAL", MSG_NOSIGNAL);
@@ -123,6 +126,9 @@ public sealed unsafe class StructLayoutTests
         { "PROT_WRITE", Libc.PROT_WRITE },
         { "MAP_SHARED", Libc.MAP_SHARED },
         { "SOL_SOCKET", Libc.SOL_SOCKET },
+        { "O_RDONLY", Libc.O_RDONLY },
+        { "O_DIRECTORY", Libc.O_DIRECTORY },
+        { "O_CLOEXEC", Libc.O_CLOEXEC },
         { "SCM_RIGHTS", Libc.SCM_RIGHTS },
         { "MSG_DONTWAIT", Libc.MSG_DONTWAIT },
         { "MSG_NOSIGNAL", Libc.MSG_NOSIGNAL },

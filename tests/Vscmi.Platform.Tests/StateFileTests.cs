@@ -117,11 +117,15 @@ public sealed class StateFileTests
         {
             var path = Path.Combine(directory, "state.json");
             var changed = Changed();
-            using (var keeper = new Vscmi.Platform.State.StateKeeper(changed.Platform, path, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance))
+            var synced = new List<string>();
+            using (var keeper = new Vscmi.Platform.State.StateKeeper(changed.Platform, path, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance) { SyncDirectory = synced.Add })
             {
                 Assert.False(keeper.Restore());
                 Assert.True(keeper.SaveNow());
+                Assert.Equal([directory], synced); // the rename made durable, once the file is in place
+                Assert.True(File.Exists(path));
                 Assert.False(keeper.SaveNow()); // unchanged: not written again
+                Assert.Single(synced);
             }
 
             Assert.False(File.Exists(path + ".tmp"));

@@ -54,6 +54,13 @@ public sealed partial class StateKeeper : IDisposable
         }
     }
 
+    /// <summary>
+    /// Called with the state file's directory after each rename, to make the rename durable
+    /// (serve passes <c>Vscmi.Linux.DirectorySync.Flush</c>; this project makes no native calls).
+    /// A failure is logged like a failed write; the file itself is whole either way.
+    /// </summary>
+    public Action<string>? SyncDirectory { get; set; }
+
     /// <summary>State writes since start.</summary>
     public long Writes { get; private set; }
 
@@ -102,6 +109,7 @@ public sealed partial class StateKeeper : IDisposable
             }
 
             File.Move(temporary, Path, overwrite: true);
+            SyncDirectory?.Invoke(System.IO.Path.GetDirectoryName(Path)!);
             _written = bytes;
             Writes++;
             return true;
