@@ -42,18 +42,26 @@ internal sealed class LineLoggerProvider : ILoggerProvider
     // conversion reads the time zone database (a few milliseconds), which must not delay READY=1.
     internal void Enqueue(string text)
     {
-        if (!_lines.IsAddingCompleted && !_lines.TryAdd((DateTime.UtcNow, text)))
-            Interlocked.Increment(ref _dropped);
+        try
+        {
+            if (!_lines.TryAdd((DateTime.UtcNow, text)))
+                Interlocked.Increment(ref _dropped);
+        }
+        catch (InvalidOperationException)
+        {
+            // After Dispose (a thread still logging while the daemon stops): the log is closed.
+        }
     }
 
     private void Write()
     {
         foreach (var (at, text) in _lines.GetConsumingEnumerable())
         {
-            _output.Write(at.ToLocalTime().ToString("HH:mm:ss.fff ", CultureInfo.InvariantCulture));
+            var time = at.ToLocalTime().ToString("HH:mm:ss.fff ", CultureInfo.InvariantCulture);
+            _output.Write(time);
             _output.WriteLine(text);
             if (Interlocked.Exchange(ref _dropped, 0) is var dropped and > 0)
-                _output.WriteLine($"{DateTime.Now.ToString("HH:mm:ss.fff ", CultureInfo.InvariantCulture)}warn: vscmi.log[0] {dropped} log line(s) dropped: the output did not keep up");
+                _output.WriteLine($"{time}warn: vscmi.log[0] {dropped} log line(s) dropped: the output did not keep up");
             if (_lines.Count == 0)
                 _output.Flush();
         }
@@ -62,11 +70,11 @@ internal sealed class LineLoggerProvider : ILoggerProvider
     }
 
     /// <summary>Writes what is queued, then stops the writer (at most 2 s).</summary>
+    /// <remarks>The queue itself is not disposed: a thread may still log on its way down, and is ignored.</remarks>
     public void Dispose()
     {
         _lines.CompleteAdding();
         _writer.Join(TimeSpan.FromSeconds(2));
-        _lines.Dispose();
     }
 
     private sealed class LineLogger(LineLoggerProvider provider, string category) : ILogger

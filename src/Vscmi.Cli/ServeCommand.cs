@@ -221,9 +221,9 @@ internal static partial class ServeCommand
             backend.Start();
         controlServer?.Start();
         keeper?.Start();
-        // Trip points and continuous updates: sample at the shortest update interval, 100 ms at
-        // least. Started with the rest of what runs on timers, once the sockets listen.
-        platform.StartSensorSampling(ScmiPlatform.SamplingPeriod(model));
+        // Trip points and continuous updates; started with the rest of what runs on timers, once
+        // the sockets listen.
+        platform.StartSensorSampling(ScmiPlatform.SamplingPeriod);
         var summary = ConfigCommand.Summary(model);
         LogReady(logger, model.Platform.Vendor, model.Platform.SubVendor, summary, maxPayload);
 

@@ -508,16 +508,11 @@ public sealed partial class ScmiPlatform
     }
 
     /// <summary>
-    /// How often serve samples a model's sensors: their shortest update interval, between 100 ms
-    /// and 1 s (trip points and continuous updates are seen within it). Update intervals are whole
-    /// seconds, so today this is 1 s for every model, and a reload never needs another period.
+    /// How often serve samples the sensors (trip points, continuous updates): the shortest update
+    /// interval a model can give, since update intervals are whole seconds (at least 1). The same
+    /// for every model, so a reload never needs another period.
     /// </summary>
-    public static TimeSpan SamplingPeriod(DeviceModel model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        var shortest = model.Sensors.Count == 0 ? 1 : model.Sensors.Min(s => Math.Max(1u, s.UpdateIntervalSeconds));
-        return TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(1000, shortest * 1000)));
-    }
+    public static readonly TimeSpan SamplingPeriod = TimeSpan.FromSeconds(1);
 
     /// <summary>Samples sensors every <paramref name="period"/> (serve uses <see cref="SamplingPeriod"/>); a second call replaces the first.</summary>
     public void StartSensorSampling(TimeSpan period)

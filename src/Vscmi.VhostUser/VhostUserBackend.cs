@@ -89,23 +89,15 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
             try
             {
                 await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path), cancellationToken).ConfigureAwait(false);
+                waiting = false;
+                await ServeAsync(socket, $"{Path}#{Interlocked.Increment(ref _connections)}", cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or IOException)
             {
                 socket.Dispose();
                 if (!waiting)
-                    LogWaiting(Path, e.Message);
+                    LogWaiting(Path, e.Message, RetryInterval.TotalMilliseconds);
                 waiting = true;
-                try
-                {
-                    await Task.Delay(RetryInterval, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                continue;
             }
             catch (OperationCanceledException)
             {
@@ -113,8 +105,16 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
                 break;
             }
 
-            waiting = false;
-            await ServeAsync(socket, $"{Path}#{Interlocked.Increment(ref _connections)}", cancellationToken).ConfigureAwait(false);
+            // Between attempts, and after a connection ends too: a frontend that accepts and closes
+            // at once must not turn this into a busy loop.
+            try
+            {
+                await Task.Delay(RetryInterval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
         }
     }
 
@@ -206,8 +206,8 @@ public sealed partial class VhostUserBackend : IAsyncDisposable
     [LoggerMessage(EventId = 416, Level = LogLevel.Information, Message = "vhost-user: connecting to {Path} (QEMU listens there) for agent {Agent} ({AgentId})")]
     private partial void LogConnecting(string path, string agent, int agentId);
 
-    [LoggerMessage(EventId = 417, Level = LogLevel.Information, Message = "vhost-user: no frontend listens on {Path} yet ({Reason}); trying again every 200 ms")]
-    private partial void LogWaiting(string path, string reason);
+    [LoggerMessage(EventId = 417, Level = LogLevel.Information, Message = "vhost-user: no frontend listens on {Path} yet ({Reason}); trying again every {RetryMs} ms")]
+    private partial void LogWaiting(string path, string reason, double retryMs);
 
     [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "{Connection}: frontend connected (agent {Agent}, {AgentId})")]
     private partial void LogConnected(string connection, string agent, int agentId);

@@ -20,9 +20,9 @@ internal sealed partial class DaemonControl : IAsyncDisposable
     private readonly SemaphoreSlim _serial = new(1, 1);
     private readonly List<VhostUserBackend> _vms;
     private readonly ILogger _logger;
-    private readonly ScmiPlatform platform;
-    private readonly ILoggerFactory loggers;
-    private readonly Vscmi.Platform.State.StateKeeper? keeper;
+    private readonly ScmiPlatform _platform;
+    private readonly ILoggerFactory _loggers;
+    private readonly Vscmi.Platform.State.StateKeeper? _keeper;
     private readonly string? _configPath;
     private readonly SystemdNotifier? _systemd;
     // Added at run time, persisted in the state file: agents not in the model file (name and the
@@ -33,7 +33,12 @@ internal sealed partial class DaemonControl : IAsyncDisposable
     private readonly List<RuntimeVm> _addedVms;
 
     /// <summary>An agent added at run time: its name and view (TOML text, as in an [[agent]] table).</summary>
-    public sealed record RuntimeAgent(string Name, string View);
+    public sealed record RuntimeAgent(string Name, string View)
+    {
+        /// <summary>The agent against <paramref name="model"/>'s resources (its view names them).</summary>
+        /// <exception cref="ModelException">The view no longer fits the model.</exception>
+        public AgentModel In(DeviceModel model) => ModelLoader.AgentFromText(model, Name, View, $"<view of {Name}>");
+    }
 
     /// <summary>A VM socket added at run time, for an agent by name; <paramref name="Connects"/>: QEMU listens there and the daemon connects.</summary>
     public sealed record RuntimeVm(string Agent, string Path, bool Connects = false);
@@ -42,16 +47,16 @@ internal sealed partial class DaemonControl : IAsyncDisposable
     public DaemonControl(ScmiPlatform platform, ILoggerFactory loggers, IEnumerable<VhostUserBackend> initialVms, Vscmi.Platform.State.StateKeeper? keeper = null,
         string? configPath = null, SystemdNotifier? systemd = null, RuntimeAdditions? restored = null)
     {
-        this.platform = platform;
-        this.loggers = loggers;
-        this.keeper = keeper;
+        _platform = platform;
+        _loggers = loggers;
+        _keeper = keeper;
         _vms = [.. initialVms];
         _logger = loggers.CreateLogger("vscmi.control");
         _configPath = configPath;
         _systemd = systemd;
         _addedAgents = [.. restored?.Agents ?? []];
         _addedVms = [];
-        keeper?.DaemonPart = WriteDaemonPart;
+        _keeper?.DaemonPart = WriteDaemonPart;
     }
 
     /// <summary>What a previous run added (read from the state file before the platform is built).</summary>
@@ -91,7 +96,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                 try
                 {
                     if (model.Agents.All(a => a.Name != agent.Name))
-                        model = ModelLoader.WithAgent(model, ModelLoader.AgentFromText(model, agent.Name, agent.View, $"<view of {agent.Name}>"));
+                        model = ModelLoader.WithAgent(model, agent.In(model));
                 }
                 catch (ModelException e)
                 {
@@ -103,7 +108,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         }
     }
 
-    private DeviceModel Model => platform.Model;
+    private DeviceModel Model => _platform.Model;
 
     /// <summary>Answers one request object with one response line.</summary>
     public async ValueTask<string> HandleAsync(JsonElement request)
@@ -124,7 +129,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                 "state show" => ControlServer.Json(w =>
                 {
                     w.WriteBoolean("ok", true);
-                    w.WriteString("state", System.Text.Encoding.UTF8.GetString(platform.SaveState(keeper is null ? null : WriteDaemonPart)));
+                    w.WriteString("state", System.Text.Encoding.UTF8.GetString(_platform.SaveState(_keeper is null ? null : WriteDaemonPart)));
                 }),
                 "state save" => SaveState(),
                 null => ControlServer.Error($"the request has no \"command\" ({Commands})"),
@@ -160,9 +165,8 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         {
             if (_vms.Any(v => v.Path == vm.Path))
                 continue;
-            var answer = AddVm(vm.Agent, vm.Path, null, null, vm.Connects);
-            if (answer.Contains("\"ok\":false", StringComparison.Ordinal))
-                LogRestoreVmFailed(_logger, vm.Agent, vm.Path, answer);
+            if (TryAddVm(vm.Agent, vm.Path, null, null, vm.Connects, out _) is { } error)
+                LogRestoreVmFailed(_logger, vm.Agent, vm.Path, error);
         }
     }
 
@@ -208,13 +212,13 @@ internal sealed partial class DaemonControl : IAsyncDisposable
             {
                 var file = ModelLoader.LoadFile(_configPath);
                 var agents = new List<AgentModel>();
-                foreach (var agent in platform.Model.Agents)
+                foreach (var agent in _platform.Model.Agents)
                 {
                     if (file.Agents.FirstOrDefault(a => a.Name == agent.Name) is { } inFile)
                         agents.Add(inFile);
                     else if (RuntimeAgentNamed(agent.Name) is { } added)
                     {
-                        agents.Add(ModelLoader.AgentFromText(file, added.Name, added.View, $"<view of {added.Name}>"));
+                        agents.Add(added.In(file));
                         kept.Add(added);
                     }
                 }
@@ -228,8 +232,8 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                 return ControlServer.Error($"reload refused, nothing changed: {e.Message}");
             }
 
-            var before = platform.Model.Agents.Count;
-            var changes = platform.Reload(merged);
+            var before = _platform.Model.Agents.Count;
+            var changes = _platform.Reload(merged);
             if (changes.Refusal is { } refusal)
             {
                 LogReloadRefused(_logger, trigger, refusal);
@@ -246,10 +250,10 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                 LogReloadChange(_logger, change);
             LogReloaded(_logger, trigger, _configPath, changes.Changes.Count);
             // New agents of the file with a VM socket in the model are served at once.
-            for (var id = before + 1; id <= platform.Model.Agents.Count; id++)
+            for (var id = before + 1; id <= _platform.Model.Agents.Count; id++)
             {
-                if (platform.Model.Agents[id - 1] is { VhostUser: { } path } agent && _vms.All(v => v.AgentId != id))
-                    Serve(agent.Name, id, path);
+                if (_platform.Model.Agents[id - 1] is { VhostUser: { } path } agent && _vms.All(v => v.AgentId != id))
+                    Serve(agent.Name, id, path, connects: false);
             }
 
             return ControlServer.Json(w =>
@@ -276,13 +280,13 @@ internal sealed partial class DaemonControl : IAsyncDisposable
 
     private string SaveState()
     {
-        if (keeper is null)
+        if (_keeper is null)
             return ControlServer.Error("the daemon keeps no state file (start it with --state PATH)");
-        var wrote = keeper.SaveNow();
+        var wrote = _keeper.SaveNow();
         return ControlServer.Json(w =>
         {
             w.WriteBoolean("ok", true);
-            w.WriteString("path", keeper.Path);
+            w.WriteString("path", _keeper.Path);
             w.WriteBoolean("written", wrote);
         });
     }
@@ -304,7 +308,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
 
     private string Status()
     {
-        var sessions = platform.SessionStatuses();
+        var sessions = _platform.SessionStatuses();
         return ControlServer.Json(w =>
         {
             w.WriteBoolean("ok", true);
@@ -339,46 +343,12 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         });
     }
 
-    private string AddVm(string? name, string? path, string? view, string? viewFile, bool connects = false)
+    private string AddVm(string? name, string? path, string? view, string? viewFile, bool connects)
     {
         if (name is null || path is null)
             return ControlServer.Error("vm add needs \"name\" (the agent) and \"vhost_user\" or \"vhost_user_client\" (the socket path)");
-        var agentId = AgentIdOf(name);
-        if (agentId != 0 && view is not null)
-            return ControlServer.Error($"agent \"{name}\" is in the model already; its view is the model's (leave out the view, or pick a new name)");
-        if (agentId != 0 && _vms.Find(v => v.AgentId == agentId) is { } existing)
-            return ControlServer.Error($"agent \"{name}\" already has a VM socket at {existing.Path}");
-        if (_vms.Find(v => v.Path == path) is { } taken)
-            return ControlServer.Error($"{path} is served already (for agent {Model.Agents[taken.AgentId - 1].Name})");
-        if (agentId == 0)
-        {
-            // A new agent: the next agent id, with the view given (default: untrusted, sees everything).
-            try
-            {
-                var agent = ModelLoader.AgentFromText(Model, name, view ?? "", viewFile ?? "<view>");
-                var changes = platform.Reload(ModelLoader.WithAgent(Model, agent));
-                if (changes.Refusal is { } refusal)
-                    return ControlServer.Error($"cannot add agent \"{name}\": {refusal}");
-            }
-            catch (ModelException e)
-            {
-                return ControlServer.Error($"cannot add agent \"{name}\": {e.Message}");
-            }
-
-            agentId = Model.Agents.Count;
-            lock (_added)
-                _addedAgents.Add(new RuntimeAgent(name, view ?? ""));
-            LogAgentAdded(_logger, name, agentId);
-        }
-
-        if (Serve(name, agentId, path, connects) is { } error)
+        if (TryAddVm(name, path, view, viewFile, connects, out var agentId) is { } error)
             return ControlServer.Error(error);
-        lock (_added)
-        {
-            _addedVms.RemoveAll(v => v.Agent == name);
-            _addedVms.Add(new RuntimeVm(name, path, connects));
-        }
-
         return ControlServer.Json(w =>
         {
             w.WriteBoolean("ok", true);
@@ -388,16 +358,59 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         });
     }
 
+    // Serves a VM socket for an agent, adding the agent first when the model lacks it; null when
+    // it is served, otherwise why not.
+    private string? TryAddVm(string name, string path, string? view, string? viewFile, bool connects, out int agentId)
+    {
+        agentId = AgentIdOf(name);
+        if (agentId != 0 && view is not null)
+            return $"agent \"{name}\" is in the model already; its view is the model's (leave out the view, or pick a new name)";
+        var id = agentId;
+        if (agentId != 0 && _vms.Find(v => v.AgentId == id) is { } existing)
+            return $"agent \"{name}\" already has a VM socket at {existing.Path}";
+        if (_vms.Find(v => v.Path == path) is { } taken)
+            return $"{path} is served already (for agent {Model.Agents[taken.AgentId - 1].Name})";
+        if (agentId == 0)
+        {
+            // A new agent: the next agent id, with the view given (default: untrusted, sees everything).
+            try
+            {
+                var agent = ModelLoader.AgentFromText(Model, name, view ?? "", viewFile ?? "<view>");
+                if (_platform.Reload(ModelLoader.WithAgent(Model, agent)).Refusal is { } refusal)
+                    return $"cannot add agent \"{name}\": {refusal}";
+            }
+            catch (ModelException e)
+            {
+                return $"cannot add agent \"{name}\": {e.Message}";
+            }
+
+            agentId = Model.Agents.Count;
+            lock (_added)
+                _addedAgents.Add(new RuntimeAgent(name, view ?? ""));
+            LogAgentAdded(_logger, name, agentId);
+        }
+
+        if (Serve(name, agentId, path, connects) is { } error)
+            return error;
+        lock (_added)
+        {
+            _addedVms.RemoveAll(v => v.Agent == name);
+            _addedVms.Add(new RuntimeVm(name, path, connects));
+        }
+
+        return null;
+    }
+
     // Serves a VM socket for an agent (listening on it, or connecting to QEMU there); null when it
     // does, otherwise why not.
-    private string? Serve(string name, int agentId, string path, bool connects = false)
+    private string? Serve(string name, int agentId, string path, bool connects)
     {
         VhostUserBackend backend;
         try
         {
             backend = connects
-                ? VhostUserBackend.Connect(platform, agentId, path, loggers.CreateLogger("vscmi.vhost-user"))
-                : VhostUserBackend.Listen(platform, agentId, path, loggers.CreateLogger("vscmi.vhost-user"));
+                ? VhostUserBackend.Connect(_platform, agentId, path, _loggers.CreateLogger("vscmi.vhost-user"))
+                : VhostUserBackend.Listen(_platform, agentId, path, _loggers.CreateLogger("vscmi.vhost-user"));
         }
         catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
         {
@@ -421,7 +434,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
             _addedVms.RemoveAll(v => v.Agent == name);
         await backend.DisposeAsync().ConfigureAwait(false);
         // The VM is gone: what it asked for (clock enables, power domains, performance levels) no longer counts.
-        platform.ReleaseAgent(backend.AgentId);
+        _platform.ReleaseAgent(backend.AgentId);
         LogVmRemoved(_logger, name, backend.Path);
         return ControlServer.Json(w =>
         {
@@ -441,8 +454,8 @@ internal sealed partial class DaemonControl : IAsyncDisposable
     [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "control: agent {Agent} added at run time (agent id {AgentId})")]
     private static partial void LogAgentAdded(ILogger logger, string agent, int agentId);
 
-    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "control: the VM socket a previous run added for {Agent} at {Path} is not served: {Answer}")]
-    private static partial void LogRestoreVmFailed(ILogger logger, string agent, string path, string answer);
+    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "control: the VM socket a previous run added for {Agent} at {Path} is not served: {Reason}")]
+    private static partial void LogRestoreVmFailed(ILogger logger, string agent, string path, string reason);
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "reload ({Trigger}): {Path} applied, {Count} change(s)")]
     private static partial void LogReloaded(ILogger logger, string trigger, string path, int count);

@@ -53,22 +53,22 @@ public sealed record ModelChanges(IReadOnlyList<string> Changes, string? Refusal
                 changes.Add($"agent '{agent.Name}': its sockets in the model changed (sockets already served stay until a restart or 'vscmi ctl vm')");
         }
 
-        Each(changes, "perf", running.PerfDomains, next.PerfDomains, p =>
+        Each(changes, "perf", running.PerfDomains, next.PerfDomains, p => p.Name, p =>
             [("opps", string.Join(" ", p.Opps.Select(o => $"{o.Level}:{o.FrequencyKhz}kHz:{o.PowerCost}:{o.LatencyUs}us"))), ("sustained", $"{p.SustainedLevel}/{p.SustainedFrequencyKhz}kHz"),
              ("rate_limit_us", Text(p.RateLimitUs)), ("initial_level", Text(p.InitialLevel))]);
-        Each(changes, "clock", running.Clocks, next.Clocks, c =>
+        Each(changes, "clock", running.Clocks, next.Clocks, c => c.Name, c =>
             [("rates", c.Rates is { } rates ? string.Join(",", rates) : $"{c.Range!.Min}..{c.Range.Max} step {c.Range.Step}"), ("initial_rate", Text(c.InitialRate)),
              ("enabled", Lower(c.InitiallyEnabled)), ("parents", string.Join(",", c.ParentIds)), ("initial_parent", Text(c.InitialParent)),
              ("enable_delay_us", Text(c.EnableDelayUs)), ("async_latency_us", Text(c.AsyncLatencyUs))]);
-        Each(changes, "sensor", running.Sensors, next.Sensors, s =>
+        Each(changes, "sensor", running.Sensors, next.Sensors, s => s.Name, s =>
             [("unit", $"{s.UnitType}e{s.UnitExponent}"), ("update_interval_s", Text(s.UpdateIntervalSeconds)), ("source", Describe(s.Source)), ("async_latency_us", Text(s.AsyncLatencyUs))]);
-        Each(changes, "power_domain", running.PowerDomains, next.PowerDomains, p =>
+        Each(changes, "power_domain", running.PowerDomains, next.PowerDomains, p => p.Name, p =>
             [("on", Lower(p.InitiallyOn)), ("parent", Text(p.ParentId)), ("async_latency_us", Text(p.AsyncLatencyUs))]);
-        Each(changes, "reset_domain", running.ResetDomains, next.ResetDomains, r => [("latency_us", Text(r.LatencyUs)), ("async", Lower(r.Async))]);
-        Each(changes, "voltage_domain", running.VoltageDomains, next.VoltageDomains, v =>
+        Each(changes, "reset_domain", running.ResetDomains, next.ResetDomains, r => r.Name, r => [("latency_us", Text(r.LatencyUs)), ("async", Lower(r.Async))]);
+        Each(changes, "voltage_domain", running.VoltageDomains, next.VoltageDomains, v => v.Name, v =>
             [("levels", v.Levels is { } levels ? string.Join(",", levels) : $"{v.Range!.Min}..{v.Range.Max} step {v.Range.Step}"), ("initial", $"{v.InitialLevel} {(v.InitiallyOn ? "on" : "off")}"),
              ("async_latency_us", Text(v.AsyncLatencyUs))]);
-        Each(changes, "powercap", running.PowercapDomains, next.PowercapDomains, p =>
+        Each(changes, "powercap", running.PowercapDomains, next.PowercapDomains, p => p.Name, p =>
             [("cap", $"{p.MinCap}..{p.MaxCap} step {p.CapStep} initial {p.InitialCap}"), ("pai", $"{p.MinPai}..{p.MaxPai} step {p.PaiStep} initial {p.InitialPai}"),
              ("sustainable_power", Text(p.SustainablePower)), ("accuracy", Text(p.Accuracy)), ("async_latency_us", Text(p.AsyncLatencyUs))]);
         for (var i = 0; i < next.Devices.Count; i++)
@@ -161,29 +161,16 @@ public sealed record ModelChanges(IReadOnlyList<string> Changes, string? Refusal
         return null;
     }
 
-    private static void Each<T>(List<string> changes, string kind, IReadOnlyList<T> running, IReadOnlyList<T> next, Func<T, (string Field, string Value)[]> fields)
-        where T : class
+    private static void Each<T>(List<string> changes, string kind, IReadOnlyList<T> running, IReadOnlyList<T> next, Func<T, string> name, Func<T, (string Field, string Value)[]> fields)
     {
         for (var i = 0; i < running.Count; i++)
         {
             var (before, after) = (fields(running[i]), fields(next[i]));
             var differences = before.Zip(after).Where(p => p.First.Value != p.Second.Value).Select(p => $"{p.First.Field} {p.First.Value} → {p.Second.Value}").ToList();
             if (differences.Count > 0)
-                changes.Add($"{kind} '{NameOf(next[i])}': {string.Join("; ", differences)}");
+                changes.Add($"{kind} '{name(next[i])}': {string.Join("; ", differences)}");
         }
     }
-
-    private static string NameOf(object resource) => resource switch
-    {
-        PerfDomainModel p => p.Name,
-        ClockModel c => c.Name,
-        SensorModel s => s.Name,
-        PowerDomainModel p => p.Name,
-        ResetDomainModel r => r.Name,
-        VoltageDomainModel v => v.Name,
-        PowercapDomainModel p => p.Name,
-        _ => "?",
-    };
 
     /// <summary>A sensor source as the model file would say it.</summary>
     public static string Describe(SensorSourceModel source)
