@@ -9,8 +9,9 @@ internal sealed class PlatformState
     private readonly Lock _permissions = new();
     private readonly DeviceModel _model;
 
-    public PlatformState(DeviceModel model)
+    public PlatformState(DeviceModel model, Host.HostFiles? files = null)
     {
+        files ??= new Host.HostFiles();
         _model = model;
         var agents = model.Agents.Count;
         Perf = model.PerfDomains.Select(p => new PerfState(agents) { Level = p.InitialLevel, RangeMin = p.Opps[0].Level, RangeMax = p.Opps[^1].Level, CapCeiling = p.Opps[^1].Level }).ToArray();
@@ -25,7 +26,7 @@ internal sealed class PlatformState
         Power = model.PowerDomains.Select((p, i) => new PowerDomainState(InitialVotes(ResourceKind.PowerDomain, i, p.InitiallyOn)) { On = p.InitiallyOn }).ToArray();
         Voltage = model.VoltageDomains.Select(v => new VoltageState { Level = v.InitialLevel, On = v.InitiallyOn }).ToArray();
         Resets = model.ResetDomains.Select(_ => new ResetState()).ToArray();
-        Sensors = model.Sensors.Select(s => new SensorState(SensorSource.Create(s.Source), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds }).ToArray();
+        Sensors = model.Sensors.Select(s => new SensorState(SensorSource.Create(s, model.Host, files), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds }).ToArray();
     }
 
     public PerfState[] Perf { get; }
@@ -174,6 +175,9 @@ internal sealed class PowercapState
     public uint Pai { get; set; }
 
     public (uint Low, uint High) Thresholds { get; set; }
+
+    /// <summary>The power a host zone measured (mW), for a domain with a host backend.</summary>
+    public uint? HostPowerMw { get; set; }
 }
 
 internal sealed class PerfState(int agents)
@@ -204,8 +208,11 @@ internal sealed class ClockState(bool[] initialVotes)
     /// <summary>The physical state: on while any agent wants it on.</summary>
     public bool Enabled => Array.IndexOf(Votes, true) >= 0;
 
-    /// <summary>An agent's vote as it sees it (CLOCK_ATTRIBUTES, CLOCK_CONFIG_GET).</summary>
-    public bool EnabledFor(int agent) => Votes[agent - 1];
+    /// <summary>An agent's vote as it sees it (CLOCK_ATTRIBUTES, CLOCK_CONFIG_GET); a host clock's own state when it has one.</summary>
+    public bool EnabledFor(int agent) => HostEnabled ?? Votes[agent - 1];
+
+    /// <summary>Whether the host's clock runs (clk_enable_count &gt; 0), for a clock with a host backend.</summary>
+    public bool? HostEnabled { get; set; }
 
     /// <summary>Back to the model's state for one agent (BASE_RESET_AGENT_CONFIGURATION).</summary>
     public void ResetVote(int agent) => Votes[agent - 1] = initialVotes[agent - 1];

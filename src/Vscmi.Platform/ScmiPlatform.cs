@@ -28,7 +28,9 @@ public sealed partial class ScmiPlatform
         Time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _startTimestamp = Time.GetTimestamp();
-        _state = new PlatformState(model);
+        _hostFiles = new Host.HostFiles(_logger);
+        _state = new PlatformState(model, _hostFiles);
+        _host = new Host.HostBackends(model, _state, _hostFiles);
         // A protocol is served when the model has something for it (Linux fails Pin control with no pins).
         List<ProtocolHandler> handlers =
         [
@@ -43,6 +45,8 @@ public sealed partial class ScmiPlatform
         _table = new MessageTable(handlers);
     }
 
+    private readonly Host.HostFiles _hostFiles;
+    private volatile Host.HostBackends _host = null!;
     private volatile DeviceModel _model = null!;
     private volatile PlatformState _state = null!;
 
@@ -122,13 +126,21 @@ public sealed partial class ScmiPlatform
     public ModelChanges Reload(DeviceModel next)
     {
         ArgumentNullException.ThrowIfNull(next);
+        var changes = ReloadLocked(next);
+        if (changes.Refusal is null && changes.Changes.Count > 0 && HasHostResources)
+            RefreshHost(force: true); // the new model's host resources, read off the lock
+        return changes;
+    }
+
+    private ModelChanges ReloadLocked(DeviceModel next)
+    {
         lock (Sync)
         {
             var connected = _sessions.Select(s => s.AgentId).ToHashSet();
             var changes = ModelChanges.Compare(Model, next, connected);
             if (changes.Refusal is not null || changes.Changes.Count == 0)
                 return changes;
-            var state = new PlatformState(next);
+            var state = new PlatformState(next, _hostFiles);
             var carried = Vscmi.Platform.State.StateFile.Write(Model, State);
             if (Vscmi.Platform.State.StateFile.TryRestore(next, state, carried, transfer: true) is { } misfit)
                 return changes with { Refusal = $"the state in force does not fit the new model: {misfit}" };
@@ -142,9 +154,27 @@ public sealed partial class ScmiPlatform
 
             Model = next;
             State = state;
+            Host = new Host.HostBackends(next, state, _hostFiles);
             return changes;
         }
     }
+
+    /// <summary>The host resources behind the model in force (docs/host-backends.md).</summary>
+    internal Host.HostBackends Host
+    {
+        get => _host;
+        private set => _host = value;
+    }
+
+    /// <summary>Whether the model has resources backed by the host (sysfs, debugfs).</summary>
+    public bool HasHostResources => Host.Any;
+
+    /// <summary>
+    /// Reads the host resources behind the model now (sensors whose update interval has passed, or
+    /// all with <paramref name="force"/>) and brings the platform state to what the host reports.
+    /// The reads happen off the dispatch lock; <c>vscmi serve</c> calls it every sampling period.
+    /// </summary>
+    public void RefreshHost(bool force = false) => Host.Refresh(this, force);
 
     /// <summary>
     /// Restores the resource state from a state file's bytes; null when it was applied, otherwise
@@ -518,6 +548,8 @@ public sealed partial class ScmiPlatform
     public void StartSensorSampling(TimeSpan period)
     {
         _sampler?.Dispose();
+        if (HasHostResources)
+            RefreshHost(force: true);
         _sampler = Time.CreateTimer(_ => SampleSensorsOrLog(), null, period, period);
     }
 
@@ -526,6 +558,9 @@ public sealed partial class ScmiPlatform
     {
         try
         {
+            // Host reads first, off the lock; the sample then sees this period's values.
+            if (HasHostResources)
+                RefreshHost();
             SampleSensors();
         }
 #pragma warning disable CA1031 // One failed sample must not take the daemon down; the next period tries again.

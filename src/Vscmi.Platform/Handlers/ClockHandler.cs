@@ -105,6 +105,14 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_FOUND;
         var requested = p.Rate;
         var rate = Round(Platform.Model.Clocks[id], requested, p.Rounding);
+        if (Platform.Host.Clocks[id] is { } host && rate is { } hostRate)
+        {
+            // A host clock: DENIED unless the model gives control; the host's refusal is the answer.
+            var hostStatus = host.Control ? host.SetRate(hostRate) : ScmiStatus.DENIED;
+            if (hostStatus != ScmiStatus.SUCCESS)
+                return hostStatus;
+        }
+
         if (p.Async)
         {
             // Asynchronous: SUCCESS now, the change and its delayed response after the clock's
@@ -205,6 +213,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_SUPPORTED;
         if (state == Unchanged)
             return ScmiStatus.INVALID_PARAMETERS; // "unchanged" only makes sense with an extended type
+        if (Platform.Host.Clocks[id] is { } host)
+            return host.Control ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.DENIED; // Linux has no user-space interface to gate a clock
         // Enable counts per agent: the clock runs while any agent has it enabled; each sees its own vote.
         Platform.State.Clocks[id].Votes[request.Agent.AgentId - 1] = state == Enable;
         return ScmiStatus.SUCCESS;
@@ -281,6 +291,8 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
             return ScmiStatus.NOT_FOUND;
         if (!parents.Contains(parent))
             return ScmiStatus.INVALID_PARAMETERS;
+        if (Platform.Host.Clocks[id] is { } host)
+            return host.Control ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.DENIED; // nor to reparent one
         Platform.State.Clocks[id].Parent = parent;
         return ScmiStatus.SUCCESS;
     }
@@ -299,9 +311,12 @@ internal sealed class ClockHandler(ScmiPlatform platform) : ProtocolHandler(plat
     /// <summary>Every agent may control state, parent and rate (per-agent rights arrive with permissions).</summary>
     private ScmiStatus GetPermissions(ref ScmiRequest request, ref ScmiWriter reply)
     {
-        if (!TryClock(ref request, out _))
+        if (!TryClock(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
-        reply.WriteUInt32(Permissions.StateControl | Permissions.ParentControl | Permissions.RateControl);
+        // A host clock: only its rate, and only with control (clk debugfs can write nothing else).
+        reply.WriteUInt32(Platform.Host.Clocks[id] is { } host
+            ? (host.Control ? Permissions.RateControl : 0)
+            : Permissions.StateControl | Permissions.ParentControl | Permissions.RateControl);
         return ScmiStatus.SUCCESS;
     }
 }

@@ -44,7 +44,9 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         var domain = Platform.Model.PerfDomains[id];
         // No fast channels (virtio has none); limits/level notifications only on a channel that can carry them.
         var notify = request.Agent.HasP2A ? DomainAttributesWord.LimitsNotify | DomainAttributesWord.LevelNotify : 0;
-        var attributes = DomainAttributesWord.SetLimits | DomainAttributesWord.SetLevel | notify | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0);
+        // A host domain the model only reads cannot be set (and says so; a request anyway is DENIED).
+        var settable = Platform.Host.Perf[id] is { Control: false } ? 0 : DomainAttributesWord.SetLimits | DomainAttributesWord.SetLevel;
+        var attributes = settable | notify | (NeedsExtendedName(domain.Name) ? DomainAttributesWord.ExtendedName : 0);
         reply.WriteUInt32(attributes & DefinedBits((byte)PerfMessageId.PERFORMANCE_DOMAIN_ATTRIBUTES, DomainAttributesWord.Name));
         reply.WriteUInt32(domain.RateLimitUs);
         reply.WriteUInt32(domain.SustainedFrequencyKhz);
@@ -103,20 +105,50 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
 
         if (min < opps[0].Level || max > opps[^1].Level || lowest < 0)
             return ScmiStatus.OUT_OF_RANGE;
+        if (Platform.Host.Perf[id] is { } host)
+        {
+            // The policy's limits are the host's: written first, and nothing changes here if that fails.
+            var hostStatus = host.Control ? host.SetLimits(FrequencyOf(opps, min, roundUp: true), FrequencyOf(opps, max, roundUp: false)) : ScmiStatus.DENIED;
+            if (hostStatus != ScmiStatus.SUCCESS)
+                return hostStatus;
+        }
+
         var state = Platform.State.Perf[id];
         var agent = (uint)request.Agent.AgentId;
         state.RangeMin = min;
         state.RangeMax = max;
         Platform.Notify((byte)PerfMessageId.PERFORMANCE_NOTIFY_LIMITS, (uint)id, new PerfMessages.PerformanceLimitsChanged(agent, (uint)id, max, min));
-        Recompute(agent, id);
-        return ScmiStatus.SUCCESS;
+        return Recompute(agent, id);
+    }
+
+    /// <summary>The frequency of the OPP at or next to a limit (limits need not be OPP levels).</summary>
+    private static uint FrequencyOf(IReadOnlyList<Model.OppModel> opps, uint level, bool roundUp)
+    {
+        if (roundUp)
+        {
+            foreach (var opp in opps)
+            {
+                if (opp.Level >= level)
+                    return opp.FrequencyKhz;
+            }
+
+            return opps[^1].FrequencyKhz;
+        }
+
+        for (var i = opps.Count - 1; i >= 0; i--)
+        {
+            if (opps[i].Level <= level)
+                return opps[i].FrequencyKhz;
+        }
+
+        return opps[0].FrequencyKhz;
     }
 
     /// <summary>
     /// The level in force: the highest agent request (the current level if nobody asked), pulled
     /// inside the limits and any power cap. Caller holds the platform lock.
     /// </summary>
-    internal void Recompute(uint agent, int domain)
+    internal ScmiStatus Recompute(uint agent, int domain)
     {
         var state = Platform.State.Perf[domain];
         var opps = Platform.Model.PerfDomains[domain].Opps;
@@ -140,7 +172,7 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
             }
         }
 
-        SetLevel(agent, domain, target);
+        return SetLevel(agent, domain, target);
     }
 
     /// <summary>The highest OPP level not above <paramref name="ceiling"/> (the lowest OPP if none is).</summary>
@@ -156,12 +188,33 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         return level;
     }
 
-    /// <summary>Moves a domain's level and tells the subscribers (PERFORMANCE_LEVEL_CHANGED).</summary>
-    internal void SetLevel(uint agent, int domain, uint level)
+    /// <summary>
+    /// Moves a domain's level and tells the subscribers (PERFORMANCE_LEVEL_CHANGED). A cpufreq
+    /// domain with control moves the policy first; the level stays where it was if the host refuses.
+    /// </summary>
+    internal ScmiStatus SetLevel(uint agent, int domain, uint level)
     {
         var state = Platform.State.Perf[domain];
         if (state.Level == level)
-            return;
+            return ScmiStatus.SUCCESS;
+        if (Platform.Host.Perf[domain] is { Control: true } host)
+        {
+            var opps = Platform.Model.PerfDomains[domain].Opps;
+            for (var i = 0; i < opps.Count; i++)
+            {
+                if (opps[i].Level == level && host.SetFrequency(opps[i].FrequencyKhz) is var status && status != ScmiStatus.SUCCESS)
+                    return status;
+            }
+        }
+
+        Observe(domain, level, agent);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>A level now in force (set here, or seen on the host by the poller: agent 0), told to subscribers.</summary>
+    internal void Observe(int domain, uint level, uint agent = 0)
+    {
+        var state = Platform.State.Perf[domain];
         state.Level = level;
         Platform.Notify((byte)PerfMessageId.PERFORMANCE_NOTIFY_LEVEL, (uint)domain, new PerfMessages.PerformanceLevelChanged(agent, (uint)domain, level));
         if (Platform.Table.Handler((byte)ScmiProtocolId.POWERCAP) is PowercapHandler powercap)
@@ -191,10 +244,16 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
         // logs "Failed to change cpu frequency: -34" under a host-set cap; docs/conformance.md).
         if (level < state.RangeMin || level > state.RangeMax || !IsOpp(Platform.Model.PerfDomains[id].Opps, level))
             return ScmiStatus.OUT_OF_RANGE;
+        if (Platform.Host.Perf[id] is { Control: false })
+            return ScmiStatus.DENIED; // a host policy the model only reads
         // Aggregated: the highest request of all agents wins (within limits and any power cap).
-        state.Requests[request.Agent.AgentId - 1] = level;
-        Recompute((uint)request.Agent.AgentId, id);
-        return ScmiStatus.SUCCESS;
+        var slot = request.Agent.AgentId - 1;
+        var previous = state.Requests[slot];
+        state.Requests[slot] = level;
+        var status = Recompute((uint)request.Agent.AgentId, id);
+        if (status != ScmiStatus.SUCCESS)
+            state.Requests[slot] = previous; // the host refused: the request does not stand
+        return status;
     }
 
     private static bool IsOpp(IReadOnlyList<Model.OppModel> opps, uint level)

@@ -56,6 +56,8 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (state is not (On or Off))
             return ScmiStatus.INVALID_PARAMETERS; // only the generic states
         var agent = request.Agent.AgentId;
+        if (Platform.Host.Power[id] is { } host)
+            return SetHost(host, agent, id, state == On);
         Platform.Notify((byte)PowerMessageId.POWER_STATE_CHANGE_REQUESTED_NOTIFY, (uint)id,
             new PowerMessages.PowerStateChangeRequested((uint)agent, (uint)id, StateId: 0, StateType: state == Off ? 1u : 0));
         if (p.Async)
@@ -72,6 +74,19 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         // The agent's vote; the domain (and its ancestors) are on while any agent needs them (reference 2.2).
         Platform.State.Power[id].Votes[agent - 1] = state == On;
         Rearbitrate((uint)agent);
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>
+    /// A device's runtime PM: written at once (DENIED without control), and the vote kept so the
+    /// agent reads back what it asked; the physical state follows the host's runtime_status.
+    /// </summary>
+    private ScmiStatus SetHost(Host.RuntimePmBackend host, int agent, int id, bool on)
+    {
+        var status = host.Control ? host.SetOn(on) : ScmiStatus.DENIED;
+        if (status != ScmiStatus.SUCCESS)
+            return status;
+        Platform.State.Power[id].Votes[agent - 1] = on;
         return ScmiStatus.SUCCESS;
     }
 
@@ -122,7 +137,9 @@ internal sealed class PowerHandler(ScmiPlatform platform) : ProtocolHandler(plat
         if (!TryDomain(ref request, out var id))
             return ScmiStatus.NOT_FOUND;
         // The agent's own request: Linux reads a state back after setting it and wants exactly that.
-        reply.WriteUInt32(Platform.State.Power[id].Votes[request.Agent.AgentId - 1] ? On : Off);
+        // A host domain the model only reads: what the host's runtime PM says.
+        var on = Platform.Host.Power[id] is { Control: false } ? Platform.State.Power[id].On : Platform.State.Power[id].Votes[request.Agent.AgentId - 1];
+        reply.WriteUInt32(on ? On : Off);
         return ScmiStatus.SUCCESS;
     }
 

@@ -45,7 +45,8 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         var attributes = (request.Agent.HasP2A ? DomainAttributesWord.CapChangeNotify | DomainAttributesWord.MeasurementsNotify : 0)
             | (request.Agent.HasP2A && d.AsyncLatencyUs is not null ? DomainAttributesWord.AsyncCapSet : 0)
             | (NeedsExtendedName(d.Name) ? DomainAttributesWord.ExtendedName : 0)
-            | DomainAttributesWord.CapConfigurable | DomainAttributesWord.Monitoring | DomainAttributesWord.PaiConfigurable
+            | (Platform.Host.Powercap[id] is { Control: false } ? 0 : DomainAttributesWord.CapConfigurable | DomainAttributesWord.PaiConfigurable)
+            | DomainAttributesWord.Monitoring
             | BitField.Put(PowerUnitMilliwatts, DomainAttributesWord.PowerUnitMask, DomainAttributesWord.PowerUnitShift);
         reply.WriteUInt32(attributes);
         WriteShortName(ref reply, d.Name);
@@ -76,6 +77,8 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
             return ScmiStatus.NOT_SUPPORTED; // asynchronous cap set is not advertised for this domain
         if (!d.AllowsCap(cap))
             return ScmiStatus.OUT_OF_RANGE;
+        if (Platform.Host.Powercap[id] is { } host && (host.Control ? host.SetCap(cap) : ScmiStatus.DENIED) is var hostStatus && hostStatus != ScmiStatus.SUCCESS)
+            return hostStatus;
         if ((flags & CapSetFlags.Async) != 0)
         {
             // SUCCESS now; the cap applies, and POWERCAP_CAP_SET_COMPLETE (domain, cap) follows unless bit 0 declines it.
@@ -106,7 +109,8 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
             return;
         state.Cap = cap;
         Platform.Notify((byte)PowercapMessageId.POWERCAP_CAP_NOTIFY, (uint)id, new PowercapMessages.PowercapCapChanged(agent, (uint)id, cap, state.Pai));
-        EnforceCap(Platform.Model.PowercapDomains[id].PerfDomain, cap);
+        if (Platform.Model.PowercapDomains[id].PerfDomain is var perfDomain and >= 0)
+            EnforceCap(perfDomain, cap); // a host zone enforces its own cap
     }
 
     /// <summary>
@@ -159,6 +163,8 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
         var d = Platform.Model.PowercapDomains[id];
         if (!d.AllowsPai(pai))
             return ScmiStatus.OUT_OF_RANGE;
+        if (Platform.Host.Powercap[id] is { } host && (host.Control ? host.SetPai(pai) : ScmiStatus.DENIED) is var hostStatus && hostStatus != ScmiStatus.SUCCESS)
+            return hostStatus;
         Platform.State.Powercap[id].Pai = pai;
         return ScmiStatus.SUCCESS;
     }
@@ -175,6 +181,8 @@ internal sealed class PowercapHandler(ScmiPlatform platform) : ProtocolHandler(p
 
     private uint Power(int id)
     {
+        if (Platform.Host.Powercap[id] is not null)
+            return Platform.State.Powercap[id].HostPowerMw ?? 0; // what the zone measured
         var perfDomain = Platform.Model.PowercapDomains[id].PerfDomain;
         var level = Platform.State.Perf[perfDomain].Level;
         var opps = Platform.Model.PerfDomains[perfDomain].Opps;

@@ -72,6 +72,8 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         var mode = BitField.Get(request.Params.ReadUInt32(), ConfigWord.ModeMask, ConfigWord.ModeShift);
         if (mode is not (ModeOff or ModeOn))
             return ScmiStatus.NOT_SUPPORTED; // implementation-defined modes are not modelled
+        if (Platform.Host.Voltage[id] is { } host && (host.Control ? host.SetOn(mode == ModeOn) : ScmiStatus.DENIED) is var hostStatus && hostStatus != ScmiStatus.SUCCESS)
+            return hostStatus;
         Platform.State.Voltage[id].On = mode == ModeOn;
         return ScmiStatus.SUCCESS;
     }
@@ -96,6 +98,8 @@ internal sealed class VoltageHandler(ScmiPlatform platform) : ProtocolHandler(pl
         var valid = domain.Range is { } range ? range.Contains(level) : domain.Levels!.Contains(level);
         if (!valid)
             return ScmiStatus.OUT_OF_RANGE;
+        if (Platform.Host.Voltage[id] is { } host)
+            return host.Control ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.DENIED; // sysfs cannot set a regulator's voltage
         if (p.Async)
         {
             // SUCCESS now; VOLTAGE_LEVEL_SET_COMPLETE (domain_id, level) after the domain's latency.

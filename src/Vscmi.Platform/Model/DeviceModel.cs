@@ -24,6 +24,9 @@ public sealed record DeviceModel(
     /// <summary>Devices: named groups of resources that BASE_SET_DEVICE_PERMISSIONS grants or denies (device ids by order).</summary>
     public IReadOnlyList<DeviceGroupModel> Devices { get; init; } = [];
 
+    /// <summary>Where host backends find sysfs and debugfs (<c>[host]</c>).</summary>
+    public HostModel Host { get; init; } = HostModel.Default;
+
     /// <summary>
     /// The SCMI release the platform presents (<c>scmi_release</c>, default 3.2): each protocol's
     /// version, commands and layouts are that release's, and protocols it lacks are not served.
@@ -89,7 +92,11 @@ public sealed record PerfDomainModel(
     uint SustainedFrequencyKhz,
     uint SustainedLevel,
     uint RateLimitUs,
-    uint InitialLevel);
+    uint InitialLevel)
+{
+    /// <summary>The cpufreq policy behind the domain, if any.</summary>
+    public HostBinding? Backend { get; init; }
+}
 
 /// <summary>A clock rate range: min, max and step in Hz.</summary>
 public sealed record RateRange(ulong Min, ulong Max, ulong Step)
@@ -108,7 +115,11 @@ public sealed record ClockModel(
     IReadOnlyList<int> ParentIds,
     int? InitialParent,
     uint EnableDelayUs,
-    uint? AsyncLatencyUs = null);
+    uint? AsyncLatencyUs = null)
+{
+    /// <summary>The host clock (clk debugfs) behind it, if any.</summary>
+    public HostBinding? Backend { get; init; }
+}
 
 /// <summary>How a sensor's value is produced.</summary>
 public enum SensorSourceKind
@@ -123,6 +134,14 @@ public enum SensorSourceKind
     RandomWalk,
     /// <summary>A number read from a file (for example a host sysfs file) times <c>scale</c>.</summary>
     File,
+    /// <summary>A hwmon channel (<c>chip</c>'s <c>CHANNEL_input</c>; docs/host-backends.md).</summary>
+    Hwmon,
+    /// <summary>A thermal zone's <c>temp</c> (<c>zone</c> by type).</summary>
+    Thermal,
+    /// <summary>An IIO channel: <c>_input</c>, or (<c>_raw</c> + <c>_offset</c>) × <c>_scale</c>.</summary>
+    Iio,
+    /// <summary>A powercap zone's <c>energy_uj</c> as an energy sensor.</summary>
+    PowercapEnergy,
 }
 
 /// <summary>Parameters of a sensor source (only those of its kind are used).</summary>
@@ -139,7 +158,13 @@ public sealed record SensorSourceModel(
     double Step = 0,
     int Seed = 0,
     string? Path = null,
-    double Scale = 1);
+    double Scale = 1,
+    string? Device = null,
+    string? Channel = null)
+{
+    /// <summary>Whether readings come from the host (a hwmon, thermal, IIO or powercap backend).</summary>
+    public bool IsHost => Kind is SensorSourceKind.Hwmon or SensorSourceKind.Thermal or SensorSourceKind.Iio or SensorSourceKind.PowercapEnergy;
+}
 
 /// <summary>A scalar sensor.</summary>
 public sealed record SensorModel(
@@ -152,7 +177,11 @@ public sealed record SensorModel(
     uint? AsyncLatencyUs = null);
 
 /// <summary>A power domain with generic on/off states and an optional parent.</summary>
-public sealed record PowerDomainModel(string Name, bool InitiallyOn, int? ParentId, uint? AsyncLatencyUs = null);
+public sealed record PowerDomainModel(string Name, bool InitiallyOn, int? ParentId, uint? AsyncLatencyUs = null)
+{
+    /// <summary>The device whose runtime PM backs the domain, if any.</summary>
+    public HostBinding? Backend { get; init; }
+}
 
 /// <summary>A reset domain.</summary>
 /// <param name="Name">Its name.</param>
@@ -179,6 +208,9 @@ public sealed record PowercapDomainModel(
     uint Accuracy,
     uint? AsyncLatencyUs = null)
 {
+    /// <summary>The powercap zone behind the domain, if any (then <see cref="PerfDomain"/> may be -1: none).</summary>
+    public HostBinding? Backend { get; init; }
+
     /// <summary>Whether a cap can be set: 0 (capping off) or within [min, max] on a step.</summary>
     public bool AllowsCap(uint cap) => cap == 0 || (cap >= MinCap && cap <= MaxCap && (cap - MinCap) % CapStep == 0);
 
@@ -203,4 +235,8 @@ public sealed record VoltageRange(int Min, int Max, int Step)
 }
 
 /// <summary>A voltage domain: discrete levels or a range, in microvolts.</summary>
-public sealed record VoltageDomainModel(string Name, IReadOnlyList<int>? Levels, VoltageRange? Range, int InitialLevel, bool InitiallyOn, uint? AsyncLatencyUs = null);
+public sealed record VoltageDomainModel(string Name, IReadOnlyList<int>? Levels, VoltageRange? Range, int InitialLevel, bool InitiallyOn, uint? AsyncLatencyUs = null)
+{
+    /// <summary>The regulator behind the domain, if any.</summary>
+    public HostBinding? Backend { get; init; }
+}

@@ -88,8 +88,9 @@ public static class ModelLoader
         UniqueNames(root, "device", devices.Select(d => d.Name));
 
         var release = ReadRelease(root);
-        root.RejectUnknownKeys(["platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl", "device", "scmi_release"]);
-        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl, Devices = devices, Release = release };
+        var host = root.Table("host") is { } h ? ReadHost(h) : HostModel.Default;
+        root.RejectUnknownKeys(["host", "platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl", "device", "scmi_release"]);
+        return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl, Devices = devices, Release = release, Host = host };
     }
 
     /// <summary>
@@ -293,8 +294,9 @@ public static class ModelLoader
         var initial = Unsigned(t, "level") ?? opps[^1].Level;
         if (opps.All(o => o.Level != initial))
             throw t.LocationOf("level").Error($"'level' = {initial} in {t.Describe()} is not one of its OPP levels");
+        var backend = ReadBackend(t, HostBackendKind.Cpufreq);
         t.RejectUnknownKeys();
-        return new PerfDomainModel(name, opps, sustainedKhz, sustainedLevel, rateLimit, initial);
+        return new PerfDomainModel(name, opps, sustainedKhz, sustainedLevel, rateLimit, initial) { Backend = backend };
     }
 
     private static ClockModel ReadClock(TomlTableNode t, int id, List<string> names)
@@ -354,7 +356,10 @@ public static class ModelLoader
                 throw t.LocationOf("parent").Error($"'parent' = '{initialParent}' in {t.Describe()} is not in its 'parents'");
         }
 
-        var model = new ClockModel(name, rates, range, rate, t.Boolean("enabled") ?? false, parentIds, parent, Unsigned(t, "enable_delay_us") ?? 0, AsyncLatency(t));
+        var model = new ClockModel(name, rates, range, rate, t.Boolean("enabled") ?? false, parentIds, parent, Unsigned(t, "enable_delay_us") ?? 0, AsyncLatency(t))
+        {
+            Backend = ReadBackend(t, HostBackendKind.Clk),
+        };
         t.RejectUnknownKeys();
         return model;
     }
@@ -362,9 +367,13 @@ public static class ModelLoader
     private static SensorModel ReadSensor(TomlTableNode t)
     {
         var name = Name(t);
-        var typeName = t.RequiredString("type");
-        var unit = UnitType(typeName) ?? throw t.LocationOf("type").Error($"'type' = '{typeName}' in {t.Describe()} is not a sensor unit (for example temperature, voltage, current, power, energy, degrees_c, rpm)");
-        var exponent = t.Integer("unit_exponent") ?? 0;
+        var source = ReadSource(t.Table("source") ?? throw t.Missing("source"), t);
+        // A host channel knows its unit (hwmon's ABI fixes it): type and exponent default to it.
+        var hostUnit = source.IsHost ? Host.HostSensorSource.UnitOf(source) : null;
+        var typeName = hostUnit is null ? t.RequiredString("type") : t.String("type");
+        var unit = typeName is null ? hostUnit!.UnitType
+            : UnitType(typeName) ?? throw t.LocationOf("type").Error($"'type' = '{typeName}' in {t.Describe()} is not a sensor unit (for example temperature, voltage, current, power, energy, degrees_c, rpm)");
+        var exponent = t.Integer("unit_exponent") ?? hostUnit?.DefaultExponent ?? 0;
         if (exponent is < -16 or > 15)
             throw t.LocationOf("unit_exponent").Error($"'unit_exponent' = {exponent} in {t.Describe()} does not fit the signed 5-bit field (-16..15)");
         var trips = t.Integer("trip_points") ?? 0;
@@ -374,7 +383,6 @@ public static class ModelLoader
         var interval = Unsigned(t, "update_interval_s") ?? 1;
         if (interval > ushort.MaxValue)
             throw t.LocationOf("update_interval_s").Error($"'update_interval_s' = {interval} does not fit 16 bits");
-        var source = ReadSource(t.Table("source") ?? throw t.Missing("source"), t);
         var asyncLatency = AsyncLatency(t);
         t.RejectUnknownKeys();
         return new SensorModel(name, unit, (int)exponent, (byte)trips, interval, source, asyncLatency);
@@ -390,7 +398,11 @@ public static class ModelLoader
             "ramp" => SensorSourceKind.Ramp,
             "random_walk" => SensorSourceKind.RandomWalk,
             "file" => SensorSourceKind.File,
-            _ => throw s.LocationOf("kind").Error($"source kind '{kindName}' in {sensor.Describe()} is not one of constant, sine, ramp, random_walk, file"),
+            "hwmon" => SensorSourceKind.Hwmon,
+            "thermal" => SensorSourceKind.Thermal,
+            "iio" => SensorSourceKind.Iio,
+            "powercap" => SensorSourceKind.PowercapEnergy,
+            _ => throw s.LocationOf("kind").Error($"source kind '{kindName}' in {sensor.Describe()} is not one of constant, sine, ramp, random_walk, file, hwmon, thermal, iio, powercap"),
         };
         SensorSourceModel model = kind switch
         {
@@ -399,12 +411,92 @@ public static class ModelLoader
             SensorSourceKind.Ramp => new(kind, Start: s.Number("start") ?? 0, SlopePerSecond: Required(s, "slope_per_s")),
             SensorSourceKind.RandomWalk => new(kind, Start: Required(s, "start"), Min: Required(s, "min"), Max: Required(s, "max"), Step: Positive(s, "step"),
                 Seed: (int)(s.Integer("seed") ?? 1)),
-            _ => new(kind, Path: s.RequiredString("path"), Scale: s.Number("scale") ?? 1),
+            SensorSourceKind.File => new(kind, Path: s.RequiredString("path"), Scale: s.Number("scale") ?? 1),
+            SensorSourceKind.Hwmon => new(kind, Device: HostName(s, "chip", sensor), Channel: HostChannel(s, sensor, Host.HostChannelUnit.Hwmon, "temp1, in0, curr1, power1, energy1, fan1, humidity1")),
+            SensorSourceKind.Thermal => new(kind, Device: HostName(s, "zone", sensor)),
+            SensorSourceKind.Iio => new(kind, Device: HostName(s, "device", sensor), Channel: HostChannel(s, sensor, Host.HostChannelUnit.Iio, "in_voltage0, in_temp, in_accel_x, in_anglvel_z, in_illuminance, in_pressure")),
+            _ => new(kind, Device: HostName(s, "zone", sensor)),
         };
         if (kind == SensorSourceKind.RandomWalk && !(model.Min <= model.Start && model.Start <= model.Max))
             throw s.Location.Error($"random_walk in {sensor.Describe()} needs min <= start <= max");
         s.RejectUnknownKeys();
         return model;
+    }
+
+    /// <summary>A host device's name (a hwmon chip, a zone): one path component.</summary>
+    private static string HostName(TomlTableNode s, string key, TomlTableNode owner)
+    {
+        var value = s.RequiredString(key);
+        if (value.Length == 0 || value.Contains('/') || value is "." or ".." || value.Any(char.IsControl))
+            throw s.LocationOf(key).Error($"'{key}' = \"{value}\" in {owner.Describe()} must be a device name or directory name, not a path");
+        return value;
+    }
+
+    /// <summary>A host sensor channel: one the backend knows the unit of.</summary>
+    private static string HostChannel(TomlTableNode s, TomlTableNode sensor, Func<string, Host.HostChannelUnit?> unit, string examples)
+    {
+        var channel = s.RequiredString("channel");
+        if (channel.Contains('/') || unit(channel) is null)
+            throw s.LocationOf("channel").Error($"'channel' = \"{channel}\" in {sensor.Describe()} is not a channel with a known unit (for example {examples})");
+        return channel;
+    }
+
+    /// <summary>
+    /// A resource's host backend (<c>backend = { kind = "cpufreq", policy = "policy0" }</c>) and
+    /// <c>control</c>, which lets agents' requests reach the host (the default only reads it).
+    /// </summary>
+    private static HostBinding? ReadBackend(TomlTableNode t, HostBackendKind allowed)
+    {
+        var control = t.Boolean("control");
+        if (t.Table("backend") is not { } b)
+        {
+            if (control is not null)
+                throw t.LocationOf("control").Error($"'control' in {t.Describe()} needs a 'backend' (it says whether agents may change the host resource)");
+            return null;
+        }
+
+        var (kindName, key) = allowed switch
+        {
+            HostBackendKind.Cpufreq => ("cpufreq", "policy"),
+            HostBackendKind.Clk => ("clk", "clock"),
+            HostBackendKind.Regulator => ("regulator", "regulator"),
+            HostBackendKind.RuntimePm => ("runtime_pm", "device"),
+            _ => ("powercap", "zone"),
+        };
+        var kind = b.RequiredString("kind");
+        if (kind != kindName)
+            throw b.LocationOf("kind").Error($"backend kind '{kind}' in {t.Describe()} is not '{kindName}' (the only host backend for this resource; docs/host-backends.md)");
+        var target = b.RequiredString(key);
+        var isPath = allowed == HostBackendKind.RuntimePm;
+        if (target.Length == 0 || target.Any(char.IsControl) || target.Split('/').Contains("..") || (!isPath && target.Contains('/')))
+            throw b.LocationOf(key).Error($"'{key}' = \"{target}\" in {t.Describe()} must be {(isPath ? "a device path under sysfs (devices/platform/...)" : "a name, not a path")}");
+        string? consumer = null;
+        if (allowed == HostBackendKind.Regulator && b.String("consumer") is { } c)
+        {
+            if (c.Length == 0 || c.Any(char.IsControl) || c.Split('/').Contains(".."))
+                throw b.LocationOf("consumer").Error($"'consumer' = \"{c}\" in {t.Describe()} must be a device path under sysfs (a reg-userspace-consumer)");
+            consumer = c;
+        }
+
+        b.RejectUnknownKeys();
+        return new HostBinding(allowed, target, control ?? false, consumer);
+    }
+
+    /// <summary>[host]: where backends find sysfs and debugfs.</summary>
+    private static HostModel ReadHost(TomlTableNode t)
+    {
+        // debugfs follows a test tree's sysfs (ROOT/kernel/debug) unless it is given.
+        var host = HostModel.Default.WithSysfs(t.String("sysfs") ?? HostModel.Default.Sysfs);
+        if (t.String("debugfs") is { } debugfs)
+            host = host with { Debugfs = debugfs };
+        foreach (var (key, value) in new[] { ("sysfs", host.Sysfs), ("debugfs", host.Debugfs) })
+        {
+            if (!Path.IsPathRooted(value))
+                throw t.LocationOf(key).Error($"'{key}' = \"{value}\" in [host] must be an absolute path");
+        }
+
+        t.RejectUnknownKeys();
+        return host;
     }
 
     private static PowerDomainModel ReadPowerDomain(TomlTableNode t, int id, List<string> names)
@@ -422,8 +514,9 @@ public static class ModelLoader
         }
 
         var asyncLatency = AsyncLatency(t);
+        var backend = ReadBackend(t, HostBackendKind.RuntimePm);
         t.RejectUnknownKeys();
-        return new PowerDomainModel(name, state == "on", parent, asyncLatency);
+        return new PowerDomainModel(name, state == "on", parent, asyncLatency) { Backend = backend };
     }
 
     private static ResetDomainModel ReadReset(TomlTableNode t)
@@ -471,8 +564,9 @@ public static class ModelLoader
             throw t.LocationOf("level_uv").Error($"'level_uv' = {level} in {t.Describe()} is not one of the domain's levels");
         var on = t.Boolean("on") ?? true;
         var asyncLatency = AsyncLatency(t);
+        var backend = ReadBackend(t, HostBackendKind.Regulator);
         t.RejectUnknownKeys();
-        return new VoltageDomainModel(name, levels, range, level, on, asyncLatency);
+        return new VoltageDomainModel(name, levels, range, level, on, asyncLatency) { Backend = backend };
     }
 
     /// <summary>
@@ -482,9 +576,11 @@ public static class ModelLoader
     private static PowercapDomainModel ReadPowercap(TomlTableNode t, List<PerfDomainModel> perf)
     {
         var name = Name(t);
-        var perfName = t.RequiredString("perf_domain");
-        var perfId = perf.FindIndex(p => p.Name == perfName);
-        if (perfId < 0)
+        var backend = ReadBackend(t, HostBackendKind.Powercap);
+        // A zone on the host measures its own power; a simulated domain measures a perf domain's OPP cost.
+        var perfName = backend is null ? t.RequiredString("perf_domain") : t.String("perf_domain");
+        var perfId = perfName is null ? -1 : perf.FindIndex(p => p.Name == perfName);
+        if (perfName is not null && perfId < 0)
             throw t.LocationOf("perf_domain").Error($"'perf_domain' = '{perfName}' in {t.Describe()} is not a [[perf]] domain");
         (uint Min, uint Max, uint Step, uint Value) Triple(string min, string max, string step, string value, uint? defaultValue)
         {
@@ -504,7 +600,10 @@ public static class ModelLoader
         if (pai.Value == 0)
             throw t.LocationOf("pai_us").Error($"'pai_us' in {t.Describe()} must not be 0");
         var model = new PowercapDomainModel(name, perfId, cap.Min, cap.Max, cap.Step, cap.Value, pai.Min, pai.Max, pai.Step, pai.Value,
-            Unsigned(t, "sustainable_power_mw") ?? cap.Max, Unsigned(t, "accuracy") ?? 0, AsyncLatency(t));
+            Unsigned(t, "sustainable_power_mw") ?? cap.Max, Unsigned(t, "accuracy") ?? 0, AsyncLatency(t))
+        {
+            Backend = backend,
+        };
         t.RejectUnknownKeys();
         return model;
     }

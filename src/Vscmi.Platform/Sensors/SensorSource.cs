@@ -9,7 +9,16 @@ public abstract class SensorSource
     /// <summary>Reads the value; false when the source cannot be read (a missing file).</summary>
     public abstract bool TryRead(TimeSpan sinceStart, out long value);
 
-    /// <summary>Makes the source a model describes.</summary>
+    /// <summary>Makes the source a model describes (host sources read <paramref name="host"/> through <paramref name="files"/>).</summary>
+    public static SensorSource Create(SensorModel sensor, HostModel host, Host.HostFiles files)
+    {
+        ArgumentNullException.ThrowIfNull(sensor);
+        return sensor.Source.IsHost
+            ? new Host.HostSensorSource(host, sensor.Source, sensor.UnitExponent, TimeSpan.FromSeconds(Math.Max(1, sensor.UpdateIntervalSeconds)), files)
+            : Create(sensor.Source);
+    }
+
+    /// <summary>Makes a simulated source (or a file source) a model describes.</summary>
     public static SensorSource Create(SensorSourceModel model) => model.Kind switch
     {
         SensorSourceKind.Constant => new Function(_ => model.Value),
