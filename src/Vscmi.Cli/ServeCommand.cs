@@ -46,18 +46,19 @@ internal static partial class ServeCommand
         {
             Description = "Listen for 'vscmi ctl' on this Unix socket (mode 0600, JSON lines; docs/control.md): status, reload, and VMs added or removed while the others run. The systemd unit uses /run/vscmi/control.sock.",
         };
+        var sysfs = new Option<string?>("--sysfs") { Description = "Where host backends find sysfs (default: the model's [host] sysfs, else /sys; debugfs is then ROOT/kernel/debug). For trying a model against a copy of another machine's tree; docs/host-backends.md." };
         var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel: stream sockets carry frames (a 4-byte little-endian length then the message); vhost-user sockets serve a VM's virtio-scmi device.")
         {
-            config, sockets, tcp, vhostUser, vhostUserClient, maxPayload, verbose, control, state,
+            config, sockets, tcp, vhostUser, vhostUserClient, maxPayload, verbose, control, state, sysfs,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(vhostUser) ?? [], parse.GetValue(vhostUserClient) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose),
-            parse.GetValue(control), parse.GetValue(state), cancellationToken));
+            parse.GetValue(control), parse.GetValue(state), parse.GetValue(sysfs), cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, string[] vhostUser, string[] vhostUserClient, int maxPayload, bool verbose, string? controlPath,
-        string? statePath, CancellationToken cancellationToken)
+        string? statePath, string? sysfsRoot, CancellationToken cancellationToken)
     {
         // One line per entry on stdout, from a thread of its own (LineLogger.cs: why not the console provider).
         using var logOutput = new LineLoggerProvider();
@@ -74,6 +75,12 @@ internal static partial class ServeCommand
         try
         {
             model = configPath is null ? ModelLoader.LoadDefault() : ModelLoader.LoadFile(configPath);
+            if (sysfsRoot is not null)
+            {
+                if (!Directory.Exists(sysfsRoot))
+                    throw new ModelException($"--sysfs {sysfsRoot}: no such directory");
+                model = model with { Host = model.Host.WithSysfs(Path.GetFullPath(sysfsRoot)) };
+            }
         }
         catch (ModelException e)
         {
@@ -131,6 +138,8 @@ internal static partial class ServeCommand
             model = restored.AddTo(model, (agent, reason) => LogRestoreAgentFailed(logger, agent, reason));
 
         var platform = new ScmiPlatform(model, logger: loggerFactory.CreateLogger("vscmi.platform"));
+        if (platform.HasHostResources)
+            platform.RefreshHost(force: true); // host values in place before the first agent asks
         // Before any socket listens: a restarted daemon serves the state it had.
         using var keeper = statePath is null ? null : new Vscmi.Platform.State.StateKeeper(platform, statePath, loggerFactory.CreateLogger("vscmi.state"));
         keeper?.SyncDirectory = DirectorySync.Flush; // the rename reaches the disk too
@@ -182,7 +191,10 @@ internal static partial class ServeCommand
         using var systemd = SystemdNotifier.FromEnvironment(reason => LogNotifyFailed(logger, reason));
 
         // The VMs' sockets belong to the control from here on: it can add and remove them while serving.
-        await using var daemon = new Control.DaemonControl(platform, loggerFactory, backends, keeper, configPath, systemd, restored);
+        await using var daemon = new Control.DaemonControl(platform, loggerFactory, backends, keeper, configPath, systemd, restored)
+        {
+            SysfsOverride = sysfsRoot is null ? null : Path.GetFullPath(sysfsRoot),
+        };
         if (restored is not null)
             daemon.ServeRestored(restored);
         Control.ControlServer? controlServer = null;

@@ -43,7 +43,11 @@ internal sealed partial class DaemonControl : IAsyncDisposable
     /// <summary>A VM socket added at run time, for an agent by name; <paramref name="Connects"/>: QEMU listens there and the daemon connects.</summary>
     public sealed record RuntimeVm(string Agent, string Path, bool Connects = false);
 
+    /// <summary>serve's <c>--sysfs</c>: where host backends look, over what the model file says.</summary>
+    public string? SysfsOverride { get; init; }
+
     /// <summary>Takes over the VM sockets the daemon serves; keeps the run-time additions in <paramref name="keeper"/>'s file.</summary>
+
     public DaemonControl(ScmiPlatform platform, ILoggerFactory loggers, IEnumerable<VhostUserBackend> initialVms, Vscmi.Platform.State.StateKeeper? keeper = null,
         string? configPath = null, SystemdNotifier? systemd = null, RuntimeAdditions? restored = null)
     {
@@ -211,6 +215,8 @@ internal sealed partial class DaemonControl : IAsyncDisposable
             try
             {
                 var file = ModelLoader.LoadFile(_configPath);
+                if (SysfsOverride is { } root)
+                    file = file with { Host = file.Host.WithSysfs(root) }; // serve --sysfs holds for reloads too
                 var agents = new List<AgentModel>();
                 foreach (var agent in _platform.Model.Agents)
                 {
