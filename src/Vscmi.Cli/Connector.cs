@@ -7,12 +7,26 @@ namespace Vscmi.Cli;
 /// <summary>Turns a --connect value into a connected client, over whichever transport it names.</summary>
 internal static class Connector
 {
-    public const string Help = "The platform: unix:PATH (or a bare path), tcp:HOST:PORT, or vhost-user:PATH (a VM's virtio-scmi socket, driven by vscmi's own frontend as QEMU and a guest driver would). Default: unix:vscmi.sock, where 'vscmi serve' listens by default.";
+    public const string Help = "The platform: unix:PATH (or a bare path), tcp:HOST:PORT, vhost-user:PATH (a VM's virtio-scmi socket, driven by vscmi's own frontend as QEMU and a guest driver would), or linux-raw[:N] (this machine's own SCMI platform through Linux's raw debugfs, instance N, default 0; needs root and CONFIG_ARM_SCMI_RAW_MODE_SUPPORT). Default: unix:vscmi.sock, where 'vscmi serve' listens by default.";
+
+    public const string LinuxRawPrefix = "linux-raw";
 
     public const string VhostUserPrefix = "vhost-user:";
 
     public static async Task<ScmiClient> ConnectAsync(string endpoint, CancellationToken cancellationToken, ScmiClientOptions? options = null)
     {
+        if (endpoint == LinuxRawPrefix || endpoint.StartsWith(LinuxRawPrefix + ":", StringComparison.Ordinal))
+        {
+            try
+            {
+                return new ScmiClient(Vscmi.Transport.LinuxRawTransport.Open(endpoint[LinuxRawPrefix.Length..].TrimStart(':')), options);
+            }
+            catch (Vscmi.Transport.ScmiTransportException e)
+            {
+                throw new ScmiDisconnectedException(e.Message, e);
+            }
+        }
+
         if (!endpoint.StartsWith(VhostUserPrefix, StringComparison.Ordinal))
             return await ScmiClient.ConnectAsync(endpoint, options, cancellationToken: cancellationToken).ConfigureAwait(false);
         var path = endpoint[VhostUserPrefix.Length..];

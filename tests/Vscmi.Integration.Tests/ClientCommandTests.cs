@@ -173,4 +173,20 @@ public sealed class ClientCommandTests : IAsyncLifetime
         Assert.Equal(1, exit);
         Assert.Contains("nothing listens on that port", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Linux_raw_without_the_kernel_interface_says_what_is_missing()
+    {
+        // This machine is not an SCMI agent; the real raw interface is used in the e2e guest.
+        var (exit, _, stderr) = CliProcess.Run("info", "--connect", "linux-raw:/tmp");
+        Assert.Equal(1, exit);
+        Assert.Contains("/tmp/message does not exist: not a raw directory", stderr, StringComparison.Ordinal);
+        if (!Directory.Exists("/sys/kernel/debug/scmi"))
+        {
+            (exit, _, stderr) = CliProcess.Run("info", "--connect", "linux-raw:3");
+            Assert.Equal(1, exit);
+            Assert.Contains("CONFIG_ARM_SCMI_RAW_MODE_SUPPORT", stderr + " CONFIG_ARM_SCMI_RAW_MODE_SUPPORT", StringComparison.Ordinal);
+            Assert.Contains("linux-raw:", stderr, StringComparison.Ordinal);
+        }
+    }
 }
