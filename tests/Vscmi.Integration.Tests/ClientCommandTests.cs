@@ -185,8 +185,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
         {
             (exit, _, stderr) = CliProcess.Run("info", "--connect", "linux-raw:3");
             Assert.Equal(1, exit);
-            Assert.Contains("CONFIG_ARM_SCMI_RAW_MODE_SUPPORT", stderr + " CONFIG_ARM_SCMI_RAW_MODE_SUPPORT", StringComparison.Ordinal);
-            Assert.Contains("linux-raw:", stderr, StringComparison.Ordinal);
+            Assert.Contains("error: linux-raw: /sys/kernel/debug/scmi does not exist", stderr, StringComparison.Ordinal);
         }
     }
 }
