@@ -9,6 +9,7 @@
 #   packaging/publish.sh --arm64       also linux-arm64 (installs clang-14 and the cross toolchain
 #                                      with apt-get when run as root and they are missing)
 #   packaging/publish.sh --only-x64    only the linux-x64 binary
+#   packaging/publish.sh --only-arm64  only the linux-arm64 binary (the e2e guest runs it)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$root/artifacts/publish"
@@ -16,12 +17,14 @@ project="$root/src/Vscmi.Cli/Vscmi.Cli.csproj"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 arm64=0
+x64=1
 tool=1
 for arg in "$@"; do
   case "$arg" in
     --arm64) arm64=1 ;;
     --only-x64) tool=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --only-arm64) arm64=1; x64=0; tool=0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "publish.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,9 +60,11 @@ publish() { # publish RID [extra msbuild properties...]
   echo "publish.sh: $out/$rid/vscmi ($(du -h "$out/$rid/vscmi" | cut -f1))" >&2
 }
 
-need gcc gcc libc6-dev
-need pkg:libc6-dev libc6-dev
-publish linux-x64
+if [ "$x64" = 1 ]; then
+  need gcc gcc libc6-dev
+  need pkg:libc6-dev libc6-dev
+  publish linux-x64
+fi
 
 if [ "$arm64" = 1 ]; then
   # gcc cannot target another architecture here; clang can (--target), and finds Debian's arm64

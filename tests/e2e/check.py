@@ -414,6 +414,94 @@ check(f"service: the guest's SCMI driver logged no error beyond the timeouts cou
 svc_trouble = [l for l in svc_log.splitlines() if re.search(r"\b(fail|crit)\b:", l)]
 check("service: vscmi logged no error across the kill, the restart, the second VM and the reload", not svc_trouble, " | ".join(svc_trouble[:5]))
 
+# --- vscmi inside the guest: linux-raw, config from-host, host backends (init.sh "inner") -------------
+def inner_json(what):
+    for l in tagged("E2E-INNER-JSON"):
+        parts = l.split(" ", 2)
+        if parts[0] == what and len(parts) == 3 and parts[1] == "rc=0":
+            try:
+                return json.loads(parts[2])
+            except ValueError:
+                return None
+    return None
+
+
+def by_name(items):
+    return {i["name"]: i for i in items or []}
+
+
+inner_info_line = next(iter(tagged("E2E-INNER-INFO")), "")
+host_info = json.loads(read("host-info.json") or "{}")
+try:
+    inner_info = json.loads(inner_info_line.split(" ", 1)[1].split(" ")[0]) if inner_info_line.startswith("rc=0 ") else {}
+except ValueError:
+    inner_info = {}
+standard = lambda info: {p["id"] for p in info.get("protocols", []) if int(p["id"], 16) < 0x80}
+check("inner: 'vscmi info --connect linux-raw' in the guest shows the vendor, agents and protocols the host sees",
+      inner_info.get("vendor") == host_info.get("vendor") and inner_info.get("sub_vendor") == host_info.get("sub_vendor")
+      and [a["name"] for a in inner_info.get("agents", [])] == [a["name"] for a in host_info.get("agents", [])]
+      and standard(inner_info) == standard(host_info) and inner_info.get("agent") == "guest",
+      f"guest: {inner_info_line[:300]}")
+from_host = next(iter(tagged("E2E-INNER-FROMHOST")), "")
+inner_model = tagged("E2E-INNER-MODEL")
+check("inner: 'vscmi config from-host' builds a model of the guest's real sysfs that loads",
+      from_host.startswith("rc=0 ") and any("hwmon" in l for l in inner_model) and any("cpufreq" in l for l in inner_model)
+      and any("regulator" in l for l in inner_model) and any("clk" in l for l in inner_model) and any("powercap" in l for l in inner_model),
+      f"{from_host[:200]}; {' | '.join(inner_model[:6])}")
+check("inner: 'vscmi serve' on the guest's model starts inside the guest",
+      any("ready:" in l for l in tagged("E2E-INNER-SERVE")), " | ".join(tagged("E2E-INNER-SERVE")[-4:]))
+outer_sensors = by_name(snapshot("inner-perf", "sensors"))
+inner_sensors = by_name(inner_json("sensors"))
+volt = inner_sensors.get("vdd_cpu_volt", {})
+temp = inner_sensors.get("cpu_temp", {})
+check("inner: sensors served inside the guest show the outer model's values through its hwmon (vdd_cpu_volt, cpu_temp)",
+      volt.get("value") == outer_sensors.get("vdd_cpu_volt", {}).get("value") == 900 and volt.get("unit") == "volts"
+      and 40000 <= (temp.get("value") or 0) <= 50000 and temp.get("unit") == "degrees_c",
+      f"inner vdd_cpu_volt {volt}, cpu_temp {temp}")
+thermal_types = {l.split()[0]: l for l in tagged("E2E-THERMAL")}
+thermal_inner = [inner_sensors[t] for t in thermal_types if t in inner_sensors]
+check("inner: a thermal zone of the guest is served as a sensor (thermal backend)",
+      thermal_inner and all(40000 <= (t.get("value") or 0) <= 50000 for t in thermal_inner),
+      f"zones {list(thermal_types)}, inner {thermal_inner}")
+inner_perf = inner_json("perf") or []
+outer_perf = snapshot("inner-perf", "perf")
+expected_levels = [[round(l * d["frequency_khz"] / d["level"]) for l in d["levels"]] for d in outer_perf if d.get("level")]
+check("inner: each guest cpufreq policy is a performance domain whose levels are the outer OPPs' frequencies (kHz)",
+      [d["name"] for d in inner_perf] == ["policy0", "policy1"] and [d["levels"] for d in inner_perf] == expected_levels[:2],
+      f"inner {[(d['name'], d['levels']) for d in inner_perf]}, outer {expected_levels}")
+setlevel = next(iter(tagged("E2E-INNER-SETLEVEL")), "").split()
+outer_little = next((d for d in outer_perf if d["name"] == "little"), {})
+check("inner: a level set on the inner daemon (control = true) reaches the outer vscmi through the guest's cpufreq",
+      len(setlevel) >= 4 and setlevel[1] == "rc=0" and setlevel[2] == "governor=userspace"
+      and outer_little.get("frequency_khz") == int(setlevel[0]),
+      f"guest {' '.join(setlevel)[:200]}; outer little {outer_little}")
+inner_volts = by_name(inner_json("voltages"))
+outer_volts = by_name(snapshot("inner-perf", "voltages"))
+check("inner: the guest's regulators are voltage domains with the outer levels (regulator backend)",
+      inner_volts and all(inner_volts[n]["level_uv"] == outer_volts[n]["level_uv"] for n in outer_volts if n in inner_volts)
+      and {"vdd_cpu", "vdd_io"} <= set(inner_volts),
+      f"inner {[(n, v['level_uv']) for n, v in inner_volts.items()]}, outer {[(n, v['level_uv']) for n, v in outer_volts.items()]}")
+inner_clocks = by_name(inner_json("clocks"))
+outer_clocks = by_name(snapshot("inner-perf", "clocks"))
+shared = [n for n in outer_clocks if n in inner_clocks]
+check("inner: the guest's SCMI clocks are served with the outer rates (clk debugfs backend)",
+      len(shared) >= 6 and all(inner_clocks[n]["rate_hz"] == outer_clocks[n]["rate_hz"] for n in shared),
+      f"{[(n, inner_clocks[n]['rate_hz'], outer_clocks[n]['rate_hz']) for n in shared]}")
+inner_caps = inner_json("powercap") or []
+outer_caps = by_name(snapshot("inner-perf", "powercap"))
+check("inner: the guest's powercap zone is a powercap domain with the outer cap (powercap backend)",
+      len(inner_caps) == 1 and inner_caps[0]["cap"] == outer_caps.get("big_cluster", {}).get("cap"),
+      f"inner {inner_caps}, outer {list(outer_caps.values())}")
+pd_lines = {l.split()[0]: l for l in tagged("E2E-INNER-PD")}
+media_on = by_name(snapshot("inner-pd-on", "power")).get("media", {}).get("state")
+media_off = by_name(snapshot("inner-pd-off", "power")).get("media", {}).get("state")
+check("inner: a power state set on the inner daemon drives the guest's runtime PM, and genpd the outer power domain",
+      "rc=0 control=on status=active" in pd_lines.get("on", "") and "rc=0 control=auto status=suspended" in pd_lines.get("off", "")
+      and media_on == "on" and media_off == "off",
+      f"guest {list(pd_lines.values())}; outer media {media_on} then {media_off}")
+inner_trouble = [l for l in tagged("E2E-INNER-SERVE") + tagged("E2E-INNER-SERVE-END") if re.search(r"\b(fail|crit)\b:", l)]
+check("inner: the inner daemon logged no error", not inner_trouble, " | ".join(inner_trouble[:4]))
+
 # --- the daemon ----------------------------------------------------------------------------------
 old_serve_log = (work / "serve-2.0.log").read_text(errors="replace") if (work / "serve-2.0.log").exists() else ""
 trouble = [l for l in (serve_log + old_serve_log).splitlines() if re.search(r"\b(warn|fail|crit)\b:", l)]

@@ -162,6 +162,46 @@ if [ "$reply" = "extended" ]; then
   ask extended-done
 fi
 
+# vscmi inside the guest (docs/host-backends.md): the arm64 binary talks to the outer platform
+# through the kernel's raw interface, then builds a model of this guest's own sysfs (which the
+# kernel's SCMI drivers fill from the outer vscmi) and serves it to agents inside the guest. A
+# performance level and a power state set on that inner daemon reach the outer one through
+# cpufreq and runtime PM. The first boot only.
+ask inner
+if [ "$reply" = "inner" ] && [ -x /bin/vscmi ]; then
+  inner() { /bin/vscmi "$@" --connect unix:/tmp/inner.sock; }
+  /bin/vscmi info --json --connect linux-raw > /tmp/info.json 2> /tmp/info.err
+  echo "E2E-INNER-INFO rc=$? $(tr -d '\n ' < /tmp/info.json) $(tr '\n' ' ' < /tmp/info.err)"
+  /bin/vscmi config from-host --control > /tmp/inner.toml 2> /tmp/from-host.err
+  echo "E2E-INNER-FROMHOST rc=$? $(tr '\n' ' ' < /tmp/from-host.err)"
+  grep -E '^(# (Found|CPU links)|name =|backend =)' /tmp/inner.toml | sed 's/^/E2E-INNER-MODEL /'
+  # A power domain on the runtime PM of the genpd consumer (from-host leaves devices to the author).
+  printf '\n[[power_domain]]\nname = "pd_consumer"\nbackend = { kind = "runtime_pm", device = "bus/platform/devices/pd-consumer" }\ncontrol = true\n' >> /tmp/inner.toml
+  /bin/vscmi serve --config /tmp/inner.toml --socket OSPM=/tmp/inner.sock > /tmp/inner.log 2>&1 &
+  inner_pid=$!
+  n=0; while [ $n -lt 120 ] && ! grep -q "ready:" /tmp/inner.log; do sleep 0.5; n=$((n + 1)); done
+  sed 's/^/E2E-INNER-SERVE /' /tmp/inner.log
+  for what in sensors perf voltages clocks powercap power; do
+    inner $what --json > /tmp/inner-$what.json 2> /tmp/inner-$what.err
+    echo "E2E-INNER-JSON $what rc=$? $(tr -d '\n' < /tmp/inner-$what.json | tr -s ' ') $(tr '\n' ' ' < /tmp/inner-$what.err)"
+  done
+  # Control: the second-lowest frequency of policy0 through the inner daemon (userspace governor).
+  policy=/sys/devices/system/cpu/cpufreq/policy0
+  target=$(tr -s ' ' '\n' < $policy/scaling_available_frequencies | grep . | sort -n | head -2 | tail -1)
+  inner perf set-level policy0 "$target" > /tmp/inner-set.out 2>&1
+  echo "E2E-INNER-SETLEVEL $target rc=$? governor=$(cat $policy/scaling_governor) cur=$(cat $policy/scaling_cur_freq) $(tr '\n' ' ' < /tmp/inner-set.out)"
+  ask inner-perf
+  pd=/sys/bus/platform/devices/pd-consumer/power
+  inner power set-state pd_consumer on > /tmp/inner-pd.out 2>&1; rc=$?; sleep 1
+  echo "E2E-INNER-PD on rc=$rc control=$(cat $pd/control) status=$(cat $pd/runtime_status) $(tr '\n' ' ' < /tmp/inner-pd.out)"
+  ask inner-pd-on
+  inner power set-state pd_consumer off > /tmp/inner-pd.out 2>&1; rc=$?; sleep 1
+  echo "E2E-INNER-PD off rc=$rc control=$(cat $pd/control) status=$(cat $pd/runtime_status) $(tr '\n' ' ' < /tmp/inner-pd.out)"
+  ask inner-pd-off
+  kill $inner_pid 2>/dev/null; wait $inner_pid 2>/dev/null
+  tail -3 /tmp/inner.log | sed 's/^/E2E-INNER-SERVE-END /'
+fi
+
 # The daemon as a service (tests/e2e/linux-guest.sh, service phase): while this loop reads every
 # sensor and the CPU frequency through the drivers, the host kills vscmi (kill -9) and starts it
 # again with its state file, boots a second VM added with 'vscmi ctl vm add', and reloads the

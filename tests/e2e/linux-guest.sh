@@ -61,6 +61,20 @@ ln -s busybox "$work/rootfs/bin/sh"   # the interpreter of /init
 mkdir -p "$work/rootfs/sbin"
 printf '#!/bin/sh\necho "E2E-ORDERLY-POWEROFF by $0" > /dev/kmsg\nexec /bin/busybox poweroff -f\n' > "$work/rootfs/sbin/poweroff"
 chmod +x "$work/rootfs/sbin/poweroff"
+# vscmi itself, for the guest (init.sh "inner"): the arm64 native AOT binary and the three glibc
+# files it needs (libc, libm, the loader) from Debian's arm64 cross libc.
+arm64_bin="$root/artifacts/publish/linux-arm64/vscmi"
+stale=$( [ -x "$arm64_bin" ] && find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" -newer "$arm64_bin" \
+  \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' \) -print -quit 2>/dev/null || echo missing)
+if [ -n "$stale" ]; then
+  step "vscmi for linux-arm64 (native AOT; ./packaging/publish.sh --only-arm64)"
+  bash "$root/packaging/publish.sh" --only-arm64 >&2 || step "the arm64 build failed: the guest runs without vscmi (its checks fail)"
+fi
+if [ -x "$arm64_bin" ] && [ -f /usr/aarch64-linux-gnu/lib/libc.so.6 ]; then
+  cp "$arm64_bin" "$work/rootfs/bin/vscmi"
+  mkdir -p "$work/rootfs/lib"
+  for lib in ld-linux-aarch64.so.1 libc.so.6 libm.so.6; do cp -L "/usr/aarch64-linux-gnu/lib/$lib" "$work/rootfs/lib/"; done
+fi
 cp "$here/init.sh" "$work/rootfs/init"
 chmod +x "$work/rootfs/init"
 (cd "$work/rootfs" && find . | cpio -o -H newc --quiet | gzip -9) > "$work/initrd.gz"
@@ -75,6 +89,7 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 grep -q "ready:" "$work/serve.log" || fail_setup "vscmi serve not ready"
+"$root/vscmi" info --json --connect "unix:$work/ospm.sock" > "$work/host-info.json"
 snapshot() {
   for what in clocks perf sensors power voltages resets powercap; do
     "$root/vscmi" "$what" --json --connect "unix:$work/ospm.sock" > "$work/$1-$what.json"
@@ -116,6 +131,9 @@ host_step() {   # sets $reply (no subshell: extended_done must stick)
     extended)
       # The consumer and notification checks run once, in the first boot.
       if [ "$extended_done" = 0 ]; then extended_done=1; reply=extended; else reply=skip; fi ;;
+    inner)
+      # vscmi inside the guest runs once, in the first boot.
+      if [ "${inner_done:-0}" = 0 ]; then inner_done=1; reply=inner; else reply=skip; fi ;;
     deny-clock) "$root/vscmi" permissions deny --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
     allow-clock) "$root/vscmi" permissions allow --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
     service) reply=${service_phase:-skip} ;;
@@ -186,7 +204,7 @@ run_vm() {
 load_pid=$!
 
 step "booting the guest, then rebooting it inside the same QEMU"
-run_vm "$work/console.log" "$(device_args)" reboot go
+run_limit=900 run_vm "$work/console.log" "$(device_args)" reboot go
 step "a new QEMU on the same socket (a restarted VM), the device on virtio-mmio this time"
 run_vm "$work/console-restart.log" "$(device_args --mmio)" await-shutdown
 

@@ -124,15 +124,15 @@ public sealed partial class HostFiles(ILogger? logger = null)
             LogRecovered(_logger, path);
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "host: cannot {Operation} {Path}: {Reason} (agents get {Status} until it works again)")]
+    [LoggerMessage(EventId = 150, Level = LogLevel.Warning, Message = "host: cannot {Operation} {Path}: {Reason} (agents get {Status} until it works again)")]
     private static partial void LogFailed(ILogger logger, string operation, string path, string reason, string status);
 
-    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "host: no {What} (agents get HARDWARE_ERROR until it appears)")]
+    [LoggerMessage(EventId = 153, Level = LogLevel.Warning, Message = "host: no {What} (agents get HARDWARE_ERROR until it appears)")]
     private static partial void LogMissing(ILogger logger, string what);
 
-    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "host: {Path} works again")]
+    [LoggerMessage(EventId = 151, Level = LogLevel.Information, Message = "host: {Path} works again")]
     private static partial void LogRecovered(ILogger logger, string path);
 
-    [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "host: wrote '{Value}' to {Path}")]
+    [LoggerMessage(EventId = 152, Level = LogLevel.Debug, Message = "host: wrote '{Value}' to {Path}")]
     private static partial void LogWrote(ILogger logger, string path, string value);
 }
