@@ -113,10 +113,11 @@ public sealed class LinuxRawTransport : IScmiTransport
         var path = Path.Combine(_directory, "message");
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-            RandomAccess.Write(handle, command, 0);
+            // Not seekable (no_llseek): a stream without a buffer, so each call is one write(2) or read(2).
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
+            file.Write(command);
             var buffer = new byte[Capabilities.MaxMessageSize + 64];
-            var length = RandomAccess.Read(handle, buffer, 0);
+            var length = file.Read(buffer);
             return length >= 4 ? buffer[..length] : null;
         }
         catch (IOException e) when (e.HResult == 110 || e.Message.Contains("timed out", StringComparison.OrdinalIgnoreCase))
@@ -138,10 +139,10 @@ public sealed class LinuxRawTransport : IScmiTransport
         {
             try
             {
-                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
                 while (!_closing.IsCancellationRequested)
                 {
-                    var length = RandomAccess.Read(handle, buffer, 0);
+                    var length = file.Read(buffer);
                     if (length >= 4)
                         _incoming.Writer.TryWrite(buffer[..length]);
                 }

@@ -174,7 +174,7 @@ if [ "$reply" = "inner" ] && [ -x /bin/vscmi ]; then
   echo "E2E-INNER-INFO rc=$? $(tr -d '\n ' < /tmp/info.json) $(tr '\n' ' ' < /tmp/info.err)"
   /bin/vscmi config from-host --control > /tmp/inner.toml 2> /tmp/from-host.err
   echo "E2E-INNER-FROMHOST rc=$? $(tr '\n' ' ' < /tmp/from-host.err)"
-  grep -E '^(# (Found|CPU links)|name =|backend =)' /tmp/inner.toml | sed 's/^/E2E-INNER-MODEL /'
+  grep -E '^(# (Found|CPU links)|name =|backend =|source =)' /tmp/inner.toml | sed 's/^/E2E-INNER-MODEL /'
   # A power domain on the runtime PM of the genpd consumer (from-host leaves devices to the author).
   printf '\n[[power_domain]]\nname = "pd_consumer"\nbackend = { kind = "runtime_pm", device = "bus/platform/devices/pd-consumer" }\ncontrol = true\n' >> /tmp/inner.toml
   /bin/vscmi serve --config /tmp/inner.toml --socket OSPM=/tmp/inner.sock > /tmp/inner.log 2>&1 &

@@ -80,9 +80,9 @@ public static partial class HostDiscovery
         foreach (var policy in SysfsLayout.Entries(dir, "policy"))
         {
             var name = Path.GetFileName(policy);
-            var frequencies = Read(policy, "scaling_available_frequencies") is { } list
-                ? list.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(f => uint.TryParse(f, c, out var v) ? v : 0).Where(v => v > 0).Distinct().Order().ToList()
-                : [];
+            // Boost frequencies (above the sustained ones) are levels too; the sustained level is the highest other one.
+            var available = Frequencies(policy, "scaling_available_frequencies");
+            var frequencies = available.Concat(Frequencies(policy, "scaling_boost_frequencies")).Distinct().Order().ToList();
             if (frequencies.Count == 0 && ReadUInt(policy, "cpuinfo_min_freq") is { } min && ReadUInt(policy, "cpuinfo_max_freq") is { } max && max >= min)
             {
                 // No table (a driver without one): min to max in up to 8 even steps.
@@ -113,11 +113,12 @@ public static partial class HostDiscovery
 
             var cur = ReadUInt(policy, "scaling_cur_freq") ?? frequencies[^1];
             var initial = frequencies.MinBy(f => Math.Abs((long)f - cur));
-            text.AppendLine(c, $"# cpufreq {name}: CPUs {cpus}; levels are kHz. Power costs are estimates (1 mW per 10 MHz): edit them.");
+            text.AppendLine(c, $"# cpufreq {name}: CPUs {cpus}; levels are kHz{(frequencies.Count > available.Count && available.Count > 0 ? $", those above {available.Max()} boost frequencies" : "")}. Power costs are estimates (1 mW per 10 MHz): edit them.");
             text.AppendLine("[[perf]]");
             text.AppendLine(c, $"name = {Quote(Unique(names, name))}");
-            text.AppendLine(c, $"sustained_freq_khz = {frequencies[^1]}");
-            text.AppendLine(c, $"sustained_level = {frequencies[^1]}");
+            var sustained = available.Count > 0 ? available.Max() : frequencies[^1];
+            text.AppendLine(c, $"sustained_freq_khz = {sustained}");
+            text.AppendLine(c, $"sustained_level = {sustained}");
             text.AppendLine(c, $"level = {initial}");
             text.AppendLine(c, $"rate_limit_us = {Math.Min(ReadUInt(policy, "cpuinfo_transition_latency") is { } ns ? ns / 1000 : 0, 0xFFFFF)}");
             text.AppendLine(c, $"backend = {{ kind = \"cpufreq\", policy = {Quote(name)} }}");
@@ -374,6 +375,10 @@ public static partial class HostDiscovery
             return null;
         }
     }
+
+    private static List<uint> Frequencies(string policy, string attribute) => Read(policy, attribute) is { } list
+        ? [.. list.Split((char[])[' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(f => uint.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0).Where(v => v > 0)]
+        : [];
 
     private static uint? ReadUInt(string dir, string attribute) => uint.TryParse(Read(dir, attribute), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
 

@@ -34,6 +34,8 @@ public sealed class HostDiscoveryTests : IDisposable
             _sys.Set($"{policy}/cpuinfo_transition_latency", "40000");
         }
 
+        _sys.Set("devices/system/cpu/cpufreq/policy4/scaling_boost_frequencies", "2400000");
+
         // A policy with more frequencies than Linux's SCMI perf accepts.
         _sys.Set("devices/system/cpu/cpufreq/policy6/scaling_available_frequencies", string.Join(' ', Enumerable.Range(1, 40).Select(i => i * 50000)));
         _sys.Set("class/powercap/arm-scmi:0/name", "cluster0");
@@ -66,6 +68,9 @@ public sealed class HostDiscoveryTests : IDisposable
         Assert.Equal(["policy0", "policy4"], model.PerfDomains.Select(p => p.Name));
         Assert.Equal(6, model.PerfDomains[0].Opps.Count);
         Assert.Equal(1416000u, model.PerfDomains[0].SustainedFrequencyKhz);
+        // A boost frequency is a level above the sustained one (Linux lists it apart).
+        Assert.Equal([408000u, 1800000u, 2208000u, 2400000u], model.PerfDomains[1].Opps.Select(o => o.Level));
+        Assert.Equal(2208000u, model.PerfDomains[1].SustainedLevel);
         Assert.Contains("--cpus policy0,policy0,policy0,policy0,policy4,policy4", text, StringComparison.Ordinal);
         Assert.Contains("policy6: left out: 40 frequencies", text, StringComparison.Ordinal);
         Assert.Equal(["vdd_cpu_volt", "cpu_temp", "gpio_fan_fan1", "soc-thermal", "accel_accel_x", "accel_accel_y", "accel_accel_z", "cluster0_energy"], model.Sensors.Select(s => s.Name));
