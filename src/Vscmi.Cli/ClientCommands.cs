@@ -255,9 +255,11 @@ internal static partial class ClientCommands
         await foreach (var s in c.Sensor.DescribeAsync(ct))
         {
             object? value;
+            IReadOnlyList<SensorReading> readings = [];
             try
             {
-                value = (await c.Sensor.ReadAsync(s.Id, ct))[0].Value;
+                readings = await c.Sensor.ReadAsync(s.Id, ct);
+                value = readings[0].Value;
             }
             catch (ScmiStatusException e)
             {
@@ -265,7 +267,15 @@ internal static partial class ClientCommands
             }
 
             var unit = UnitName(s.UnitType);
-            rows.Add([s.Id, s.Name, unit, s.UnitExponent, value, value is long v ? $"{v * Math.Pow(10, s.UnitExponent):0.###} {unit}" : "-", s.TripPoints]);
+            var reading = value is long v ? $"{v * Math.Pow(10, s.UnitExponent):0.###} {unit}" : "-";
+            if (s.Axes > 0 && readings.Count > 1)
+            {
+                // A multi-axis sensor: every axis by name (the raw value is the first axis's).
+                var names = await c.Sensor.DescribeAxesAsync(s.Id, ct).Select(a => a.Name).ToListAsync(ct);
+                reading = string.Join(" ", readings.Select((r, i) => $"{(i < names.Count ? names[i] : i.ToString(CultureInfo.InvariantCulture))}={r.Value * Math.Pow(10, s.UnitExponent):0.###}")) + $" {unit}";
+            }
+
+            rows.Add([s.Id, s.Name, unit, s.UnitExponent, value, reading, s.TripPoints]);
         }
 
         Output.Rows(json, "Sensors",

@@ -26,7 +26,12 @@ internal sealed class PlatformState
         Power = model.PowerDomains.Select((p, i) => new PowerDomainState(InitialVotes(ResourceKind.PowerDomain, i, p.InitiallyOn)) { On = p.InitiallyOn }).ToArray();
         Voltage = model.VoltageDomains.Select(v => new VoltageState { Level = v.InitialLevel, On = v.InitiallyOn }).ToArray();
         Resets = model.ResetDomains.Select(_ => new ResetState()).ToArray();
-        Sensors = model.Sensors.Select(s => new SensorState(SensorSource.Create(s, model.Host, files), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds }).ToArray();
+        Sensors = model.Sensors.Select(s =>
+        {
+            // A multi-axis sensor: one source per axis, the first also the sensor's own.
+            var axes = s.Axes.Select(a => SensorSource.Create(s with { Source = a.Source }, model.Host, files)).ToArray();
+            return new SensorState(axes.Length > 0 ? axes[0] : SensorSource.Create(s, model.Host, files), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds, Axes = axes };
+        }).ToArray();
     }
 
     public PerfState[] Perf { get; }
@@ -262,6 +267,28 @@ internal sealed class SensorState(SensorSource source, int tripPoints)
 
     /// <summary>Per trip point: direction (0 disabled, 1 up, 2 down, 3 both) and value.</summary>
     public (uint Direction, long Value)[] Trips { get; } = new (uint, long)[tripPoints];
+
+    /// <summary>Each axis's source, for a multi-axis sensor (empty for a scalar one).</summary>
+    public SensorSource[] Axes { get; init; } = [];
+
+    /// <summary>
+    /// Reads every axis (or the scalar value) into <paramref name="values"/>; false when any cannot be read.
+    /// </summary>
+    public bool TryReadAll(TimeSpan now, Span<long> values)
+    {
+        if (Axes.Length == 0)
+            return Source.TryRead(now, out values[0]);
+        for (var i = 0; i < Axes.Length; i++)
+        {
+            if (!Axes[i].TryRead(now, out values[i]))
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>How many readings a SENSOR_READING_GET returns: one per axis, one for a scalar sensor.</summary>
+    public int ReadingCount => Math.Max(1, Axes.Length);
 
     /// <summary>The previous sample, to see which trip points the value crossed since.</summary>
     public long? LastSample { get; set; }

@@ -500,6 +500,7 @@ public sealed partial class ScmiPlatform
     {
         const uint TripPositive = 1;
         const uint TripNegative = 2;
+        Span<long> values = stackalloc long[Handlers.SensorHandler.MaxReadings];
         lock (Sync)
         {
             var uptime = Uptime;
@@ -508,8 +509,9 @@ public sealed partial class ScmiPlatform
                 var sensor = State.Sensors[id];
                 var trips = Array.Exists(sensor.Trips, t => t.Direction != 0);
                 var continuous = AnySubscribed(ResourceKind.Sensor, (byte)ScmiProtocolId.SENSOR, (byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, id);
-                if ((!trips && !continuous) || !sensor.Enabled || !sensor.Source.TryRead(uptime, out var value))
+                if ((!trips && !continuous) || !sensor.Enabled || !sensor.TryReadAll(uptime, values))
                     continue;
+                var value = values[0];
                 if (trips && sensor.LastSample is { } previous)
                 {
                     for (var t = 0; t < sensor.Trips.Length; t++)
@@ -530,8 +532,11 @@ public sealed partial class ScmiPlatform
                 if (continuous)
                 {
                     var timestamp = (ulong)uptime.Ticks * 100; // ns; only consistent within a run
-                    Notify((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (uint)id,
-                        new SensorMessages.SensorUpdate(0, (uint)id, [new SensorMessages.SensorUpdate.ReadingsEntry(value, timestamp)]));
+                    // One reading per axis (one for a scalar sensor).
+                    var readings = new SensorMessages.SensorUpdate.ReadingsEntry[sensor.ReadingCount];
+                    for (var axis = 0; axis < readings.Length; axis++)
+                        readings[axis] = new SensorMessages.SensorUpdate.ReadingsEntry(values[axis], timestamp);
+                    Notify((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (uint)id, new SensorMessages.SensorUpdate(0, (uint)id, readings));
                 }
             }
         }

@@ -1,3 +1,7 @@
+using AxisCountWord = Vscmi.Protocol.Fields.SensorBits.SensorAxisDescriptionGet.Response.NumAxisFlags;
+using AxisHigh = Vscmi.Protocol.Fields.SensorBits.SensorAxisDescriptionGet.Response.AttributesHigh;
+using AxisLow = Vscmi.Protocol.Fields.SensorBits.SensorAxisDescriptionGet.Response.AttributesLow;
+using AxisNameCountWord = Vscmi.Protocol.Fields.SensorBits.SensorAxisNameGet.Response.NumAxisFlags;
 using Config = Vscmi.Protocol.Fields.SensorBits.SensorConfigSet.Request.SensorConfig;
 using ConfigGetWord = Vscmi.Protocol.Fields.SensorBits.SensorConfigGet.Response.SensorConfig;
 using CountWord = Vscmi.Protocol.Fields.SensorBits.SensorDescriptionGet.Response.NumSensorFlags;
@@ -13,15 +17,21 @@ using TripControl = Vscmi.Protocol.Fields.SensorBits.SensorTripPointConfig.Reque
 namespace Vscmi.Platform.Handlers;
 
 /// <summary>
-/// Sensor management (0x15, v3.0 layouts; reference 2.6). Sensors are scalar with 28-byte
-/// descriptors (no extended attributes), ids 0..n-1 in descriptor order as Linux requires.
+/// Sensor management (0x15, v3.0 layouts; reference 2.6). Sensors have 28-byte descriptors (no
+/// extended attributes), ids 0..n-1 in descriptor order as Linux requires; a multi-axis sensor
+/// has 28-byte axis descriptors and one reading per axis.
 /// </summary>
 internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(platform, ScmiProtocolId.SENSOR)
 {
     private const int DescriptorSize = 28;
+    private const int AxisDescriptorSize = 28;
+    private const int AxisNameEntrySize = 68; // axis_id and a 64-byte name
 
     /// <summary>Sensor v2.0 (SCMI 3.0): timestamped readings, configuration; the update interval leaves the descriptor.</summary>
     private const uint V2 = 0x20000;
+
+    /// <summary>Sensor v3.0 (SCMI 3.1): extended names, of sensors and of axes.</summary>
+    private const uint V3 = 0x30000;
 
     public override void WriteProtocolAttributes(AgentSession agent, ref ScmiWriter reply)
     {
@@ -38,13 +48,13 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
         ((byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Sensor, (byte)SensorMessageId.SENSOR_TRIP_POINT_NOTIFY)),
         ((byte)SensorMessageId.SENSOR_TRIP_POINT_CONFIG, TripPointConfig),
         ((byte)SensorMessageId.SENSOR_READING_GET, ReadingGet),
-        ((byte)SensorMessageId.SENSOR_AXIS_DESCRIPTION_GET, ScalarOnly),
+        ((byte)SensorMessageId.SENSOR_AXIS_DESCRIPTION_GET, AxisDescriptionGet),
         ((byte)SensorMessageId.SENSOR_LIST_UPDATE_INTERVALS, ListUpdateIntervals),
         ((byte)SensorMessageId.SENSOR_CONFIG_GET, ConfigGet),
         ((byte)SensorMessageId.SENSOR_CONFIG_SET, ConfigSet),
         ((byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, (ref ScmiRequest r, ref ScmiWriter w) => Subscribe(ref r, Model.ResourceKind.Sensor, (byte)SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY)),
         ((byte)SensorMessageId.SENSOR_NAME_GET, NameGet),
-        ((byte)SensorMessageId.SENSOR_AXIS_NAME_GET, ScalarOnly),
+        ((byte)SensorMessageId.SENSOR_AXIS_NAME_GET, AxisNameGet),
     ];
 
     private static bool TrySensor(ref ScmiRequest request, out int id) => TryResource(ref request, Model.ResourceKind.Sensor, out id);
@@ -76,6 +86,8 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
             var high = BitField.Put(sensor.UnitExponent, High.UnitExponentMask, High.UnitExponentShift) | BitField.Put((uint)sensor.UnitType, High.SensorTypeMask, High.SensorTypeShift);
             if (Version < V2)
                 high |= UpdateIntervalV1(sensor.UpdateIntervalSeconds);
+            else if (sensor.Axes.Count > 0)
+                high |= High.MultiAxis | BitField.Put((uint)sensor.Axes.Count, High.NumAxesMask, High.NumAxesShift);
             reply.WriteUInt32(high);
             WriteShortName(ref reply, sensor.Name);
         }
@@ -117,11 +129,23 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
             return ScmiStatus.SUCCESS;
         }
 
-        if (!Platform.State.Sensors[id].Source.TryRead(Platform.Uptime, out var value))
+        var state = Platform.State.Sensors[id];
+        Span<long> values = stackalloc long[MaxReadings];
+        if (!state.TryReadAll(Platform.Uptime, values))
             return ScmiStatus.HARDWARE_ERROR;
-        reply.WriteUInt64(unchecked((ulong)value));
-        if (Version >= V2)
-            reply.WriteUInt64(0); // the timestamp of a v2.0+ reading; v1.0 has the value only
+        if (Version < V2)
+        {
+            reply.WriteUInt64(unchecked((ulong)values[0])); // v1.0 has the value only (and no axes)
+            return ScmiStatus.SUCCESS;
+        }
+
+        // v2.0+: one reading per axis (one for a scalar sensor), each with a timestamp (0: not kept).
+        for (var axis = 0; axis < state.ReadingCount; axis++)
+        {
+            reply.WriteUInt64(unchecked((ulong)values[axis]));
+            reply.WriteUInt64(0);
+        }
+
         return ScmiStatus.SUCCESS;
     }
 
@@ -141,15 +165,79 @@ internal sealed class SensorHandler(ScmiPlatform platform) : ProtocolHandler(pla
     private void ReadLater(AgentSession agent, ScmiHeader header, uint latencyUs, int sensor) =>
         Platform.CompleteLater(agent, header, TimeSpan.FromMicroseconds(latencyUs), () =>
         {
-            Platform.State.Sensors[sensor].Source.TryRead(Platform.Uptime, out var value);
+            var state = Platform.State.Sensors[sensor];
+            var values = new long[MaxReadings];
+            state.TryReadAll(Platform.Uptime, values);
             agent.TryLocal(Model.ResourceKind.Sensor, sensor, out var local);
-            // v1.0 completes with the bare value, later versions with one timestamp-less reading: the served layout picks.
-            return new SensorMessages.SensorReadingGetDelayed(local) { Value = value, Readings = [new SensorMessages.SensorReadingGetDelayed.ReadingsEntry(value, 0)] }.ToFields();
+            // v1.0 completes with the bare value, later versions with timestamp-less readings (one per axis): the served layout picks.
+            return new SensorMessages.SensorReadingGetDelayed(local)
+            {
+                Value = values[0],
+                Readings = [.. values.Take(state.ReadingCount).Select(v => new SensorMessages.SensorReadingGetDelayed.ReadingsEntry(v, 0))],
+            }.ToFields();
         });
 
-    /// <summary>Every sensor is scalar: axis commands are not supported for it.</summary>
-    private ScmiStatus ScalarOnly(ref ScmiRequest request, ref ScmiWriter reply) =>
-        TrySensor(ref request, out _) ? ScmiStatus.NOT_SUPPORTED : ScmiStatus.NOT_FOUND;
+    /// <summary>The most readings one sensor returns (the model allows 7 axes).</summary>
+    internal const int MaxReadings = 8;
+
+    /// <summary>
+    /// A multi-axis sensor's axis descriptors from an index (28 bytes each: axis_id, attributes,
+    /// name); a scalar sensor has none (NOT_SUPPORTED), an index past the end is INVALID_PARAMETERS
+    /// (reference 1.7, as for sensor descriptors).
+    /// </summary>
+    private ScmiStatus AxisDescriptionGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var sensor = Platform.Model.Sensors[id];
+        if (sensor.Axes.Count == 0)
+            return ScmiStatus.NOT_SUPPORTED;
+        var index = request.Params.ReadUInt32();
+        if (index >= sensor.Axes.Count)
+            return ScmiStatus.INVALID_PARAMETERS;
+        var count = Math.Min(sensor.Axes.Count - (int)index, EntriesThatFit(reply, AxisDescriptorSize));
+        reply.WriteUInt32(BitField.Put((uint)count, AxisCountWord.ReturnedMask, AxisCountWord.ReturnedShift)
+            | BitField.Put((uint)(sensor.Axes.Count - (int)index - count), AxisCountWord.RemainingMask, AxisCountWord.RemainingShift));
+        for (var i = (int)index; i < index + count; i++)
+        {
+            reply.WriteUInt32((uint)i);
+            // Linux asks SENSOR_AXIS_NAME_GET only for axes with bit 9, and only from sensor v3.0.
+            var extended = Version >= V3 && NeedsExtendedName(sensor.Axes[i].Name) ? AxisLow.ExtendedName : 0;
+            reply.WriteUInt32(extended);
+            reply.WriteUInt32(BitField.Put(sensor.UnitExponent, AxisHigh.UnitExponentMask, AxisHigh.UnitExponentShift)
+                | BitField.Put((uint)sensor.UnitType, AxisHigh.AxisTypeMask, AxisHigh.AxisTypeShift));
+            WriteShortName(ref reply, sensor.Axes[i].Name);
+        }
+
+        return ScmiStatus.SUCCESS;
+    }
+
+    /// <summary>Axis names of up to 63 characters, one 68-byte entry per reply on a 128-byte channel (v3.0).</summary>
+    private ScmiStatus AxisNameGet(ref ScmiRequest request, ref ScmiWriter reply)
+    {
+        if (!TrySensor(ref request, out var id))
+            return ScmiStatus.NOT_FOUND;
+        var axes = Platform.Model.Sensors[id].Axes;
+        if (axes.Count == 0)
+            return ScmiStatus.NOT_SUPPORTED;
+        var index = request.Params.ReadUInt32();
+        if (index >= axes.Count)
+            return ScmiStatus.INVALID_PARAMETERS;
+        var count = Math.Min(axes.Count - (int)index, EntriesThatFit(reply, AxisNameEntrySize));
+        reply.WriteUInt32(BitField.Put((uint)count, AxisNameCountWord.ReturnedMask, AxisNameCountWord.ReturnedShift)
+            | BitField.Put((uint)(axes.Count - (int)index - count), AxisNameCountWord.RemainingMask, AxisNameCountWord.RemainingShift));
+        Span<byte> name = stackalloc byte[64];
+        for (var i = (int)index; i < index + count; i++)
+        {
+            reply.WriteUInt32((uint)i);
+            name.Clear();
+            for (var c = 0; c < Math.Min(axes[i].Name.Length, 63); c++)
+                name[c] = (byte)axes[i].Name[c];
+            reply.WriteBytes(name);
+        }
+
+        return ScmiStatus.SUCCESS;
+    }
 
     /// <summary>One discrete interval: the sensor's update interval in seconds (exponent 0).</summary>
     private ScmiStatus ListUpdateIntervals(ref ScmiRequest request, ref ScmiWriter reply)

@@ -21,7 +21,7 @@ internal sealed class HostBackends
         Voltage = [.. model.VoltageDomains.Select(v => v.Backend is { } b ? new RegulatorBackend(host, b, files) : null)];
         Power = [.. model.PowerDomains.Select(p => p.Backend is { } b ? new RuntimePmBackend(host, b, files) : null)];
         Powercap = [.. model.PowercapDomains.Select(p => p.Backend is { } b ? new PowercapZoneBackend(host, b, files) : null)];
-        Sensors = [.. state.Sensors.Select(s => s.Source as HostSensorSource)];
+        Sensors = [.. state.Sensors.SelectMany(s => s.Axes.Length > 0 ? s.Axes : [s.Source]).OfType<HostSensorSource>()];
         Any = Perf.Any(b => b is not null) || Clocks.Any(b => b is not null) || Voltage.Any(b => b is not null)
             || Power.Any(b => b is not null) || Powercap.Any(b => b is not null) || Sensors.Any(s => s is not null);
     }

@@ -166,7 +166,7 @@ public sealed record SensorSourceModel(
     public bool IsHost => Kind is SensorSourceKind.Hwmon or SensorSourceKind.Thermal or SensorSourceKind.Iio or SensorSourceKind.PowercapEnergy;
 }
 
-/// <summary>A scalar sensor.</summary>
+/// <summary>A sensor: scalar, or with axes (then <see cref="Source"/> is the first axis's).</summary>
 public sealed record SensorModel(
     string Name,
     byte UnitType,
@@ -174,7 +174,17 @@ public sealed record SensorModel(
     byte TripPoints,
     uint UpdateIntervalSeconds,
     SensorSourceModel Source,
-    uint? AsyncLatencyUs = null);
+    uint? AsyncLatencyUs = null)
+{
+    /// <summary>
+    /// The axes of a multi-axis sensor (SCMI sensor v2.0+: SENSOR_AXIS_DESCRIPTION_GET, one reading
+    /// per axis), each with its own source and the sensor's unit; empty for a scalar sensor.
+    /// </summary>
+    public IReadOnlyList<SensorAxisModel> Axes { get; init; } = [];
+}
+
+/// <summary>One axis of a multi-axis sensor.</summary>
+public sealed record SensorAxisModel(string Name, SensorSourceModel Source);
 
 /// <summary>A power domain with generic on/off states and an optional parent.</summary>
 public sealed record PowerDomainModel(string Name, bool InitiallyOn, int? ParentId, uint? AsyncLatencyUs = null)

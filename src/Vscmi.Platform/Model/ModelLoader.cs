@@ -88,6 +88,9 @@ public static class ModelLoader
         UniqueNames(root, "device", devices.Select(d => d.Name));
 
         var release = ReadRelease(root);
+        // Axes arrived with sensor v2.0 (SCMI 3.0).
+        if (release.VersionOf(Vscmi.Protocol.ScmiProtocolId.SENSOR) is < 0x20000 && sensors.FindIndex(s => s.Axes.Count > 0) is var multi and >= 0)
+            throw root.Tables("sensor")[multi].LocationOf("axes").Error($"sensor '{sensors[multi].Name}' has axes, which SCMI {release} does not have (sensor v2.0, SCMI 3.0)");
         var host = root.Table("host") is { } h ? ReadHost(h) : HostModel.Default;
         root.RejectUnknownKeys(["host", "platform", "agent", "system_power", "perf", "clock", "sensor", "power_domain", "reset_domain", "voltage_domain", "powercap", "pinctrl", "device", "scmi_release"]);
         return new DeviceModel(platform, agents, system, perf, clocks, sensors, power, resets, voltages) { PowercapDomains = powercaps, Pinctrl = pinctrl, Devices = devices, Release = release, Host = host };
@@ -367,7 +370,10 @@ public static class ModelLoader
     private static SensorModel ReadSensor(TomlTableNode t)
     {
         var name = Name(t);
-        var source = ReadSource(t.Table("source") ?? throw t.Missing("source"), t);
+        var axes = ReadAxes(t);
+        var source = axes.Count > 0
+            ? (t.Peek("source") is null ? axes[0].Source : throw t.LocationOf("source").Error($"{t.Describe()} has 'axes': each axis has its own 'source'"))
+            : ReadSource(t.Table("source") ?? throw t.Missing("source"), t);
         // A host channel knows its unit (hwmon's ABI fixes it): type and exponent default to it.
         var hostUnit = source.IsHost ? Host.HostSensorSource.UnitOf(source) : null;
         var typeName = hostUnit is null ? t.RequiredString("type") : t.String("type");
@@ -384,9 +390,38 @@ public static class ModelLoader
         if (interval > ushort.MaxValue)
             throw t.LocationOf("update_interval_s").Error($"'update_interval_s' = {interval} does not fit 16 bits");
         var asyncLatency = AsyncLatency(t);
+        if (axes.Count > 0 && trips != 0)
+            throw t.LocationOf("trip_points").Error($"{t.Describe()} has axes: trip points are for scalar sensors");
         t.RejectUnknownKeys();
-        return new SensorModel(name, unit, (int)exponent, (byte)trips, interval, source, asyncLatency);
+        return new SensorModel(name, unit, (int)exponent, (byte)trips, interval, source, asyncLatency) { Axes = axes };
     }
+
+    /// <summary>
+    /// <c>axes = [ { name = "x", source = {...} }, ...]</c>: 1 to 7 axes (a delayed response or a
+    /// SENSOR_UPDATE with more does not fit a virtio channel's 128 bytes; reference 2.6).
+    /// </summary>
+    private static List<SensorAxisModel> ReadAxes(TomlTableNode t)
+    {
+        if (t.List("axes") is not { } list)
+            return [];
+        if (list.Count is 0 or > MaxAxes)
+            throw t.LocationOf("axes").Error($"{t.Describe()} has {list.Count} axes: 1 to {MaxAxes} are allowed (readings of more do not fit a 128-byte channel)");
+        var axes = new List<SensorAxisModel>();
+        foreach (var node in list)
+        {
+            var axis = node as TomlTableNode ?? throw node.Location.Error($"each entry of 'axes' in {t.Describe()} must be a table {{ name = .., source = {{ .. }} }}");
+            var name = Name(axis);
+            if (axes.Any(a => a.Name == name))
+                throw axis.LocationOf("name").Error($"two axes of {t.Describe()} are named '{name}'");
+            var source = ReadSource(axis.Table("source") ?? throw axis.Missing("source"), t);
+            axis.RejectUnknownKeys();
+            axes.Add(new SensorAxisModel(name, source));
+        }
+
+        return axes;
+    }
+
+    private const int MaxAxes = 7;
 
     private static SensorSourceModel ReadSource(TomlTableNode s, TomlTableNode sensor)
     {
