@@ -168,6 +168,12 @@ fi
 # performance level and a power state set on that inner daemon reach the outer one through
 # cpufreq and runtime PM. The first boot only.
 ask inner
+if [ "$reply" = "inner" ]; then
+  # Linux's IIO_SCMI serves the outer model's 3-axis accelerometer as an IIO device.
+  for d in /sys/bus/iio/devices/iio:device*; do
+    [ -e "$d/name" ] && echo "E2E-IIO $(cat $d/name) x=$(cat $d/in_accel_x_raw 2>&1) y=$(cat $d/in_accel_y_raw 2>&1) z=$(cat $d/in_accel_z_raw 2>&1) scale=$(cat $d/in_accel_scale 2>&1)"
+  done
+fi
 if [ "$reply" = "inner" ] && [ -x /bin/vscmi ]; then
   inner() { /bin/vscmi "$@" --connect unix:/tmp/inner.sock; }
   /bin/vscmi info --json --connect linux-raw > /tmp/info.json 2> /tmp/info.err

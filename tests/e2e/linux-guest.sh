@@ -80,8 +80,22 @@ chmod +x "$work/rootfs/init"
 (cd "$work/rootfs" && find . | cpio -o -H newc --quiet | gzip -9) > "$work/initrd.gz"
 
 step "vscmi serve"
-"$root/vscmi" config show > "$work/model.toml"
-"$root/vscmi" serve --vhost-user "guest=$work/vm.sock" --vhost-user "sandbox=$work/vm2.sock" --socket "OSPM=$work/ospm.sock" > "$work/serve.log" 2>&1 &
+"$root/vscmi" config show > "$work/model-default.toml"
+# The default model plus a 3-axis accelerometer (constant axes), which Linux's IIO_SCMI binds.
+cp "$work/model-default.toml" "$work/model.toml"
+cat >> "$work/model.toml" <<'ACCEL'
+
+[[sensor]]
+name = "accel"
+type = "m_per_s2"
+unit_exponent = -3
+axes = [
+  { name = "x", source = { kind = "constant", value = 120 } },
+  { name = "y", source = { kind = "constant", value = -340 } },
+  { name = "z", source = { kind = "constant", value = 9807 } },
+]
+ACCEL
+"$root/vscmi" serve --config "$work/model.toml" --vhost-user "guest=$work/vm.sock" --vhost-user "sandbox=$work/vm2.sock" --socket "OSPM=$work/ospm.sock" > "$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 600); do
   grep -q "ready:" "$work/serve.log" 2>/dev/null && break
@@ -106,7 +120,7 @@ step "device tree (QEMU's virt tree + vscmi dt)"
 qemu-system-aarch64 -M virt,dumpdtb="$work/virt.dtb" -cpu max -smp 2 -m 512M -display none >/dev/null 2>&1 || fail_setup "qemu dumpdtb"
 dtc -q -I dtb -O dts -o "$work/virt.dts" "$work/virt.dtb"
 cp "$work/virt.dts" "$work/virt.dts.base"
-"$root/vscmi" dt --agent guest --cpus little,big --timeout-ms 10000 >> "$work/virt.dts"
+"$root/vscmi" dt --config "$work/model.toml" --agent guest --cpus little,big --timeout-ms 10000 >> "$work/virt.dts"
 cat "$here/consumers.dts" >> "$work/virt.dts"
 dtc -q -I dts -O dtb -o "$work/virt-scmi.dtb" "$work/virt.dts" || fail_setup "dtc rejected the merged tree"
 
@@ -229,7 +243,8 @@ echo "$boots" > "$work/boots.txt"
 # The same guest against a platform presenting SCMI 2.0 (scmi_release = "2.0"): every protocol
 # 2.0 has must bind with its 2.0 layouts, and nothing newer may be listed or named in the tree.
 step "SCMI 2.0: a second daemon on a model with scmi_release = \"2.0\""
-{ echo 'scmi_release = "2.0"'; cat "$work/model.toml"; } > "$work/model-2.0.toml"
+# (From the default model: SCMI 2.0 has no multi-axis sensors.)
+{ echo 'scmi_release = "2.0"'; cat "$work/model-default.toml"; } > "$work/model-2.0.toml"
 "$root/vscmi" config check "$work/model-2.0.toml" >&2 || fail_setup "the SCMI 2.0 model"
 "$root/vscmi" serve --config "$work/model-2.0.toml" --vhost-user "guest=$work/vm-2.0.sock" --socket "OSPM=$work/ospm-2.0.sock" > "$work/serve-2.0.log" 2>&1 &
 old_serve_pid=$!

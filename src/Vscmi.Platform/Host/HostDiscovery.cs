@@ -187,7 +187,23 @@ public static partial class HostDiscovery
             var deviceName = Read(device, "name") ?? Path.GetFileName(device);
             var channels = Files(device).Select(f => IioChannel().Match(f)).Where(m => m.Success).Select(m => m.Groups[1].Value)
                 .Where(ch => HostChannelUnit.Iio(ch) is not null).Distinct().OrderBy(ch => ch, StringComparer.Ordinal).ToList();
-            foreach (var channel in channels)
+            // x/y/z channels of one type are one sensor with axes (SCMI v3 multi-axis; what Linux's IIO_SCMI serves back).
+            var axisGroups = channels.Select(ch => IioAxis().Match(ch)).Where(m => m.Success).GroupBy(m => m.Groups[1].Value)
+                .Where(g => g.Count() >= 2).ToDictionary(g => g.Key, g => g.Select(m => m.Value).Order(StringComparer.Ordinal).ToList());
+            foreach (var (type, axisChannels) in axisGroups)
+            {
+                text.AppendLine(c, $"# IIO {Path.GetFileName(device)} ({deviceName}) {string.Join(", ", axisChannels)}: one sensor, an axis each");
+                text.AppendLine("[[sensor]]");
+                text.AppendLine(c, $"name = {Quote(Unique(names, $"{deviceName}_{type}"))}");
+                text.AppendLine("axes = [");
+                foreach (var axis in axisChannels)
+                    text.AppendLine(c, $"  {{ name = \"{axis[(axis.LastIndexOf('_') + 1)..]}\", source = {{ kind = \"iio\", device = {Quote(deviceName)}, channel = \"{axis}\" }} }},");
+                text.AppendLine("]");
+                text.AppendLine();
+                Count(found, "sensor(s)");
+            }
+
+            foreach (var channel in channels.Where(ch => !axisGroups.Values.Any(g => g.Contains(ch))))
                 Sensor($"{deviceName}_{channel[3..]}", $"{{ kind = \"iio\", device = {Quote(deviceName)}, channel = \"{channel}\" }}", $"IIO {Path.GetFileName(device)} ({deviceName}) {channel}");
         }
 
@@ -391,4 +407,7 @@ public static partial class HostDiscovery
 
     [GeneratedRegex(@"^(in_[a-z]+(?:\d+|_[a-z]+)?)_(?:raw|input)$")]
     private static partial Regex IioChannel();
+
+    [GeneratedRegex(@"^in_([a-z]+)_[xyz]$")]
+    private static partial Regex IioAxis();
 }

@@ -73,7 +73,8 @@ public sealed class HostDiscoveryTests : IDisposable
         Assert.Equal(2208000u, model.PerfDomains[1].SustainedLevel);
         Assert.Contains("--cpus policy0,policy0,policy0,policy0,policy4,policy4", text, StringComparison.Ordinal);
         Assert.Contains("policy6: left out: 40 frequencies", text, StringComparison.Ordinal);
-        Assert.Equal(["vdd_cpu_volt", "cpu_temp", "gpio_fan_fan1", "soc-thermal", "accel_accel_x", "accel_accel_y", "accel_accel_z", "cluster0_energy"], model.Sensors.Select(s => s.Name));
+        Assert.Equal(["vdd_cpu_volt", "cpu_temp", "gpio_fan_fan1", "soc-thermal", "accel_accel", "cluster0_energy"], model.Sensors.Select(s => s.Name));
+        Assert.Equal(["x", "y", "z"], model.Sensors[4].Axes.Select(a => a.Name));   // x/y/z of one type: one sensor with axes
         Assert.Equal(1, model.Sensors[1].TripPoints);
         Assert.Equal("cluster0", Assert.Single(model.PowercapDomains).Name);
         Assert.Equal(5000u, model.PowercapDomains[0].MaxCap);
@@ -87,7 +88,7 @@ public sealed class HostDiscoveryTests : IDisposable
         var h = new Harness(model);
         h.Platform.RefreshHost(force: true);
         Assert.Equal(45000, h.Ok(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 1), ("async", 0)).GetRecords("readings")[0].GetInt64("value"));
-        Assert.Equal(1000, h.Ok(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 4), ("async", 0)).GetRecords("readings")[0].GetInt64("value")); // 1 m/s² in 10^-3
+        Assert.Equal([1000L, 1000L, 1000L], h.Ok(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 4), ("async", 0)).GetRecords("readings").Select(r => r.GetInt64("value"))); // 1 m/s² in 10^-3 per axis
         Assert.Equal(408000ul, h.Ok(PerfMessageId.PERFORMANCE_LEVEL_GET, ("domain_id", 1)).GetUInt64("performance_level"));
         Assert.Equal(48000000ul, h.Ok(ClockMessageId.CLOCK_RATE_GET, ("clock_id", 1)).GetUInt64("rate"));
         Assert.Equal(ScmiStatus.DENIED, h.Status(PerfMessageId.PERFORMANCE_LEVEL_SET, ("domain_id", 0), ("performance_level", 1200000)));
