@@ -55,22 +55,25 @@ public sealed record ModelChanges(IReadOnlyList<string> Changes, string? Refusal
 
         Each(changes, "perf", running.PerfDomains, next.PerfDomains, p => p.Name, p =>
             [("opps", string.Join(" ", p.Opps.Select(o => $"{o.Level}:{o.FrequencyKhz}kHz:{o.PowerCost}:{o.LatencyUs}us"))), ("sustained", $"{p.SustainedLevel}/{p.SustainedFrequencyKhz}kHz"),
-             ("rate_limit_us", Text(p.RateLimitUs)), ("initial_level", Text(p.InitialLevel))]);
+             ("rate_limit_us", Text(p.RateLimitUs)), ("initial_level", Text(p.InitialLevel)), ("backend", Backend(p.Backend))]);
         Each(changes, "clock", running.Clocks, next.Clocks, c => c.Name, c =>
             [("rates", c.Rates is { } rates ? string.Join(",", rates) : $"{c.Range!.Min}..{c.Range.Max} step {c.Range.Step}"), ("initial_rate", Text(c.InitialRate)),
              ("enabled", Lower(c.InitiallyEnabled)), ("parents", string.Join(",", c.ParentIds)), ("initial_parent", Text(c.InitialParent)),
-             ("enable_delay_us", Text(c.EnableDelayUs)), ("async_latency_us", Text(c.AsyncLatencyUs))]);
+             ("enable_delay_us", Text(c.EnableDelayUs)), ("async_latency_us", Text(c.AsyncLatencyUs)), ("backend", Backend(c.Backend))]);
         Each(changes, "sensor", running.Sensors, next.Sensors, s => s.Name, s =>
-            [("unit", $"{s.UnitType}e{s.UnitExponent}"), ("update_interval_s", Text(s.UpdateIntervalSeconds)), ("source", Describe(s.Source)), ("async_latency_us", Text(s.AsyncLatencyUs))]);
+            [("unit", $"{s.UnitType}e{s.UnitExponent}"), ("update_interval_s", Text(s.UpdateIntervalSeconds)), ("source", Describe(s.Source)), ("async_latency_us", Text(s.AsyncLatencyUs)),
+             ("axes", string.Join(" ", s.Axes.Select(a => $"{a.Name}:{Describe(a.Source)}")))]);
         Each(changes, "power_domain", running.PowerDomains, next.PowerDomains, p => p.Name, p =>
-            [("on", Lower(p.InitiallyOn)), ("parent", Text(p.ParentId)), ("async_latency_us", Text(p.AsyncLatencyUs))]);
+            [("on", Lower(p.InitiallyOn)), ("parent", Text(p.ParentId)), ("async_latency_us", Text(p.AsyncLatencyUs)), ("backend", Backend(p.Backend))]);
         Each(changes, "reset_domain", running.ResetDomains, next.ResetDomains, r => r.Name, r => [("latency_us", Text(r.LatencyUs)), ("async", Lower(r.Async))]);
         Each(changes, "voltage_domain", running.VoltageDomains, next.VoltageDomains, v => v.Name, v =>
             [("levels", v.Levels is { } levels ? string.Join(",", levels) : $"{v.Range!.Min}..{v.Range.Max} step {v.Range.Step}"), ("initial", $"{v.InitialLevel} {(v.InitiallyOn ? "on" : "off")}"),
-             ("async_latency_us", Text(v.AsyncLatencyUs))]);
+             ("async_latency_us", Text(v.AsyncLatencyUs)), ("backend", Backend(v.Backend))]);
         Each(changes, "powercap", running.PowercapDomains, next.PowercapDomains, p => p.Name, p =>
             [("cap", $"{p.MinCap}..{p.MaxCap} step {p.CapStep} initial {p.InitialCap}"), ("pai", $"{p.MinPai}..{p.MaxPai} step {p.PaiStep} initial {p.InitialPai}"),
-             ("sustainable_power", Text(p.SustainablePower)), ("accuracy", Text(p.Accuracy)), ("async_latency_us", Text(p.AsyncLatencyUs))]);
+             ("sustainable_power", Text(p.SustainablePower)), ("accuracy", Text(p.Accuracy)), ("async_latency_us", Text(p.AsyncLatencyUs)), ("backend", Backend(p.Backend))]);
+        if (running.Host != next.Host)
+            changes.Add($"host: sysfs {running.Host.Sysfs}, debugfs {running.Host.Debugfs} → sysfs {next.Host.Sysfs}, debugfs {next.Host.Debugfs}");
         for (var i = 0; i < next.Devices.Count; i++)
         {
             var (before, after) = (DeviceText(running, running.Devices[i]), DeviceText(next, next.Devices[i]));
@@ -128,6 +131,8 @@ public sealed record ModelChanges(IReadOnlyList<string> Changes, string? Refusal
         {
             if (running.Sensors[i].TripPoints != next.Sensors[i].TripPoints)
                 return $"sensor {i} '{running.Sensors[i].Name}' would have {next.Sensors[i].TripPoints} trip points instead of {running.Sensors[i].TripPoints}";
+            if (running.Sensors[i].Axes.Count != next.Sensors[i].Axes.Count)
+                return $"sensor {i} '{running.Sensors[i].Name}' would have {next.Sensors[i].Axes.Count} axes instead of {running.Sensors[i].Axes.Count}: agents hold its axis descriptors";
         }
 
         if (!running.Devices.Select(d => d.Name).SequenceEqual(next.Devices.Select(d => d.Name)))
@@ -182,9 +187,17 @@ public sealed record ModelChanges(IReadOnlyList<string> Changes, string? Refusal
             SensorSourceKind.Sine => $"sine(base {Text(source.Base)}, amplitude {Text(source.Amplitude)}, period {Text(source.PeriodSeconds)} s)",
             SensorSourceKind.Ramp => $"ramp(start {Text(source.Start)}, {Text(source.SlopePerSecond)}/s)",
             SensorSourceKind.RandomWalk => $"random_walk({Text(source.Min)}..{Text(source.Max)} step {Text(source.Step)}, seed {source.Seed})",
+            SensorSourceKind.Hwmon => $"hwmon({source.Device} {source.Channel})",
+            SensorSourceKind.Thermal => $"thermal({source.Device})",
+            SensorSourceKind.Iio => $"iio({source.Device} {source.Channel})",
+            SensorSourceKind.PowercapEnergy => $"powercap({source.Device})",
             _ => $"file({source.Path} × {Text(source.Scale)})",
         };
     }
+
+    /// <summary>A host backend in a change line: "cpufreq policy0 (control)", or "none".</summary>
+    private static string Backend(HostBinding? binding) => binding is null ? "none"
+        : $"{binding.Kind.ToString().ToLowerInvariant()} {binding.Target}{(binding.Consumer is null ? "" : $" consumer {binding.Consumer}")}{(binding.Control ? " (control)" : " (read-only)")}";
 
     private static string DeviceText(DeviceModel model, DeviceGroupModel device) =>
         string.Join(" ", device.Resources.OrderBy(r => r.Key).Select(r => $"{KindName(r.Key)}:{string.Join(",", r.Value.Select(id => Names(model, r.Key)[id]))}"));
