@@ -64,7 +64,8 @@ public static partial class HostDiscovery
         Powercaps(host, text, controlLine, found);
         Regulators(host, text, controlLine, found);
         Clocks(host, text, controlLine, found);
-        text.Insert(0, $"# Found: {string.Join(", ", found.Select(f => $"{f.Value} {f.Key}"))}{(found.Count == 0 ? "nothing SCMI can serve" : "")}.\n");
+        // Under the title: what was found (and, from Perf, the CPU links).
+        text.Insert(text.ToString().IndexOf('\n', StringComparison.Ordinal) + 1, $"# Found: {string.Join(", ", found.Select(f => $"{f.Value} {f.Key}"))}{(found.Count == 0 ? "nothing SCMI can serve" : "")}.\n");
         return text.ToString();
     }
 
@@ -135,7 +136,7 @@ public static partial class HostDiscovery
         if (cpuLinks.Count > 0)
         {
             var ordered = cpuLinks.OrderBy(l => l.Cpu).ToList();
-            text.Insert(0, $"# CPU links for the guest's device tree: vscmi dt --config FILE --cpus {string.Join(",", ordered.Select(l => l.Domain))}\n");
+            text.Insert(text.ToString().IndexOf('\n', StringComparison.Ordinal) + 1, $"# CPU links for the guest's device tree: vscmi dt --config FILE --cpus {string.Join(",", ordered.Select(l => l.Domain))}\n");
         }
     }
 
