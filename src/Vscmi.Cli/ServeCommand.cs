@@ -139,7 +139,13 @@ internal static partial class ServeCommand
 
         var platform = new ScmiPlatform(model, logger: loggerFactory.CreateLogger("vscmi.platform"));
         if (platform.HasHostResources)
-            platform.RefreshHost(force: true); // host values in place before the first agent asks
+        {
+            // Host values in place before the first agent asks, unless the host takes too long:
+            // then the sampler's next period retries and agents get HARDWARE_ERROR meanwhile.
+            var first = Task.Run(() => platform.RefreshHost(force: true), cancellationToken);
+            if (!first.Wait(TimeSpan.FromSeconds(2), cancellationToken))
+                LogHostSlow(logger);
+        }
         // Before any socket listens: a restarted daemon serves the state it had.
         using var keeper = statePath is null ? null : new Vscmi.Platform.State.StateKeeper(platform, statePath, loggerFactory.CreateLogger("vscmi.state"));
         keeper?.SyncDirectory = DirectorySync.Flush; // the rename reaches the disk too
@@ -273,6 +279,9 @@ internal static partial class ServeCommand
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "state: agent {Agent}, added at run time by a previous run, is not restored: {Reason}")]
     private static partial void LogRestoreAgentFailed(ILogger logger, string agent, string reason);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "host: the first read of the host's resources takes longer than 2 s; serving anyway (agents get HARDWARE_ERROR until it completes)")]
+    private static partial void LogHostSlow(ILogger logger);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "systemd: {Reason}")]
     private static partial void LogNotifyFailed(ILogger logger, string reason);

@@ -128,7 +128,7 @@ public sealed partial class ScmiPlatform
         ArgumentNullException.ThrowIfNull(next);
         var changes = ReloadLocked(next);
         if (changes.Refusal is null && changes.Changes.Count > 0 && HasHostResources)
-            RefreshHost(force: true); // the new model's host resources, read off the lock
+            _ = Task.Run(() => RefreshHost(force: true)); // the new model's host resources, read off the lock (and off the caller: a hung sysfs read must not hang a reload)
         return changes;
     }
 
@@ -174,7 +174,32 @@ public sealed partial class ScmiPlatform
     /// all with <paramref name="force"/>) and brings the platform state to what the host reports.
     /// The reads happen off the dispatch lock; <c>vscmi serve</c> calls it every sampling period.
     /// </summary>
-    public void RefreshHost(bool force = false) => Host.Refresh(this, force);
+    /// <returns>False when a refresh was already running (a hung sysfs read): this one was skipped.</returns>
+    public bool RefreshHost(bool force = false)
+    {
+        // One refresh at a time: a read that hangs (a sysfs attribute whose driver is stuck) must
+        // not pile up a blocked thread-pool thread every period; agents keep the last values.
+        if (Interlocked.Exchange(ref _refreshing, 1) == 1)
+        {
+            if (Interlocked.Exchange(ref _refreshStuckLogged, 1) == 0)
+                LogHostRefreshStuck();
+            return false;
+        }
+
+        try
+        {
+            Host.Refresh(this, force);
+            Interlocked.Exchange(ref _refreshStuckLogged, 0);
+            return true;
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+
+    private int _refreshing;
+    private int _refreshStuckLogged;
 
     /// <summary>
     /// Restores the resource state from a state file's bytes; null when it was applied, otherwise
@@ -553,8 +578,6 @@ public sealed partial class ScmiPlatform
     public void StartSensorSampling(TimeSpan period)
     {
         _sampler?.Dispose();
-        if (HasHostResources)
-            RefreshHost(force: true);
         _sampler = Time.CreateTimer(_ => SampleSensorsOrLog(), null, period, period);
     }
 
@@ -601,6 +624,9 @@ public sealed partial class ScmiPlatform
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "{Message} handler failed")]
     private partial void LogHandlerFailed(Exception exception, string message);
+
+    [LoggerMessage(EventId = 154, Level = LogLevel.Warning, Message = "host: a read of the host's resources is still running after a sampling period (a sysfs read hangs?); agents get the last values until it returns")]
+    private partial void LogHostRefreshStuck();
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "sensor sampling failed (a bug); trying again next period")]
     private partial void LogSamplingFailed(Exception exception);
