@@ -436,7 +436,8 @@ def by_name(items):
 
 iio = {l.split()[0]: dict(p.split("=", 1) for p in l.split()[1:] if "=" in p) for l in tagged("E2E-IIO") if l.split()}
 accel_model = next((s for s in model.get("sensor", []) if s["name"] == "accel"), {})
-accel_axes = {a["name"]: str(a["source"]["value"]) for a in accel_model.get("axes", [])}
+# IIO names a channel by its axis modifier: accel_X is in_accel_x_raw.
+accel_axes = {a["name"][-1].lower(): str(a["source"]["value"]) for a in accel_model.get("axes", [])}
 accel_iio = iio.get("accel", {})
 check("IIO_SCMI: the outer model's 3-axis accelerometer is an IIO device in the guest, each axis its value",
       accel_axes and all(accel_iio.get(axis) == value for axis, value in accel_axes.items())
@@ -445,7 +446,7 @@ check("IIO_SCMI: the outer model's 3-axis accelerometer is an IIO device in the 
 inner_accel = [s for s in (inner_json("sensors") or []) if s["name"].startswith("accel")]
 check("inner: the guest's IIO accelerometer is served as one sensor with three axes (IIO backend)",
       len(inner_accel) == 1 and inner_accel[0]["unit"] == "m_per_s2" and inner_accel[0]["value"] == 120
-      and inner_accel[0]["reading"] == "x=0.12 y=-0.34 z=9.807 m_per_s2",
+      and inner_accel[0]["reading"] == "accel_X=0.12 accel_Y=-0.34 accel_Z=9.807 m_per_s2",
       f"inner {inner_accel}")
 
 inner_info_line = next(iter(tagged("E2E-INNER-INFO")), "")

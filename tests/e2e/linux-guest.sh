@@ -81,7 +81,8 @@ chmod +x "$work/rootfs/init"
 
 step "vscmi serve"
 "$root/vscmi" config show > "$work/model-default.toml"
-# The default model plus a 3-axis accelerometer (constant axes), which Linux's IIO_SCMI binds.
+# The default model plus a 3-axis accelerometer (constant axes), which Linux's IIO_SCMI binds
+# (it wants m/s² or rad/s and axis names ending in _X, _Y, _Z: its channel modifiers).
 cp "$work/model-default.toml" "$work/model.toml"
 cat >> "$work/model.toml" <<'ACCEL'
 
@@ -90,9 +91,9 @@ name = "accel"
 type = "m_per_s2"
 unit_exponent = -3
 axes = [
-  { name = "x", source = { kind = "constant", value = 120 } },
-  { name = "y", source = { kind = "constant", value = -340 } },
-  { name = "z", source = { kind = "constant", value = 9807 } },
+  { name = "accel_X", source = { kind = "constant", value = 120 } },
+  { name = "accel_Y", source = { kind = "constant", value = -340 } },
+  { name = "accel_Z", source = { kind = "constant", value = 9807 } },
 ]
 ACCEL
 "$root/vscmi" serve --config "$work/model.toml" --vhost-user "guest=$work/vm.sock" --vhost-user "sandbox=$work/vm2.sock" --socket "OSPM=$work/ospm.sock" > "$work/serve.log" 2>&1 &
@@ -265,6 +266,12 @@ old_serve_pid=""
 # again with its state file; then a second VM is added with 'vscmi ctl vm add' and boots while the
 # first goes on; then a reload gives cpu_temp a new source.
 svc_bin="$root/artifacts/publish/linux-x64/vscmi"
+# ./test builds it before the e2e run; run alone, this script rebuilds it when a source is newer.
+if [ -x "$svc_bin" ] && [ -n "$(find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" -newer "$svc_bin" \
+    \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' \) -print -quit 2>/dev/null)" ]; then
+  step "the native AOT binary is older than the sources: packaging/publish.sh --only-x64"
+  bash "$root/packaging/publish.sh" --only-x64 >&2 || svc_bin=""
+fi
 [ -x "$svc_bin" ] || svc_bin="$root/vscmi"
 ctl=("$svc_bin" ctl --control "$work/control.sock")
 cp "$work/model.toml" "$work/model-svc.toml"

@@ -197,8 +197,9 @@ public static partial class HostDiscovery
                 text.AppendLine("[[sensor]]");
                 text.AppendLine(c, $"name = {Quote(Unique(names, $"{deviceName}_{type}"))}");
                 text.AppendLine("axes = [");
+                // Axis names end in _X/_Y/_Z: Linux's IIO_SCMI takes its channel modifier from them.
                 foreach (var axis in axisChannels)
-                    text.AppendLine(c, $"  {{ name = \"{axis[(axis.LastIndexOf('_') + 1)..]}\", source = {{ kind = \"iio\", device = {Quote(deviceName)}, channel = \"{axis}\" }} }},");
+                    text.AppendLine(c, $"  {{ name = \"{type}_{char.ToUpperInvariant(axis[^1])}\", source = {{ kind = \"iio\", device = {Quote(deviceName)}, channel = \"{axis}\" }} }},");
                 text.AppendLine("]");
                 text.AppendLine();
                 Count(found, "sensor(s)");

@@ -26,11 +26,12 @@ public sealed partial class HostFiles(ILogger? logger = null)
         text = "";
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            // A stream without a buffer: plain read(2) calls, for attributes that cannot seek too.
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
             Span<byte> buffer = stackalloc byte[MaxAttribute];
             var total = 0;
             int read;
-            while (total < buffer.Length && (read = RandomAccess.Read(handle, buffer[total..], total)) > 0)
+            while (total < buffer.Length && (read = file.Read(buffer[total..])) > 0)
                 total += read;
             text = Encoding.UTF8.GetString(buffer[..total]).Trim();
             Recovered(path);
@@ -74,8 +75,8 @@ public sealed partial class HostFiles(ILogger? logger = null)
         try
         {
             // O_TRUNC as a shell's '>' does: sysfs ignores it, a test's plain file needs it.
-            using var handle = File.OpenHandle(path, FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite);
-            RandomAccess.Write(handle, Encoding.ASCII.GetBytes(value), 0);
+            using var file = new FileStream(path, FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+            file.Write(Encoding.ASCII.GetBytes(value)); // one write(2): sysfs takes an attribute in one
             Recovered(path);
             LogWrote(_logger, path, value);
             return ScmiStatus.SUCCESS;
@@ -105,7 +106,7 @@ public sealed partial class HostFiles(ILogger? logger = null)
 
     private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "...";
 
-    private static bool IsHostError(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException;
+    private static bool IsHostError(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException;
 
     /// <summary>The status a host failure gives agents: DENIED where the daemon may not (EACCES, EPERM), HARDWARE_ERROR otherwise.</summary>
     public static ScmiStatus StatusOf(Exception e) => e is UnauthorizedAccessException ? ScmiStatus.DENIED : ScmiStatus.HARDWARE_ERROR;

@@ -74,7 +74,7 @@ public sealed class HostDiscoveryTests : IDisposable
         Assert.Contains("--cpus policy0,policy0,policy0,policy0,policy4,policy4", text, StringComparison.Ordinal);
         Assert.Contains("policy6: left out: 40 frequencies", text, StringComparison.Ordinal);
         Assert.Equal(["vdd_cpu_volt", "cpu_temp", "gpio_fan_fan1", "soc-thermal", "accel_accel", "cluster0_energy"], model.Sensors.Select(s => s.Name));
-        Assert.Equal(["x", "y", "z"], model.Sensors[4].Axes.Select(a => a.Name));   // x/y/z of one type: one sensor with axes
+        Assert.Equal(["accel_X", "accel_Y", "accel_Z"], model.Sensors[4].Axes.Select(a => a.Name));   // IIO_SCMI's modifiers   // x/y/z of one type: one sensor with axes
         Assert.Equal(1, model.Sensors[1].TripPoints);
         Assert.Equal("cluster0", Assert.Single(model.PowercapDomains).Name);
         Assert.Equal(5000u, model.PowercapDomains[0].MaxCap);
