@@ -30,7 +30,7 @@ internal sealed class PlatformState
         {
             // A multi-axis sensor: one source per axis, the first also the sensor's own.
             var axes = s.Axes.Select(a => SensorSource.Create(s with { Source = a.Source }, model.Host, files)).ToArray();
-            return new SensorState(axes.Length > 0 ? axes[0] : SensorSource.Create(s, model.Host, files), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds, Axes = axes };
+            return new SensorState(axes.Length > 0 ? axes[0] : SensorSource.Create(s, model.Host, files), s.TripPoints) { IntervalSeconds = s.UpdateIntervalSeconds, Axes = axes, Enabled = s.InitiallyEnabled };
         }).ToArray();
     }
 

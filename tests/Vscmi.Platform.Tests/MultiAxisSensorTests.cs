@@ -72,9 +72,16 @@ public class MultiAxisSensorTests
     }
 
     [Fact]
-    public void Continuous_updates_carry_every_axis()
+    public void Continuous_updates_carry_every_axis_once_the_sensor_is_enabled()
     {
+        // A multi-axis sensor starts disabled (it streams); Linux's IIO_SCMI subscribes at probe.
+        Assert.Equal(0ul, _h.Ok(SensorMessageId.SENSOR_CONFIG_GET, ("sensor_id", 1)).GetUInt64("enabled"));
+        Assert.Equal(1ul, _h.Ok(SensorMessageId.SENSOR_CONFIG_GET, ("sensor_id", 0)).GetUInt64("enabled"));
         _h.Ok(SensorMessageId.SENSOR_CONTINUOUS_UPDATE_NOTIFY, ("sensor_id", 1), ("notify_enable", 1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _h.Platform.SampleSensors();
+        Assert.False(_h.Session.Outbox.TryRead(out _));
+        _h.Ok(SensorMessageId.SENSOR_CONFIG_SET, ("sensor_id", 1), ("enabled", 1));
         _time.Advance(TimeSpan.FromSeconds(1));
         _h.Platform.SampleSensors();
         Assert.True(_h.Session.Outbox.TryRead(out var message));

@@ -439,9 +439,19 @@ accel_model = next((s for s in model.get("sensor", []) if s["name"] == "accel"),
 # IIO names a channel by its axis modifier: accel_X is in_accel_x_raw.
 accel_axes = {a["name"][-1].lower(): str(a["source"]["value"]) for a in accel_model.get("axes", [])}
 accel_iio = iio.get("accel", {})
+
+
+def number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+
 check("IIO_SCMI: the outer model's 3-axis accelerometer is an IIO device in the guest, each axis its value",
       accel_axes and all(accel_iio.get(axis) == value for axis, value in accel_axes.items())
-      and abs(float(accel_iio.get("scale", "0") or 0) - 0.001) < 1e-9,
+      and number(accel_iio.get("scale")) is not None and abs(number(accel_iio.get("scale")) - 0.001) < 1e-9,
       f"guest IIO {iio}, model axes {accel_axes}")
 inner_accel = [s for s in (inner_json("sensors") or []) if s["name"].startswith("accel")]
 check("inner: the guest's IIO accelerometer is served as one sensor with three axes (IIO backend)",

@@ -171,7 +171,8 @@ ask inner
 if [ "$reply" = "inner" ]; then
   # Linux's IIO_SCMI serves the outer model's 3-axis accelerometer as an IIO device.
   for d in /sys/bus/iio/devices/iio:device*; do
-    [ -e "$d/name" ] && echo "E2E-IIO $(cat $d/name) x=$(cat $d/in_accel_x_raw 2>&1) y=$(cat $d/in_accel_y_raw 2>&1) z=$(cat $d/in_accel_z_raw 2>&1) scale=$(cat $d/in_accel_scale 2>&1)"
+    [ -e "$d/name" ] && echo "E2E-IIO $(cat $d/name) x=$(cat $d/in_accel_x_raw 2>&1) y=$(cat $d/in_accel_y_raw 2>&1) z=$(cat $d/in_accel_z_raw 2>&1) scale=$(cat $d/in_accel_x_scale 2>/dev/null || cat $d/in_accel_scale 2>&1)"
+    ls $d | tr '\n' ' ' | sed 's/^/E2E-IIO-FILES /'; echo
   done
 fi
 if [ "$reply" = "inner" ] && [ -x /bin/vscmi ]; then

@@ -68,7 +68,8 @@ stale=$( [ -x "$arm64_bin" ] && find "$root/src" "$root/Directory.Build.props" "
   \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' \) -print -quit 2>/dev/null || echo missing)
 if [ -n "$stale" ]; then
   step "vscmi for linux-arm64 (native AOT; ./packaging/publish.sh --only-arm64)"
-  bash "$root/packaging/publish.sh" --only-arm64 >&2 || step "the arm64 build failed: the guest runs without vscmi (its checks fail)"
+  # touch: publish copies an unchanged binary with its old time, which would look stale forever.
+  bash "$root/packaging/publish.sh" --only-arm64 >&2 && touch "$arm64_bin" || step "the arm64 build failed: the guest runs without vscmi (its checks fail)"
 fi
 if [ -x "$arm64_bin" ] && [ -f /usr/aarch64-linux-gnu/lib/libc.so.6 ]; then
   cp "$arm64_bin" "$work/rootfs/bin/vscmi"
@@ -270,7 +271,7 @@ svc_bin="$root/artifacts/publish/linux-x64/vscmi"
 if [ -x "$svc_bin" ] && [ -n "$(find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" -newer "$svc_bin" \
     \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' \) -print -quit 2>/dev/null)" ]; then
   step "the native AOT binary is older than the sources: packaging/publish.sh --only-x64"
-  bash "$root/packaging/publish.sh" --only-x64 >&2 || svc_bin=""
+  bash "$root/packaging/publish.sh" --only-x64 >&2 && touch "$svc_bin" || svc_bin=""
 fi
 [ -x "$svc_bin" ] || svc_bin="$root/vscmi"
 ctl=("$svc_bin" ctl --control "$work/control.sock")

@@ -181,6 +181,13 @@ public sealed record SensorModel(
     /// per axis), each with its own source and the sensor's unit; empty for a scalar sensor.
     /// </summary>
     public IReadOnlyList<SensorAxisModel> Axes { get; init; } = [];
+
+    /// <summary>
+    /// Whether the sensor is enabled at start (<c>enabled</c>; SENSOR_CONFIG_GET/SET). By default a
+    /// scalar sensor is and a multi-axis one is not: it streams SENSOR_UPDATE to its subscribers
+    /// while enabled, and Linux's IIO_SCMI subscribes at probe but enables it only while in use.
+    /// </summary>
+    public bool InitiallyEnabled { get; init; } = true;
 }
 
 /// <summary>One axis of a multi-axis sensor.</summary>

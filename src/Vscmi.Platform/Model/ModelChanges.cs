@@ -62,7 +62,7 @@ public sealed record ModelChanges(IReadOnlyList<string> Changes, string? Refusal
              ("enable_delay_us", Text(c.EnableDelayUs)), ("async_latency_us", Text(c.AsyncLatencyUs)), ("backend", Backend(c.Backend))]);
         Each(changes, "sensor", running.Sensors, next.Sensors, s => s.Name, s =>
             [("unit", $"{s.UnitType}e{s.UnitExponent}"), ("update_interval_s", Text(s.UpdateIntervalSeconds)), ("source", Describe(s.Source)), ("async_latency_us", Text(s.AsyncLatencyUs)),
-             ("axes", string.Join(" ", s.Axes.Select(a => $"{a.Name}:{Describe(a.Source)}")))]);
+             ("axes", string.Join(" ", s.Axes.Select(a => $"{a.Name}:{Describe(a.Source)}"))), ("enabled", Lower(s.InitiallyEnabled))]);
         Each(changes, "power_domain", running.PowerDomains, next.PowerDomains, p => p.Name, p =>
             [("on", Lower(p.InitiallyOn)), ("parent", Text(p.ParentId)), ("async_latency_us", Text(p.AsyncLatencyUs)), ("backend", Backend(p.Backend))]);
         Each(changes, "reset_domain", running.ResetDomains, next.ResetDomains, r => r.Name, r => [("latency_us", Text(r.LatencyUs)), ("async", Lower(r.Async))]);

@@ -392,8 +392,9 @@ public static class ModelLoader
         var asyncLatency = AsyncLatency(t);
         if (axes.Count > 0 && trips != 0)
             throw t.LocationOf("trip_points").Error($"{t.Describe()} has axes: trip points are for scalar sensors");
+        var enabled = t.Boolean("enabled") ?? axes.Count == 0;
         t.RejectUnknownKeys();
-        return new SensorModel(name, unit, (int)exponent, (byte)trips, interval, source, asyncLatency) { Axes = axes };
+        return new SensorModel(name, unit, (int)exponent, (byte)trips, interval, source, asyncLatency) { Axes = axes, InitiallyEnabled = enabled };
     }
 
     /// <summary>
