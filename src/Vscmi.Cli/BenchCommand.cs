@@ -225,6 +225,13 @@ internal static class BenchCommand
         public static PlatformServerPair Start(DeviceModel model)
         {
             var platform = new ScmiPlatform(model);
+            // Host resources as serve has them: read once, then every sampling period off the lock.
+            if (platform.HasHostResources)
+            {
+                platform.RefreshHost(force: true);
+                platform.StartSensorSampling(ScmiPlatform.SamplingPeriod);
+            }
+
             var (agent, served) = InProcessTransport.CreatePair(new TransportCapabilities(128, 1024, true));
             var pair = new PlatformServerPair(agent);
             pair._serving = Task.Run(() => PlatformServer.ServeAsync(platform, served, 1, NullLogger.Instance, pair._stop.Token));
