@@ -48,15 +48,24 @@ public sealed class HungHostReadTests : IDisposable
         var platform = new ScmiPlatform(model);
         var session = platform.OpenSession(1);
 
-        var first = Task.Run(() => platform.RefreshHost(force: true));
-        await Task.Delay(300);
-        Assert.False(first.IsCompleted);                 // blocked in open(2) of the FIFO
-        Assert.False(platform.RefreshHost(force: true));  // the next period skips instead of piling up
+        // Two periods' refreshes: one blocks in open(2) of the FIFO, the other must return at once,
+        // skipped (whichever the thread pool starts first).
+        var refreshes = new[] { Task.Run(() => platform.RefreshHost(force: true)), Task.Run(() => platform.RefreshHost(force: true)) };
+        var skipped = await Task.WhenAny(refreshes).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(await skipped);
+        var stuck = refreshes.Single(r => r != skipped);
+        await Task.Delay(200);
+        Assert.False(stuck.IsCompleted);
         Assert.Equal((-9, 0L), Read(platform, session));  // answered at once: HARDWARE_ERROR (-9), never read
 
-        await using (var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write))
+        // The driver answers: a writer opens the FIFO (which also lets the reader's open return).
+        var write = Task.Run(async () =>
+        {
+            await using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
             await writer.WriteAsync("42000\n"u8.ToArray());
-        Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(30)));
+        });
+        await write.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await stuck.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal((0, 42000L), Read(platform, session));
     }
 
