@@ -529,6 +529,11 @@ check("inner: a power state set on the inner daemon drives the guest's runtime P
       "rc=0 control=on status=active" in pd_lines.get("on", "") and "rc=0 control=auto status=suspended" in pd_lines.get("off", "")
       and media_on == [0] and media_off == [1],
       f"guest {list(pd_lines.values())}; outer POWER_STATE_CHANGED of media {media_on} then {media_off}")
+zone_energy = inner_sensors.get("zone_energy", {})
+energy_warnings = [l for l in tagged("E2E-INNER-SERVE") if "host: cannot read" in l and "energy_uj" in l]
+check("inner: a powercap zone without energy_uj reads HARDWARE_ERROR, with one warning naming the path (powercap energy backend)",
+      zone_energy.get("value") == "HARDWARE_ERROR" and len(energy_warnings) == 1,
+      f"inner zone_energy {zone_energy}; warnings {energy_warnings}")
 inner_trouble = [l for l in tagged("E2E-INNER-SERVE") + tagged("E2E-INNER-SERVE-END") if re.search(r"\b(fail|crit)\b:", l)]
 check("inner: the inner daemon logged no error", not inner_trouble, " | ".join(inner_trouble[:4]))
 

@@ -184,6 +184,10 @@ if [ "$reply" = "inner" ] && [ -x /bin/vscmi ]; then
   grep -E '^(# (Found|CPU links)|name =|backend =|source =)' /tmp/inner.toml | sed 's/^/E2E-INNER-MODEL /'
   # A power domain on the runtime PM of the genpd consumer (from-host leaves devices to the author).
   printf '\n[[power_domain]]\nname = "pd_consumer"\nbackend = { kind = "runtime_pm", device = "bus/platform/devices/pd-consumer" }\ncontrol = true\n' >> /tmp/inner.toml
+  # The powercap energy backend on the arm-scmi zone, which has no energy_uj: a read that fails on
+  # real sysfs must be HARDWARE_ERROR for agents and one warning naming the path.
+  zone=$(basename "$(ls -d /sys/class/powercap/*:* 2>/dev/null | head -1)")
+  printf '\n[[sensor]]\nname = "zone_energy"\nsource = { kind = "powercap", zone = "%s" }\n' "$zone" >> /tmp/inner.toml
   /bin/vscmi serve --config /tmp/inner.toml --socket OSPM=/tmp/inner.sock > /tmp/inner.log 2>&1 &
   inner_pid=$!
   n=0; while [ $n -lt 120 ] && ! grep -q "ready:" /tmp/inner.log; do sleep 0.5; n=$((n + 1)); done
