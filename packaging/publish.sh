@@ -57,6 +57,8 @@ publish() { # publish RID [extra msbuild properties...]
     exit 1
   fi
   rm -f "$out/$rid"/*.dbg "$out/$rid"/*.pdb
+  # publish may copy an unchanged binary with its old time; callers compare it with the sources.
+  touch "$out/$rid/vscmi"
   echo "publish.sh: $out/$rid/vscmi ($(du -h "$out/$rid/vscmi" | cut -f1))" >&2
 }
 
