@@ -142,11 +142,16 @@ internal abstract class HostBackend(HostModel host, HostBinding binding, HostFil
     /// <summary>The resource's directory, or null (logged once) when the host does not have it now.</summary>
     protected string? Directory()
     {
-        if (SysfsLayout.Resolve(host, Binding) is { } dir)
+        // Found once, and again only when it is gone: no class-directory listing every period.
+        if (_directory is not null && System.IO.Directory.Exists(_directory))
+            return _directory;
+        if ((_directory = SysfsLayout.Resolve(host, Binding)) is { } dir)
             return dir;
         Files.Missing(SysfsLayout.Describe(host, Binding));
         return null;
     }
+
+    private string? _directory;
 
     /// <summary>Writes one attribute of the resource (the caller checked <see cref="Control"/>).</summary>
     protected ScmiStatus WriteAttribute(string attribute, string value) =>

@@ -19,6 +19,7 @@ public sealed class HostSensorSource : SensorSource
     private long _value;
     private volatile bool _valid;
     private TimeSpan? _lastRefresh;
+    private string? _device;
 
     /// <summary>A host sensor converted to the sensor's unit exponent.</summary>
     /// <param name="host">Where sysfs is.</param>
@@ -78,38 +79,38 @@ public sealed class HostSensorSource : SensorSource
     private ScmiStatus ReadHost(out double native)
     {
         native = 0;
-        switch (_model.Kind)
+        // hwmon, thermal and powercap: one integer attribute in the device's directory.
+        var (file, what, dir) = _model.Kind switch
         {
-            case SensorSourceKind.Hwmon:
-            {
-                if (SysfsLayout.HwmonChip(_host, _model.Device!) is not { } chip)
-                    return _files.Missing($"hwmon chip '{_model.Device}' under {Path.Combine(_host.Sysfs, "class", "hwmon")}");
-                var status = _files.TryReadInteger(Path.Combine(chip, _model.Channel + "_input"), out var v);
-                native = v;
-                return status;
-            }
+            SensorSourceKind.Hwmon => (_model.Channel + "_input", "hwmon chip", Path.Combine("class", "hwmon")),
+            SensorSourceKind.Thermal => ("temp", "thermal zone", Path.Combine("class", "thermal")),
+            SensorSourceKind.PowercapEnergy => ("energy_uj", "powercap zone", Path.Combine("class", "powercap")),
+            _ => (null, "IIO device", Path.Combine("bus", "iio", "devices")),
+        };
+        if (Device() is not { } device)
+            return _files.Missing($"{what} '{_model.Device}' under {Path.Combine(_host.Sysfs, dir)}");
+        if (file is null)
+            return ReadIio(device, out native);
+        var status = _files.TryReadInteger(Path.Combine(device, file), out var value);
+        native = value;
+        return status;
+    }
 
-            case SensorSourceKind.Thermal:
-            {
-                if (SysfsLayout.ThermalZone(_host, _model.Device!) is not { } zone)
-                    return _files.Missing($"thermal zone '{_model.Device}' under {Path.Combine(_host.Sysfs, "class", "thermal")}");
-                var status = _files.TryReadInteger(Path.Combine(zone, "temp"), out var v);
-                native = v;
-                return status;
-            }
-
-            case SensorSourceKind.PowercapEnergy:
-            {
-                if (SysfsLayout.PowercapZone(_host, _model.Device!) is not { } zone)
-                    return _files.Missing($"powercap zone '{_model.Device}' under {Path.Combine(_host.Sysfs, "class", "powercap")}");
-                var status = _files.TryReadInteger(Path.Combine(zone, "energy_uj"), out var v);
-                native = v;
-                return status;
-            }
-
-            default:
-                return ReadIio(out native);
-        }
+    /// <summary>
+    /// The device's directory: found by name once, and again only when it is gone (a driver
+    /// rebound as another hwmonN), not by listing the class directory at every refresh.
+    /// </summary>
+    private string? Device()
+    {
+        if (_device is not null && Directory.Exists(_device))
+            return _device;
+        return _device = _model.Kind switch
+        {
+            SensorSourceKind.Hwmon => SysfsLayout.HwmonChip(_host, _model.Device!),
+            SensorSourceKind.Thermal => SysfsLayout.ThermalZone(_host, _model.Device!),
+            SensorSourceKind.PowercapEnergy => SysfsLayout.PowercapZone(_host, _model.Device!),
+            _ => SysfsLayout.IioDevice(_host, _model.Device!),
+        };
     }
 
     /// <summary>
@@ -117,11 +118,9 @@ public sealed class HostSensorSource : SensorSource
     /// × <c>_scale</c>, where scale and offset may be the channel's own or shared by its type
     /// (<c>in_accel_scale</c> for <c>in_accel_x</c>; sysfs-bus-iio).
     /// </summary>
-    private ScmiStatus ReadIio(out double native)
+    private ScmiStatus ReadIio(string device, out double native)
     {
         native = 0;
-        if (SysfsLayout.IioDevice(_host, _model.Device!) is not { } device)
-            return _files.Missing($"IIO device '{_model.Device}' under {Path.Combine(_host.Sysfs, "bus", "iio", "devices")}");
         var channel = _model.Channel!;
         var input = Path.Combine(device, channel + "_input");
         if (HostFiles.Exists(input))
