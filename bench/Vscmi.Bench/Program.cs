@@ -8,6 +8,7 @@ using Vscmi.Platform.Hosting;
 using Vscmi.Platform.Model;
 using Vscmi.Protocol.Schema;
 using Vscmi.Transport;
+using OpenTelemetry.Metrics;
 
 // dotnet run -c Release --project bench/Vscmi.Bench -- --filter '*' [--job short]
 BenchmarkSwitcher.FromAssembly(typeof(PlatformBenchmarks).Assembly).Run(args);
@@ -103,4 +104,60 @@ public class RoundTripBenchmarks
 
     [Benchmark(OperationsPerInvoke = 16)]
     public Task ClockRateGet_16InFlight() => Task.WhenAll(Enumerable.Range(0, 16).Select(_ => _client.Clock.GetRateAsync(3)));
+}
+
+/// <summary>
+/// What watching costs the hot path (docs/observability.md): CLOCK_RATE_GET with nothing
+/// listening, with OpenTelemetry's SDK collecting the metrics, and with a trace subscriber whose
+/// ring is kept drained. Run all three in one sitting; compare ratios, not nanoseconds.
+/// </summary>
+[MemoryDiagnoser]
+public class TelemetryBenchmarks
+{
+    private readonly byte[] _reply = new byte[136];
+    private readonly byte[] _rateGet = PlatformBenchmarks.Words(0x00005006, 3);
+    private ScmiPlatform _platform = null!;
+    private AgentSession _session = null!;
+    private OpenTelemetry.Metrics.MeterProvider? _metrics;
+    private Vscmi.Platform.Telemetry.TraceSubscription? _trace;
+
+    [Params("off", "metrics", "trace")]
+    public string Watching { get; set; } = "off";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _platform = new ScmiPlatform(ModelLoader.LoadDefault());
+        _session = _platform.OpenSession(1);
+        if (Watching == "metrics")
+        {
+            Vscmi.Platform.Telemetry.PlatformMetrics.Register(_platform);
+            _metrics = OpenTelemetry.Sdk.CreateMeterProviderBuilder().AddMeter(Vscmi.Platform.Telemetry.PlatformMetrics.MeterName)
+                .AddInMemoryExporter(new List<OpenTelemetry.Metrics.Metric>()).Build();
+        }
+
+        if (Watching == "trace")
+            _trace = _platform.Trace.Subscribe(capacity: 1 << 20);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _metrics?.Dispose();
+        _trace?.Dispose();
+    }
+
+    [Benchmark]
+    public int ClockRateGet()
+    {
+        var length = _platform.Handle(_session, _rateGet, _reply);
+        if (_trace is not null)
+        {
+            while (_trace.Records.TryRead(out _))
+            {
+            }
+        }
+
+        return length;
+    }
 }

@@ -219,6 +219,58 @@ public sealed partial class ScmiClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// Sends a command exactly as given (header and parameters, even ones the catalog would refuse)
+    /// under a token of this client's, and returns the reply's bytes undecoded, its header carrying
+    /// that token. For replaying recorded traffic (<c>vscmi replay</c>); a delayed response it may
+    /// cause is not waited for. The message must be a command the catalog knows.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a command of a known message, or larger than the channel.</exception>
+    /// <exception cref="ScmiTimeoutException">No reply in time.</exception>
+    /// <exception cref="ScmiDisconnectedException">The channel closed.</exception>
+    public async Task<byte[]> RequestRawAsync(ReadOnlyMemory<byte> command, CancellationToken cancellationToken = default)
+    {
+        if (command.Length < ScmiHeader.Size)
+            throw new ArgumentException($"a command of {command.Length} bytes has no header", nameof(command));
+        var original = ScmiHeader.FromValueUnchecked(global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(command.Span));
+        var spec = ScmiCatalog.FindMessage(original.ProtocolId, original.MessageId)
+            ?? throw new ArgumentException($"protocol 0x{original.ProtocolId:X2} message 0x{original.MessageId:X2} is not in the catalog", nameof(command));
+        if (command.Length - ScmiHeader.Size > _transport.Capabilities.MaxPayload)
+            throw new ArgumentException($"{spec.Name}: {command.Length - 4} bytes of parameters exceed the channel's {_transport.Capabilities.MaxPayload}", nameof(command));
+        if (_closed is { } closed)
+            throw new ScmiDisconnectedException("the SCMI channel is closed", closed);
+        if (!_tokens.TryAllocate(out var token))
+            throw new ScmiClientException($"all {ScmiHeader.MaxToken + 1} tokens are in flight");
+        var request = command.ToArray();
+        var word = (original.Value & ~(uint)(ScmiHeader.MaxToken << 18)) | ((uint)token << 18); // token: header bits 27:18 (reference 1.1)
+        global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(request, word);
+        var pending = new Pending(spec, expectDelayed: false, raw: true);
+        lock (_sync)
+            _pending[token] = pending;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        var replyTimeout = _options.Timeout ?? _transport.Capabilities.ReplyTimeout;
+        timeout.CancelAfter(replyTimeout);
+        try
+        {
+            await _transport.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            return await pending.Raw!.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!pending.Raw!.Task.IsCompleted)
+        {
+            Abandon(token, pending);
+            if (cancellationToken.IsCancellationRequested)
+                throw;
+            if (_closed is { } reason)
+                throw new ScmiDisconnectedException("the SCMI channel closed", reason);
+            throw new ScmiTimeoutException($"{spec.Name} (token {token}): no response within {replyTimeout.TotalMilliseconds:0} ms");
+        }
+        catch (ScmiTransportException e)
+        {
+            Abandon(token, pending);
+            throw new ScmiDisconnectedException($"{spec.Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// The version the platform reports for a protocol (PROTOCOL_VERSION, asked once before the
     /// protocol's first other command), or null before that or when it would not say.
     /// </summary>
@@ -405,6 +457,13 @@ public sealed partial class ScmiClient : IAsyncDisposable
             }
         }
 
+        if (pending.Raw is { } raw)
+        {
+            Complete(header.Token, pending, keep: false);
+            raw.TrySetResult(message.ToArray());
+            return;
+        }
+
         ScmiResponse response;
         try
         {
@@ -474,9 +533,12 @@ public sealed partial class ScmiClient : IAsyncDisposable
         }
     }
 
-    private sealed class Pending(MessageSpec spec, bool expectDelayed)
+    private sealed class Pending(MessageSpec spec, bool expectDelayed, bool raw = false)
     {
         public MessageSpec Spec { get; } = spec;
+
+        /// <summary>For <see cref="RequestRawAsync"/>: the reply's bytes, undecoded.</summary>
+        public TaskCompletionSource<byte[]>? Raw { get; } = raw ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
 
         public TaskCompletionSource<ScmiResponse> Response { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -25,6 +25,8 @@ else
         root.Subcommands.Add(command);
     root.Subcommands.Add(BenchCommand.Create());
     root.Subcommands.Add(Vscmi.Cli.Control.CtlCommand.Create());
+    foreach (var command in TraceCommands.Create())
+        root.Subcommands.Add(command);
 }
 
 return root.Parse(args).Invoke();

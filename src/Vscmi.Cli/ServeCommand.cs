@@ -47,18 +47,42 @@ internal static partial class ServeCommand
             Description = "Listen for 'vscmi ctl' on this Unix socket (mode 0600, JSON lines; docs/control.md): status, reload, and VMs added or removed while the others run. The systemd unit uses /run/vscmi/control.sock.",
         };
         var sysfs = new Option<string?>("--sysfs") { Description = "Where host backends find sysfs (default: the model's [host] sysfs, else /sys; debugfs is then ROOT/kernel/debug). For trying a model against a copy of another machine's tree; docs/host-backends.md." };
+        var metrics = new Option<string?>("--metrics")
+        {
+            Description = "Serve Prometheus metrics on http://ADDR:PORT/metrics (e.g. 127.0.0.1:9464; port 0: any free port, logged): messages by agent, protocol, message and status, reply latency, in-flight commands, pending events, sessions, ring violations, reloads (docs/observability.md).",
+        };
+        var dashboard = new Option<string?>("--dashboard")
+        {
+            Description = "Serve the live dashboard on http://ADDR:PORT/ (e.g. 127.0.0.1:8080): agents, every resource's state and who changed it, sensor charts, the message log (docs/dashboard.md). Read-only unless --dashboard-agent is given.",
+        };
+        var dashboardAgent = new Option<string?>("--dashboard-agent")
+        {
+            Description = "The model's agent (name or number) the dashboard acts as: its clock and performance changes are SCMI commands of that agent, with that agent's permissions. Without it the page changes nothing.",
+        };
         var command = new Command("serve", "Run the SCMI platform. Each socket is one agent channel: stream sockets carry frames (a 4-byte little-endian length then the message); vhost-user sockets serve a VM's virtio-scmi device.")
         {
-            config, sockets, tcp, vhostUser, vhostUserClient, maxPayload, verbose, control, state, sysfs,
+            config, sockets, tcp, vhostUser, vhostUserClient, maxPayload, verbose, control, state, sysfs, metrics, dashboard, dashboardAgent,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(config), parse.GetValue(sockets) ?? [], parse.GetValue(tcp) ?? [], parse.GetValue(vhostUser) ?? [], parse.GetValue(vhostUserClient) ?? [], parse.GetValue(maxPayload), parse.GetValue(verbose),
-            parse.GetValue(control), parse.GetValue(state), parse.GetValue(sysfs), cancellationToken));
+            parse.GetValue(control), parse.GetValue(state), parse.GetValue(sysfs),
+            new WebArguments(parse.GetValue(metrics), parse.GetValue(dashboard), parse.GetValue(dashboardAgent)), cancellationToken));
         return command;
     }
 
+    /// <summary>The HTTP side as given on the command line (parsed once the model is loaded).</summary>
+    private sealed record WebArguments(string? Metrics, string? Dashboard, string? DashboardAgent);
+
+    /// <summary>ADDR:PORT for --metrics and --dashboard; a non-loopback address is allowed (the operator asked) but warned about.</summary>
+    private static IPEndPoint ParseHttpEndpoint(string option, string text)
+    {
+        if (!IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port is < 0 or > 65535 || !text.Contains(':', StringComparison.Ordinal))
+            throw new FormatException($"{option} {text}: expected ADDRESS:PORT, e.g. 127.0.0.1:9464");
+        return endpoint;
+    }
+
     private static async Task<int> RunAsync(string? configPath, string[] sockets, string[] tcp, string[] vhostUser, string[] vhostUserClient, int maxPayload, bool verbose, string? controlPath,
-        string? statePath, string? sysfsRoot, CancellationToken cancellationToken)
+        string? statePath, string? sysfsRoot, WebArguments web, CancellationToken cancellationToken)
     {
         // One line per entry on stdout, from a thread of its own (LineLogger.cs: why not the console provider).
         using var logOutput = new LineLoggerProvider();
@@ -89,6 +113,7 @@ internal static partial class ServeCommand
         }
 
         var bindings = new List<(StreamEndpoint Endpoint, int AgentId)>();
+        Vscmi.Web.WebOptions webOptions;
         var vms = new List<(string Path, int AgentId)>();
         var connectTo = new List<(string Path, int AgentId)>();
         try
@@ -124,6 +149,12 @@ internal static partial class ServeCommand
 
             foreach (var spec in tcp)
                 bindings.Add(Bind(model, spec, tcp: true));
+            webOptions = new Vscmi.Web.WebOptions(
+                web.Metrics is null ? null : ParseHttpEndpoint("--metrics", web.Metrics),
+                web.Dashboard is null ? null : ParseHttpEndpoint("--dashboard", web.Dashboard),
+                web.DashboardAgent is null ? null : AgentArgument.Resolve(model, web.DashboardAgent, " (--dashboard-agent)"));
+            if (webOptions.DashboardAgent is not null && webOptions.Dashboard is null)
+                throw new FormatException("--dashboard-agent needs --dashboard");
         }
         catch (FormatException e)
         {
@@ -209,6 +240,7 @@ internal static partial class ServeCommand
             try
             {
                 controlServer = Control.ControlServer.Listen(controlPath, daemon.HandleAsync, loggerFactory.CreateLogger("vscmi.control"));
+                controlServer.Streams["trace"] = (request, writeLine, token) => Control.TraceStream.RunAsync(platform, request, writeLine, token);
             }
             catch (SocketException e)
             {
@@ -217,6 +249,31 @@ internal static partial class ServeCommand
             }
         }
 
+        Vscmi.Web.WebEndpoints? webEndpoints = null;
+        if (webOptions.Metrics is not null || webOptions.Dashboard is not null)
+        {
+            foreach (var endpoint in new[] { webOptions.Metrics, webOptions.Dashboard }.OfType<IPEndPoint>().Where(e => !IPAddress.IsLoopback(e.Address)))
+                LogWebNotLoopback(logger, endpoint.ToString());
+            try
+            {
+                webEndpoints = await Vscmi.Web.WebEndpoints.StartAsync(platform, webOptions, loggerFactory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"error: cannot serve HTTP on {webOptions.Metrics?.ToString() ?? webOptions.Dashboard?.ToString()}: {e.Message}");
+                if (controlServer is not null)
+                    await controlServer.DisposeAsync().ConfigureAwait(false);
+                return 1;
+            }
+
+            if (webEndpoints.MetricsUrl is { } metricsUrl)
+                LogMetrics(logger, metricsUrl);
+            var mode = webOptions.DashboardAgent is { } acting ? $"acting as {model.Agents[acting - 1].Name}" : "read-only";
+            if (webEndpoints.DashboardUrl is { } dashboardUrl)
+                LogDashboard(logger, dashboardUrl, mode);
+        }
+
+        await using var webGuard = webEndpoints;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // SIGTERM (systemd, kill) and SIGINT (Ctrl-C) both stop cleanly: the "stopping" line, the
         // sockets removed. Without its own registration SIGINT would end the process at once.
@@ -270,6 +327,15 @@ internal static partial class ServeCommand
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "ready: {Vendor}/{SubVendor}, {Summary}, max payload {MaxPayload} bytes")]
     private static partial void LogReady(ILogger logger, string vendor, string subVendor, string summary, int maxPayload);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "metrics: {Url}metrics (Prometheus text format)")]
+    private static partial void LogMetrics(ILogger logger, Uri url);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "dashboard: {Url} ({Mode})")]
+    private static partial void LogDashboard(ILogger logger, Uri url, string mode);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "http: {Endpoint} is not a loopback address: anyone who can reach it sees the platform (and the dashboard has no authentication)")]
+    private static partial void LogWebNotLoopback(ILogger logger, string endpoint);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopping")]
     private static partial void LogStopping(ILogger logger);

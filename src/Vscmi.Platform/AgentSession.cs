@@ -19,12 +19,14 @@ public sealed class AgentSession
     private readonly Dictionary<Model.ResourceKind, int[]> _views;
     private readonly Dictionary<Model.ResourceKind, Dictionary<int, uint>> _localIds;
 
-    internal AgentSession(ScmiPlatform platform, int agentId, int maxPayload, bool hasP2A)
+    internal AgentSession(ScmiPlatform platform, int agentId, int maxPayload, bool hasP2A, string transport, int countedCommands)
     {
         Platform = platform;
         AgentId = agentId;
         MaxPayload = maxPayload;
         HasP2A = hasP2A;
+        Transport = transport;
+        MessageCounts = new long[(countedCommands + 1) * Telemetry.PlatformMetrics.StatusSlots];
         _views = new(platform.Model.Agents[agentId - 1].Views);
         _localIds = _views.ToDictionary(v => v.Key, v => v.Value.Select((global, local) => (global, (uint)local)).ToDictionary(p => p.global, p => p.Item2));
     }
@@ -74,6 +76,30 @@ public sealed class AgentSession
     /// <summary>Notifications dropped because the backlog was full.</summary>
     public int DroppedNotifications { get; private set; }
 
+    /// <summary>The kind of channel: <c>stream</c> (sockets, in-process) or <c>virtio</c> (a VM's device).</summary>
+    public string Transport { get; }
+
+    /// <summary>
+    /// Commands answered, by (command, status): slot = entry index × status slots + status slot,
+    /// the last command slot for messages the platform does not have. Written only by the
+    /// session's one transport thread (no atomics on the hot path); read by metrics collectors.
+    /// </summary>
+    internal long[] MessageCounts { get; }
+
+    private int _handling;
+
+    /// <summary>Commands being handled now, plus asynchronous ones whose delayed response is not delivered yet.</summary>
+    public int InFlight => Volatile.Read(ref _handling) + PendingAsync;
+
+    /// <summary>Notifications waiting for the transport.</summary>
+    public int QueuedNotifications => Math.Max(0, Volatile.Read(ref _queuedNotifications));
+
+    /// <summary>Asynchronous commands whose delayed response has not been delivered.</summary>
+    public int PendingAsync => Math.Max(0, Volatile.Read(ref _pendingAsync));
+
+    /// <summary>Marks a command being handled (one transport thread per session: a plain flag).</summary>
+    internal void SetHandling(bool handling) => Volatile.Write(ref _handling, handling ? 1 : 0);
+
     /// <summary>
     /// The transport delivered (or definitively dropped) a message it took from
     /// <see cref="Outbox"/>; call once per message. A notification frees a backlog place; a
@@ -100,7 +126,11 @@ public sealed class AgentSession
         }
 
         if (_outbox.Writer.TryWrite(message))
+        {
+            if (Platform.Trace.Active)
+                Platform.Trace.Publish(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, message, 0);
             OutboxReady?.Invoke();
+        }
     }
 
     /// <summary>
@@ -159,7 +189,11 @@ public sealed class AgentSession
     private void Release(byte[] delayedResponse)
     {
         if (_outbox.Writer.TryWrite(delayedResponse))
+        {
+            if (Platform.Trace.Active)
+                Platform.Trace.Publish(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, delayedResponse, 0);
             OutboxReady?.Invoke();
+        }
         else
             Interlocked.Decrement(ref _pendingAsync);
     }

@@ -42,17 +42,27 @@ internal sealed class MessageTable
     internal void Replace(byte protocolId, byte messageId, MessageHandler handler)
     {
         var entry = Find(protocolId, messageId) ?? throw new ArgumentException($"no message 0x{messageId:X2} in protocol 0x{protocolId:X2}");
-        _entries[protocolId]![messageId] = entry with { Handler = handler };
+        _entries[protocolId]![messageId] = _all[entry.Index] = entry with { Handler = handler };
     }
 
-    private static void Add(Entry?[] row, ProtocolHandler handler, byte messageId, MessageHandler command)
+    /// <summary>How many commands the table has; entries are numbered 0..Count-1 (<see cref="Entry.Index"/>).</summary>
+    public int Count => _all.Count;
+
+    /// <summary>The entry numbered <paramref name="index"/>.</summary>
+    public Entry At(int index) => _all[index];
+
+    private readonly List<Entry> _all = [];
+
+    private void Add(Entry?[] row, ProtocolHandler handler, byte messageId, MessageHandler command)
     {
         var spec = handler.Spec.FindMessage(messageId);
         if (spec is null && ScmiCatalog.FindMessage((byte)handler.Id, messageId) is not null)
             return; // newer than the release the platform presents: NOT_SUPPORTED, and NOT_FOUND in PROTOCOL_MESSAGE_ATTRIBUTES
         if (spec is null)
             throw new InvalidOperationException($"{handler.Id} message 0x{messageId:X2} has no description in the catalog");
-        row[messageId] = new Entry(spec, command, handler);
+        var entry = new Entry(spec, command, handler, _all.Count);
+        _all.Add(entry);
+        row[messageId] = entry;
     }
 
     private static ScmiStatus ProtocolVersion(ref ScmiRequest request, ref ScmiWriter reply)
@@ -85,5 +95,10 @@ internal sealed class MessageTable
     }
 
     /// <summary>One table row.</summary>
-    internal sealed record Entry(MessageSpec Spec, MessageHandler Handler, ProtocolHandler Protocol);
+    /// <summary>One command: its description, handler and protocol, and its place among the table's entries (metrics count by it).</summary>
+    internal sealed record Entry(MessageSpec Spec, MessageHandler Handler, ProtocolHandler Protocol, int Index)
+    {
+        /// <summary>Whether a successful one changes a resource (the dashboard's "changed last by").</summary>
+        public bool IsChange { get; } = ScmiPlatform.IsChange(Spec.Name);
+    }
 }

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vscmi.Platform.Handlers;
 using Vscmi.Platform.Model;
+using Vscmi.Platform.Telemetry;
+using System.Diagnostics;
 
 namespace Vscmi.Platform;
 
@@ -83,16 +85,60 @@ public sealed partial class ScmiPlatform
     /// <param name="agentId">The agent, 1..number of agents in the model.</param>
     /// <param name="maxPayload">The channel's maximum payload in bytes (128 for Linux's virtio transport).</param>
     /// <param name="hasP2A">Whether the channel carries notifications and delayed responses.</param>
-    public AgentSession OpenSession(int agentId, int maxPayload = 128, bool hasP2A = true)
+    /// <param name="transport">The kind of channel, a metrics label: <c>stream</c> or <c>virtio</c>.</param>
+    public AgentSession OpenSession(int agentId, int maxPayload = 128, bool hasP2A = true, string transport = "stream")
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(agentId, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(agentId, Model.Agents.Count);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPayload, 16);
-        var session = new AgentSession(this, agentId, maxPayload, hasP2A);
+        ArgumentNullException.ThrowIfNull(transport);
+        var session = new AgentSession(this, agentId, maxPayload, hasP2A, transport, _table.Count);
         lock (Sync)
             _sessions.Add(session);
+        PlatformMetrics.Connects.Add(1, new KeyValuePair<string, object?>(PlatformMetrics.AgentTag, session.AgentName), new KeyValuePair<string, object?>(PlatformMetrics.TransportTag, transport));
         return session;
     }
+
+    /// <summary>The live message trace: subscribe to see every message in and out (<c>vscmi trace</c>).</summary>
+    public TraceHub Trace { get; } = new();
+
+    // Counts of sessions that closed, by agent id, so an agent's totals survive its reconnects.
+    private readonly Dictionary<int, long[]> _closedCounts = [];
+
+    /// <summary>The open sessions now (a copy).</summary>
+    public IReadOnlyList<AgentSession> OpenSessions()
+    {
+        lock (Sync)
+            return [.. _sessions];
+    }
+
+    /// <summary>
+    /// Commands answered so far by each agent, closed sessions included: per agent, a count per
+    /// (command, status) slot (<see cref="CountedMessage"/> names a slot's command).
+    /// </summary>
+    internal IEnumerable<(string Agent, long[] Counts)> MessageCountsByAgent()
+    {
+        Dictionary<int, long[]> totals = [];
+        lock (Sync)
+        {
+            foreach (var (agent, counts) in _closedCounts)
+                totals[agent] = (long[])counts.Clone();
+            foreach (var session in _sessions)
+            {
+                if (!totals.TryGetValue(session.AgentId, out var sum))
+                    totals[session.AgentId] = sum = new long[session.MessageCounts.Length];
+                for (var i = 0; i < sum.Length; i++)
+                    sum[i] += Volatile.Read(ref session.MessageCounts[i]);
+            }
+        }
+
+        var agents = Model.Agents;
+        return totals.Where(t => t.Key <= agents.Count).Select(t => (agents[t.Key - 1].Name, t.Value));
+    }
+
+    /// <summary>The protocol's and message's names for a command slot of the counts; the last slot is "unknown".</summary>
+    internal (string Protocol, string Message) CountedMessage(int index) =>
+        index < _table.Count ? (_table.At(index).Protocol.Spec.ShortName, _table.At(index).Spec.Name) : ("unknown", "unknown");
 
     /// <summary>The resource state as a state file's bytes (JSON and a checksum line; docs/operations.md).</summary>
     /// <param name="daemon">Writes the daemon's own part of the file (a "daemon" object), or null.</param>
@@ -127,6 +173,7 @@ public sealed partial class ScmiPlatform
     {
         ArgumentNullException.ThrowIfNull(next);
         var changes = ReloadLocked(next);
+        PlatformMetrics.Reloads.Add(1, new KeyValuePair<string, object?>(PlatformMetrics.OutcomeTag, changes.Refusal is not null ? "refused" : changes.Changes.Count == 0 ? "unchanged" : "applied"));
         if (changes.Refusal is null && changes.Changes.Count > 0 && HasHostResources)
             _ = Task.Run(() => RefreshHost(force: true)); // the new model's host resources, read off the lock (and off the caller: a hung sysfs read must not hang a reload)
         return changes;
@@ -229,7 +276,17 @@ public sealed partial class ScmiPlatform
     {
         ArgumentNullException.ThrowIfNull(session);
         lock (Sync)
-            _sessions.Remove(session);
+        {
+            if (_sessions.Remove(session))
+            {
+                if (!_closedCounts.TryGetValue(session.AgentId, out var sum))
+                    _closedCounts[session.AgentId] = sum = new long[session.MessageCounts.Length];
+                for (var i = 0; i < sum.Length; i++)
+                    sum[i] += session.MessageCounts[i];
+            }
+        }
+
+        PlatformMetrics.Disconnects.Add(1, new KeyValuePair<string, object?>(PlatformMetrics.AgentTag, session.AgentName), new KeyValuePair<string, object?>(PlatformMetrics.TransportTag, session.Transport));
         session.CloseOutbox();
     }
 
@@ -357,19 +414,53 @@ public sealed partial class ScmiPlatform
             throw new ArgumentException("the reply buffer needs at least 8 bytes", nameof(reply));
 
         session.BeginCommand();
+        session.SetHandling(true);
+        // Timed only when someone looks: a histogram listener or a trace subscriber.
+        var timed = PlatformMetrics.ReplyDuration.Enabled || Trace.Active;
+        var started = timed ? Stopwatch.GetTimestamp() : 0;
         // The response echoes the command header unchanged: Linux matches replies by token (reference 1.1).
         var word = BinaryPrimitives.ReadUInt32LittleEndian(message);
         BinaryPrimitives.WriteUInt32LittleEndian(reply, word);
         var header = ScmiHeader.FromValueUnchecked(word);
         var payload = message[ScmiHeader.Size..];
         var writer = new ScmiWriter(reply.Slice(8, Math.Min(reply.Length - 8, session.MaxPayload)));
-        var status = Dispatch(session, header, word, payload, ref writer);
+        var status = Dispatch(session, header, word, payload, ref writer, out var entry);
         BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)status);
-        return status == ScmiStatus.SUCCESS ? 8 + writer.Position : 8;
+        var length = status == ScmiStatus.SUCCESS ? 8 + writer.Position : 8;
+        session.MessageCounts[((entry?.Index ?? _table.Count) * PlatformMetrics.StatusSlots) + PlatformMetrics.StatusSlot(status)]++;
+        session.SetHandling(false);
+        if (_trackChanges && status == ScmiStatus.SUCCESS && entry is { IsChange: true })
+            RecordChange(session, entry, payload);
+        if (timed)
+            Observe(session, message, reply[..length], entry, Stopwatch.GetElapsedTime(started));
+        return length;
     }
 
-    private ScmiStatus Dispatch(AgentSession session, ScmiHeader header, uint word, ReadOnlySpan<byte> payload, ref ScmiWriter writer)
+    private void Observe(AgentSession session, ReadOnlySpan<byte> message, ReadOnlySpan<byte> reply, MessageTable.Entry? entry, TimeSpan elapsed)
     {
+        if (PlatformMetrics.ReplyDuration.Enabled)
+        {
+            var tags = new System.Diagnostics.TagList
+            {
+                { PlatformMetrics.AgentTag, session.AgentName },
+                { PlatformMetrics.ProtocolTag, entry?.Protocol.Spec.ShortName ?? "unknown" },
+            };
+            PlatformMetrics.ReplyDuration.Record(elapsed.TotalSeconds, in tags);
+        }
+
+        if (Trace.Active)
+        {
+            // The command's time is when it arrived: the reply's less the time taken.
+            var now = TraceHub.UnixTimeNs(Time);
+            var latency = (long)(elapsed.Ticks * 100);
+            Trace.Publish(now - latency, session, TraceDirection.In, message, 0);
+            Trace.Publish(now, session, TraceDirection.Out, reply, latency);
+        }
+    }
+
+    private ScmiStatus Dispatch(AgentSession session, ScmiHeader header, uint word, ReadOnlySpan<byte> payload, ref ScmiWriter writer, out MessageTable.Entry? found)
+    {
+        found = null;
         if (!ScmiHeader.TryFromValue(word, out _) || header.Type != ScmiMessageType.COMMAND)
         {
             LogMalformedHeader(session.AgentName, word);
@@ -381,6 +472,7 @@ public sealed partial class ScmiPlatform
         var entry = _table.Find(header.ProtocolId, header.MessageId);
         if (entry is null || (entry.Protocol.TrustedOnly && !session.Trusted))
             return ScmiStatus.NOT_SUPPORTED; // a trusted-only protocol does not exist for other agents
+        found = entry;
 
         try
         {

@@ -24,6 +24,15 @@ public static class VirtioMetrics
     /// <summary>Events omitted because the driver's buffer was too small.</summary>
     internal static readonly Counter<long> EventsOmitted = Meter.CreateCounter<long>("vscmi.virtio.events.omitted", "{event}", "Events that did not fit the driver's eventq buffer");
 
-    /// <summary>Devices marked broken by a driver that broke the ring rules.</summary>
+    /// <summary>Tag: the agent (VM) the device belongs to; the same name the platform's metrics use.</summary>
+    public const string AgentTag = "scmi.agent";
+
+    /// <summary>Devices marked broken by a driver that broke the ring rules (ring violations), by agent.</summary>
     internal static readonly Counter<long> BrokenDevices = Meter.CreateCounter<long>("vscmi.virtio.devices.broken", "{device}", "Devices marked broken by a misbehaving driver");
+
+    /// <summary>Device resets (the driver or the frontend reset it, a VM rebooted), by agent.</summary>
+    internal static readonly Counter<long> Resets = Meter.CreateCounter<long>("vscmi.virtio.device.resets", "{reset}", "Device resets");
+
+    /// <summary>Times events waited because the driver had posted no eventq buffer, by agent.</summary>
+    internal static readonly Counter<long> EventqStarved = Meter.CreateCounter<long>("vscmi.virtio.eventq.starved", "{event}", "Times events found no eventq buffer and had to wait");
 }

@@ -277,6 +277,8 @@ public sealed partial class VirtioScmiDevice : IDisposable
     {
         lock (_lock)
         {
+            if (_session is not null || BrokenReason is not null)
+                VirtioMetrics.Resets.Add(1, new KeyValuePair<string, object?>(VirtioMetrics.AgentTag, AgentName));
             for (var i = 0; i < 2; i++)
             {
                 _queues[i].Unconfigure();
@@ -288,6 +290,9 @@ public sealed partial class VirtioScmiDevice : IDisposable
             BrokenReason = null;
         }
     }
+
+    // The agent's name now (a reload may rename it), for metric labels.
+    private string AgentName => _agentId <= _platform.Model.Agents.Count ? _platform.Model.Agents[_agentId - 1].Name : "unknown";
 
     private static string? NoSuchQueue(int index) =>
         (uint)index < 2 ? null : $"the virtio-scmi device has 2 queues; there is no queue {index}";
@@ -451,6 +456,8 @@ public sealed partial class VirtioScmiDevice : IDisposable
             {
                 if (error != VirtqueueError.None)
                     MarkBroken(EventQueue, error, queue.LastAvail);
+                else
+                    VirtioMetrics.EventqStarved.Add(1, new KeyValuePair<string, object?>(VirtioMetrics.AgentTag, session.AgentName));
                 break;
             }
 
@@ -500,7 +507,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
             return;
         BrokenReason = reason;
         LogBroken(Name, reason);
-        VirtioMetrics.BrokenDevices.Add(1);
+        VirtioMetrics.BrokenDevices.Add(1, new KeyValuePair<string, object?>(VirtioMetrics.AgentTag, AgentName));
         Broken?.Invoke(reason);
     }
 
@@ -508,7 +515,7 @@ public sealed partial class VirtioScmiDevice : IDisposable
     private void OpenSession()
     {
         var hasP2A = (AckedFeatures & VirtioFeatures.VIRTIO_SCMI_F_P2A_CHANNELS) != 0;
-        var session = _platform.OpenSession(_agentId, MaxPayload, hasP2A);
+        var session = _platform.OpenSession(_agentId, MaxPayload, hasP2A, transport: "virtio");
         _session = session;
         _reply = new byte[session.ReplyBufferSize];
         if (hasP2A)

@@ -92,6 +92,7 @@ public sealed partial class ArchitectureTests
         ["Transport"] = (600, 699),
         ["Linux"] = (700, 799),
         ["Protocol"] = (800, 899),
+        ["Web"] = (900, 999),
     };
 
     [Fact]

@@ -537,6 +537,26 @@ check("inner: a powercap zone without energy_uj reads HARDWARE_ERROR, with one w
 inner_trouble = [l for l in tagged("E2E-INNER-SERVE") + tagged("E2E-INNER-SERVE-END") if re.search(r"\b(fail|crit)\b:", l)]
 check("inner: the inner daemon logged no error", not inner_trouble, " | ".join(inner_trouble[:4]))
 
+# --- observability: the metrics and the trace of the real guest's traffic ------------------------
+def text_of(name):
+    path = work / name
+    return path.read_text(errors="replace") if path.exists() else ""
+
+rows = [l.split("\t") for l in text_of("guest-tshark.tsv").splitlines() if l.strip()]
+inbound = [r for r in rows if r[0].strip() and int(r[0].split(",")[0], 0) == 1]
+guest_total = sum(float(m.group(2)) for m in re.finditer(r'^vscmi_scmi_messages_total\{([^}]*)\} (\S+)', text_of("metrics.txt"), re.M)
+                  if 'scmi_agent="guest"' in m.group(1))
+trace_err = text_of("trace.err")
+check("metrics: the guest's commands on /metrics are the commands its trace recorded",
+      inbound and "dropped" not in trace_err and guest_total == len(inbound),
+      f"metrics say {guest_total:.0f}, the trace has {len(inbound)} commands of {len(rows)} messages; {trace_err.strip()[-300:]} {text_of('guest-tshark.err')[-200:]}")
+unnamed = sorted({r[1] for r in rows if len(r) > 1 and (not r[1] or r[1].startswith("message 0x"))})
+leftover = [r[1] for r in rows if len(r) > 4 and r[4].strip()]
+names = {r[1] for r in rows if len(r) > 1}
+check("wireshark: the generated dissector names every message the Linux guest exchanged, with no byte left over",
+      rows and not unnamed and not leftover and len(names) >= 25,
+      f"{len(names)} names; unnamed {unnamed[:5]}; bytes left after {leftover[:5]}")
+
 # --- the daemon ----------------------------------------------------------------------------------
 old_serve_log = (work / "serve-2.0.log").read_text(errors="replace") if (work / "serve-2.0.log").exists() else ""
 trouble = [l for l in (serve_log + old_serve_log).splitlines() if re.search(r"\b(warn|fail|crit)\b:", l)]

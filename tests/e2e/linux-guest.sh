@@ -35,7 +35,9 @@ events_pid=""
 load_pid=""
 svc_pid=""
 vm2_pid=""
+trace_pid=""
 cleanup() {
+  [ -n "$trace_pid" ] && kill "$trace_pid" 2>/dev/null || true
   [ -n "$vm2_pid" ] && kill "$vm2_pid" 2>/dev/null || true
   [ -n "$svc_pid" ] && kill -TERM "$svc_pid" 2>/dev/null && wait "$svc_pid" 2>/dev/null || true
   [ -n "$load_pid" ] && kill -KILL "$load_pid" 2>/dev/null || true
@@ -65,7 +67,7 @@ chmod +x "$work/rootfs/sbin/poweroff"
 # files it needs (libc, libm, the loader) from Debian's arm64 cross libc.
 arm64_bin="$root/artifacts/publish/linux-arm64/vscmi"
 stale=$( [ -x "$arm64_bin" ] && find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" -newer "$arm64_bin" \
-  \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' \) -print -quit 2>/dev/null || echo missing)
+  \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' -o -name '*.html' -o -name '*.js' -o -name '*.css' \) -print -quit 2>/dev/null || echo missing)
 if [ -n "$stale" ]; then
   step "vscmi for linux-arm64 (native AOT; ./packaging/publish.sh --only-arm64)"
   # touch: publish copies an unchanged binary with its old time, which would look stale forever.
@@ -97,7 +99,8 @@ axes = [
   { name = "accel_Z", source = { kind = "constant", value = 9807 } },
 ]
 ACCEL
-"$root/vscmi" serve --config "$work/model.toml" --vhost-user "guest=$work/vm.sock" --vhost-user "sandbox=$work/vm2.sock" --socket "OSPM=$work/ospm.sock" > "$work/serve.log" 2>&1 &
+"$root/vscmi" serve --config "$work/model.toml" --vhost-user "guest=$work/vm.sock" --vhost-user "sandbox=$work/vm2.sock" --socket "OSPM=$work/ospm.sock" \
+  --control "$work/main-control.sock" --metrics 127.0.0.1:0 > "$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 600); do
   grep -q "ready:" "$work/serve.log" 2>/dev/null && break
@@ -116,6 +119,12 @@ snapshot before
 # the host sees what the guest's drivers did (power domain transitions, perf levels, clock rates).
 "$root/vscmi" events --json --connect "unix:$work/ospm.sock" > "$work/events.jsonl" 2> "$work/events.log" &
 events_pid=$!
+# The guest's every message, recorded from its first boot to the end of the boots in a row
+# (docs/observability.md): check.py compares it with the metrics scraped then, and reads it with
+# tshark and the generated dissector.
+"$root/vscmi" trace --control "$work/main-control.sock" --agent guest --write "$work/guest.pcapng" --quiet > "$work/trace.out" 2> "$work/trace.err" &
+trace_pid=$!
+for _ in $(seq 1 300); do grep -q "^tracing" "$work/trace.err" 2>/dev/null && break; sleep 0.2; done
 
 machine=(-M virt -cpu max -smp 2 -m 512M)
 step "device tree (QEMU's virt tree + vscmi dt)"
@@ -241,6 +250,15 @@ kill -KILL "$load_pid" 2>/dev/null || true
 wait "$load_pid" 2>/dev/null || true
 load_pid=""
 echo "$boots" > "$work/boots.txt"
+# The guest is off: its trace ends, and the daemon's metrics are taken at the same point.
+kill -INT "$trace_pid" 2>/dev/null || true
+wait "$trace_pid" 2>/dev/null || true
+trace_pid=""
+metrics_url=$(grep -o 'metrics: http[^ ]*' "$work/serve.log" | head -1 | cut -d' ' -f2)
+curl -s "$metrics_url" > "$work/metrics.txt" 2> "$work/metrics.err" || true
+tshark -X lua_script:"$root/docs/wireshark/vscmi.lua" -r "$work/guest.pcapng" -T fields -E separator=/t \
+  -e frame.packet_flags_direction -e vscmi.message -e vscmi.kind -e vscmi.status -e vscmi.extra > "$work/guest-tshark.tsv" 2> "$work/guest-tshark.err" || true
+step "the guest's trace: $(wc -l < "$work/guest-tshark.tsv") messages; $(tail -1 "$work/trace.err")"
 
 # The same guest against a platform presenting SCMI 2.0 (scmi_release = "2.0"): every protocol
 # 2.0 has must bind with its 2.0 layouts, and nothing newer may be listed or named in the tree.
@@ -269,7 +287,7 @@ old_serve_pid=""
 svc_bin="$root/artifacts/publish/linux-x64/vscmi"
 # ./test builds it before the e2e run; run alone, this script rebuilds it when a source is newer.
 if [ -x "$svc_bin" ] && [ -n "$(find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" -newer "$svc_bin" \
-    \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' \) -print -quit 2>/dev/null)" ]; then
+    \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' -o -name '*.html' -o -name '*.js' -o -name '*.css' \) -print -quit 2>/dev/null)" ]; then
   step "the native AOT binary is older than the sources: packaging/publish.sh --only-x64"
   bash "$root/packaging/publish.sh" --only-x64 >&2 && touch "$svc_bin" || svc_bin=""
 fi

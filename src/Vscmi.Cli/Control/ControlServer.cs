@@ -30,6 +30,13 @@ internal sealed partial class ControlServer : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>
+    /// Requests that take the connection over and stream lines until the client closes it (the
+    /// trace): command name → handler, given the request, a line writer and a token cancelled
+    /// when the client hangs up or sends anything more.
+    /// </summary>
+    public Dictionary<string, Func<JsonElement, Func<string, bool, ValueTask>, CancellationToken, Task>> Streams { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The socket's path.</summary>
     public string Path { get; }
 
@@ -98,6 +105,13 @@ internal sealed partial class ControlServer : IAsyncDisposable
                 try
                 {
                     using var request = JsonDocument.Parse(line);
+                    if (request.RootElement.ValueKind == JsonValueKind.Object && request.RootElement.TryGetProperty("command", out var name)
+                        && name.ValueKind == JsonValueKind.String && Streams.TryGetValue(name.GetString()!, out var streamer))
+                    {
+                        await StreamAsync(streamer, request.RootElement, stream, lines, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+
                     response = request.RootElement.ValueKind == JsonValueKind.Object
                         ? await _handle(request.RootElement).ConfigureAwait(false)
                         : Error("a request is a JSON object, e.g. {\"command\":\"status\"}");
@@ -119,6 +133,50 @@ internal sealed partial class ControlServer : IAsyncDisposable
         }
     }
 #pragma warning restore CA1031
+
+    // The connection belongs to the stream from here: it ends when the client closes its side (or
+    // sends anything), when the daemon stops, or when a write fails (a client that went away).
+    private static async Task StreamAsync(Func<JsonElement, Func<string, bool, ValueTask>, CancellationToken, Task> streamer, JsonElement request, Stream stream, LineReader lines,
+        CancellationToken cancellationToken)
+    {
+        using var hangUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = WatchAsync();
+        var output = new BufferedStream(stream, 64 * 1024);
+        await using (output.ConfigureAwait(false))
+        {
+            async ValueTask WriteLine(string text, bool flush)
+            {
+                if (text.Length > 0) // an empty line only flushes
+                    await output.WriteAsync(Encoding.UTF8.GetBytes(text + "\n"), hangUp.Token).ConfigureAwait(false);
+                if (flush)
+                    await output.FlushAsync(hangUp.Token).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await streamer(request, WriteLine, hangUp.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+            {
+            }
+        }
+
+        await hangUp.CancelAsync().ConfigureAwait(false);
+        await watch.ConfigureAwait(false);
+
+        async Task WatchAsync()
+        {
+            try
+            {
+                await lines.ReadAsync(hangUp.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+            {
+            }
+
+            await hangUp.CancelAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Lines of at most <see cref="MaxLine"/> bytes: a longer one comes back as a string just over

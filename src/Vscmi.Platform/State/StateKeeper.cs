@@ -112,6 +112,7 @@ public sealed partial class StateKeeper : IDisposable
             SyncDirectory?.Invoke(System.IO.Path.GetDirectoryName(Path)!);
             _written = bytes;
             Writes++;
+            Telemetry.PlatformMetrics.StateWrites.Add(1, new KeyValuePair<string, object?>(Telemetry.PlatformMetrics.OutcomeTag, "written"));
             return true;
         }
     }
@@ -125,6 +126,7 @@ public sealed partial class StateKeeper : IDisposable
         }
         catch (Exception e)
         {
+            Telemetry.PlatformMetrics.StateWrites.Add(1, new KeyValuePair<string, object?>(Telemetry.PlatformMetrics.OutcomeTag, "failed"));
             LogWriteFailed(_logger, e, Path);
         }
     }

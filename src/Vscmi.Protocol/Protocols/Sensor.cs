@@ -12,7 +12,7 @@ internal static class SensorProtocol
     private static BitsSpec Resolution() =>
         Bits("resolution", Field("resolution_value", 0, 27), Signed("resolution_exponent", 27, 5));
 
-    private static bool HasExtendedAttributes(FieldSet s) => s.ValueOrZero("extended_attributes") == 1;
+    private static readonly FieldCondition HasExtendedAttributes = FieldCondition.Is("extended_attributes", 1);
 
     /// <summary>
     /// Sensor descriptor: 28 bytes; 52 with extended attributes on a scalar sensor; 32 with extended
@@ -37,7 +37,7 @@ internal static class SensorProtocol
         Name16(),
         When("extended attributes", HasExtendedAttributes, U32("sensor_power_uw")),
         When("extended attributes of a scalar sensor",
-            s => HasExtendedAttributes(s) && (s.ValueOrZero("multi_axis") == 0 || s.ValueOrZero("num_axes") == 0),
+            FieldCondition.All(HasExtendedAttributes, FieldCondition.Any(FieldCondition.Is("multi_axis", 0), FieldCondition.Is("num_axes", 0))),
             Resolution(), S64("min_range"), S64("max_range")));
 
     /// <summary>

@@ -216,15 +216,18 @@ public sealed class ArraySpec : FieldSpec
 /// <summary>Fields present only when a condition on earlier fields of the same record holds.</summary>
 public sealed class ConditionalSpec : FieldSpec
 {
-    internal ConditionalSpec(string description, Func<FieldSet, bool> predicate, Layout fields)
+    internal ConditionalSpec(string description, FieldCondition condition, Layout fields)
         : base(description)
     {
-        Predicate = predicate;
+        Condition = condition;
         Fields = fields;
     }
 
     /// <summary>Decides, from the fields decoded so far, whether the group is present.</summary>
-    public Func<FieldSet, bool> Predicate { get; }
+    public FieldCondition Condition { get; }
+
+    /// <summary>Whether the group is present given the fields decoded so far.</summary>
+    public bool Predicate(FieldSet values) => Condition.Holds(values);
 
     /// <summary>The fields of the group.</summary>
     public Layout Fields { get; }

@@ -69,9 +69,9 @@ public static class LayoutDsl
     public static ArraySpec RestRecords(string name, Layout entry) =>
         new(name, null, ElementKind.Record, entry, NumberDisplay.Decimal);
 
-    /// <summary>Fields present only when <paramref name="predicate"/> holds over the fields before them.</summary>
-    public static ConditionalSpec When(string description, Func<FieldSet, bool> predicate, params FieldSpec[] fields) =>
-        new(description, predicate, new Layout(fields, []));
+    /// <summary>Fields present only when <paramref name="condition"/> holds over the fields before them.</summary>
+    public static ConditionalSpec When(string description, FieldCondition condition, params FieldSpec[] fields) =>
+        new(description, condition, new Layout(fields, []));
 
     /// <summary>A rule: when <paramref name="field"/> = <paramref name="value"/>, the required fields hold the given values.</summary>
     public static LayoutRule Rule(string description, string field, ulong value, params (string Field, ulong Value)[] required) =>
