@@ -200,12 +200,32 @@ internal sealed partial class Dashboard : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Messages a second the log shows at most: a page cannot follow a benchmark's 100,000, and
+    /// decoding each would cost the daemon a core. The rest are counted (<c>messages_not_shown</c>).
+    /// </summary>
+    public const int MaxMessagesPerSecond = 200;
+
+    private long _notShown;
+
     private async Task ForwardTraceAsync(TraceSubscription trace, CancellationToken cancellationToken)
     {
+        var second = Environment.TickCount64 / 1000;
+        var shown = 0;
         try
         {
             await foreach (var record in trace.Records.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (Environment.TickCount64 / 1000 != second)
+                    (second, shown) = (Environment.TickCount64 / 1000, 0);
+                if (++shown > MaxMessagesPerSecond)
+                {
+                    Interlocked.Increment(ref _notShown);
+                    continue;
+                }
+
                 Broadcast(Frame("message", MessageJson(record)));
+            }
         }
         catch (OperationCanceledException)
         {
@@ -358,6 +378,9 @@ internal sealed partial class Dashboard : IAsyncDisposable
             if (_agent is { } acting && acting <= model.Agents.Count)
                 w.WriteString("acting_as", model.Agents[acting - 1].Name);
             w.WriteNumber("trace_subscribers", _platform.Trace.Subscribers);
+            w.WriteNumber("messages_not_shown", Interlocked.Read(ref _notShown));
+            lock (_sync)
+                w.WriteNumber("messages_dropped", _trace?.Dropped ?? 0);
 
             w.WriteStartArray("agents");
             for (var i = 0; i < model.Agents.Count; i++)

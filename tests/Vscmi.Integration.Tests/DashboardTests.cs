@@ -70,6 +70,46 @@ public sealed class DashboardTests
     }
 
     [Fact]
+    public async Task A_flood_of_messages_is_shown_in_part_and_counted_while_the_agent_is_served_in_full()
+    {
+        await using var serve = await ServeProcess.StartAsync("--socket", "OSPM={dir}/ospm.sock", "--dashboard", "127.0.0.1:0");
+        var url = DashboardUrl(serve);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(1) };
+        using var events = await http.GetAsync(new Uri(url, "api/events"), HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await events.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(stream);
+        var messageFrames = 0;
+        var reading = Task.Run(async () =>
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line == "event: message")
+                    Interlocked.Increment(ref messageFrames);
+            }
+        });
+        await Poll.Until(() => serve.Output.Length > 0 && http.GetStringAsync(new Uri(url, "api/snapshot")).GetAwaiter().GetResult().Contains("\"trace_subscribers\":1", StringComparison.Ordinal),
+            "the page's trace subscription");
+
+        using (var ospm = serve.Connect(serve.PathOf("ospm.sock")))
+        {
+            for (var i = 0; i < 3000; i++)
+                Assert.Equal(0u, ospm.Call(0x00005006, 3)[1]); // every command answered, whatever the page does
+        }
+
+        string snapshot = "";
+        await Poll.Until(() =>
+        {
+            snapshot = http.GetStringAsync(new Uri(url, "api/snapshot")).GetAwaiter().GetResult();
+            return Regex.Match(snapshot, "\"messages\":(\\d+)").Groups[1].Value == "3000";
+        }, "3000 messages counted for OSPM");
+        var notShown = long.Parse(Regex.Match(snapshot, "\"messages_not_shown\":(\\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var dropped = long.Parse(Regex.Match(snapshot, "\"messages_dropped\":(\\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(notShown + dropped > 0, $"6000 traced messages, none skipped: {snapshot[..200]}");
+        await Poll.Until(() => Volatile.Read(ref messageFrames) > 0, "message frames on the event stream");
+        Assert.True(Volatile.Read(ref messageFrames) + notShown + dropped <= 6000);
+    }
+
+    [Fact]
     public async Task The_dashboard_changes_nothing_without_an_agent_and_only_what_its_agent_may_with_one()
     {
         using var http = new HttpClient();

@@ -251,7 +251,8 @@ wait "$load_pid" 2>/dev/null || true
 load_pid=""
 echo "$boots" > "$work/boots.txt"
 # The guest is off: its trace ends, and the daemon's metrics are taken at the same point.
-kill -INT "$trace_pid" 2>/dev/null || true
+# (SIGTERM: a job started with & in a script has SIGINT ignored, and the runtime keeps it so.)
+kill -TERM "$trace_pid" 2>/dev/null || true
 wait "$trace_pid" 2>/dev/null || true
 trace_pid=""
 metrics_url=$(grep -o 'metrics: http[^ ]*' "$work/serve.log" | head -1 | cut -d' ' -f2)

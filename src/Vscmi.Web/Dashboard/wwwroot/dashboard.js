@@ -54,6 +54,8 @@ function render(s) {
   fill("reset", s.reset, r => [[r.id, "num"], [r.name], [r.asserted ? "asserted" : "", r.asserted ? "on" : "off"], [r.holder], [r.count, "num"], [changed(r.changed), "changed"]]);
   fill("powercap", s.powercap, p => [[p.id, "num"], [p.name], [p.cap, "num"], [p.pai, "num"], [changed(p.changed), "changed"]]);
   renderSensors(s.sensors);
+  const missed = s.messages_not_shown + s.messages_dropped;
+  $("message-missed").textContent = missed ? `${missed} not shown (the log shows up to 200 a second)` : "";
 }
 
 function renderSensors(sensors) {
@@ -122,7 +124,7 @@ function onMessage(m) {
   list.appendChild(li);
   while (list.children.length > maxMessages) list.removeChild(list.firstChild);
   list.scrollTop = list.scrollHeight;
-  $("message-count").textContent = `${messageTotal} seen`;
+  $("message-count").textContent = `${messageTotal} shown`;
 }
 
 function refilter() { for (const li of $("messages").children) li.hidden = !shown(li); }
