@@ -27,6 +27,7 @@ else
     root.Subcommands.Add(Vscmi.Cli.Control.CtlCommand.Create());
     foreach (var command in TraceCommands.Create())
         root.Subcommands.Add(command);
+    root.Subcommands.Add(Vscmi.Cli.Control.InjectCommand.Create());
 }
 
 return root.Parse(args).Invoke();

@@ -99,6 +99,9 @@ public sealed partial class ScmiPlatform
         return session;
     }
 
+    /// <summary>Faults injected into commands (<c>vscmi inject</c>; docs/scenarios.md).</summary>
+    public Injection.FaultInjector Faults { get; } = new();
+
     /// <summary>The live message trace: subscribe to see every message in and out (<c>vscmi trace</c>).</summary>
     public TraceHub Trace { get; } = new();
 
@@ -403,7 +406,8 @@ public sealed partial class ScmiPlatform
     /// <summary>
     /// Answers one command. <paramref name="reply"/> needs <see cref="AgentSession.ReplyBufferSize"/>
     /// bytes. Returns the reply length: header, status, and return values only on SUCCESS; 0 when the
-    /// message is too short to carry a header (nothing to answer).
+    /// message is too short to carry a header (nothing to answer), or when an injected fault drops
+    /// it (<see cref="Faults"/>: the transport sends nothing).
     /// </summary>
     public int Handle(AgentSession session, ReadOnlySpan<byte> message, Span<byte> reply)
     {
@@ -423,6 +427,29 @@ public sealed partial class ScmiPlatform
         BinaryPrimitives.WriteUInt32LittleEndian(reply, word);
         var header = ScmiHeader.FromValueUnchecked(word);
         var payload = message[ScmiHeader.Size..];
+        if (Faults.Active && Faults.Apply(session.AgentName, header, out var injected, out var delay) is { } fault)
+        {
+            switch (fault)
+            {
+                case Injection.FaultKind.Drop:
+                    session.SetHandling(false);
+                    if (Trace.Active)
+                        Trace.Publish(TraceHub.UnixTimeNs(Time), session, TraceDirection.In, message, 0);
+                    return 0; // no reply: the agent times out
+                case Injection.FaultKind.Status:
+                    BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)injected);
+                    session.MessageCounts[((_table.Find(header.ProtocolId, header.MessageId)?.Index ?? _table.Count) * PlatformMetrics.StatusSlots) + PlatformMetrics.StatusSlot(injected)]++;
+                    session.SetHandling(false);
+                    if (timed)
+                        Observe(session, message, reply[..8], _table.Find(header.ProtocolId, header.MessageId), Stopwatch.GetElapsedTime(started));
+                    return 8;
+                default:
+                    // A delay holds this agent's channel only: each session has its own transport thread.
+                    Thread.Sleep(delay);
+                    break;
+            }
+        }
+
         var writer = new ScmiWriter(reply.Slice(8, Math.Min(reply.Length - 8, session.MaxPayload)));
         var status = Dispatch(session, header, word, payload, ref writer, out var entry);
         BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)status);

@@ -390,6 +390,9 @@ public sealed partial class VirtioScmiDevice : IDisposable
         return queue.ShouldNotifyDriver();
     }
 
+    /// <summary>Command buffers kept without a reply because an injected fault dropped their command.</summary>
+    public long WithheldReplies { get; private set; }
+
     // Caller holds _lock.
     private void Answer(DeviceQueue queue, DescriptorChain chain)
     {
@@ -414,6 +417,13 @@ public sealed partial class VirtioScmiDevice : IDisposable
             else
             {
                 replyLength = _platform.Handle(session, _request.AsSpan(0, length), _reply);
+                if (replyLength == 0)
+                {
+                    // An injected fault dropped it (vscmi inject drop): the buffer is kept, never
+                    // used, so the driver times out; a device reset forgets it with the queue.
+                    WithheldReplies++;
+                    return;
+                }
             }
 
             if (chain.TryWrite(_reply.AsSpan(0, replyLength)))

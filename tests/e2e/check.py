@@ -557,6 +557,21 @@ check("wireshark: the generated dissector names every message the Linux guest ex
       rows and not unnamed and not leftover and len(names) >= 25,
       f"{len(names)} names; unnamed {unnamed[:5]}; bytes left after {leftover[:5]}")
 
+# --- an injected fault: two BUSY answers to the guest's PERFORMANCE_LEVEL_SET -------------------
+inject = dict(kv.split("=", 1) for kv in (tagged("E2E-INJECT") or [""])[0].split() if "=" in kv)
+inject_list = text_of("inject-list.out")
+host_perf = json.loads(text_of("inject-perf.json") or "[]")
+big = next((d for d in host_perf if d.get("name") == "big"), {})
+third = int(inject.get("a", "0") or 0)
+# Linux's cpufreq core logs each refused change (__target_index, -EBUSY) and does not retry: the
+# level stays until the next write, which the platform accepts.
+busy_lines = [l for l in lines if "__target_index: Failed to change cpu frequency: -16" in l]
+check("inject: two BUSY answers fail two cpufreq writes (-EBUSY logged, the level kept), and the next write sets the level on the platform",
+      "applied 2, 0 remaining" in inject_list and len(busy_lines) == 2
+      and inject.get("cur1") == inject.get("start") and inject.get("cur2") == inject.get("start")
+      and inject.get("rc3") == "0" and inject.get("cur3") == inject.get("a") and big.get("frequency_khz") == third,
+      f"guest {inject}; {len(busy_lines)} -EBUSY line(s); host {inject_list.strip()[:160]}; host perf big {big}")
+
 # --- the daemon ----------------------------------------------------------------------------------
 old_serve_log = (work / "serve-2.0.log").read_text(errors="replace") if (work / "serve-2.0.log").exists() else ""
 trouble = [l for l in (serve_log + old_serve_log).splitlines() if re.search(r"\b(warn|fail|crit)\b:", l)]

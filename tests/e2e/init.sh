@@ -110,6 +110,28 @@ if [ "$reply" = "extended" ]; then
   raw clock_set_beyond 20 5 0 4 1700000000 0
   raw clock_get_after_beyond 20 6 4
 
+  # An injected fault (vscmi inject, docs/scenarios.md): the host makes the guest's next two
+  # PERFORMANCE_LEVEL_SET answer BUSY. Linux's cpufreq gets them on two writes through the
+  # userspace governor; the third write must reach the platform.
+  policy1=/sys/devices/system/cpu/cpufreq/policy1
+  if [ -d $policy1 ]; then
+    echo userspace > $policy1/scaling_governor
+    start=$(cat $policy1/scaling_cur_freq)
+    others=$(cat $policy1/scaling_available_frequencies | tr -s ' ' '\n' | grep . | grep -vx "$start" | sort -n)
+    a=$(echo "$others" | head -1); b=$(echo "$others" | head -2 | tail -1)
+    ask inject-busy
+    echo "$a" > $policy1/scaling_setspeed 2>/dev/null; rc1=$?
+    cur1=$(cat $policy1/scaling_cur_freq)
+    echo "$b" > $policy1/scaling_setspeed 2>/dev/null; rc2=$?
+    cur2=$(cat $policy1/scaling_cur_freq)
+    echo "$a" > $policy1/scaling_setspeed 2>/dev/null; rc3=$?
+    cur3=$(cat $policy1/scaling_cur_freq)
+    echo "E2E-INJECT start=$start a=$a b=$b rc1=$rc1 cur1=$cur1 rc2=$rc2 cur2=$cur2 rc3=$rc3 cur3=$cur3"
+    ask inject-done
+  else
+    echo "E2E-INJECT no-policy1"
+  fi
+
   # reg-userspace-consumer on vdd_gpu: enable, then disable, the host looks after each.
   consumer=/sys/bus/platform/devices/vgpu-consumer
   echo enabled > $consumer/state 2>/dev/null

@@ -159,6 +159,11 @@ host_step() {   # sets $reply (no subshell: extended_done must stick)
     inner)
       # vscmi inside the guest runs once, in the first boot.
       if [ "${inner_done:-0}" = 0 ]; then inner_done=1; reply=inner; else reply=skip; fi ;;
+    inject-busy) "$root/vscmi" inject status BUSY --agent guest --message PERFORMANCE_LEVEL_SET --count 2 --control "$work/main-control.sock" > "$work/inject-add.out" 2>&1 ;;
+    inject-done)
+      "$root/vscmi" inject list --control "$work/main-control.sock" > "$work/inject-list.out" 2>&1
+      "$root/vscmi" inject clear --control "$work/main-control.sock" >> "$work/inject-list.out" 2>&1
+      "$root/vscmi" perf --json "${ospm[@]}" > "$work/inject-perf.json" ;;
     deny-clock) "$root/vscmi" permissions deny --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
     allow-clock) "$root/vscmi" permissions allow --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
     service) reply=${service_phase:-skip} ;;
@@ -189,6 +194,11 @@ run_vm() {
   local answers=("$@") waits=0
   while [ "$waits" -lt "${#answers[@]}" ]; do
     line=$(grep -E "^(E2E-STEP |E2E-WAIT)" "$log" 2>/dev/null | tr -d '\r' | sed -n "$((handled + 1))p" || true)
+    # Only a whole line: the console may be caught mid-line ("E2E-STEP extend" before "ed"
+    # arrives), and a step taken for another would put the host and the guest out of step.
+    if [ -n "$line" ] && [ -n "$(tail -c1 "$log")" ] && [ "$(tail -n1 "$log" | tr -d '\r')" = "$line" ]; then
+      line=""
+    fi
     if [ -z "$line" ]; then
       kill -0 "$qemu_pid" 2>/dev/null || { step "QEMU exited before the guest reached its checks"; break; }
       if [ $(( $(date +%s) - started )) -gt "${run_limit:-400}" ]; then step "the guest stopped asking after $handled questions (${run_limit:-400} s)"; break; fi

@@ -102,7 +102,7 @@ internal static class CtlCommand
         return new Command("ctl", "Talk to a running 'vscmi serve' through its control socket.") { control, json, status, reload, vm, stateCommand };
     }
 
-    private static int Run(string path, bool json, Action<Utf8JsonWriter> request, Action<JsonElement> print)
+    internal static int Run(string path, bool json, Action<Utf8JsonWriter> request, Action<JsonElement> print)
     {
         string line;
         try

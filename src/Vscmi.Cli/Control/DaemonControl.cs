@@ -136,6 +136,9 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                     w.WriteString("state", System.Text.Encoding.UTF8.GetString(_platform.SaveState(_keeper is null ? null : WriteDaemonPart)));
                 }),
                 "state save" => SaveState(),
+                "inject add" => InjectControl.Add(_platform, request),
+                "inject list" => InjectControl.List(_platform),
+                "inject clear" => InjectControl.Clear(_platform, request),
                 null => ControlServer.Error($"the request has no \"command\" ({Commands})"),
                 _ => ControlServer.Error($"unknown command \"{command}\" ({Commands})"),
             };
@@ -146,7 +149,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         }
     }
 
-    private const string Commands = "status, reload, vm add, vm remove, state show, state save";
+    private const string Commands = "status, reload, vm add, vm remove, state show, state save, inject add, inject list, inject clear, trace";
 
     /// <summary>Reloads the model file on SIGHUP (serialised with the control's requests).</summary>
     public async Task ReloadOnSignalAsync()
