@@ -194,28 +194,7 @@ public sealed partial class ScmiClient : IAsyncDisposable
         lock (_sync)
             _pending[token] = pending;
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
-        var replyTimeout = _options.Timeout ?? _transport.Capabilities.ReplyTimeout;
-        timeout.CancelAfter(replyTimeout);
-        try
-        {
-            await _transport.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            return await pending.Response.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!pending.Response.Task.IsCompleted)
-        {
-            Abandon(token, pending);
-            if (cancellationToken.IsCancellationRequested)
-                throw;
-            if (_closed is { } reason)
-                throw new ScmiDisconnectedException("the SCMI channel closed", reason);
-            throw new ScmiTimeoutException($"{spec.Name} (token {token}): no response within {replyTimeout.TotalMilliseconds:0} ms");
-        }
-        catch (ScmiTransportException e)
-        {
-            Abandon(token, pending);
-            throw new ScmiDisconnectedException($"{spec.Name}: {e.Message}", e);
-        }
+        return await SendAndWaitAsync(request, token, pending, pending.Response.Task, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -246,15 +225,25 @@ public sealed partial class ScmiClient : IAsyncDisposable
         var pending = new Pending(spec, expectDelayed: false, raw: true);
         lock (_sync)
             _pending[token] = pending;
+        return await SendAndWaitAsync(request, token, pending, pending.Raw!.Task, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends a request whose token is already registered and waits for <paramref name="reply"/>
+    /// within the reply timeout; a timeout, cancellation or closed channel gives the token up.
+    /// </summary>
+    private async Task<T> SendAndWaitAsync<T>(byte[] request, ushort token, Pending pending, Task<T> reply, CancellationToken cancellationToken)
+    {
+        var spec = pending.Spec;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
         var replyTimeout = _options.Timeout ?? _transport.Capabilities.ReplyTimeout;
         timeout.CancelAfter(replyTimeout);
         try
         {
             await _transport.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            return await pending.Raw!.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            return await reply.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!pending.Raw!.Task.IsCompleted)
+        catch (OperationCanceledException) when (!reply.IsCompleted)
         {
             Abandon(token, pending);
             if (cancellationToken.IsCancellationRequested)

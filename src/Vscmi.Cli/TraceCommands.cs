@@ -287,19 +287,8 @@ internal static class TraceCommands
         return differences == 0 ? 0 : 3;
     }
 
-    /// <summary>The message as <c>vscmi decode</c> prints it, without the token (it differs between runs); hex when it does not decode.</summary>
-    internal static string Describe(ReadOnlySpan<byte> message, ScmiMessageKind kind)
-    {
-        try
-        {
-            var decoded = ScmiMessageCodec.Decode(message, message.Length >= 4 && ((message[1] & 3) != 0) ? null : kind, new DecodeOptions(Lenient: true));
-            return ScmiFormatter.Format(decoded);
-        }
-        catch (ScmiProtocolException e)
-        {
-            return $"{Convert.ToHexStringLower(message)} ({e.Message})";
-        }
-    }
+    /// <summary>The message as <c>vscmi decode</c> prints it (<see cref="ScmiFormatter.Describe"/>); <paramref name="kind"/> says which way a type-0 message went.</summary>
+    internal static string Describe(ReadOnlySpan<byte> message, ScmiMessageKind kind) => ScmiFormatter.Describe(message, kind == ScmiMessageKind.Command);
 
     private static Command Dissector()
     {

@@ -86,6 +86,10 @@ public sealed class AgentSession
     /// </summary>
     internal long[] MessageCounts { get; }
 
+    /// <summary>Counts one answered command: <paramref name="command"/> is its table index (the table's size for one the platform lacks).</summary>
+    internal void Count(int command, ScmiStatus status) =>
+        MessageCounts[(command * Telemetry.PlatformMetrics.StatusSlots) + Telemetry.PlatformMetrics.StatusSlot(status)]++;
+
     private int _handling;
 
     /// <summary>Commands being handled now, plus asynchronous ones whose delayed response is not delivered yet.</summary>

@@ -38,12 +38,8 @@ public sealed partial class ScmiPlatform
     /// </summary>
     public string StateJson()
     {
-        byte[] bytes;
         lock (Sync)
-            bytes = Vscmi.Platform.State.StateFile.Write(Model, State);
-        var text = System.Text.Encoding.UTF8.GetString(bytes);
-        var end = text.LastIndexOf("\nsha256 ", StringComparison.Ordinal);
-        return end >= 0 ? text[..end] : text;
+            return System.Text.Encoding.UTF8.GetString(Vscmi.Platform.State.StateFile.Body(Model, State));
     }
 
     /// <summary>

@@ -438,7 +438,7 @@ public sealed partial class ScmiPlatform
                     return 0; // no reply: the agent times out
                 case Injection.FaultKind.Status:
                     BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)injected);
-                    session.MessageCounts[((_table.Find(header.ProtocolId, header.MessageId)?.Index ?? _table.Count) * PlatformMetrics.StatusSlots) + PlatformMetrics.StatusSlot(injected)]++;
+                    session.Count(_table.Find(header.ProtocolId, header.MessageId)?.Index ?? _table.Count, injected);
                     session.SetHandling(false);
                     if (timed)
                         Observe(session, message, reply[..8], _table.Find(header.ProtocolId, header.MessageId), Stopwatch.GetElapsedTime(started));
@@ -454,7 +454,7 @@ public sealed partial class ScmiPlatform
         var status = Dispatch(session, header, word, payload, ref writer, out var entry);
         BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)status);
         var length = status == ScmiStatus.SUCCESS ? 8 + writer.Position : 8;
-        session.MessageCounts[((entry?.Index ?? _table.Count) * PlatformMetrics.StatusSlots) + PlatformMetrics.StatusSlot(status)]++;
+        session.Count(entry?.Index ?? _table.Count, status);
         session.SetHandling(false);
         if (_trackChanges && status == ScmiStatus.SUCCESS && entry is { IsChange: true })
             RecordChange(session, entry, payload);

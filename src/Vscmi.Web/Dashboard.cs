@@ -240,27 +240,10 @@ internal sealed partial class Dashboard : IAsyncDisposable
         w.WriteString("direction", record.Direction == TraceDirection.In ? "in" : "out");
         var header = ScmiHeader.FromValueUnchecked(BinaryPrimitives.ReadUInt32LittleEndian(record.Message));
         w.WriteString("protocol", ScmiCatalog.Find(header.ProtocolId)?.ShortName ?? $"0x{header.ProtocolId:X2}");
-        w.WriteString("text", Describe(record));
+        w.WriteString("text", ScmiFormatter.Describe(record.Message, record.Direction == TraceDirection.In));
         if (record.LatencyNs > 0)
             w.WriteNumber("latency_us", Math.Round(record.LatencyNs / 1000.0, 1));
     });
-
-    /// <summary>The message as <c>vscmi decode</c> prints it; hex when it does not decode.</summary>
-    internal static string Describe(TraceRecord record)
-    {
-        var header = ScmiHeader.FromValueUnchecked(BinaryPrimitives.ReadUInt32LittleEndian(record.Message));
-        ScmiMessageKind? kind = header.Type == ScmiMessageType.COMMAND
-            ? record.Direction == TraceDirection.In ? ScmiMessageKind.Command : ScmiMessageKind.Response
-            : null;
-        try
-        {
-            return ScmiFormatter.Format(ScmiMessageCodec.Decode(record.Message, kind, new DecodeOptions(Lenient: true)));
-        }
-        catch (ScmiProtocolException e)
-        {
-            return $"{Convert.ToHexStringLower(record.Message)} ({e.Message})";
-        }
-    }
 
     // ---- the periodic snapshot ----
 

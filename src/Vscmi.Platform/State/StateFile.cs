@@ -41,6 +41,14 @@ internal static class StateFile
     /// <param name="daemon">Writes the daemon's own part (agents and VM sockets added at run time) into a "daemon" object; null: none.</param>
     public static byte[] Write(DeviceModel model, PlatformState state, Action<Utf8JsonWriter>? daemon = null)
     {
+        var body = Body(model, state, daemon);
+        var checksum = Encoding.ASCII.GetBytes($"\n{ChecksumPrefix}{Convert.ToHexStringLower(SHA256.HashData(body))}\n");
+        return [.. body, .. checksum];
+    }
+
+    /// <summary>The state file's JSON alone, without its checksum line (what the dashboard shows).</summary>
+    public static byte[] Body(DeviceModel model, PlatformState state, Action<Utf8JsonWriter>? daemon = null)
+    {
         using var json = new MemoryStream();
         using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true }))
         {
@@ -157,9 +165,7 @@ internal static class StateFile
             w.WriteEndObject();
         }
 
-        var body = json.ToArray();
-        var checksum = Encoding.ASCII.GetBytes($"\n{ChecksumPrefix}{Convert.ToHexStringLower(SHA256.HashData(body))}\n");
-        return [.. body, .. checksum];
+        return json.ToArray();
     }
 
     private static void Array<T>(Utf8JsonWriter w, string name, T[] items, Action<Utf8JsonWriter, T> item)

@@ -25,6 +25,26 @@ public static class ScmiFormatter
         return text.ToString();
     }
 
+    /// <summary>
+    /// The one-line form of a message seen on a channel (a trace, a replay): a type-0 message is a
+    /// command when it went to the platform and a response otherwise; decoded leniently; hex with
+    /// the reason when it does not decode.
+    /// </summary>
+    public static string Describe(ReadOnlySpan<byte> message, bool toPlatform)
+    {
+        var kind = message.Length >= ScmiHeader.Size && ScmiHeader.FromValueUnchecked(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(message)).Type == ScmiMessageType.COMMAND
+            ? toPlatform ? ScmiMessageKind.Command : ScmiMessageKind.Response
+            : (ScmiMessageKind?)null;
+        try
+        {
+            return Format(ScmiMessageCodec.Decode(message, kind, new DecodeOptions(Lenient: true)));
+        }
+        catch (ScmiProtocolException e)
+        {
+            return $"{Convert.ToHexStringLower(message)} ({e.Message})";
+        }
+    }
+
     /// <summary>The fields of a body alone, space-separated (<c>clock_id=3 rate=1000</c>).</summary>
     public static string FormatFields(Layout layout, FieldSet fields)
     {
