@@ -129,11 +129,73 @@ public sealed class AgentSession
             return;
         }
 
-        if (_outbox.Writer.TryWrite(message))
+        Send(message);
+    }
+
+    /// <summary>Puts a platform-to-agent message in the outbox, or behind it while withheld (<see cref="Withhold"/>).</summary>
+    private bool Send(byte[] message)
+    {
+        if (_withholding)
         {
-            if (Platform.Trace.Active)
-                Platform.Trace.Publish(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, message, 0);
-            OutboxReady?.Invoke();
+            lock (_withheld)
+            {
+                if (_withholding)
+                {
+                    _withheld.Enqueue(message);
+                    return true;
+                }
+            }
+        }
+
+        if (!_outbox.Writer.TryWrite(message))
+            return false;
+        if (Platform.Trace.Active)
+            Platform.Trace.Publish(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, message, 0);
+        OutboxReady?.Invoke();
+        return true;
+    }
+
+    private readonly Queue<byte[]> _withheld = new();
+    private volatile bool _withholding;
+
+    /// <summary>
+    /// Withholds platform-to-agent messages (an injected <c>withhold</c> fault: a platform whose
+    /// event channel is stuck), or releases them, in order. Notifications still count against the
+    /// backlog, so a withheld agent cannot grow the daemon.
+    /// </summary>
+    internal void Withhold(bool withhold)
+    {
+        lock (_withheld)
+        {
+            if (withhold)
+            {
+                _withholding = true;
+                return;
+            }
+
+            // Drained before the flag drops, under the lock: a message sent meanwhile waits here and goes out after these.
+            while (_withheld.TryDequeue(out var message))
+            {
+                if (_outbox.Writer.TryWrite(message))
+                {
+                    if (Platform.Trace.Active)
+                        Platform.Trace.Publish(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, message, 0);
+                }
+            }
+
+            _withholding = false;
+        }
+
+        OutboxReady?.Invoke();
+    }
+
+    /// <summary>Platform-to-agent messages withheld now.</summary>
+    public int WithheldMessages
+    {
+        get
+        {
+            lock (_withheld)
+                return _withheld.Count;
         }
     }
 
@@ -192,13 +254,7 @@ public sealed class AgentSession
 
     private void Release(byte[] delayedResponse)
     {
-        if (_outbox.Writer.TryWrite(delayedResponse))
-        {
-            if (Platform.Trace.Active)
-                Platform.Trace.Publish(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, delayedResponse, 0);
-            OutboxReady?.Invoke();
-        }
-        else
+        if (!Send(delayedResponse))
             Interlocked.Decrement(ref _pendingAsync);
     }
 

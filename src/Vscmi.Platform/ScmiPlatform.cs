@@ -45,6 +45,7 @@ public sealed partial class ScmiPlatform
         // Only the protocols the presented release has (SCMI 2.0: no voltage, power capping or pin control).
         handlers.RemoveAll(h => model.Release.VersionOf(h.Id) is null);
         _table = new MessageTable(handlers);
+        Faults = new Injection.FaultInjector(this);
     }
 
     private readonly Host.HostFiles _hostFiles;
@@ -94,13 +95,17 @@ public sealed partial class ScmiPlatform
         ArgumentNullException.ThrowIfNull(transport);
         var session = new AgentSession(this, agentId, maxPayload, hasP2A, transport, _table.Count);
         lock (Sync)
+        {
             _sessions.Add(session);
+            if (WithheldFor(session.AgentName))
+                session.Withhold(true);
+        }
         PlatformMetrics.Connects.Add(1, new KeyValuePair<string, object?>(PlatformMetrics.AgentTag, session.AgentName), new KeyValuePair<string, object?>(PlatformMetrics.TransportTag, transport));
         return session;
     }
 
     /// <summary>Faults injected into commands (<c>vscmi inject</c>; docs/scenarios.md).</summary>
-    public Injection.FaultInjector Faults { get; } = new();
+    public Injection.FaultInjector Faults { get; }
 
     /// <summary>The live message trace: subscribe to see every message in and out (<c>vscmi trace</c>).</summary>
     public TraceHub Trace { get; } = new();
@@ -427,9 +432,10 @@ public sealed partial class ScmiPlatform
         BinaryPrimitives.WriteUInt32LittleEndian(reply, word);
         var header = ScmiHeader.FromValueUnchecked(word);
         var payload = message[ScmiHeader.Size..];
-        if (Faults.Active && Faults.Apply(session.AgentName, header, out var injected, out var delay) is { } fault)
+        Injection.FaultSpec? after = null;
+        if (Faults.Active && Faults.Apply(session.AgentName, header, ResourceOf(header, payload), out var delay) is { } fault)
         {
-            switch (fault)
+            switch (fault.Kind)
             {
                 case Injection.FaultKind.Drop:
                     session.SetHandling(false);
@@ -437,23 +443,27 @@ public sealed partial class ScmiPlatform
                         Trace.Publish(TraceHub.UnixTimeNs(Time), session, TraceDirection.In, message, 0);
                     return 0; // no reply: the agent times out
                 case Injection.FaultKind.Status:
-                    BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)injected);
-                    session.Count(_table.Find(header.ProtocolId, header.MessageId)?.Index ?? _table.Count, injected);
+                    BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)fault.Status);
+                    session.Count(_table.Find(header.ProtocolId, header.MessageId)?.Index ?? _table.Count, fault.Status);
                     session.SetHandling(false);
                     if (timed)
                         Observe(session, message, reply[..8], _table.Find(header.ProtocolId, header.MessageId), Stopwatch.GetElapsedTime(started));
                     return 8;
-                default:
+                case Injection.FaultKind.Delay or Injection.FaultKind.Late:
                     // A delay holds this agent's channel only: each session has its own transport thread.
                     Thread.Sleep(delay);
                     break;
+                default:
+                    after = fault; // the reply is handled, then altered
+                    break;
             }
         }
-
         var writer = new ScmiWriter(reply.Slice(8, Math.Min(reply.Length - 8, session.MaxPayload)));
         var status = Dispatch(session, header, word, payload, ref writer, out var entry);
         BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)status);
         var length = status == ScmiStatus.SUCCESS ? 8 + writer.Position : 8;
+        if (after is not null)
+            length = Alter(after, reply, length);
         session.Count(entry?.Index ?? _table.Count, status);
         session.SetHandling(false);
         if (_trackChanges && status == ScmiStatus.SUCCESS && entry is { IsChange: true })
@@ -572,6 +582,8 @@ public sealed partial class ScmiPlatform
     internal void CompleteLater(AgentSession session, ScmiHeader command, TimeSpan delay, Func<FieldSet?> work)
     {
         var number = session.CommandsHandled;
+        if (Faults.HasHolds)
+            delay += Faults.DelayedResponseHold(session.AgentName, command);
         if (delay <= TimeSpan.Zero)
         {
             session.CompleteAsync(RunDelayedWork(command, work), number);

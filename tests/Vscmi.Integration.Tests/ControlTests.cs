@@ -83,7 +83,7 @@ public sealed class ControlTests
         await stream.WriteAsync("{\"command\":\"status\"}\n"u8.ToArray());
         Assert.StartsWith("not JSON", ErrorOf(await reader.ReadLineAsync()), StringComparison.Ordinal);
         Assert.StartsWith("a request is a JSON object", ErrorOf(await reader.ReadLineAsync()), StringComparison.Ordinal);
-        Assert.Equal("unknown command \"reboot\" (status, reload, vm add, vm remove, state show, state save, inject add, inject list, inject clear, trace)", ErrorOf(await reader.ReadLineAsync()));
+        Assert.Equal("unknown command \"reboot\" (status, reload, vm add, vm remove, state show, state save, inject add, inject list, inject clear, inject event, trace)", ErrorOf(await reader.ReadLineAsync()));
         Assert.StartsWith("the request has no \"command\"", ErrorOf(await reader.ReadLineAsync()), StringComparison.Ordinal);
         Assert.NotNull(ErrorOf(await reader.ReadLineAsync()));
         Assert.True(JsonDocument.Parse(await reader.ReadLineAsync() ?? "{}").RootElement.GetProperty("ok").GetBoolean());

@@ -139,6 +139,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                 "inject add" => InjectControl.Add(_platform, request),
                 "inject list" => InjectControl.List(_platform),
                 "inject clear" => InjectControl.Clear(_platform, request),
+                "inject event" => InjectControl.Event(_platform, request),
                 null => ControlServer.Error($"the request has no \"command\" ({Commands})"),
                 _ => ControlServer.Error($"unknown command \"{command}\" ({Commands})"),
             };
@@ -149,7 +150,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
         }
     }
 
-    private const string Commands = "status, reload, vm add, vm remove, state show, state save, inject add, inject list, inject clear, trace";
+    private const string Commands = "status, reload, vm add, vm remove, state show, state save, inject add, inject list, inject clear, inject event, trace";
 
     /// <summary>Reloads the model file on SIGHUP (serialised with the control's requests).</summary>
     public async Task ReloadOnSignalAsync()
