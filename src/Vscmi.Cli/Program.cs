@@ -28,6 +28,7 @@ else
     foreach (var command in TraceCommands.Create())
         root.Subcommands.Add(command);
     root.Subcommands.Add(Vscmi.Cli.Control.InjectCommand.Create());
+    root.Subcommands.Add(Vscmi.Cli.Control.ScenarioCommand.Create());
 }
 
 return root.Parse(args).Invoke();

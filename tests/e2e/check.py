@@ -565,12 +565,50 @@ big = next((d for d in host_perf if d.get("name") == "big"), {})
 third = int(inject.get("a", "0") or 0)
 # Linux's cpufreq core logs each refused change (__target_index, -EBUSY) and does not retry: the
 # level stays until the next write, which the platform accepts.
-busy_lines = [l for l in lines if "__target_index: Failed to change cpu frequency: -16" in l]
+# Only between the inject steps: the scenario library's busy-storm makes more of these later.
+inject_from = next((i for i, l in enumerate(lines) if l.startswith("E2E-STEP inject-busy")), 0)
+inject_to = next((i for i, l in enumerate(lines) if l.startswith("E2E-STEP inject-done")), len(lines))
+busy_lines = [l for l in lines[inject_from:inject_to] if "__target_index: Failed to change cpu frequency: -16" in l and not l.startswith("E2E-")]
 check("inject: two BUSY answers fail two cpufreq writes (-EBUSY logged, the level kept), and the next write sets the level on the platform",
       "applied 2, 0 remaining" in inject_list and len(busy_lines) == 2
       and inject.get("cur1") == inject.get("start") and inject.get("cur2") == inject.get("start")
       and inject.get("rc3") == "0" and inject.get("cur3") == inject.get("a") and big.get("frequency_khz") == third,
       f"guest {inject}; {len(busy_lines)} -EBUSY line(s); host {inject_list.strip()[:160]}; host perf big {big}")
+
+# --- the scenario library (scenarios/*.toml) against the guest ------------------------------------
+# Each scenario: 'vscmi scenario run' judged its expectations from the trace (exit 0: every one held,
+# or failed as its recorded agent defect says); the guest's script ran, its output and the kernel's
+# new log lines match the scenario's expect_output, and no line matches forbid_log (WARNING, BUG...).
+library = sorted((pathlib.Path(__file__).resolve().parent.parent.parent / "scenarios").glob("*.toml"))
+ran = []
+for path in library:
+    name = path.stem
+    scenario = tomllib.loads(path.read_text())
+    rc = text_of(f"scenario-{name}.rc").strip()
+    verdicts = [l for l in text_of(f"scenario-{name}.out").splitlines() if re.match(r"^(PASS|FAIL|KNOWN|FIXED\?|ERROR)", l)]
+    summary = (text_of(f"scenario-{name}.out").strip().splitlines() or ["(did not run)"])[-1]
+    if not rc:
+        check(f"scenario {name}: ran against the guest", False, "no result: the guest never reached it")
+        continue
+    ran.append(name)
+    guest = scenario.get("guest")
+    detail = [summary] + [v for v in verdicts if not v.startswith(("PASS", "KNOWN"))]
+    ok = rc == "0" and verdicts
+    if guest:
+        out = tagged(f"E2E-SCN-OUT {name}")
+        log = tagged(f"E2E-SCN-LOG {name}")
+        done = tagged("E2E-SCN-DONE")
+        missing = [p for p in guest.get("expect_output", []) if not any(re.search(p, l) for l in out + log)]
+        forbidden = guest.get("forbid_log", ["WARNING:", "BUG:", "Oops", "Call trace:", "Kernel panic"])
+        hurt = [l for l in log if any(re.search(p, l) for p in forbidden)]
+        ok = ok and any(d.startswith(f"{name} rc=") for d in done) and not missing and not hurt
+        detail += [f"missing {missing}" if missing else "", f"kernel logged {hurt[:2]}" if hurt else "", f"guest output {out[-3:]}", f"log {log[:4]}"]
+    elif name == "graceful-shutdown":
+        ok = ok and "E2E-ORDERLY-POWEROFF" in boots_text
+        detail.append("no orderly poweroff in the boots' consoles" if "E2E-ORDERLY-POWEROFF" not in boots_text else "")
+    check(f"scenario {name}: {scenario.get('description', '')}", ok, "; ".join(d for d in detail if d))
+check("the scenario library ran whole against the guest", library and len(ran) == len(library),
+      f"{len(ran)} of {len(library)} ran: missing {[p.stem for p in library if p.stem not in ran]}")
 
 # --- the daemon ----------------------------------------------------------------------------------
 old_serve_log = (work / "serve-2.0.log").read_text(errors="replace") if (work / "serve-2.0.log").exists() else ""

@@ -132,6 +132,21 @@ if [ "$reply" = "extended" ]; then
     echo "E2E-INJECT no-policy1"
   fi
 
+  # The scenario library (scenarios/*.toml, docs/scenarios.md): for each, the host starts
+  # 'vscmi scenario run' and answers with the scenario's [guest] run script (base64); the guest runs
+  # it and prints its output and the kernel's log lines since, then the host collects the verdicts.
+  ask scenarios
+  for name in $reply; do
+    ask "scenario-start:$name"
+    echo "$reply" | base64 -d > /tmp/scenario.sh
+    before=$(dmesg | wc -l)
+    sh /tmp/scenario.sh > /tmp/scenario.out 2>&1; rc=$?
+    sed "s/^/E2E-SCN-OUT $name /" /tmp/scenario.out
+    dmesg | tail -n +$((before + 1)) | sed "s/^/E2E-SCN-LOG $name /"
+    echo "E2E-SCN-DONE $name rc=$rc"
+    ask "scenario-end:$name"
+  done
+
   # reg-userspace-consumer on vdd_gpu: enable, then disable, the host looks after each.
   consumer=/sys/bus/platform/devices/vgpu-consumer
   echo enabled > $consumer/state 2>/dev/null
@@ -292,7 +307,7 @@ echo "E2E-END $answer"
 if [ "$answer" = "reboot" ]; then
   reboot -f
 fi
-if [ "$answer" = "await-shutdown" ]; then
+if [ "$answer" = "await-shutdown" ] || [ "$answer" = "await-scenario" ]; then
   # The host asks this VM to shut down (vscmi system shutdown --agent guest): the kernel's
   # scmi_power_control runs /sbin/poweroff (an orderly poweroff); this script only waits.
   echo "E2E-AWAITING-SHUTDOWN"

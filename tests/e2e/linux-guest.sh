@@ -164,6 +164,22 @@ host_step() {   # sets $reply (no subshell: extended_done must stick)
       "$root/vscmi" inject list --control "$work/main-control.sock" > "$work/inject-list.out" 2>&1
       "$root/vscmi" inject clear --control "$work/main-control.sock" >> "$work/inject-list.out" 2>&1
       "$root/vscmi" perf --json "${ospm[@]}" > "$work/inject-perf.json" ;;
+    scenarios)
+      # The library's scenarios with a [guest] part, in name order; the shutdown ones end boots below.
+      reply=$(cd "$root/scenarios" && grep -l '^\[guest\]' *.toml | sed 's/\.toml$//' | tr '\n' ' ')
+      [ -n "$reply" ] || reply=none ;;
+    scenario-start:*)
+      local name=${tag#scenario-start:}
+      "$root/vscmi" scenario run "$root/scenarios/$name.toml" --control "$work/main-control.sock" --junit "$work/junit-$name.xml" > "$work/scenario-$name.out" 2>&1 &
+      scenario_pid=$!
+      for _ in $(seq 1 100); do grep -q "^  started" "$work/scenario-$name.out" 2>/dev/null && break; kill -0 "$scenario_pid" 2>/dev/null || break; sleep 0.1; done
+      reply=$(python3 -c 'import base64, sys, tomllib; print(base64.b64encode(tomllib.load(open(sys.argv[1], "rb"))["guest"]["run"].encode()).decode())' "$root/scenarios/$name.toml") ;;
+    scenario-end:*)
+      local name=${tag#scenario-end:}
+      for _ in $(seq 1 600); do kill -0 "$scenario_pid" 2>/dev/null || break; sleep 0.1; done
+      kill -TERM "$scenario_pid" 2>/dev/null || true
+      wait "$scenario_pid"; echo $? > "$work/scenario-$name.rc"
+      step "scenario $name: $(tail -1 "$work/scenario-$name.out")" ;;
     deny-clock) "$root/vscmi" permissions deny --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
     allow-clock) "$root/vscmi" permissions allow --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
     service) reply=${service_phase:-skip} ;;
@@ -218,6 +234,13 @@ run_vm() {
         [ -f "$work/during-clocks.json" ] || snapshot during ;;
     esac
     echo "$answer" >&3 || true
+    if [ "$answer" = "await-scenario" ]; then
+      # A shutdown scenario of the library ends this boot (scenarios/$wait_scenario.toml).
+      sleep 1
+      "$root/vscmi" scenario run "$root/scenarios/$wait_scenario.toml" --control "$work/main-control.sock" --junit "$work/junit-$wait_scenario.xml" > "$work/scenario-$wait_scenario.out" 2>&1
+      echo $? > "$work/scenario-$wait_scenario.rc"
+      step "scenario $wait_scenario: $(tail -1 "$work/scenario-$wait_scenario.out")"
+    fi
     if [ "$answer" = "await-shutdown" ]; then
       # A host-initiated graceful shutdown of this VM: SYSTEM_POWER_STATE_NOTIFIER to agent guest only.
       sleep 1
@@ -250,7 +273,11 @@ boots=${VSCMI_E2E_BOOTS:-8}
 step "$boots boots in a row while a second VM loads the daemon"
 : > "$work/console-boots.log"
 for i in $(seq 1 "$boots"); do
-  run_vm "$work/console-boot.log" "$(device_args)" go
+  # The last two boots end with the library's shutdown scenarios: platform-initiated, forced last.
+  end=go; wait_scenario=""
+  [ "$i" = "$boots" ] && { end=await-scenario; wait_scenario=forced-shutdown; }
+  [ "$boots" -gt 1 ] && [ "$i" = $((boots - 1)) ] && { end=await-scenario; wait_scenario=graceful-shutdown; }
+  run_vm "$work/console-boot.log" "$(device_args)" "$end"
   cat "$work/console-boot.log" >> "$work/console-boots.log"
 done
 # The load ends with the boots (SIGTERM; a client in mid-request may linger, so it gets 5 s).

@@ -107,12 +107,7 @@ internal static class CtlCommand
         string line;
         try
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            using var stream = new NetworkStream(socket, ownsSocket: false);
-            stream.Write(Encoding.UTF8.GetBytes(ControlServer.Json(request) + "\n"));
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            line = reader.ReadLine() ?? throw new IOException("the daemon closed the connection without answering");
+            line = Request(path, ControlServer.Json(request));
         }
         catch (Exception e) when (e is SocketException or IOException)
         {
@@ -132,6 +127,19 @@ internal static class CtlCommand
         else
             print(answer.RootElement);
         return 0;
+    }
+
+    /// <summary>One request and its answer line on a connection of its own.</summary>
+    /// <exception cref="SocketException">The socket cannot be reached.</exception>
+    /// <exception cref="IOException">The daemon hung up without answering.</exception>
+    internal static string Request(string path, string request)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(path));
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        stream.Write(Encoding.UTF8.GetBytes(request + "\n"));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadLine() ?? throw new IOException("the daemon closed the connection without answering");
     }
 
     private static void PrintStatus(JsonElement status)

@@ -113,12 +113,7 @@ internal static class InjectControl
     }
 
     /// <summary>The fault kinds <c>inject add</c> takes, by their names on the wire and the command line.</summary>
-    public static readonly IReadOnlyDictionary<string, FaultKind> Kinds = new Dictionary<string, FaultKind>(StringComparer.Ordinal)
-    {
-        ["status"] = FaultKind.Status, ["delay"] = FaultKind.Delay, ["drop"] = FaultKind.Drop, ["late"] = FaultKind.Late,
-        ["wrong-token"] = FaultKind.WrongToken, ["truncate"] = FaultKind.Truncate, ["hold-delayed"] = FaultKind.HoldDelayed,
-        ["flood"] = FaultKind.Flood, ["withhold"] = FaultKind.Withhold, ["sensor"] = FaultKind.Sensor,
-    };
+    public static IReadOnlyDictionary<string, FaultKind> Kinds => FaultNames.Kinds;
 
     private static string? Parse(ScmiPlatform platform, JsonElement request, out FaultSpec? spec)
     {
@@ -271,7 +266,7 @@ internal static class InjectControl
         $"agent \"{agent}\": the model has no such agent ({string.Join(", ", platform.Model.Agents.Select(a => a.Name))})";
 
     /// <summary>The platform events <c>inject event</c> takes.</summary>
-    public static readonly IReadOnlyList<string> Events = ["perf-limits", "clock-rate", "power-state", "reset", "system-power", "error", "revoke", "allow"];
+    public static IReadOnlyList<string> Events => FaultNames.Events;
 
     /// <summary>
     /// <c>inject event</c>: a change or event the platform makes itself, now (docs/scenarios.md).

@@ -27,6 +27,7 @@ internal static class TraceStream
         {
             w.WriteBoolean("ok", true);
             w.WriteBoolean("tracing", true);
+            w.WriteNumber("now", TraceHub.UnixTimeNs(platform.Time)); // the platform's clock, which every record's "t" reads
             w.WriteStartArray("agents");
             foreach (var agent in platform.Model.Agents)
                 w.WriteStringValue(agent.Name);

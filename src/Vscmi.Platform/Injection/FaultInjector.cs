@@ -312,3 +312,18 @@ public sealed class FaultInjector
         }
     }
 }
+
+/// <summary>The names faults and platform events go by on the control socket, the command line and in scenario files.</summary>
+public static class FaultNames
+{
+    /// <summary>The fault kinds (<c>inject add</c>), by name.</summary>
+    public static readonly IReadOnlyDictionary<string, FaultKind> Kinds = new Dictionary<string, FaultKind>(StringComparer.Ordinal)
+    {
+        ["status"] = FaultKind.Status, ["delay"] = FaultKind.Delay, ["drop"] = FaultKind.Drop, ["late"] = FaultKind.Late,
+        ["wrong-token"] = FaultKind.WrongToken, ["truncate"] = FaultKind.Truncate, ["hold-delayed"] = FaultKind.HoldDelayed,
+        ["flood"] = FaultKind.Flood, ["withhold"] = FaultKind.Withhold, ["sensor"] = FaultKind.Sensor,
+    };
+
+    /// <summary>The platform events (<c>inject event</c>).</summary>
+    public static readonly IReadOnlyList<string> Events = ["perf-limits", "clock-rate", "power-state", "reset", "system-power", "error", "revoke", "allow"];
+}
