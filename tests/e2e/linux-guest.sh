@@ -178,7 +178,7 @@ host_step() {   # sets $reply (no subshell: extended_done must stick)
       local name=${tag#scenario-end:}
       for _ in $(seq 1 600); do kill -0 "$scenario_pid" 2>/dev/null || break; sleep 0.1; done
       kill -TERM "$scenario_pid" 2>/dev/null || true
-      wait "$scenario_pid"; echo $? > "$work/scenario-$name.rc"
+      local rc=0; wait "$scenario_pid" || rc=$?; echo "$rc" > "$work/scenario-$name.rc"
       step "scenario $name: $(tail -1 "$work/scenario-$name.out")" ;;
     deny-clock) "$root/vscmi" permissions deny --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
     allow-clock) "$root/vscmi" permissions allow --agent guest --device 1 --protocol clock "${ospm[@]}" >&2 ;;
@@ -237,8 +237,8 @@ run_vm() {
     if [ "$answer" = "await-scenario" ]; then
       # A shutdown scenario of the library ends this boot (scenarios/$wait_scenario.toml).
       sleep 1
-      "$root/vscmi" scenario run "$root/scenarios/$wait_scenario.toml" --control "$work/main-control.sock" --junit "$work/junit-$wait_scenario.xml" > "$work/scenario-$wait_scenario.out" 2>&1
-      echo $? > "$work/scenario-$wait_scenario.rc"
+      rc=0; "$root/vscmi" scenario run "$root/scenarios/$wait_scenario.toml" --control "$work/main-control.sock" --junit "$work/junit-$wait_scenario.xml" > "$work/scenario-$wait_scenario.out" 2>&1 || rc=$?
+      echo "$rc" > "$work/scenario-$wait_scenario.rc"
       step "scenario $wait_scenario: $(tail -1 "$work/scenario-$wait_scenario.out")"
     fi
     if [ "$answer" = "await-shutdown" ]; then

@@ -99,6 +99,12 @@ internal static class ScenarioCommand
                 Console.Error.WriteLine("interrupted: the scenario's faults were cleared");
                 return 130;
             }
+            catch (ArgumentException e)
+            {
+                // The daemon refused what the scenario names (an agent its model lacks).
+                Console.Error.WriteLine($"error: scenario {scenario.Name}: {e.Message}");
+                return 2;
+            }
 
             runs.Add(result);
             if (result.Errors.Count > 0 || result.Verdicts.Any(v => !v.Ok))
@@ -134,7 +140,20 @@ internal static class ScenarioCommand
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(control), cancellationToken).ConfigureAwait(false);
         await using var stream = new NetworkStream(socket, ownsSocket: false);
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(ControlServer.Json(w => w.WriteString("command", "trace")) + "\n"), cancellationToken).ConfigureAwait(false);
+        // Only the agents the scenario is about: another VM's traffic must not fill this run's trace ring.
+        var watched = scenario.Expectations.Select(e => e.Agent).Append(scenario.Agent).ToList();
+        var request = ControlServer.Json(w =>
+        {
+            w.WriteString("command", "trace");
+            if (!watched.Contains(null))
+            {
+                w.WriteStartArray("agents");
+                foreach (var name in watched.Distinct())
+                    w.WriteStringValue(name);
+                w.WriteEndArray();
+            }
+        });
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(request + "\n"), cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         var first = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) ?? throw new IOException("the daemon closed the connection without answering");
         long origin;
@@ -142,6 +161,8 @@ internal static class ScenarioCommand
         using (var answer = JsonDocument.Parse(first))
         {
             var root = answer.RootElement;
+            if (root.TryGetProperty("error", out var refusal))
+                throw new ArgumentException(refusal.GetString());
             if (!root.TryGetProperty("ok", out var ok) || !ok.GetBoolean() || !root.TryGetProperty("now", out var now))
                 throw new IOException($"the daemon refused the trace: {first} (a daemon older than 'scenario'?)");
             origin = now.GetInt64();
