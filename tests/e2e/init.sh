@@ -136,6 +136,10 @@ if [ "$reply" = "extended" ]; then
   # 'vscmi scenario run' and answers with the scenario's [guest] run script (base64); the guest runs
   # it and prints its output and the kernel's log lines since, then the host collects the verdicts.
   ask scenarios
+  # The kernel's messages go to dmesg only meanwhile (they are printed below, prefixed): one printed
+  # on the console in the middle of an E2E-STEP line would cut the host's question in two.
+  printk=$(cat /proc/sys/kernel/printk)
+  echo 1 > /proc/sys/kernel/printk
   for name in $reply; do
     ask "scenario-start:$name"
     echo "$reply" | base64 -d > /tmp/scenario.sh
@@ -146,6 +150,7 @@ if [ "$reply" = "extended" ]; then
     echo "E2E-SCN-DONE $name rc=$rc"
     ask "scenario-end:$name"
   done
+  echo "$printk" > /proc/sys/kernel/printk
 
   # reg-userspace-consumer on vdd_gpu: enable, then disable, the host looks after each.
   consumer=/sys/bus/platform/devices/vgpu-consumer
