@@ -46,6 +46,9 @@ internal static unsafe partial class Libc
     // call, so a descriptor closed by another thread meanwhile cannot be reused under us (STYLE 14).
     // close() alone takes the raw number: it runs inside ReleaseHandle.
 
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    internal static partial int Kill(int pid, int signal);
+
     [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int MemfdCreate(string name, uint flags);
 

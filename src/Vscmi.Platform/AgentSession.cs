@@ -90,6 +90,10 @@ public sealed class AgentSession
     internal void Count(int command, ScmiStatus status) =>
         MessageCounts[(command * Telemetry.PlatformMetrics.StatusSlots) + Telemetry.PlatformMetrics.StatusSlot(status)]++;
 
+    /// <summary>Counts a command never answered (an injected drop): metrics count it under NO_REPLY.</summary>
+    internal void CountUnanswered(int command) =>
+        MessageCounts[(command * Telemetry.PlatformMetrics.StatusSlots) + Telemetry.PlatformMetrics.NoReplySlot]++;
+
     private int _handling;
 
     /// <summary>Commands being handled now, plus asynchronous ones whose delayed response is not delivered yet.</summary>

@@ -438,6 +438,7 @@ public sealed partial class ScmiPlatform
             switch (fault.Kind)
             {
                 case Injection.FaultKind.Drop:
+                    session.CountUnanswered(_table.Find(header.ProtocolId, header.MessageId)?.Index ?? _table.Count);
                     session.SetHandling(false);
                     if (Trace.Active)
                         Trace.Publish(TraceHub.UnixTimeNs(Time), session, TraceDirection.In, message, 0);

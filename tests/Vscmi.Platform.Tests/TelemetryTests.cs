@@ -59,13 +59,21 @@ public sealed class TelemetryTests
     }
 
     [Fact]
-    public void A_status_outside_the_specification_shares_the_last_slot()
+    public void A_status_outside_the_specification_shares_the_OTHER_slot_and_a_dropped_command_counts_as_NO_REPLY()
     {
         Assert.Equal(0, PlatformMetrics.StatusSlot(ScmiStatus.SUCCESS));
         Assert.Equal(11, PlatformMetrics.StatusSlot(ScmiStatus.IN_USE));
-        Assert.Equal(PlatformMetrics.StatusSlots - 1, PlatformMetrics.StatusSlot((ScmiStatus)(-40)));
-        Assert.Equal(PlatformMetrics.StatusSlots - 1, PlatformMetrics.StatusSlot((ScmiStatus)5));
-        Assert.Equal("OTHER", PlatformMetrics.StatusNames[^1]);
+        Assert.Equal("OTHER", PlatformMetrics.StatusNames[PlatformMetrics.StatusSlot((ScmiStatus)(-40))]);
+        Assert.Equal("OTHER", PlatformMetrics.StatusNames[PlatformMetrics.StatusSlot((ScmiStatus)5)]);
+        Assert.Equal(PlatformMetrics.StatusSlots, PlatformMetrics.StatusNames.Length);
+
+        var platform = new ScmiPlatform(ModelLoader.LoadDefault());
+        var session = platform.OpenSession(1);
+        platform.Faults.Add(new Injection.FaultSpec(Injection.FaultKind.Drop) { Count = 1 });
+        Assert.Equal(0, platform.Handle(session, BaseAndDispatchTests.Words(0x00005006, 3), new byte[session.ReplyBufferSize]));
+        var counted = platform.MessageCountsByAgent().Single(a => a.Agent == "OSPM").Counts;
+        var slot = Array.FindIndex(counted, c => c != 0);
+        Assert.Equal(("CLOCK_RATE_GET", "NO_REPLY"), (platform.CountedMessage(slot / PlatformMetrics.StatusSlots).Message, PlatformMetrics.StatusNames[slot % PlatformMetrics.StatusSlots]));
     }
 
     [Fact]

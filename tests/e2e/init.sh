@@ -313,10 +313,11 @@ if [ "$answer" = "reboot" ]; then
   reboot -f
 fi
 if [ "$answer" = "await-shutdown" ] || [ "$answer" = "await-scenario" ]; then
-  # The host asks this VM to shut down (vscmi system shutdown --agent guest): the kernel's
-  # scmi_power_control runs /sbin/poweroff (an orderly poweroff); this script only waits.
+  # The host asks this VM to shut down (vscmi system shutdown --agent guest, or a shutdown scenario
+  # of the library): the kernel's scmi_power_control runs /sbin/poweroff (an orderly poweroff) for a
+  # graceful request; this script only waits (less for a scenario: Linux ignores a forced request).
   echo "E2E-AWAITING-SHUTDOWN"
-  sleep 100
+  if [ "$answer" = "await-scenario" ]; then sleep 30; else sleep 100; fi
   echo "E2E-NO-SHUTDOWN-CAME"
 fi
 poweroff -f

@@ -26,8 +26,11 @@ internal static class ScenarioCommand
         var control = new Option<string>("--control") { Description = "The daemon's control socket ('vscmi serve --control PATH').", DefaultValueFactory = _ => "/run/vscmi/control.sock" };
         var junit = new Option<string?>("--junit") { Description = "Write the verdicts as JUnit XML to this file (one test suite per scenario)." };
         var agent = new Option<string?>("--agent", "-a") { Description = "The agent under test, instead of the scenario's own 'agent'." };
-        var run = new Command("run", "Run scenarios against a running daemon: their steps at their times, then a PASS/FAIL line per expectation.") { files, control, junit, agent };
-        run.SetAction((parse, token) => RunAsync(parse.GetValue(files)!, parse.GetValue(control)!, parse.GetValue(junit), parse.GetValue(agent), token));
+        var serve = new Option<string?>("--serve") { Description = "Start 'vscmi serve' with these options for the run (its control socket is made for it) and stop it after, e.g. --serve \"--socket OSPM=/tmp/ospm.sock\"; options are split at spaces. Without it the daemon at --control is used." };
+        var run = new Command("run", "Run scenarios against a daemon: their steps at their times, then a PASS/FAIL line per expectation.") { files, control, junit, agent, serve };
+        run.SetAction((parse, token) => parse.GetValue(serve) is { } serveOptions
+            ? RunWithServeAsync(parse.GetValue(files)!, serveOptions, parse.GetValue(junit), parse.GetValue(agent), token)
+            : RunAsync(parse.GetValue(files)!, parse.GetValue(control)!, parse.GetValue(junit), parse.GetValue(agent), token));
 
         var checkFiles = new Argument<string[]>("files") { Description = "Scenario files to check.", Arity = ArgumentArity.OneOrMore };
         var check = new Command("check", "Check scenario files without running them: every error with its file:line.") { checkFiles };
@@ -125,6 +128,67 @@ internal static class ScenarioCommand
         }
 
         return code;
+    }
+
+    /// <summary>Starts <c>vscmi serve OPTIONS --control TEMP</c>, runs the scenarios against it, then stops it (SIGTERM).</summary>
+    private static async Task<int> RunWithServeAsync(string[] files, string serveOptions, string? junitPath, string? agent, CancellationToken cancellationToken)
+    {
+        var directory = Directory.CreateTempSubdirectory("vscmi-scenario-");
+        var control = Path.Combine(directory.FullName, "control.sock");
+        var log = Path.Combine(directory.FullName, "serve.log");
+        var start = new ProcessStartInfo { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        // The same vscmi that runs this: a native binary, or 'dotnet vscmi.dll'.
+        var self = Environment.ProcessPath!;
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.FileName = self;
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vscmi.dll"));
+        }
+        else
+            start.FileName = self;
+        start.ArgumentList.Add("serve");
+        foreach (var option in serveOptions.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            start.ArgumentList.Add(option);
+        start.ArgumentList.Add("--control");
+        start.ArgumentList.Add(control);
+        using var daemon = Process.Start(start)!;
+        await using var logFile = new StreamWriter(log);
+        var pump = Task.WhenAll(Pump(daemon.StandardOutput, logFile), Pump(daemon.StandardError, logFile));
+        try
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!File.Exists(control) && !daemon.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(30))
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            if (!File.Exists(control))
+            {
+                await Task.Delay(200, CancellationToken.None).ConfigureAwait(false);
+                Console.Error.WriteLine($"error: 'vscmi serve {serveOptions}' did not start (its log: {log})");
+                return 1;
+            }
+
+            Console.WriteLine($"started vscmi serve {serveOptions} (pid {daemon.Id}, control {control}, log {log})");
+            return await RunAsync(files, control, junitPath, agent, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+            {
+                Vscmi.Linux.ProcessSignal.Terminate(daemon.Id);
+                if (!daemon.WaitForExit(TimeSpan.FromSeconds(10)))
+                    daemon.Kill();
+            }
+
+            await pump.ConfigureAwait(false);
+        }
+
+        static async Task Pump(StreamReader from, StreamWriter to)
+        {
+            while (await from.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+            {
+                lock (to)
+                    to.WriteLine(line);
+            }
+        }
     }
 
     private static Scenario Retarget(Scenario scenario, string agent) => scenario with

@@ -198,8 +198,8 @@ public static class ScenarioLoader
         uint? resource = table.Integer("resource") is { } r
             ? r is >= 0 and <= uint.MaxValue ? (uint)r : throw table.LocationOf("resource").Error($"resource {r}: a resource id, 0 or more")
             : null;
-        var atLeast = table.Integer("at_least") ?? (kind is ExpectationKind.Sends or ExpectationKind.Answered or ExpectationKind.Notified ? 1 : 0);
         var atMost = kind == ExpectationKind.NeverSends ? 0 : table.Integer("at_most");
+        var atLeast = table.Integer("at_least") ?? (atMost != 0 && kind is ExpectationKind.Sends or ExpectationKind.Answered or ExpectationKind.Notified ? 1 : 0);
         if (atLeast < 0 || atMost < 0 || atLeast > atMost)
             throw table.Location.Error($"at_least {atLeast}, at_most {atMost}: 0 or more, at_least not above at_most");
         var after = table.String("after");

@@ -39,18 +39,24 @@ public static class PlatformMetrics
     /// <summary>Tag: how an operation ended (applied, refused, written, failed).</summary>
     public const string OutcomeTag = "vscmi.outcome";
 
-    /// <summary>The names of the statuses counted, by <see cref="StatusSlot"/>; the last is any other value.</summary>
+    /// <summary>
+    /// The names of the statuses counted, by <see cref="StatusSlot"/>: OTHER for any other value,
+    /// NO_REPLY for a command never answered (an injected drop, docs/scenarios.md).
+    /// </summary>
     internal static readonly string[] StatusNames =
     [
         "SUCCESS", "NOT_SUPPORTED", "INVALID_PARAMETERS", "DENIED", "NOT_FOUND", "OUT_OF_RANGE", "BUSY",
-        "COMMS_ERROR", "GENERIC_ERROR", "HARDWARE_ERROR", "PROTOCOL_ERROR", "IN_USE", "OTHER",
+        "COMMS_ERROR", "GENERIC_ERROR", "HARDWARE_ERROR", "PROTOCOL_ERROR", "IN_USE", "OTHER", "NO_REPLY",
     ];
 
     /// <summary>Status slots per command in a session's counts.</summary>
-    internal const int StatusSlots = 13;
+    internal const int StatusSlots = 14;
 
-    /// <summary>SCMI statuses are 0 and -1..-11 (reference 1.2); any other value shares the last slot.</summary>
-    internal static int StatusSlot(ScmiStatus status) => (int)status is <= 0 and >= -11 ? -(int)status : StatusSlots - 1;
+    /// <summary>The slot of commands never answered.</summary>
+    internal const int NoReplySlot = 13;
+
+    /// <summary>SCMI statuses are 0 and -1..-11 (reference 1.2); any other value shares the OTHER slot.</summary>
+    internal static int StatusSlot(ScmiStatus status) => (int)status is <= 0 and >= -11 ? -(int)status : 12;
 
     private static readonly Meter Meter = new(MeterName);
     private static readonly Lock Sync = new();
