@@ -139,6 +139,32 @@ public sealed class ScenarioRunTests
     }
 
     [Fact]
+    public void Serve_starts_a_daemon_for_the_run_and_stops_it_after()
+    {
+        var directory = Directory.CreateTempSubdirectory("vscmi-scenario-test-");
+        try
+        {
+            var scenario = Path.Combine(directory.FullName, "own.toml");
+            File.WriteAllText(scenario, "agent = \"OSPM\"\nduration = \"1s\"\n[[step]]\nat = \"0s\"\nevent = \"perf-limits\"\ndomain = \"big\"\nmin = 800\nmax = 1200\n"
+                + "[[expect]]\nkind = \"notified\"\nnotification = \"PERFORMANCE_LIMITS_CHANGED\"\nat_most = 0\n");
+            var socket = Path.Combine(directory.FullName, "ospm.sock");
+            var (exit, stdout, stderr) = CliProcess.Run("scenario", "run", scenario, "--serve", $"--socket OSPM={socket}");
+            Assert.True(exit == 0, stdout + stderr);
+            Assert.Contains($"started vscmi serve --socket OSPM={socket}", stdout, StringComparison.Ordinal);
+            Assert.Contains("limits of big now 800..1200; 0 channel(s) notified", stdout, StringComparison.Ordinal);
+            Assert.Contains("scenario own: 1 passed, 0 failed", stdout, StringComparison.Ordinal);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (File.Exists(socket) && DateTime.UtcNow < deadline)
+                Thread.Sleep(50);
+            Assert.False(File.Exists(socket), "the daemon the run started is still serving");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_new_inject_kinds_act_on_the_daemon_and_clear_restores_it()
     {
         await using var serve = await ServeProcess.StartAsync("--socket", "OSPM={dir}/ospm.sock", "--control", "{dir}/control.sock");

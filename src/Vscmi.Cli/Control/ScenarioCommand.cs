@@ -154,6 +154,7 @@ internal static class ScenarioCommand
         using var daemon = Process.Start(start)!;
         await using var logFile = new StreamWriter(log);
         var pump = Task.WhenAll(Pump(daemon.StandardOutput, logFile), Pump(daemon.StandardError, logFile));
+        var code = 1;
         try
         {
             var deadline = Stopwatch.StartNew();
@@ -167,7 +168,8 @@ internal static class ScenarioCommand
             }
 
             Console.WriteLine($"started vscmi serve {serveOptions} (pid {daemon.Id}, control {control}, log {log})");
-            return await RunAsync(files, control, junitPath, agent, cancellationToken).ConfigureAwait(false);
+            code = await RunAsync(files, control, junitPath, agent, cancellationToken).ConfigureAwait(false);
+            return code;
         }
         finally
         {
@@ -179,6 +181,12 @@ internal static class ScenarioCommand
             }
 
             await pump.ConfigureAwait(false);
+            // The daemon's log is kept when something failed; otherwise nothing is left behind.
+            if (code == 0)
+            {
+                await logFile.DisposeAsync().ConfigureAwait(false);
+                directory.Delete(recursive: true);
+            }
         }
 
         static async Task Pump(StreamReader from, StreamWriter to)
