@@ -20,15 +20,18 @@ public sealed partial class ScmiPlatform
             ? BinaryPrimitives.ReadUInt32LittleEndian(payload[offset..])
             : null;
 
+    /// <summary>The token bit a <see cref="FaultKind.WrongToken"/> fault flips: the top one of the 10.</summary>
+    private const ushort WrongTokenFlip = 0x200;
+
     /// <summary>Alters a handled command's reply as a <see cref="FaultKind.WrongToken"/> or <see cref="FaultKind.Truncate"/> fault says; returns the length sent.</summary>
     private static int Alter(FaultSpec fault, Span<byte> reply, int length)
     {
         if (fault.Kind == FaultKind.Truncate)
             return Math.Min(length, fault.Bytes);
-        // Token: header bits 27:18 (reference 1.1). Bit 9 of the token flipped: a token the agent
-        // is unlikely to have in flight, so the reply matches nothing (or the wrong command).
-        var word = BinaryPrimitives.ReadUInt32LittleEndian(reply);
-        BinaryPrimitives.WriteUInt32LittleEndian(reply, word ^ (1u << 27));
+        // Bit 9 of the 10-bit token flipped (reference 1.1): a token the agent is unlikely to have
+        // in flight, so the reply matches nothing (or the wrong command).
+        var header = ScmiHeader.FromValueUnchecked(BinaryPrimitives.ReadUInt32LittleEndian(reply));
+        BinaryPrimitives.WriteUInt32LittleEndian(reply, new ScmiHeader(header.MessageId, header.Type, header.ProtocolId, (ushort)(header.Token ^ WrongTokenFlip)).Value);
         return length;
     }
 
