@@ -38,16 +38,36 @@ internal static class BenchCommand
         var duration = new Option<double>("--duration", "-d") { Description = "Seconds to run (after a short warm-up).", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var config = new Option<string?>("--config") { Description = "Device model for --connect inproc." };
-        var command = new Command("bench", "Measure messages/s and latency (p50/p99/p99.9) of one command over a transport, with a progress display.")
+        var daemonPid = new Option<int?>("--daemon-pid") { Description = "The daemon's process id: its CPU time per message is reported beside the rate (read from /proc before and after the run)." };
+        var control = new Option<string?>("--control") { Description = "The daemon's control socket: another way to find its process id (the status request's pid)." };
+        var command = new Command("bench", "Measure messages/s and latency (p50/p99/p99.9) of one command over a transport, with a progress display; with --daemon-pid or --control, the daemon's CPU time per message too (with inproc, this process's).")
         {
-            connect, name, inflight, duration, json, config,
+            connect, name, inflight, duration, json, config, daemonPid, control,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(connect)!, parse.GetValue(name)!, parse.GetValue(inflight), parse.GetValue(duration), parse.GetValue(json), parse.GetValue(config), ct));
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(connect)!, parse.GetValue(name)!, parse.GetValue(inflight), parse.GetValue(duration), parse.GetValue(json), parse.GetValue(config),
+            parse.GetValue(daemonPid), parse.GetValue(control), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string endpoint, string commandName, int inflight, double seconds, bool json, string? configPath, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string endpoint, string commandName, int inflight, double seconds, bool json, string? configPath, int? daemonPid, string? controlPath, CancellationToken cancellationToken)
     {
+        if (controlPath is not null && daemonPid is null)
+        {
+            try
+            {
+                using var status = System.Text.Json.JsonDocument.Parse(Vscmi.Cli.Control.CtlCommand.Request(controlPath, "{\"command\":\"status\"}"));
+                daemonPid = status.RootElement.GetProperty("pid").GetInt32();
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or System.Text.Json.JsonException or KeyNotFoundException)
+            {
+                return Fail($"--control {controlPath}: cannot ask the daemon for its pid: {e.Message}", 1);
+            }
+        }
+
+        // inproc: the platform runs in this process, so its CPU is this process's (the client's included).
+        var cpuPid = daemonPid ?? (endpoint == "inproc" ? Environment.ProcessId : (int?)null);
+        if (cpuPid is { } pid && Vscmi.Linux.ProcessCpu.TotalNanoseconds(pid) is null)
+            return Fail($"process {pid}: its CPU time cannot be read from /proc (gone, or not yours?)", 1);
         if (inflight is < 1 or > 1024)
             return Fail($"--inflight {inflight} is outside 1..1024", 2);
         if (seconds is <= 0 or > 3600)
@@ -101,8 +121,11 @@ internal static class BenchCommand
                 return Fail($"{spec.Name} answered {(ScmiStatus)warm.Status}; pick a command this agent may send", 1);
             await Run(client, spec, parameters, inflight, TimeSpan.FromSeconds(Math.Min(1, seconds / 5)), null, cancellationToken).ConfigureAwait(false);
 
+            var cpuBefore = cpuPid is { } before ? Vscmi.Linux.ProcessCpu.TotalNanoseconds(before) : null;
             var result = await RunWithProgress(client, spec, parameters, inflight, TimeSpan.FromSeconds(seconds), json, cancellationToken).ConfigureAwait(false);
-            Report(result with { Transport = endpoint }, json);
+            var cpuAfter = cpuPid is { } after ? Vscmi.Linux.ProcessCpu.TotalNanoseconds(after) : null;
+            var perMessage = cpuBefore is { } b && cpuAfter is { } a && result.Messages > 0 ? (a - b) / (double)result.Messages : (double?)null;
+            Report(result with { Transport = endpoint, DaemonCpuNsPerMessage = perMessage }, json);
             return result.Errors == 0 ? 0 : 1;
         }
         catch (ScmiClientException e)
@@ -117,7 +140,11 @@ internal static class BenchCommand
         }
     }
 
-    private sealed record Result(string Transport, string Command, int InFlight, double Seconds, long Messages, long Errors, double MessagesPerSecond, double P50Us, double P99Us, double P999Us, double MaxUs);
+    private sealed record Result(string Transport, string Command, int InFlight, double Seconds, long Messages, long Errors, double MessagesPerSecond, double P50Us, double P99Us, double P999Us, double MaxUs)
+    {
+        /// <summary>The daemon's CPU time per message in ns (all its threads), when it could be seen.</summary>
+        public double? DaemonCpuNsPerMessage { get; init; }
+    }
 
     private sealed class Counters
     {
@@ -194,12 +221,14 @@ internal static class BenchCommand
         new("errors", "Errors"),
         new("messages_per_second", "Messages/s", v => ((double)v!).ToString("N0", CultureInfo.InvariantCulture)),
         new("p50_us", "p50", Micros), new("p99_us", "p99", Micros), new("p999_us", "p99.9", Micros), new("max_us", "max", Micros),
+        new("daemon_cpu_ns_per_message", "Daemon CPU/msg", v => v is double ns ? string.Create(CultureInfo.InvariantCulture, $"{ns:0} ns") : "-"),
     ];
 
     private static void Report(Result result, bool json) => Output.Record(json, $"{result.Command} over {result.Transport}, {result.InFlight} in flight", ResultColumns,
     [
         result.Transport, result.Command, result.InFlight, Math.Round(result.Seconds, 3), result.Messages, result.Errors,
         Math.Round(result.MessagesPerSecond, 1), Math.Round(result.P50Us, 2), Math.Round(result.P99Us, 2), Math.Round(result.P999Us, 2), Math.Round(result.MaxUs, 2),
+        result.DaemonCpuNsPerMessage is { } ns ? Math.Round(ns, 1) : null,
     ]);
 
     private static string Micros(object? value) => value is not double us ? Output.Text(value) : us >= 1000

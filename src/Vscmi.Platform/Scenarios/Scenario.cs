@@ -32,6 +32,12 @@ public sealed record Scenario(string Name, string Description, string? Agent, Ti
 /// <param name="ForbidLog">Regular expressions no new kernel log line may match (default: WARNING, BUG, Oops, a call trace).</param>
 public sealed record GuestWork(string Run, IReadOnlyList<string> ExpectOutput, IReadOnlyList<string> ForbidLog)
 {
+    /// <summary>
+    /// A defect of the agent that the guest's output shows (then <see cref="ExpectOutput"/> holds its
+    /// evidence, so the bench notices when the agent changes); null when the output shows none.
+    /// </summary>
+    public string? KnownDefect { get; init; }
+
     /// <summary>What a kernel logs when it is hurt: no scenario may make Linux log these.</summary>
     public static readonly IReadOnlyList<string> DefaultForbidden = ["WARNING:", "BUG:", "Oops", "Call trace:", "Kernel panic"];
 }

@@ -103,8 +103,9 @@ public static class ScenarioLoader
             }
         }
 
-        table.RejectUnknownKeys(["run", "expect_output", "forbid_log"]);
-        return new GuestWork(run, expect, forbid);
+        var knownDefect = table.String("known_defect");
+        table.RejectUnknownKeys(["run", "expect_output", "forbid_log", "known_defect"]);
+        return new GuestWork(run, expect, forbid) { KnownDefect = knownDefect };
     }
 
     private static ScenarioStep Step(TomlTableNode table, TimeSpan duration, string? agent, int seed)
