@@ -40,12 +40,19 @@ internal static class BenchCommand
         var config = new Option<string?>("--config") { Description = "Device model for --connect inproc." };
         var daemonPid = new Option<int?>("--daemon-pid") { Description = "The daemon's process id: its CPU time per message is reported beside the rate (read from /proc before and after the run)." };
         var control = new Option<string?>("--control") { Description = "The daemon's control socket: another way to find its process id (the status request's pid)." };
-        var command = new Command("bench", "Measure messages/s and latency (p50/p99/p99.9) of one command over a transport, with a progress display; with --daemon-pid or --control, the daemon's CPU time per message too (with inproc, this process's).")
+        var vms = new Option<int>("--vms") { Description = "Many VMs instead of one connection: add this many VMs through --control (agents bench-vm1...), drive each with vscmi's vhost-user frontend at --rate, report latency, the daemon's CPU and its memory per VM; they are removed at the end." };
+        var rate = new Option<double>("--rate") { Description = "With --vms: commands per second per VM (SENSOR_READING_GET, one in flight).", DefaultValueFactory = _ => 1000 };
+        var fanout = new Option<double>("--fanout-hz") { Description = "With --vms: instead of commands, flood SENSOR_UPDATE to every VM at this rate and count what each receives." };
+        var command = new Command("bench", "Measure messages/s and latency (p50/p99/p99.9) of one command over a transport, with a progress display; with --daemon-pid or --control, the daemon's CPU time per message too (with inproc, this process's). With --vms, many VMs on one daemon.")
         {
-            connect, name, inflight, duration, json, config, daemonPid, control,
+            connect, name, inflight, duration, json, config, daemonPid, control, vms, rate, fanout,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(connect)!, parse.GetValue(name)!, parse.GetValue(inflight), parse.GetValue(duration), parse.GetValue(json), parse.GetValue(config),
-            parse.GetValue(daemonPid), parse.GetValue(control), ct));
+        command.SetAction((parse, ct) => parse.GetValue(vms) > 0
+            ? parse.GetValue(control) is { } path
+                ? BenchVms.RunAsync(path, parse.GetValue(vms), parse.GetValue(rate), parse.GetValue(duration), parse.GetValue(fanout), parse.GetValue(json), ct)
+                : Task.FromResult(Fail("--vms needs --control (the VMs are added through the daemon's control socket)", 2))
+            : RunAsync(parse.GetValue(connect)!, parse.GetValue(name)!, parse.GetValue(inflight), parse.GetValue(duration), parse.GetValue(json), parse.GetValue(config),
+                parse.GetValue(daemonPid), parse.GetValue(control), ct));
         return command;
     }
 

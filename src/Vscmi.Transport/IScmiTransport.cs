@@ -42,6 +42,13 @@ public interface IScmiTransport : IAsyncDisposable
 
     /// <summary>Sends one message. Safe to call from several tasks at once.</summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends what a transport that coalesces replies still holds (a server calls it when a command
+    /// gets no reply, so the replies before it do not wait for the next one). Most transports send
+    /// at once and hold nothing.
+    /// </summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
 /// <summary>The channel is broken and was closed.</summary>

@@ -9,16 +9,27 @@ namespace Vscmi.Transport;
 /// a 4-byte little-endian length N, then N bytes (the header, then the payload). Delayed responses
 /// and notifications share the connection. One connection is one agent channel.
 /// </summary>
+/// <remarks>
+/// Pipelined (issue 18): one receive takes every frame the socket has (frames may be split
+/// anywhere; the rest of a frame is read when it comes), and with <see cref="CoalesceReplies"/> a
+/// reply sent while another whole command is already received waits in a batch that goes out with
+/// one send after the last of them. Memory per connection stays bounded: one inbox, one outbox.
+/// </remarks>
 public sealed class StreamSocketTransport : IScmiTransport
 {
     /// <summary>Frames above this are not drained but end the connection (a length this large is an attack or garbage).</summary>
     public const int HardFrameLimit = 64 * 1024;
 
+    /// <summary>Bytes one receive may take (more when one message needs more).</summary>
+    public const int InboxSize = 16 * 1024;
+
     private readonly Socket _socket;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly byte[] _sendBuffer;
-    private readonly byte[] _lengthBuffer = new byte[4];
-    private readonly byte[] _drainBuffer = new byte[4096];
+    private readonly byte[] _outbox;
+    private int _outboxLength;
+    private readonly byte[] _inbox;
+    private int _inStart;
+    private int _inEnd;
     private int _disposed;
 
     /// <summary>Wraps a connected socket.</summary>
@@ -29,8 +40,16 @@ public sealed class StreamSocketTransport : IScmiTransport
         _socket = socket;
         Capabilities = capabilities;
         Description = description;
-        _sendBuffer = new byte[4 + capabilities.MaxMessageSize];
+        _inbox = new byte[Math.Max(InboxSize, 8 + capabilities.MaxMessageSize)];
+        _outbox = new byte[Math.Max(InboxSize, 4 + capabilities.MaxMessageSize)];
     }
+
+    /// <summary>
+    /// Whether a message sent while a whole command is already received waits for the replies to
+    /// that command (one send for the batch). For the platform's side; <see cref="FlushAsync"/>
+    /// sends what waits.
+    /// </summary>
+    public bool CoalesceReplies { get; set; }
 
     /// <inheritdoc />
     public TransportCapabilities Capabilities { get; }
@@ -59,12 +78,9 @@ public sealed class StreamSocketTransport : IScmiTransport
     /// <inheritdoc />
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        var got = await ReadExactlyOrEndAsync(_lengthBuffer, cancellationToken).ConfigureAwait(false);
-        if (got == 0)
+        if (!await FillAsync(4, atBoundary: true, cancellationToken).ConfigureAwait(false))
             return 0;
-        if (got < 4)
-            throw new ScmiTransportException("the peer closed the connection inside a frame's length");
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(_lengthBuffer);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(_inbox.AsSpan(_inStart));
         if (length < 4)
             throw new ScmiTransportException($"a frame of {length} bytes cannot hold the 4-byte SCMI header");
         if (length > HardFrameLimit)
@@ -72,20 +88,76 @@ public sealed class StreamSocketTransport : IScmiTransport
         if (length > buffer.Length)
         {
             // Keep the header so the platform can answer; drain the rest so the stream stays framed.
-            await ReadExactlyAsync(_lengthBuffer, cancellationToken).ConfigureAwait(false);
-            var header = BinaryPrimitives.ReadUInt32LittleEndian(_lengthBuffer);
+            await FillAsync(8, atBoundary: false, cancellationToken).ConfigureAwait(false);
+            var header = BinaryPrimitives.ReadUInt32LittleEndian(_inbox.AsSpan(_inStart + 4));
+            _inStart += 8;
             for (var left = (int)length - 4; left > 0;)
             {
-                var chunk = Math.Min(left, _drainBuffer.Length);
-                await ReadExactlyAsync(_drainBuffer.AsMemory(0, chunk), cancellationToken).ConfigureAwait(false);
+                await FillAsync(1, atBoundary: false, cancellationToken).ConfigureAwait(false);
+                var chunk = Math.Min(left, _inEnd - _inStart);
+                _inStart += chunk;
                 left -= chunk;
             }
 
             throw new OversizedMessageException(header, (int)length, buffer.Length);
         }
 
-        await ReadExactlyAsync(buffer[..(int)length], cancellationToken).ConfigureAwait(false);
+        await FillAsync(4 + (int)length, atBoundary: false, cancellationToken).ConfigureAwait(false);
+        _inbox.AsSpan(_inStart + 4, (int)length).CopyTo(buffer.Span);
+        Volatile.Write(ref _inStart, _inStart + 4 + (int)length);
         return (int)length;
+    }
+
+    /// <summary>Whether a whole frame is already received (then a coalescing send waits for its reply).</summary>
+    private bool HasWholeFrame()
+    {
+        var start = Volatile.Read(ref _inStart);
+        var available = Volatile.Read(ref _inEnd) - start;
+        return available >= 4 && available >= 4 + (long)BinaryPrimitives.ReadUInt32LittleEndian(_inbox.AsSpan(start));
+    }
+
+    /// <summary>
+    /// Makes at least <paramref name="count"/> bytes available at <see cref="_inStart"/>, taking
+    /// whatever the socket has beyond them. False only at a frame boundary when the peer closed.
+    /// </summary>
+    private async ValueTask<bool> FillAsync(int count, bool atBoundary, CancellationToken cancellationToken)
+    {
+        if (_inEnd - _inStart >= count)
+            return true;
+        if (_inStart > 0)
+        {
+            // Compact: the partial frame moves to the front, so the rest fits behind it.
+            var kept = _inEnd - _inStart;
+            _inbox.AsSpan(_inStart, kept).CopyTo(_inbox);
+            Volatile.Write(ref _inStart, 0);
+            Volatile.Write(ref _inEnd, kept);
+        }
+
+        while (_inEnd < count)
+        {
+            int read;
+            try
+            {
+                read = await _socket.ReceiveAsync(_inbox.AsMemory(_inEnd), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new ScmiTransportException($"{Description}: receive failed: {e.Message}", e);
+            }
+
+            if (read == 0)
+            {
+                if (atBoundary && _inEnd == 0)
+                    return false;
+                throw new ScmiTransportException(_inEnd < 4 && atBoundary
+                    ? "the peer closed the connection inside a frame's length"
+                    : "the peer closed the connection inside a frame");
+            }
+
+            Volatile.Write(ref _inEnd, _inEnd + read);
+        }
+
+        return true;
     }
 
     /// <inheritdoc />
@@ -96,23 +168,50 @@ public sealed class StreamSocketTransport : IScmiTransport
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // One write per frame: length and message together, so frames never interleave.
-            BinaryPrimitives.WriteUInt32LittleEndian(_sendBuffer, (uint)message.Length);
-            message.CopyTo(_sendBuffer.AsMemory(4));
-            var frame = _sendBuffer.AsMemory(0, 4 + message.Length);
-            while (!frame.IsEmpty)
+            if (_outboxLength + 4 + message.Length > _outbox.Length)
+                await SendOutboxAsync(cancellationToken).ConfigureAwait(false);
+            // Length and message together in one buffer, so frames never interleave.
+            BinaryPrimitives.WriteUInt32LittleEndian(_outbox.AsSpan(_outboxLength), (uint)message.Length);
+            message.CopyTo(_outbox.AsMemory(_outboxLength + 4));
+            _outboxLength += 4 + message.Length;
+            if (!CoalesceReplies || !HasWholeFrame())
+                await SendOutboxAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SendOutboxAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async ValueTask SendOutboxAsync(CancellationToken cancellationToken)
+    {
+        var frames = _outbox.AsMemory(0, _outboxLength);
+        _outboxLength = 0;
+        try
+        {
+            while (!frames.IsEmpty)
             {
-                var sent = await _socket.SendAsync(frame, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                frame = frame[sent..];
+                var sent = await _socket.SendAsync(frames, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                frames = frames[sent..];
             }
         }
         catch (SocketException e)
         {
             throw new ScmiTransportException($"{Description}: send failed: {e.Message}", e);
-        }
-        finally
-        {
-            _sendLock.Release();
         }
     }
 
@@ -135,35 +234,6 @@ public sealed class StreamSocketTransport : IScmiTransport
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    private async ValueTask<int> ReadExactlyOrEndAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            int read;
-            try
-            {
-                read = await _socket.ReceiveAsync(buffer[total..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                throw new ScmiTransportException($"{Description}: receive failed: {e.Message}", e);
-            }
-
-            if (read == 0)
-                return total;
-            total += read;
-        }
-
-        return total;
-    }
-
-    private async ValueTask ReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        if (await ReadExactlyOrEndAsync(buffer, cancellationToken).ConfigureAwait(false) != buffer.Length)
-            throw new ScmiTransportException("the peer closed the connection inside a frame");
     }
 }
 

@@ -91,6 +91,45 @@ public sealed class GuestCommandTests
         Assert.Equal(0, root.GetProperty("errors").GetInt64());
         Assert.True(root.GetProperty("p50_us").GetDouble() <= root.GetProperty("p99_us").GetDouble());
         Assert.True(root.GetProperty("p99_us").GetDouble() <= root.GetProperty("p999_us").GetDouble());
+        Assert.True(root.GetProperty("daemon_cpu_ns_per_message").GetDouble() > 0); // inproc: this process's CPU
+    }
+
+    [Fact]
+    public async Task Bench_with_many_VMs_adds_them_drives_them_reports_the_daemon_and_removes_them()
+    {
+        await using var serve = await ServeProcess.StartAsync("--socket", "OSPM={dir}/ospm.sock", "--control", "{dir}/control.sock");
+        var control = serve.PathOf("control.sock");
+        var (code, json, stderr) = CliProcess.Run("bench", "--vms", "3", "--rate", "100", "--duration", "1", "--json", "--control", control);
+        Assert.True(code == 0, stderr);
+        using (var result = JsonDocument.Parse(json))
+        {
+            var root = result.RootElement;
+            Assert.Equal(3, root.GetProperty("vms").GetInt32());
+            Assert.InRange(root.GetProperty("messages").GetInt64(), 30, 400);
+            Assert.Equal(0, root.GetProperty("errors").GetInt64());
+            Assert.True(root.GetProperty("daemon_cpu_ns_per_message").GetDouble() > 0);
+            Assert.True(root.GetProperty("daemon_cpu_percent_of_core").GetDouble() > 0);
+        }
+
+        var fan = CliProcess.Run("bench", "--vms", "2", "--fanout-hz", "20", "--duration", "1", "--json", "--control", control);
+        Assert.True(fan.ExitCode == 0, fan.Stderr);
+        using (var result = JsonDocument.Parse(fan.Stdout))
+        {
+            Assert.Equal(20, result.RootElement.GetProperty("sent_per_vm").GetInt64());
+            Assert.Equal(0, result.RootElement.GetProperty("lost").GetInt64());
+        }
+
+        // The VMs were removed: their agents stay in the model (ids are not reused) with no VM socket.
+        using (var status = JsonDocument.Parse(CliProcess.Run("ctl", "status", "--json", "--control", control).Stdout))
+        {
+            var benchAgents = status.RootElement.GetProperty("agents").EnumerateArray().Where(a => a.GetProperty("name").GetString()!.StartsWith("bench-vm", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(benchAgents);
+            Assert.All(benchAgents, a => Assert.Equal(JsonValueKind.Null, a.GetProperty("vhost_user").ValueKind));
+        }
+
+        Assert.Contains("no fault injected", CliProcess.Run("inject", "list", "--control", control).Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, CliProcess.Run("bench", "--vms", "2", "--control", serve.PathOf("nothing.sock")).ExitCode);
+        Assert.Equal(2, CliProcess.Run("bench", "--vms", "2").ExitCode);
     }
 
     [Theory]

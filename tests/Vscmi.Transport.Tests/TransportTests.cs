@@ -83,6 +83,74 @@ public class TransportTests
     }
 
     [Fact]
+    public async Task Frames_split_anywhere_and_packed_together_are_received_whole()
+    {
+        var (raw, transport) = await RawPairAsync();
+        await using var _ = transport;
+        var random = new Random(5);
+        var messages = Enumerable.Range(0, 300).Select(i => Words(Enumerable.Range(0, 1 + random.Next(32)).Select(w => (uint)((i << 8) + w)).ToArray())).ToList();
+        var stream = messages.SelectMany(m => BitConverter.GetBytes(m.Length).Concat(m)).ToArray();
+        var writing = Task.Run(() =>
+        {
+            // Chunks of 1 to 700 bytes: frames cut inside their length, inside their body, and many in one write.
+            for (var at = 0; at < stream.Length;)
+            {
+                var size = Math.Min(stream.Length - at, random.Next(1, 700));
+                raw.Send(stream.AsSpan(at, size));
+                at += size;
+            }
+        });
+        var buffer = new byte[Caps.MaxMessageSize];
+        foreach (var expected in messages)
+            Assert.Equal(expected, buffer[..await transport.ReceiveAsync(buffer, CancellationToken.None)]);
+        await writing;
+        raw.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await transport.ReceiveAsync(buffer, CancellationToken.None));
+        raw.Dispose();
+    }
+
+    [Fact]
+    public async Task Coalesced_replies_wait_for_the_last_received_command_then_go_out_together_in_order()
+    {
+        var (raw, transport) = await RawPairAsync();
+        transport.CoalesceReplies = true;
+        await using var _ = transport;
+        var commands = Enumerable.Range(1, 3).Select(i => Words((uint)i, 0xA0 + (uint)i)).ToList();
+        raw.Send(commands.SelectMany(m => BitConverter.GetBytes(m.Length).Concat(m)).ToArray());
+        var buffer = new byte[Caps.MaxMessageSize];
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(commands[i], buffer[..await transport.ReceiveAsync(buffer, CancellationToken.None)]);
+            await transport.SendAsync(Words((uint)i + 1, 0), CancellationToken.None);
+            if (i < 2)
+                Assert.False(raw.Poll(50_000, SelectMode.SelectRead), $"reply {i + 1} went out while command {i + 2} was waiting");
+        }
+
+        var replies = new byte[3 * 12];
+        for (var got = 0; got < replies.Length;)
+            got += raw.Receive(replies.AsSpan(got));
+        Assert.Equal(Enumerable.Range(1, 3).SelectMany(i => BitConverter.GetBytes(8).Concat(Words((uint)i, 0))).ToArray(), replies);
+        await transport.FlushAsync(CancellationToken.None); // nothing waits: nothing is sent
+        Assert.False(raw.Poll(50_000, SelectMode.SelectRead));
+        raw.Dispose();
+    }
+
+    [Fact]
+    public async Task An_oversized_frame_packed_with_the_next_is_drained_and_the_next_is_received_whole()
+    {
+        var (raw, transport) = await RawPairAsync();
+        await using var _ = transport;
+        var big = Words([0x00045006, .. Enumerable.Range(0, 2000).Select(i => (uint)i)]);
+        var next = Words(0x00044000);
+        raw.Send(new[] { big, next }.SelectMany(m => BitConverter.GetBytes(m.Length).Concat(m)).ToArray());
+        var buffer = new byte[Caps.MaxMessageSize];
+        var e = await Assert.ThrowsAsync<OversizedMessageException>(async () => await transport.ReceiveAsync(buffer, CancellationToken.None));
+        Assert.Equal((0x00045006u, big.Length), (e.Header, e.Length));
+        Assert.Equal(next, buffer[..await transport.ReceiveAsync(buffer, CancellationToken.None)]);
+        raw.Dispose();
+    }
+
+    [Fact]
     public async Task A_clean_close_between_frames_reads_as_zero()
     {
         var (raw, transport) = await RawPairAsync();

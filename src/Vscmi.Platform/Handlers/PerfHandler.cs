@@ -195,7 +195,10 @@ internal sealed class PerfHandler(ScmiPlatform platform) : ProtocolHandler(platf
     internal ScmiStatus SetLevel(uint agent, int domain, uint level)
     {
         var state = Platform.State.Perf[domain];
-        if (state.Level == level)
+        // A host policy is written even when it already runs at the level: under a governor of
+        // its own (schedutil) the frequency would not stay there (seen in the e2e guest's inner
+        // daemon, whose policy happened to sit at the requested level when it was asked).
+        if (state.Level == level && Platform.Host.Perf[domain] is not { Control: true })
             return ScmiStatus.SUCCESS;
         if (Platform.Host.Perf[domain] is { Control: true } host)
         {

@@ -113,6 +113,8 @@ public sealed partial class PlatformServer : IAsyncDisposable
             var replyLength = platform.Handle(session, request.AsSpan(0, length), reply);
             if (replyLength > 0)
                 await transport.SendAsync(reply.AsMemory(0, replyLength), cancellationToken).ConfigureAwait(false);
+            else
+                await transport.FlushAsync(cancellationToken).ConfigureAwait(false); // no reply: the batch before it must not wait for the next
             session.RepliesDelivered(session.CommandsHandled);
         }
     }
@@ -123,6 +125,8 @@ public sealed partial class PlatformServer : IAsyncDisposable
         await foreach (var message in session.Outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             await transport.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            // A coalescing transport may hold it behind replies still to come; an idle agent must get it now.
+            await transport.FlushAsync(cancellationToken).ConfigureAwait(false);
             session.MessageDelivered(message);
         }
     }
@@ -167,7 +171,7 @@ public sealed partial class PlatformServer : IAsyncDisposable
 
             var name = $"{endpoint}#{++number}";
             connections.RemoveAll(t => t.IsCompleted);
-            connections.Add(ServeConnectionAsync(new StreamSocketTransport(socket, _capabilities, name), agentId, cancellationToken));
+            connections.Add(ServeConnectionAsync(new StreamSocketTransport(socket, _capabilities, name) { CoalesceReplies = true }, agentId, cancellationToken));
         }
 
         await Task.WhenAll(connections).ConfigureAwait(false);

@@ -143,6 +143,16 @@ public sealed class HostBackendTests : IDisposable
     }
 
     [Fact]
+    public void A_level_the_host_policy_runs_at_already_is_still_pinned_through_the_userspace_governor()
+    {
+        var h = Serve(control: true);
+        // The host reports 1200000 under schedutil: the platform's level is that already.
+        Assert.Equal(1200000ul, h.Ok(PerfMessageId.PERFORMANCE_LEVEL_GET, ("domain_id", 0)).GetUInt64("performance_level"));
+        h.Ok(PerfMessageId.PERFORMANCE_LEVEL_SET, ("domain_id", 0), ("performance_level", 1200000));
+        Assert.Equal(("userspace", "1200000"), (_sys.Get($"{Policy}/scaling_governor"), _sys.Get($"{Policy}/scaling_setspeed")));
+    }
+
+    [Fact]
     public void With_control_changes_are_written_to_the_host()
     {
         var h = Serve(control: true);
