@@ -15,6 +15,21 @@ public sealed class EventFd : IDisposable
     /// <summary>Wraps a descriptor received from a peer (it may not even be an eventfd; writes then fail and are reported).</summary>
     public EventFd(FileDescriptor descriptor) => Descriptor = descriptor ?? throw new ArgumentNullException(nameof(descriptor));
 
+    /// <summary>
+    /// Wraps a descriptor a peer sent as a doorbell and makes it non-blocking: a call or error fd is
+    /// written from any thread, possibly under the platform's lock, so a peer that hands over a
+    /// full pipe must get a failed write, never a daemon stuck in write(2). (O_NONBLOCK belongs to
+    /// the open file, which the peer shares; an eventfd from QEMU is non-blocking already.)
+    /// </summary>
+    public static EventFd FromPeer(FileDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        var flags = Libc.Fcntl(descriptor, Libc.F_GETFL, 0);
+        if (flags >= 0 && (flags & Libc.O_NONBLOCK) == 0)
+            Libc.Fcntl(descriptor, Libc.F_SETFL, flags | Libc.O_NONBLOCK);
+        return new EventFd(descriptor);
+    }
+
     /// <summary>The owned descriptor.</summary>
     public FileDescriptor Descriptor { get; }
 

@@ -171,6 +171,8 @@ public sealed partial class ScmiPlatform
 
     private void SendFloodNotification(FaultSpec spec, Vscmi.Protocol.Schema.Layout layout, ResourceKind? kind)
     {
+        byte[]? sameIds = null, otherIds = null;
+        var otherLocal = 0u;
         foreach (var session in _sessions)
         {
             if (!session.HasP2A || (spec.Agent is not null && session.AgentName != spec.Agent))
@@ -178,10 +180,19 @@ public sealed partial class ScmiPlatform
             var local = 0u;
             if (kind is { } k && !session.TryLocal(k, (int)(spec.Resource ?? 0), out local))
                 continue;
-            var message = new byte[4 + layout.MinSize];
-            BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(spec.Message!.Value, ScmiMessageType.NOTIFICATION, spec.Protocol!.Value, 0).Value);
-            if (layout.ResourceIdOffset >= 0)
-                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + layout.ResourceIdOffset), local);
+            var resource = (uint)(spec.Resource ?? 0);
+            ref var message = ref local == resource ? ref sameIds : ref otherIds;
+            if (message is null || (local != resource && local != otherLocal))
+            {
+                // Shared by the sessions that number the resource alike, as Notify does.
+                message = new byte[4 + layout.MinSize];
+                BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(spec.Message!.Value, ScmiMessageType.NOTIFICATION, spec.Protocol!.Value, 0).Value);
+                if (layout.ResourceIdOffset >= 0)
+                    BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + layout.ResourceIdOffset), local);
+                if (local != resource)
+                    otherLocal = local;
+            }
+
             session.EnqueueNotification(message);
         }
     }

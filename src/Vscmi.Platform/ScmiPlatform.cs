@@ -79,6 +79,14 @@ public sealed partial class ScmiPlatform
     /// </summary>
     internal Lock Sync { get; } = new();
 
+    private long _lockContentions;
+
+    /// <summary>
+    /// Commands that found the platform's lock held by another (another agent's command, a timer,
+    /// the control plane) and waited for it, since the platform started.
+    /// </summary>
+    public long LockContentions => Volatile.Read(ref _lockContentions);
+
     /// <summary>The protocols served, Base first.</summary>
     public IEnumerable<ScmiProtocolId> Protocols => _table.Protocols;
 
@@ -316,6 +324,8 @@ public sealed partial class ScmiPlatform
         var protocol = notification.Protocol;
         var kind = ResourceKindOf(protocol);
         byte[]? payload = null;
+        byte[]? sameIds = null, otherIds = null;
+        var otherLocal = 0u;
         var resourceOffset = -1;
         var sent = 0;
         foreach (var session in _sessions)
@@ -338,11 +348,21 @@ public sealed partial class ScmiPlatform
                 resourceOffset = kind is null ? -1 : layout.ResourceIdOffset;
             }
 
-            var message = new byte[4 + payload.Length];
-            BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(notification.NotificationId, ScmiMessageType.NOTIFICATION, (byte)protocol, 0).Value);
-            payload.CopyTo(message.AsSpan(4));
-            if (resourceOffset >= 0)
-                BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + resourceOffset), local);
+            // One message per recipient view, not per recipient: sessions that number the resource
+            // alike share the bytes, which nobody writes once queued (transports copy them out).
+            // Kept: the platform's own numbering (every agent that sees all resources) and the last other.
+            ref var message = ref local == resource ? ref sameIds : ref otherIds;
+            if (message is null || (local != resource && local != otherLocal))
+            {
+                message = new byte[4 + payload.Length];
+                BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(notification.NotificationId, ScmiMessageType.NOTIFICATION, (byte)protocol, 0).Value);
+                payload.CopyTo(message.AsSpan(4));
+                if (resourceOffset >= 0)
+                    BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(4 + resourceOffset), local);
+                if (local != resource)
+                    otherLocal = local;
+            }
+
             session.EnqueueNotification(message);
             sent++;
         }
@@ -535,8 +555,22 @@ public sealed partial class ScmiPlatform
         var request = new ScmiRequest { Params = new ScmiReader(payload), Agent = session, Header = header };
         try
         {
-            lock (Sync)
+            // Counted, not timed: a TryEnter that fails is the only cost, paid only when contended
+            // (issue 18 measures whether VMs serialise on this lock: docs/performance.md).
+            if (!Sync.TryEnter())
+            {
+                Interlocked.Increment(ref _lockContentions);
+                Sync.Enter();
+            }
+
+            try
+            {
                 return entry.Handler(ref request, ref writer);
+            }
+            finally
+            {
+                Sync.Exit();
+            }
         }
         catch (ScmiProtocolException e) when (e.Error == ScmiDecodeError.TooLarge)
         {

@@ -320,7 +320,7 @@ internal sealed partial class BackendConnection : IDisposable
         if (noFd ? message.DescriptorCount != 0 : message.DescriptorCount != 1)
             return new VhostUserRefusal(VhostUserRefusalKind.Descriptors, $"{message.Request} {(noFd ? "says no fd but carries" : "needs exactly one fd, carries")} {message.DescriptorCount}");
 
-        var fd = noFd ? null : new EventFd(message.TakeSingle());
+        var fd = noFd ? null : EventFd.FromPeer(message.TakeSingle());
 
         var ring = _rings[index];
         EventFd? old;
@@ -397,10 +397,18 @@ internal sealed partial class BackendConnection : IDisposable
         _device.Fail($"internal error on the kick path: {e.GetType().Name}: {e.Message}");
     }
 
+    // The data plane, or a producer delivering a notification inline (any thread, possibly under
+    // the platform's lock): one eventfd write. After Dispose the fd is closed and the call is moot.
     private void NotifyDriver(int queue)
     {
-        lock (_fdLock)
-            _rings[queue].Call?.Signal();
+        try
+        {
+            lock (_fdLock)
+                _rings[queue].Call?.Signal();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private void OnBroken(string reason)

@@ -77,6 +77,34 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_VM_whose_call_fd_is_a_full_blocking_pipe_does_not_stall_the_VM_that_notifies_it()
+    {
+        // Notifications are delivered on the producer's thread (ospm's, under the platform's lock)
+        // when the recipient's device is free; the recipient's call fd is the peer's, so a hostile
+        // frontend can hand over a full pipe. The daemon makes such fds non-blocking: the write
+        // fails instead of holding the platform forever.
+        await using var ospm = await Connect(Ospm);
+        var transport = await VhostUserTransport.ConnectAsync(Guest);
+        await using var guest = new ScmiClient(transport);
+        await guest.Clock.NotifyRateAsync(3, true);
+        using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+        pipe.Write(new byte[65536]); // a pipe holds 64 KiB: now full, and blocking
+        using var writeEnd = new FileDescriptor((int)pipe.SafePipeHandle.DangerousGetHandle());
+        pipe.SafePipeHandle.SetHandleAsInvalid();
+        await transport.Frontend.RequestAsync(VhostUserRequest.SET_VRING_CALL, VhostUserFrontend.U64(VirtioScmiDevice.EventQueue), [writeEnd], needReply: true);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        for (var i = 0; i < 10; i++)
+        {
+            await ospm.Clock.SetRateAsync(3, i % 2 == 0 ? 400_000_000UL : 200_000_000UL, cancellationToken: timeout.Token);
+            Assert.Equal(i % 2 == 0 ? 400_000_000UL : 200_000_000UL, await ospm.Clock.GetRateAsync(3, timeout.Token));
+        }
+
+        await using var sandbox = await Connect(Sandbox);
+        Assert.NotEqual(0u, await sandbox.Base.GetVersionAsync(timeout.Token));
+    }
+
+    [Fact]
     public async Task A_VM_reconnecting_100_times_is_served_each_time_and_the_daemon_does_not_grow()
     {
         async Task Cycle()

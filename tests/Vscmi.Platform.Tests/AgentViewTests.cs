@@ -54,6 +54,26 @@ public class AgentViewTests
         Assert.False(_sandbox.Session.Outbox.TryRead(out _)); // sys_bus is not the sandbox's business
     }
 
+    [Fact]
+    public void Recipients_that_number_a_resource_alike_share_one_message_and_the_others_get_their_own()
+    {
+        // Fan-out builds the bytes once per recipient view (issue 18): a second OSPM channel sees
+        // spi0 as 5 like the first, the sandbox as 1.
+        var second = new Harness(_ospm.Platform, agentId: 1);
+        foreach (var h in new[] { _ospm, second })
+            h.Ok(ClockMessageId.CLOCK_RATE_NOTIFY, ("clock_id", 5), ("notify_enable", 1));
+        _sandbox.Ok(ClockMessageId.CLOCK_RATE_NOTIFY, ("clock_id", 1), ("notify_enable", 1));
+        _ospm.Ok(ClockMessageId.CLOCK_RATE_SET, ("async", 0), ("rounding", 0), ("clock_id", 5), ("rate", 50000000ul));
+
+        Assert.True(_ospm.Session.Outbox.TryRead(out var first));
+        Assert.True(second.Session.Outbox.TryRead(out var same));
+        Assert.True(_sandbox.Session.Outbox.TryRead(out var own));
+        Assert.Same(first, same);
+        Assert.NotSame(first, own);
+        Assert.Equal(5u, BitConverter.ToUInt32(first, 8));
+        Assert.Equal(1u, BitConverter.ToUInt32(own, 8));
+    }
+
     /// <summary>Every served command whose first parameter names a resource, with an id the sandbox cannot see.</summary>
     public static TheoryData<string> ResourceCommands()
     {

@@ -324,6 +324,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
             w.WriteBoolean("ok", true);
             w.WriteString("vendor", Model.Platform.Vendor);
             w.WriteNumber("pid", Environment.ProcessId);
+            w.WriteNumber("lock_contentions", _platform.LockContentions);
             w.WriteStartArray("agents");
             for (var i = 0; i < Model.Agents.Count; i++)
             {
