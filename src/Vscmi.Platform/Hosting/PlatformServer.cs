@@ -171,7 +171,14 @@ public sealed partial class PlatformServer : IAsyncDisposable
 
             var name = $"{endpoint}#{++number}";
             connections.RemoveAll(t => t.IsCompleted);
-            connections.Add(ServeConnectionAsync(new StreamSocketTransport(socket, _capabilities, name) { CoalesceReplies = true }, agentId, cancellationToken));
+            // Each connection's commands run on a thread of its own, blocked in recv(2) between
+            // bursts, as a VM's data plane waits on its kick eventfd: one wake-up per burst (the
+            // socket engine's thread plus a pool thread cost 2.4× the daemon's CPU per message at
+            // 64 in flight). A delay or late fault then holds this connection's thread only.
+            var transport = new StreamSocketTransport(socket, _capabilities, name) { CoalesceReplies = true, Synchronous = true };
+            connections.Add(Task.Factory.StartNew(
+                () => ServeConnectionAsync(transport, agentId, cancellationToken).GetAwaiter().GetResult(),
+                CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default));
         }
 
         await Task.WhenAll(connections).ConfigureAwait(false);
@@ -181,6 +188,7 @@ public sealed partial class PlatformServer : IAsyncDisposable
     {
         var agent = _platform.Model.Agents[agentId - 1].Name;
         LogConnected(transport.Description, agent, agentId);
+        using var stopping = cancellationToken.Register(static t => ((StreamSocketTransport)t!).Interrupt(), transport);
         try
         {
             await ServeAsync(_platform, transport, agentId, _logger, cancellationToken).ConfigureAwait(false);
