@@ -12,19 +12,26 @@ public sealed class Epoll : IDisposable
     /// <summary><c>EPOLLIN</c>.</summary>
     public const uint EPOLLIN = 0x001;
 
+    /// <summary><c>EPOLLET</c>: edge-triggered.</summary>
+    public const uint EPOLLET = 1u << 31;
+
     // struct epoll_event is packed on x86-64 (12 bytes) and naturally aligned elsewhere (16 bytes)
     // (<sys/epoll.h>: __EPOLL_PACKED only for __x86_64__); the struct-layout test checks this.
     internal static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
 
     private readonly FileDescriptor _fd = new(LinuxError.Check(Libc.EpollCreate1(Libc.EPOLL_CLOEXEC), "epoll_create1"));
 
-    /// <summary>Watches <paramref name="fd"/> for input, reporting <paramref name="cookie"/>.</summary>
-    public unsafe void Add(FileDescriptor fd, ulong cookie)
+    /// <summary>
+    /// Watches <paramref name="fd"/> for input, reporting <paramref name="cookie"/>. Edge-triggered,
+    /// a descriptor is reported once per write to it and need not be read: for an eventfd each
+    /// write wakes its waiters (eventfd_write), so a doorbell the caller never reads still rings.
+    /// </summary>
+    public unsafe void Add(FileDescriptor fd, ulong cookie, bool edgeTriggered = false)
     {
         ArgumentNullException.ThrowIfNull(fd);
         // SAFETY: one epoll_event (12 or 16 bytes) fits the 16-byte stack buffer.
         var buffer = stackalloc byte[16];
-        WriteEvent(buffer, EPOLLIN, cookie);
+        WriteEvent(buffer, EPOLLIN | (edgeTriggered ? EPOLLET : 0), cookie);
         LinuxError.Check(Libc.EpollCtl(_fd, Libc.EPOLL_CTL_ADD, fd, buffer), "epoll_ctl(ADD)");
     }
 

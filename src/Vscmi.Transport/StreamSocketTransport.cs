@@ -58,11 +58,26 @@ public sealed class StreamSocketTransport : IScmiTransport
         {
             _synchronous = value;
             if (value)
-                _socket.SendTimeout = (int)SendTimeout.TotalMilliseconds;
+                _socket.SendTimeout = (int)_sendTimeout.TotalMilliseconds;
         }
     }
 
     private readonly bool _synchronous;
+    private readonly TimeSpan _sendTimeout = DefaultSendTimeout;
+
+    /// <summary>How long a synchronous send may wait for a peer that does not read; then the connection ends.</summary>
+    public TimeSpan SendTimeout
+    {
+        get => _sendTimeout;
+        init
+        {
+            if (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "a send timeout is positive and under 24 days");
+            _sendTimeout = value;
+            if (_synchronous)
+                _socket.SendTimeout = (int)value.TotalMilliseconds;
+        }
+    }
 
     /// <summary>
     /// Ends a synchronous receive from another thread (the daemon stopping): the socket is shut
@@ -80,8 +95,8 @@ public sealed class StreamSocketTransport : IScmiTransport
         }
     }
 
-    /// <summary>How long a synchronous send may wait for a peer that does not read (then the connection ends).</summary>
-    public static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>The default <see cref="SendTimeout"/>: 10 s.</summary>
+    public static readonly TimeSpan DefaultSendTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Whether a message sent while a whole command is already received waits for the replies to

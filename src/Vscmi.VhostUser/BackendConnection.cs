@@ -334,7 +334,7 @@ internal sealed partial class BackendConnection : IDisposable
                         _dataPlane.Unwatch(old.Descriptor);
                     ring.Kick = fd;
                     if (fd is not null)
-                        _dataPlane.Watch(fd.Descriptor, index);
+                        _dataPlane.Watch(fd.Descriptor, index, edgeTriggered: true);
                     break;
                 case VhostUserRequest.SET_VRING_CALL:
                     old = ring.Call;
@@ -367,12 +367,8 @@ internal sealed partial class BackendConnection : IDisposable
             return;
         }
 
-        lock (_fdLock)
-        {
-            if ((uint)queue < (uint)_rings.Length)
-                _rings[queue].Kick?.Consume();
-        }
-
+        // The kick fd is watched edge-triggered: it is never read (each kick still wakes us), which
+        // saves a read(2) per wake-up; the device looks at avail.idx, not at the count of kicks.
         _device.Kick(queue);
     }
 

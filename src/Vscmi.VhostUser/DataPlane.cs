@@ -29,8 +29,8 @@ internal sealed class DataPlane : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Watches a ring's kick eventfd.</summary>
-    public void Watch(FileDescriptor kick, int queue) => _epoll.Add(kick, (ulong)queue);
+    /// <summary>Watches a ring's kick eventfd; edge-triggered, a kick is seen without reading the fd (one syscall less per wake-up).</summary>
+    public void Watch(FileDescriptor kick, int queue, bool edgeTriggered = false) => _epoll.Add(kick, (ulong)queue, edgeTriggered);
 
     /// <summary>Stops watching a kick eventfd (before it is closed or replaced).</summary>
     public void Unwatch(FileDescriptor kick) => _epoll.Remove(kick);

@@ -50,8 +50,12 @@ public enum VirtqueueError
 /// </summary>
 public sealed class DescriptorChain
 {
-    private readonly List<(nint Host, int Length)> _readable = new(4);
-    private readonly List<(nint Host, int Length)> _writable = new(4);
+    // Arrays with counts, not lists: walked for every command (a list's enumerator checks its
+    // version on every step). They grow only for a chain of more than 4 buffers (Linux uses 2).
+    private (nint Host, int Length)[] _readable = new (nint, int)[4];
+    private (nint Host, int Length)[] _writable = new (nint, int)[4];
+    private int _readableCount;
+    private int _writableCount;
     private readonly DeviceQueue _queue;
     private long _generation;
 
@@ -76,8 +80,8 @@ public sealed class DescriptorChain
     {
         Head = head;
         _generation = generation;
-        _readable.Clear();
-        _writable.Clear();
+        _readableCount = 0;
+        _writableCount = 0;
         ReadableLength = 0;
         WritableLength = 0;
     }
@@ -86,17 +90,24 @@ public sealed class DescriptorChain
     {
         if (writable)
         {
-            _writable.Add((host, length));
+            Append(ref _writable, ref _writableCount, host, length);
             WritableLength += length;
         }
         else
         {
-            _readable.Add((host, length));
+            Append(ref _readable, ref _readableCount, host, length);
             ReadableLength += length;
         }
     }
 
-    internal bool HasWritable => _writable.Count > 0;
+    private static void Append(ref (nint Host, int Length)[] buffers, ref int count, nint host, int length)
+    {
+        if (count == buffers.Length)
+            Array.Resize(ref buffers, buffers.Length * 2);
+        buffers[count++] = (host, length);
+    }
+
+    internal bool HasWritable => _writableCount > 0;
 
     /// <summary>Copies the readable bytes (across any split) into <paramref name="destination"/>; returns how many were copied.</summary>
     public unsafe int CopyReadable(Span<byte> destination)
@@ -104,7 +115,7 @@ public sealed class DescriptorChain
         var copied = 0;
         if (!IsCurrent)
             return 0;
-        foreach (var (host, length) in _readable)
+        foreach (var (host, length) in _readable.AsSpan(0, _readableCount))
         {
             var take = Math.Min(length, destination.Length - copied);
             if (take <= 0)
@@ -124,7 +135,7 @@ public sealed class DescriptorChain
         if (source.Length > WritableLength || !IsCurrent)
             return false;
         var written = 0;
-        foreach (var (host, length) in _writable)
+        foreach (var (host, length) in _writable.AsSpan(0, _writableCount))
         {
             var take = Math.Min(length, source.Length - written);
             if (take <= 0)
@@ -332,8 +343,12 @@ public sealed class DeviceQueue
         }
     }
 
-    /// <summary>Publishes a used entry: the chain's head and the bytes written. The entry is written before the index (release).</summary>
-    public void AddUsed(ushort head, uint length)
+    /// <summary>
+    /// Adds a used entry: the chain's head and the bytes written. With <paramref name="publish"/>
+    /// the used index follows at once (release, after the entry); without, the caller publishes a
+    /// whole batch with one <see cref="PublishUsed"/> (one store to the index's shared cache line).
+    /// </summary>
+    public void AddUsed(ushort head, uint length, bool publish = true)
     {
         if (!IsReady)
             return;
@@ -342,7 +357,15 @@ public sealed class DeviceQueue
         RingWord.Write(slot + 2, (ushort)0);
         RingWord.Write(slot + 4, length);
         NextUsed++;
-        RingWord.WriteVolatile(_used + 2, NextUsed);
+        if (publish)
+            RingWord.WriteVolatile(_used + 2, NextUsed);
+    }
+
+    /// <summary>Publishes the used index for every entry added since (release: the entries are visible first).</summary>
+    public void PublishUsed()
+    {
+        if (IsReady)
+            RingWord.WriteVolatile(_used + 2, NextUsed);
     }
 
     /// <summary>

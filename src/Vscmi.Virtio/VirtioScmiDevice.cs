@@ -379,11 +379,14 @@ public sealed partial class VirtioScmiDevice : IDisposable
     private bool ProcessCommands()
     {
         var queue = _queues[CommandQueue];
+        var answered = CommandsAnswered;
         do
         {
             VirtqueueError error;
             while (queue.TryPop(out var chain, out error))
                 Answer(queue, chain);
+            // One used-index store per batch: the driver reads it when called, after the batch.
+            queue.PublishUsed();
             if (error != VirtqueueError.None)
             {
                 MarkBroken(CommandQueue, error, queue.LastAvail);
@@ -391,6 +394,8 @@ public sealed partial class VirtioScmiDevice : IDisposable
             }
         }
         while (queue.RearmAndCheck());
+        if (CommandsAnswered != answered)
+            VirtioMetrics.Commands.Add(CommandsAnswered - answered); // once per batch: a listener costs per call
         return queue.ShouldNotifyDriver();
     }
 
@@ -449,11 +454,10 @@ public sealed partial class VirtioScmiDevice : IDisposable
             }
         }
 
-        queue.AddUsed(chain.Head, used);
+        queue.AddUsed(chain.Head, used, publish: false);
         if (_commandAtUsed.Length == queue.Size)
             _commandAtUsed[(ushort)(queue.NextUsed - 1) % queue.Size] = session.CommandsHandled;
         CommandsAnswered++;
-        VirtioMetrics.Commands.Add(1);
     }
 
     // Caller holds _lock. Returns whether the driver should be interrupted.

@@ -64,6 +64,34 @@ public sealed class NativeTests
     }
 
     [Fact]
+    public void An_edge_triggered_eventfd_rings_once_per_write_without_being_read()
+    {
+        // The kick fds are watched this way and never read (BackendConnection.OnKick).
+        using var epoll = new Epoll();
+        using var kick = new EventFd();
+        epoll.Add(kick.Descriptor, 3, edgeTriggered: true);
+        Span<ulong> ready = stackalloc ulong[4];
+        Assert.True(kick.Signal());
+        Assert.Equal(1, epoll.Wait(ready, 1000));
+        Assert.Equal(0, epoll.Wait(ready, 0)); // not again until the next write, though the counter is 1
+        Assert.True(kick.Signal());
+        Assert.Equal(1, epoll.Wait(ready, 1000));
+        Assert.Equal(3UL, ready[0]);
+        Assert.Equal(0, epoll.Wait(ready, 0));
+        Assert.Equal(2UL, kick.Consume());
+    }
+
+    [Fact]
+    public void A_peer_doorbell_is_made_non_blocking_so_a_full_pipe_fails_a_write_instead_of_blocking()
+    {
+        using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+        pipe.Write(new byte[65536]); // full, and blocking
+        using var doorbell = EventFd.FromPeer(new FileDescriptor((int)pipe.SafePipeHandle.DangerousGetHandle()));
+        pipe.SafePipeHandle.SetHandleAsInvalid();
+        Assert.False(doorbell.Signal()); // EAGAIN, at once
+    }
+
+    [Fact]
     public void Descriptors_travel_with_a_message_and_arrive_owned()
     {
         var (left, right) = Pair();

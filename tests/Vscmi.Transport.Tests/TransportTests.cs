@@ -82,10 +82,12 @@ public class TransportTests
         raw.Dispose();
     }
 
-    [Fact]
-    public async Task Frames_split_anywhere_and_packed_together_are_received_whole()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the platform's side: a thread of its own, blocking recv and send
+    public async Task Frames_split_anywhere_and_packed_together_are_received_whole(bool synchronous)
     {
-        var (raw, transport) = await RawPairAsync();
+        var (raw, transport) = await RawPairAsync(synchronous);
         await using var _ = transport;
         var random = new Random(5);
         var messages = Enumerable.Range(0, 300).Select(i => Words(Enumerable.Range(0, 1 + random.Next(32)).Select(w => (uint)((i << 8) + w)).ToArray())).ToList();
@@ -109,10 +111,12 @@ public class TransportTests
         raw.Dispose();
     }
 
-    [Fact]
-    public async Task Coalesced_replies_wait_for_the_last_received_command_then_go_out_together_in_order()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the platform's side: a thread of its own, blocking recv and send
+    public async Task Coalesced_replies_wait_for_the_last_received_command_then_go_out_together_in_order(bool synchronous)
     {
-        var (raw, transport) = await RawPairAsync();
+        var (raw, transport) = await RawPairAsync(synchronous);
         transport.CoalesceReplies = true;
         await using var _ = transport;
         var commands = Enumerable.Range(1, 3).Select(i => Words((uint)i, 0xA0 + (uint)i)).ToList();
@@ -135,10 +139,12 @@ public class TransportTests
         raw.Dispose();
     }
 
-    [Fact]
-    public async Task An_oversized_frame_packed_with_the_next_is_drained_and_the_next_is_received_whole()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the platform's side: a thread of its own, blocking recv and send
+    public async Task An_oversized_frame_packed_with_the_next_is_drained_and_the_next_is_received_whole(bool synchronous)
     {
-        var (raw, transport) = await RawPairAsync();
+        var (raw, transport) = await RawPairAsync(synchronous);
         await using var _ = transport;
         var big = Words([0x00045006, .. Enumerable.Range(0, 2000).Select(i => (uint)i)]);
         var next = Words(0x00044000);
@@ -150,13 +156,46 @@ public class TransportTests
         raw.Dispose();
     }
 
-    [Fact]
-    public async Task A_clean_close_between_frames_reads_as_zero()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the platform's side: a thread of its own, blocking recv and send
+    public async Task A_clean_close_between_frames_reads_as_zero(bool synchronous)
     {
-        var (raw, transport) = await RawPairAsync();
+        var (raw, transport) = await RawPairAsync(synchronous);
         await using var _ = transport;
         raw.Shutdown(SocketShutdown.Send);
         Assert.Equal(0, await transport.ReceiveAsync(new byte[Caps.MaxMessageSize], CancellationToken.None));
+        raw.Dispose();
+    }
+
+    [Fact]
+    public async Task A_synchronous_send_to_a_peer_that_stopped_reading_ends_the_connection_after_its_timeout()
+    {
+        var (raw, transport) = await RawPairAsync(synchronous: true, sendTimeout: TimeSpan.FromMilliseconds(300));
+        await using var _ = transport;
+        var message = new byte[Caps.MaxMessageSize];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<ScmiTransportException>(async () =>
+        {
+            // The peer never reads: the socket's buffers fill, then a send waits, then gives up.
+            for (var i = 0; i < 1_000_000; i++)
+                await transport.SendAsync(message, CancellationToken.None);
+        });
+        Assert.Contains("send failed", e.Message, StringComparison.Ordinal);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(20));
+        raw.Dispose();
+    }
+
+    [Fact]
+    public async Task Interrupt_ends_a_blocked_synchronous_receive_as_a_close()
+    {
+        var (raw, transport) = await RawPairAsync(synchronous: true);
+        await using var _ = transport;
+        var receive = Task.Run(async () => await transport.ReceiveAsync(new byte[Caps.MaxMessageSize], CancellationToken.None));
+        await Task.Delay(100);
+        Assert.False(receive.IsCompleted);
+        transport.Interrupt();
+        Assert.Equal(0, await receive.WaitAsync(TimeSpan.FromSeconds(10)));
         raw.Dispose();
     }
 
@@ -206,7 +245,7 @@ public class TransportTests
         }
     }
 
-    private static async Task<(Socket Raw, StreamSocketTransport Transport)> RawPairAsync()
+    private static async Task<(Socket Raw, StreamSocketTransport Transport)> RawPairAsync(bool synchronous = false, TimeSpan? sendTimeout = null)
     {
         var (listener, endpoint) = Listen();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -215,7 +254,11 @@ public class TransportTests
             var raw = endpoint.CreateSocket();
             await raw.ConnectAsync(endpoint.EndPoint, timeout.Token);
             var accepted = await listener.AcceptAsync(timeout.Token);
-            return (raw, new StreamSocketTransport(accepted, Caps, "server"));
+            return (raw, new StreamSocketTransport(accepted, Caps, "server")
+            {
+                Synchronous = synchronous,
+                SendTimeout = sendTimeout ?? StreamSocketTransport.DefaultSendTimeout,
+            });
         }
         finally
         {
