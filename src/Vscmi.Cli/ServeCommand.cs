@@ -274,17 +274,8 @@ internal static partial class ServeCommand
         }
 
         await using var webGuard = webEndpoints;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // SIGTERM (systemd, kill) and SIGINT (Ctrl-C) both stop cleanly: the "stopping" line, the
-        // sockets removed. Without its own registration SIGINT would end the process at once.
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        // SIGTERM (systemd, kill) and SIGINT (Ctrl-C) both stop cleanly.
+        using var stop = new StopSignals(cancellationToken);
         // SIGHUP (systemctl reload): read the model file again and apply what keeps every agent's ids.
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {

@@ -43,15 +43,8 @@ internal static class TraceCommands
 
     private static async Task<int> RunTraceAsync(string controlPath, string[] agents, string[] protocols, string? writePath, int count, bool json, bool quiet, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        // SIGTERM (systemd, kill) and SIGINT (Ctrl-C) both stop cleanly.
+        using var stop = new StopSignals(cancellationToken);
         Socket socket;
         try
         {

@@ -143,11 +143,9 @@ internal static class InjectControl
             if (kind == FaultKind.Flood)
             {
                 // A flood sends a notification: named (PERFORMANCE_LEVEL_CHANGED), or by id with the protocol.
-                var events = ScmiCatalog.Protocols.Where(p => protocol is null || (byte)p.Id == protocol)
-                    .SelectMany(p => p.Notifications.Select(n => (Protocol: p, Notification: n)))
-                    .Where(x => string.Equals(x.Notification.Name, messageText, StringComparison.OrdinalIgnoreCase)).ToList();
+                var events = ScmiCatalog.FindByName(messageText, notification: true, protocol);
                 if (events.Count == 1)
-                    (protocol, message) = ((byte)events[0].Protocol.Id, events[0].Notification.Id);
+                    (protocol, message) = events[0];
                 else if (protocol is not null && TryByte(messageText, out var eventId))
                     message = eventId;
                 else
@@ -156,11 +154,9 @@ internal static class InjectControl
             else
             {
                 // A message by name (CLOCK_RATE_SET), or by id within the protocol given.
-                var named = ScmiCatalog.Protocols.Where(p => protocol is null || (byte)p.Id == protocol)
-                    .SelectMany(p => p.Messages.Select(m => (Protocol: p, Message: m)))
-                    .Where(x => string.Equals(x.Message.Name, messageText, StringComparison.OrdinalIgnoreCase)).ToList();
+                var named = ScmiCatalog.FindByName(messageText, notification: false, protocol);
                 if (named.Count == 1)
-                    (protocol, message) = ((byte)named[0].Protocol.Id, named[0].Message.Id);
+                    (protocol, message) = named[0];
                 else if (protocol is not null && TryByte(messageText, out var id))
                     message = id;
                 else

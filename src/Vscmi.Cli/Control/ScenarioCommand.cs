@@ -74,15 +74,8 @@ internal static class ScenarioCommand
             }
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        // SIGTERM (systemd, kill) and SIGINT (Ctrl-C) both stop cleanly.
+        using var stop = new StopSignals(cancellationToken);
         List<JUnitReport.Run> runs = [];
         var code = 0;
         foreach (var scenario in scenarios)

@@ -168,11 +168,7 @@ public static class ScenarioLoader
         var messageKey = kind == ExpectationKind.Notified ? "notification" : "message";
         if (table.String(messageKey) is { } messageText)
         {
-            var candidates = ScmiCatalog.Protocols.Where(p => protocol is null || (byte)p.Id == protocol)
-                .SelectMany(p => kind == ExpectationKind.Notified
-                    ? p.Notifications.Where(n => string.Equals(n.Name, messageText, StringComparison.OrdinalIgnoreCase)).Select(n => ((byte)p.Id, n.Id))
-                    : p.Messages.Where(m => string.Equals(m.Name, messageText, StringComparison.OrdinalIgnoreCase)).Select(m => ((byte)p.Id, m.Id)))
-                .ToList();
+            var candidates = ScmiCatalog.FindByName(messageText, notification: kind == ExpectationKind.Notified, protocol);
             if (candidates.Count != 1)
             {
                 throw table.LocationOf(messageKey).Error(candidates.Count > 1

@@ -38,6 +38,41 @@ public static class ScmiCatalog
     /// <summary>Finds a command.</summary>
     public static MessageSpec? FindMessage(byte protocolId, byte messageId) => Find(protocolId)?.FindMessage(messageId);
 
+    /// <summary>
+    /// Every (protocol, id) whose command (or, with <paramref name="notification"/>, notification) has
+    /// this spec name, ignoring case, in <paramref name="protocolId"/> or in any protocol when null.
+    /// Several matches mean the name exists in more than one protocol (PROTOCOL_VERSION): the
+    /// caller asks for the protocol. Used wherever a person names a message (faults, scenarios).
+    /// </summary>
+    public static IReadOnlyList<(byte Protocol, byte Id)> FindByName(string name, bool notification = false, byte? protocolId = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var found = new List<(byte, byte)>();
+        foreach (var protocol in Protocols)
+        {
+            if (protocolId is { } only && (byte)protocol.Id != only)
+                continue;
+            if (notification)
+            {
+                foreach (var n in protocol.Notifications)
+                {
+                    if (string.Equals(n.Name, name, StringComparison.OrdinalIgnoreCase))
+                        found.Add(((byte)protocol.Id, n.Id));
+                }
+            }
+            else
+            {
+                foreach (var m in protocol.Messages)
+                {
+                    if (string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
+                        found.Add(((byte)protocol.Id, m.Id));
+                }
+            }
+        }
+
+        return found;
+    }
+
     private static ProtocolSpec?[] BuildIndex(ProtocolSpec[] protocols)
     {
         var index = new ProtocolSpec?[256];
