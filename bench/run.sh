@@ -32,6 +32,11 @@ if ! command -v gcc >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc >/dev/null
 fi
 
+if ! command -v perf >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  say "installing perf (linux-perf) for the profile; without it the profile is left out"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null 2>&1 || say "linux-perf did not install: no profile"
+fi
+
 work=$(mktemp -d /tmp/vscmi-bench.XXXXXX)
 daemon_pid=""
 cleanup() { [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }

@@ -34,6 +34,20 @@ public sealed class FileDescriptor : SafeHandle
         }
     }
 
+    /// <summary>
+    /// Whether the file cannot shrink (memfd F_SEAL_SHRINK, as QEMU's memory-backend-memfd sets):
+    /// a mapping of it can then never fault with SIGBUS because its owner truncated it. False for a
+    /// memfd without the seal and for any file that cannot be sealed (tmpfs, hugetlbfs, disk files).
+    /// </summary>
+    public bool CannotShrink
+    {
+        get
+        {
+            var seals = Libc.Fcntl(this, Libc.F_GET_SEALS, 0);
+            return seals >= 0 && (seals & Libc.F_SEAL_SHRINK) != 0;
+        }
+    }
+
     /// <inheritdoc />
     protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
 }

@@ -17,6 +17,7 @@ internal static unsafe partial class Libc
     internal const uint MFD_CLOEXEC = 0x0001;
     internal const uint MFD_ALLOW_SEALING = 0x0002;
     internal const int F_ADD_SEALS = 1033;
+    internal const int F_GET_SEALS = 1034;
     internal const int F_GETFL = 3;
     internal const int F_SETFL = 4;
     internal const int O_NONBLOCK = 0x800;

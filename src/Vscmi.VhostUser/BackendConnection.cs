@@ -30,6 +30,8 @@ internal sealed partial class BackendConnection : IDisposable
     /// <summary>The data plane's cookie for <see cref="_eventsWaiting"/> (ring cookies are the ring indexes).</summary>
     private const int EventsCookie = 2;
 
+    private readonly ScmiPlatform _platform;
+    private readonly int _agentId;
     private readonly VhostUserChannel _channel;
     private readonly VirtioScmiDevice _device;
     private readonly ILogger _logger;
@@ -46,6 +48,8 @@ internal sealed partial class BackendConnection : IDisposable
 
     public BackendConnection(VhostUserChannel channel, ScmiPlatform platform, int agentId, string name, ILogger logger)
     {
+        _platform = platform;
+        _agentId = agentId;
         _channel = channel;
         _logger = logger;
         _name = name;
@@ -269,6 +273,25 @@ internal sealed partial class BackendConnection : IDisposable
         if (message.DescriptorCount != count)
             return new VhostUserRefusal(VhostUserRefusalKind.Descriptors, $"SET_MEM_TABLE describes {count} regions but carries {message.DescriptorCount} descriptors");
 
+        // A region whose file can shrink can be truncated under our mapping by the frontend, and the
+        // next access is a SIGBUS that ends the daemon with every VM in it: refused unless the model
+        // allows it for this agent (file-backed or hugetlbfs guest RAM), then served with a warning.
+        var agent = (uint)(_agentId - 1) < (uint)_platform.Model.Agents.Count ? _platform.Model.Agents[_agentId - 1] : null;
+        for (var i = 0; i < count; i++)
+        {
+            if (message.PeekDescriptor(i) is { CannotShrink: false })
+            {
+                if (agent is not { AllowUnsealedMemory: true })
+                {
+                    return new VhostUserRefusal(VhostUserRefusalKind.Host,
+                        $"SET_MEM_TABLE region {i}: its file can shrink (no F_SEAL_SHRINK), and a frontend that truncates it would crash the daemon with every VM; " +
+                        $"back guest RAM with QEMU's memory-backend-memfd (sealed by default), or set allow_unsealed_memory = true for agent {agent?.Name ?? _agentId.ToString(System.Globalization.CultureInfo.InvariantCulture)} (docs/security.md)");
+                }
+
+                LogUnsealed(_name, i, agent.Name);
+            }
+        }
+
         var regions = new List<GuestMemoryRegion>();
         try
         {
@@ -440,6 +463,9 @@ internal sealed partial class BackendConnection : IDisposable
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "{Connection}: guest memory: {Regions} regions, {Bytes} bytes")]
     private partial void LogMemory(string connection, int regions, ulong bytes);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "{Connection}: guest memory region {Region} can shrink (no F_SEAL_SHRINK); served because agent {Agent} has allow_unsealed_memory: a frontend that truncates it would crash the daemon")]
+    private partial void LogUnsealed(string connection, int region, string agent);
 
     [LoggerMessage(EventId = 404, Level = LogLevel.Error, Message = "{Connection}: a kick failed inside vscmi (a bug); this VM's device is marked broken, other VMs go on")]
     private partial void LogKickFault(Exception exception, string connection);

@@ -26,6 +26,12 @@ public sealed record VhostUserFrontendOptions
     /// </summary>
     public bool MemoryTableLast { get; init; }
 
+    /// <summary>
+    /// Seal guest RAM's size (F_SEAL_SHRINK | F_SEAL_GROW), as QEMU's memory-backend-memfd does;
+    /// false shares memory the frontend could truncate (a backend refuses it unless its model allows).
+    /// </summary>
+    public bool SealMemory { get; init; } = true;
+
     /// <summary>How long a control-plane reply may take.</summary>
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -74,7 +80,7 @@ public sealed class VhostUserFrontend : IAsyncDisposable
         SlotBase = Take((ulong)(size * SlotSize));
         EventBase = Take((ulong)(size * EventSlotSize));
         MemorySize = (long)((cursor + 0xFFFFF) & ~0xFFFFFUL);
-        _memfd = MemFd.Create("vscmi-guest", MemorySize);
+        _memfd = MemFd.Create("vscmi-guest", MemorySize, options.SealMemory);
         Memory = new GuestMemory([new GuestMemoryRegion(new GuestAddress(options.MemoryBase), (ulong)MemorySize, options.MemoryBase + UserAddressOffset, _memfd, 0)]);
     }
 
@@ -83,6 +89,9 @@ public sealed class VhostUserFrontend : IAsyncDisposable
 
     /// <summary>Guest RAM.</summary>
     public GuestMemory Memory { get; }
+
+    /// <summary>The file behind guest RAM (hostile tests truncate it).</summary>
+    public FileDescriptor MemoryFile => _memfd;
 
     /// <summary>Bytes of guest RAM.</summary>
     public long MemorySize { get; }

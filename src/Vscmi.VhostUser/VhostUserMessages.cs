@@ -177,6 +177,9 @@ public sealed class VhostUserMessage : IDisposable
         return fd;
     }
 
+    /// <summary>Descriptor <paramref name="index"/>, still owned by the message (null when taken): to look at before taking.</summary>
+    public Linux.FileDescriptor? PeekDescriptor(int index) => _descriptors[index];
+
     /// <summary>Takes the one descriptor a message carries.</summary>
     /// <exception cref="InvalidOperationException">The message carries none or several.</exception>
     public Linux.FileDescriptor TakeSingle() => _descriptors.Count == 1

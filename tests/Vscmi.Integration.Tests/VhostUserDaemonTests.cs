@@ -105,6 +105,56 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Guest_memory_that_can_shrink_is_refused_so_a_truncating_frontend_cannot_crash_the_daemon()
+    {
+        // An unsealed memfd: the frontend could truncate it under the daemon's mapping (SIGBUS).
+        var frontend = await VhostUserFrontend.OpenAsync(Guest, new VhostUserFrontendOptions { SealMemory = false });
+        await using (frontend)
+        {
+            await frontend.NegotiateAsync();
+            var e = await Assert.ThrowsAsync<VhostUserProtocolException>(() => frontend.StartAsync());
+            Assert.Contains("SET_MEM_TABLE", e.Message, StringComparison.Ordinal);
+            using var file = new FileStream($"/proc/self/fd/{frontend.MemoryFile.Value}", FileMode.Open, FileAccess.ReadWrite);
+            file.SetLength(0); // the hostile part: nothing of it is mapped in the daemon
+        }
+
+        await Poll.Until(() => _serve.Output.Contains("can shrink (no F_SEAL_SHRINK)", StringComparison.Ordinal), "the refusal in the log");
+        await using var guest = await Connect(Guest);
+        await using var ospm = await Connect(Ospm);
+        Assert.NotEqual(0u, await guest.Base.GetVersionAsync());
+        Assert.NotEqual(0u, await ospm.Base.GetVersionAsync());
+    }
+
+    [Fact]
+    public async Task Unsealed_guest_memory_is_served_with_a_warning_when_the_model_allows_it()
+    {
+        var (_, model, _) = CliProcess.Run("config", "show");
+        var config = Path.Combine(Path.GetTempPath(), $"vscmi-unsealed-{Guid.NewGuid():N}.toml");
+        var allowed = model.Replace("name = \"guest\"\n", "name = \"guest\"\nallow_unsealed_memory = true\n", StringComparison.Ordinal);
+        Assert.NotEqual(model, allowed);
+        File.WriteAllText(config, allowed);
+        try
+        {
+            await using var serve = await ServeProcess.StartAsync("--config", config, "--vhost-user", "guest={dir}/guest.vm", "--vhost-user", "sandbox={dir}/sandbox.vm");
+            await using (var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(serve.PathOf("guest.vm"), new VhostUserFrontendOptions { SealMemory = false })))
+                Assert.NotEqual(0u, await guest.Base.GetVersionAsync());
+            await Poll.Until(() => serve.Output.Contains("served because agent guest has allow_unsealed_memory", StringComparison.Ordinal), "the warning in the log");
+
+            // Another agent of the same daemon still needs sealed memory.
+            var sandbox = await VhostUserFrontend.OpenAsync(serve.PathOf("sandbox.vm"), new VhostUserFrontendOptions { SealMemory = false });
+            await using (sandbox)
+            {
+                await sandbox.NegotiateAsync();
+                await Assert.ThrowsAsync<VhostUserProtocolException>(() => sandbox.StartAsync());
+            }
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public async Task A_VM_reconnecting_100_times_is_served_each_time_and_the_daemon_does_not_grow()
     {
         async Task Cycle()

@@ -41,6 +41,15 @@ public class ModelLoaderTests
         var model = ModelLoader.Load(Minimal, "m.toml");
         Assert.Equal("acme", model.Platform.Vendor);
         Assert.Empty(model.Clocks);
+        Assert.False(model.Agents[0].AllowUnsealedMemory); // guest RAM that can shrink is refused unless allowed
+    }
+
+    [Fact]
+    public void An_agent_may_be_allowed_unsealed_guest_memory()
+    {
+        var model = ModelLoader.Load("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nallow_unsealed_memory = true\n[[agent]]\nname = \"b\"\n", "m.toml");
+        Assert.Equal([true, false], model.Agents.Select(a => a.AllowUnsealedMemory));
+        Assert.True(ModelLoader.AgentFromText(model, "c", "allow_unsealed_memory = true", "view.toml").AllowUnsealedMemory);
     }
 
     [Theory]
@@ -48,6 +57,7 @@ public class ModelLoaderTests
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nvhost_user = \"\"\n", "m.toml:5:14", "'vhost_user' in [agent[0]] must be a Unix socket path of 1 to 107 bytes")]
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nvhost_user = 7\n", "m.toml:5:14", "'vhost_user' in [agent[0]] must be a string")]
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\n[bogus]\nx = 1\n", "m.toml:5:1", "unknown key 'bogus'")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nallow_unsealed_memory = \"yes\"\n", "m.toml:5:25", "'allow_unsealed_memory' in [agent[0]] must be a boolean")]
     [InlineData("[platform]\nvendor = 5\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "'vendor' in [platform] must be a string, not an integer")]
     [InlineData("[platform]\nvendor = \"a_vendor_name_that_is_too_long\"\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "at most 15")]
     [InlineData("[platform]\nvendor = \"x\"\n", "m.toml:1:1", "at least one [[agent]]")]

@@ -49,6 +49,14 @@ public sealed record AgentModel(string Name, bool Trusted, string? Socket = null
     /// (SCP-firmware's agent device tables). A kind not listed is seen whole.
     /// </summary>
     public IReadOnlyDictionary<ResourceKind, int[]> Views { get; init; } = new Dictionary<ResourceKind, int[]>();
+
+    /// <summary>
+    /// Whether this VM's frontend may share guest memory whose file can shrink (<c>allow_unsealed_memory</c>;
+    /// default false). A file truncated under the daemon's mapping makes the next access a SIGBUS,
+    /// which ends the daemon and every VM in it; QEMU's memory-backend-memfd seals against that.
+    /// Allowed, such memory is served with a warning (file-backed or hugetlbfs guest RAM).
+    /// </summary>
+    public bool AllowUnsealedMemory { get; init; }
 }
 
 /// <summary>A device: the resources of each kind it is made of (global ids).</summary>

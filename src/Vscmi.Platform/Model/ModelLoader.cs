@@ -109,7 +109,7 @@ public static class ModelLoader
         var t = TomlDocument.Parse(text ?? "", file);
         if (name.Length is 0 or > 15 || name.Any(c => c is < ' ' or > '~'))
             throw new ModelException($"agent name \"{name}\" must be 1 to 15 printable ASCII characters (a 16-byte SCMI name)");
-        var agent = new AgentModel(name, t.Boolean("trusted") ?? false);
+        var agent = new AgentModel(name, t.Boolean("trusted") ?? false) { AllowUnsealedMemory = t.Boolean("allow_unsealed_memory") ?? false };
         agent = agent with { Views = ReadViews(t, KindsOf(model)) };
         CheckPinView(t, agent, model.Pinctrl);
         return agent;
@@ -188,7 +188,10 @@ public static class ModelLoader
 
     private static AgentModel ReadAgent(TomlTableNode t)
     {
-        var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"), t.String("vhost_user"));
+        var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"), t.String("vhost_user"))
+        {
+            AllowUnsealedMemory = t.Boolean("allow_unsealed_memory") ?? false,
+        };
         if (agent.Socket is { Length: 0 or > 107 })
             throw t.LocationOf("socket").Error($"'socket' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
         if (agent.VhostUser is { Length: 0 or > 107 })
