@@ -35,6 +35,33 @@ public sealed class ServeCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_reconnecting_hundreds_of_times_cannot_flood_the_log()
+    {
+        // Each connection logs "connected" and "disconnected" (information); per agent and event at
+        // most 20 lines are written per 10 s, and the rest are summed up in one line when it ends.
+        for (var i = 0; i < 300; i++)
+        {
+            using var c = _serve.Connect(_serve.OspmSocket);
+            Assert.Equal(new uint[] { 0x00044000, Success, 0x20001 }, c.Call(0x00044000)); // each one is served
+        }
+
+        static int Lines(string output, string what) => output.Split('\n').Count(l => l.Contains(what, StringComparison.Ordinal));
+        await Poll.Until(() => Lines(_serve.Output, "agent OSPM (1) connected") >= 20, "the first connection lines");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!_serve.Output.Contains("more line(s) about agent OSPM not written", StringComparison.Ordinal) && watch.Elapsed < TimeSpan.FromSeconds(25))
+            await Task.Delay(100);
+        var output = _serve.Output;
+        Assert.Contains("more line(s) about agent OSPM not written in the last 10 s (at most 20 per 10 s)", output, StringComparison.Ordinal);
+        Assert.InRange(Lines(output, "agent OSPM (1) connected"), 20, 40); // 40: the 300 may straddle two windows
+        Assert.InRange(Lines(output, "agent OSPM disconnected"), 20, 40);
+
+        // The limit is per agent: another agent's first connection is still written.
+        using (var guest = _serve.Connect(_serve.GuestSocket))
+            guest.Call(0x00044000);
+        await Poll.Until(() => _serve.Output.Contains("agent guest (2) connected", StringComparison.Ordinal), "the guest's connection line");
+    }
+
+    [Fact]
     public void Each_socket_belongs_to_its_agent()
     {
         using var guest = _serve.Connect(_serve.GuestSocket);
