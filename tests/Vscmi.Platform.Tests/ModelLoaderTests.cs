@@ -42,6 +42,7 @@ public class ModelLoaderTests
         Assert.Equal("acme", model.Platform.Vendor);
         Assert.Empty(model.Clocks);
         Assert.False(model.Agents[0].AllowUnsealedMemory); // guest RAM that can shrink is refused unless allowed
+        Assert.Equal(16, model.Agents[0].MaxConnections);
     }
 
     [Fact]
@@ -58,6 +59,8 @@ public class ModelLoaderTests
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nvhost_user = 7\n", "m.toml:5:14", "'vhost_user' in [agent[0]] must be a string")]
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\n[bogus]\nx = 1\n", "m.toml:5:1", "unknown key 'bogus'")]
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nallow_unsealed_memory = \"yes\"\n", "m.toml:5:25", "'allow_unsealed_memory' in [agent[0]] must be a boolean")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nmax_connections = 0\n", "m.toml:5:19", "'max_connections' in [agent[0]] is 0: it must be 1 to 1024")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nmax_connections = 5000\n", "m.toml:5:19", "is 5000: it must be 1 to 1024")]
     [InlineData("[platform]\nvendor = 5\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "'vendor' in [platform] must be a string, not an integer")]
     [InlineData("[platform]\nvendor = \"a_vendor_name_that_is_too_long\"\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "at most 15")]
     [InlineData("[platform]\nvendor = \"x\"\n", "m.toml:1:1", "at least one [[agent]]")]

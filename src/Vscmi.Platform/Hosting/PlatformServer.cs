@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Vscmi.Platform.Telemetry;
 using Vscmi.Transport;
 
 namespace Vscmi.Platform.Hosting;
@@ -157,6 +158,8 @@ public sealed partial class PlatformServer : IAsyncDisposable
     {
         var connections = new List<Task>();
         var number = 0;
+        var refused = 0L;
+        var lastWarning = Environment.TickCount64 - 10_000; // the first refusal is warned about at once
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
@@ -171,6 +174,24 @@ public sealed partial class PlatformServer : IAsyncDisposable
 
             var name = $"{endpoint}#{++number}";
             connections.RemoveAll(t => t.IsCompleted);
+            // Each connection has a thread: the agent's limit per socket keeps a local client from
+            // making thousands. Over it, closed at once; counted; warned about once per 10 s.
+            var agent = _platform.Model.Agents[agentId - 1];
+            if (connections.Count >= agent.MaxConnections)
+            {
+                socket.Dispose();
+                refused++;
+                PlatformMetrics.LimitHits.Add(1, new KeyValuePair<string, object?>(PlatformMetrics.AgentTag, agent.Name), new KeyValuePair<string, object?>(PlatformMetrics.LimitTag, "connections"));
+                if (Environment.TickCount64 - lastWarning >= 10_000)
+                {
+                    LogTooManyConnections(endpoint.ToString(), agent.Name, agent.MaxConnections, refused);
+                    lastWarning = Environment.TickCount64;
+                    refused = 0;
+                }
+
+                continue;
+            }
+
             // Each connection's commands run on a thread of its own, blocked in recv(2) between
             // bursts, as a VM's data plane waits on its kick eventfd: one wake-up per burst (the
             // socket engine's thread plus a pool thread cost 2.4× the daemon's CPU per message at
@@ -212,6 +233,9 @@ public sealed partial class PlatformServer : IAsyncDisposable
             await transport.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "{Endpoint}: agent {Agent} has its {Limit} connections open (max_connections); closed {Refused} more since the last warning")]
+    private partial void LogTooManyConnections(string endpoint, string agent, int limit, long refused);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "listening on {Endpoint} for agent {Agent} ({AgentId})")]
     private partial void LogListening(string endpoint, string agent, int agentId);

@@ -57,6 +57,16 @@ public sealed record AgentModel(string Name, bool Trusted, string? Socket = null
     /// Allowed, such memory is served with a warning (file-backed or hugetlbfs guest RAM).
     /// </summary>
     public bool AllowUnsealedMemory { get; init; }
+
+    /// <summary>
+    /// Connections this agent may hold open on each of its stream sockets (<c>max_connections</c>;
+    /// default <see cref="DefaultMaxConnections"/>). Each connection has a thread of its own; one over
+    /// the limit is closed at once, counted, and warned about once per 10 s.
+    /// </summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>The default <see cref="MaxConnections"/>: 16 (Linux opens one channel per agent; tools add a few).</summary>
+    public const int DefaultMaxConnections = 16;
 }
 
 /// <summary>A device: the resources of each kind it is made of (global ids).</summary>

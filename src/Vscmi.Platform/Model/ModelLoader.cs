@@ -109,7 +109,7 @@ public static class ModelLoader
         var t = TomlDocument.Parse(text ?? "", file);
         if (name.Length is 0 or > 15 || name.Any(c => c is < ' ' or > '~'))
             throw new ModelException($"agent name \"{name}\" must be 1 to 15 printable ASCII characters (a 16-byte SCMI name)");
-        var agent = new AgentModel(name, t.Boolean("trusted") ?? false) { AllowUnsealedMemory = t.Boolean("allow_unsealed_memory") ?? false };
+        var agent = new AgentModel(name, t.Boolean("trusted") ?? false) { AllowUnsealedMemory = t.Boolean("allow_unsealed_memory") ?? false, MaxConnections = MaxConnections(t) };
         agent = agent with { Views = ReadViews(t, KindsOf(model)) };
         CheckPinView(t, agent, model.Pinctrl);
         return agent;
@@ -191,6 +191,7 @@ public static class ModelLoader
         var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"), t.String("vhost_user"))
         {
             AllowUnsealedMemory = t.Boolean("allow_unsealed_memory") ?? false,
+            MaxConnections = MaxConnections(t),
         };
         if (agent.Socket is { Length: 0 or > 107 })
             throw t.LocationOf("socket").Error($"'socket' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
@@ -198,6 +199,13 @@ public static class ModelLoader
             throw t.LocationOf("vhost_user").Error($"'vhost_user' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
         return agent; // unknown keys are checked once the views are read, after the resources
     }
+
+    private static int MaxConnections(TomlTableNode t) => t.Integer("max_connections") switch
+    {
+        null => AgentModel.DefaultMaxConnections,
+        >= 1 and <= 1024 and var n => (int)n,
+        var n => throw t.LocationOf("max_connections").Error($"'max_connections' in {t.Describe()} is {n}: it must be 1 to 1024 (connections per stream socket, each with a thread)"),
+    };
 
     /// <summary>An agent's views: each listed kind names the resources it sees, in the order of its ids.</summary>
     private static Dictionary<ResourceKind, int[]> ReadViews(TomlTableNode t, Dictionary<ResourceKind, (string Key, List<string> Names)> kinds)

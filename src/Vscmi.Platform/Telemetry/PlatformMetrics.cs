@@ -77,6 +77,12 @@ public static class PlatformMetrics
     /// <summary>Channels closed, by agent and transport.</summary>
     internal static readonly Counter<long> Disconnects = Meter.CreateCounter<long>("vscmi.session.disconnects", "{session}", "Agent channels closed");
 
+    /// <summary>Tag: which per-agent limit was hit (connections, ...).</summary>
+    public const string LimitTag = "vscmi.limit";
+
+    /// <summary>Per-agent limits hit, by agent and limit: each time an agent was held to one (docs/security.md).</summary>
+    internal static readonly Counter<long> LimitHits = Meter.CreateCounter<long>("vscmi.limit.hits", "{hit}", "Times an agent was held to one of its limits");
+
     /// <summary>Model reloads, by outcome (applied, unchanged, refused).</summary>
     internal static readonly Counter<long> Reloads = Meter.CreateCounter<long>("vscmi.model.reloads", "{reload}", "Model reloads asked for");
 
