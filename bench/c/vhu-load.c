@@ -153,15 +153,21 @@ static uint64_t request(struct vm *vm, uint32_t code, int need_reply, const void
     return value;
 }
 
-static void connect_vm(struct vm *vm, int want_event_idx)
+/* Connects vm->sock to the Unix socket at vm->path (SOCK_* flags added to the type). */
+static void connect_unix(struct vm *vm, int flags)
 {
-    vm->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    vm->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
     struct sockaddr_un address = { .sun_family = AF_UNIX };
     if (strlen(vm->path) >= sizeof address.sun_path)
         die("%s: the socket path is longer than %zu bytes", vm->path, sizeof address.sun_path - 1);
     strcpy(address.sun_path, vm->path);
     if (vm->sock < 0 || connect(vm->sock, (struct sockaddr *)&address, sizeof address) != 0)
         die("%s: cannot connect: %s", vm->path, strerror(errno));
+}
+
+static void connect_vm(struct vm *vm, int want_event_idx)
+{
+    connect_unix(vm, 0);
 
     int memfd = memfd_create("vhu-load-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (memfd < 0 || ftruncate(memfd, MEMORY_BYTES) != 0)
@@ -219,13 +225,7 @@ static void connect_vm(struct vm *vm, int want_event_idx)
 /* --stream: a Unix stream socket of `vscmi serve --socket`, each message a frame (u32 length, then the bytes). */
 static void connect_stream(struct vm *vm)
 {
-    vm->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    if (strlen(vm->path) >= sizeof address.sun_path)
-        die("%s: the socket path is longer than %zu bytes", vm->path, sizeof address.sun_path - 1);
-    strcpy(address.sun_path, vm->path);
-    if (vm->sock < 0 || connect(vm->sock, (struct sockaddr *)&address, sizeof address) != 0)
-        die("%s: cannot connect: %s", vm->path, strerror(errno));
+    connect_unix(vm, SOCK_NONBLOCK);
     for (int s = 0; s < SLOTS; s++)
         vm->free_slots[vm->free_count++] = (uint16_t)(SLOTS - 1 - s);
 }

@@ -64,40 +64,29 @@ public sealed class ServeCommandTests : IAsyncLifetime
     [Fact]
     public async Task Connections_over_an_agents_limit_are_closed_at_once_while_another_agent_is_served()
     {
-        var (_, model, _) = CliProcess.Run("config", "show");
-        var config = Path.Combine(Path.GetTempPath(), $"vscmi-limit-{Guid.NewGuid():N}.toml");
-        var limited = model.Replace("name = \"OSPM\"\n", "name = \"OSPM\"\nmax_connections = 2\n", StringComparison.Ordinal);
-        Assert.NotEqual(model, limited);
-        File.WriteAllText(config, limited);
-        try
+        using var model = TempModel.WithAgentLine("OSPM", "max_connections = 2");
+        await using var serve = await ServeProcess.StartAsync("--config", model.Path, "--socket", "OSPM={dir}/ospm.sock", "--socket", "guest={dir}/guest.sock");
+        using var first = serve.Connect(serve.PathOf("ospm.sock"));
+        using var second = serve.Connect(serve.PathOf("ospm.sock"));
+        Assert.Equal(Success, first.Call(0x00044000)[1]);
+        Assert.Equal(Success, second.Call(0x00044000)[1]);
+        using var guest = serve.Connect(serve.PathOf("guest.sock"));
+        for (var i = 0; i < 50; i++)
         {
-            await using var serve = await ServeProcess.StartAsync("--config", config, "--socket", "OSPM={dir}/ospm.sock", "--socket", "guest={dir}/guest.sock");
-            using var first = serve.Connect(serve.PathOf("ospm.sock"));
-            using var second = serve.Connect(serve.PathOf("ospm.sock"));
-            Assert.Equal(Success, first.Call(0x00044000)[1]);
-            Assert.Equal(Success, second.Call(0x00044000)[1]);
-            using var guest = serve.Connect(serve.PathOf("guest.sock"));
-            for (var i = 0; i < 50; i++)
-            {
-                // Over the limit: closed before a byte is read; the guest is served meanwhile.
-                using var over = serve.Connect(serve.PathOf("ospm.sock"));
-                Assert.True(Closed(over), $"connection {i + 3} of OSPM was served");
-                Assert.Equal(Success, guest.Call(0x00044000)[1]);
-            }
-
-            Assert.Equal(Success, first.Call(0x00044000)[1]); // the two within the limit go on
-            await Poll.Until(() => serve.Output.Contains("agent OSPM has its 2 connections open (max_connections)", StringComparison.Ordinal), "the warning");
-            Assert.Equal(1, serve.Output.Split('\n').Count(l => l.Contains("(max_connections)", StringComparison.Ordinal))); // once per 10 s
-
-            second.Dispose();
-            await Poll.Until(() => serve.Output.Contains("agent OSPM disconnected", StringComparison.Ordinal), "the second connection to close");
-            using var again = serve.Connect(serve.PathOf("ospm.sock"));
-            Assert.Equal(Success, again.Call(0x00044000)[1]); // a place is free again
+            // Over the limit: closed before a byte is read; the guest is served meanwhile.
+            using var over = serve.Connect(serve.PathOf("ospm.sock"));
+            Assert.True(Closed(over), $"connection {i + 3} of OSPM was served");
+            Assert.Equal(Success, guest.Call(0x00044000)[1]);
         }
-        finally
-        {
-            File.Delete(config);
-        }
+
+        Assert.Equal(Success, first.Call(0x00044000)[1]); // the two within the limit go on
+        await Poll.Until(() => serve.Output.Contains("agent OSPM has its 2 connections open (max_connections)", StringComparison.Ordinal), "the warning");
+        Assert.Equal(1, serve.Output.Split('\n').Count(l => l.Contains("(max_connections)", StringComparison.Ordinal))); // once per 10 s
+
+        second.Dispose();
+        await Poll.Until(() => serve.Output.Contains("agent OSPM disconnected", StringComparison.Ordinal), "the second connection to close");
+        using var again = serve.Connect(serve.PathOf("ospm.sock"));
+        Assert.Equal(Success, again.Call(0x00044000)[1]); // a place is free again
 
         // Closed by the daemon: the send breaks the pipe, or the reply is the end of the stream.
         static bool Closed(RawClient client)

@@ -128,29 +128,18 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
     [Fact]
     public async Task Unsealed_guest_memory_is_served_with_a_warning_when_the_model_allows_it()
     {
-        var (_, model, _) = CliProcess.Run("config", "show");
-        var config = Path.Combine(Path.GetTempPath(), $"vscmi-unsealed-{Guid.NewGuid():N}.toml");
-        var allowed = model.Replace("name = \"guest\"\n", "name = \"guest\"\nallow_unsealed_memory = true\n", StringComparison.Ordinal);
-        Assert.NotEqual(model, allowed);
-        File.WriteAllText(config, allowed);
-        try
-        {
-            await using var serve = await ServeProcess.StartAsync("--config", config, "--vhost-user", "guest={dir}/guest.vm", "--vhost-user", "sandbox={dir}/sandbox.vm");
-            await using (var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(serve.PathOf("guest.vm"), new VhostUserFrontendOptions { SealMemory = false })))
-                Assert.NotEqual(0u, await guest.Base.GetVersionAsync());
-            await Poll.Until(() => serve.Output.Contains("served because agent guest has allow_unsealed_memory", StringComparison.Ordinal), "the warning in the log");
+        using var model = TempModel.WithAgentLine("guest", "allow_unsealed_memory = true");
+        await using var serve = await ServeProcess.StartAsync("--config", model.Path, "--vhost-user", "guest={dir}/guest.vm", "--vhost-user", "sandbox={dir}/sandbox.vm");
+        await using (var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(serve.PathOf("guest.vm"), new VhostUserFrontendOptions { SealMemory = false })))
+            Assert.NotEqual(0u, await guest.Base.GetVersionAsync());
+        await Poll.Until(() => serve.Output.Contains("served because agent guest has allow_unsealed_memory", StringComparison.Ordinal), "the warning in the log");
 
-            // Another agent of the same daemon still needs sealed memory.
-            var sandbox = await VhostUserFrontend.OpenAsync(serve.PathOf("sandbox.vm"), new VhostUserFrontendOptions { SealMemory = false });
-            await using (sandbox)
-            {
-                await sandbox.NegotiateAsync();
-                await Assert.ThrowsAsync<VhostUserProtocolException>(() => sandbox.StartAsync());
-            }
-        }
-        finally
+        // Another agent of the same daemon still needs sealed memory.
+        var sandbox = await VhostUserFrontend.OpenAsync(serve.PathOf("sandbox.vm"), new VhostUserFrontendOptions { SealMemory = false });
+        await using (sandbox)
         {
-            File.Delete(config);
+            await sandbox.NegotiateAsync();
+            await Assert.ThrowsAsync<VhostUserProtocolException>(() => sandbox.StartAsync());
         }
     }
 
