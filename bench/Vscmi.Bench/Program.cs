@@ -17,7 +17,7 @@ BenchmarkSwitcher.FromAssembly(typeof(PlatformBenchmarks).Assembly).Run(args);
 [MemoryDiagnoser]
 public class PlatformBenchmarks
 {
-    private readonly ScmiPlatform _platform = new(ModelLoader.LoadDefault());
+    private readonly ScmiPlatform _platform = new(ModelLoader.WithoutCommandLimits(ModelLoader.LoadDefault()));
     private AgentSession _session = null!;
     private readonly byte[] _reply = new byte[136];
     private readonly byte[] _rateGet = Words(0x00005006, 3);
@@ -59,7 +59,7 @@ public class CodecBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var platform = new ScmiPlatform(ModelLoader.LoadDefault());
+        var platform = new ScmiPlatform(ModelLoader.WithoutCommandLimits(ModelLoader.LoadDefault()));
         var reply = new byte[136];
         var length = platform.Handle(platform.OpenSession(1), PlatformBenchmarks.Words(0x00005403, 0), reply);
         _sensorDescriptions = reply[..length];
@@ -86,7 +86,7 @@ public class RoundTripBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _server = new PlatformServer(new ScmiPlatform(ModelLoader.LoadDefault()), new TransportCapabilities(128, 1, true), NullLogger.Instance);
+        _server = new PlatformServer(new ScmiPlatform(ModelLoader.WithoutCommandLimits(ModelLoader.LoadDefault())), new TransportCapabilities(128, 1, true), NullLogger.Instance);
         _server.Listen(StreamEndpoint.Parse("unix:" + _socket), 1);
         _server.Start();
         _client = await ScmiClient.ConnectAsync("unix:" + _socket);
@@ -127,7 +127,7 @@ public class TelemetryBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _platform = new ScmiPlatform(ModelLoader.LoadDefault());
+        _platform = new ScmiPlatform(ModelLoader.WithoutCommandLimits(ModelLoader.LoadDefault()));
         _session = _platform.OpenSession(1);
         if (Watching == "metrics")
         {

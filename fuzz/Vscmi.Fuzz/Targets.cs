@@ -3,6 +3,7 @@ using Vscmi.Linux;
 using Vscmi.Platform;
 using Vscmi.Platform.Model;
 using Vscmi.Protocol;
+using Vscmi.Protocol.Protocols;
 using Vscmi.Protocol.Schema;
 using Vscmi.Virtio;
 
@@ -23,7 +24,15 @@ internal static class Targets
         ["model"] = Model,
         ["vhost-user"] = VhostUser,
         ["device-ops"] = DeviceOps,
+        ["differential"] = Differential,
+        ["state-file"] = StateFileTarget,
+        ["scenario"] = ScenarioTarget,
+        ["trace-file"] = TraceFile,
     };
+
+    // The default model with no command rate: the fuzzer's inputs come far faster than a guest's, and
+    // a limit would answer most of them BUSY before they reach a handler.
+    private static DeviceModel Unlimited => ModelLoader.WithoutCommandLimits(ModelLoader.LoadDefault());
 
     /// <summary>The generic decoder: every message kind; only the protocol exception may escape.</summary>
     private static void ScmiMessage(byte[] input)
@@ -43,7 +52,7 @@ internal static class Targets
 
     private static readonly Lazy<(ScmiPlatform Platform, AgentSession[] Sessions)> PlatformState = new(() =>
     {
-        var platform = new ScmiPlatform(ModelLoader.LoadDefault());
+        var platform = new ScmiPlatform(Unlimited);
         return (platform, [platform.OpenSession(1), platform.OpenSession(2, 128, hasP2A: false), platform.OpenSession(3, 64)]);
     });
 
@@ -70,7 +79,7 @@ internal static class Targets
         {
             Fd = MemFd.Create("fuzz-guest", Size);
             Memory = new GuestMemory([new GuestMemoryRegion(new GuestAddress(Base), Size, Base, Fd, 0)]);
-            Device = new VirtioScmiDevice(new ScmiPlatform(ModelLoader.LoadDefault()), 1, "fuzz", _ => { });
+            Device = new VirtioScmiDevice(new ScmiPlatform(Unlimited), 1, "fuzz", _ => { });
         }
 
         public FileDescriptor Fd { get; }
@@ -135,7 +144,7 @@ internal static class Targets
             Fd = MemFd.Create("fuzz-ops", Guest.Size);
             Large = new GuestMemory([new GuestMemoryRegion(new GuestAddress(Guest.Base), Guest.Size, Guest.Base, Fd, 0)]);
             Small = new GuestMemory([new GuestMemoryRegion(new GuestAddress(Guest.Base), Guest.Size / 4, Guest.Base, Fd, 0)]);
-            Platform = new ScmiPlatform(ModelLoader.LoadDefault());
+            Platform = new ScmiPlatform(Unlimited);
             Device = new VirtioScmiDevice(Platform, 1, "fuzz-ops", _ => { });
             Other = Platform.OpenSession(2);
         }
@@ -268,7 +277,7 @@ internal static class Targets
             Listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
             Listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path));
             Listener.Listen(1);
-            Platform = new ScmiPlatform(ModelLoader.LoadDefault());
+            Platform = new ScmiPlatform(Unlimited);
         }
 
         public string Path { get; }
@@ -315,6 +324,100 @@ internal static class Targets
             ModelLoader.Load(System.Text.Encoding.UTF8.GetString(input), "fuzz.toml");
         }
         catch (ModelException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Differential: the platform's in-place request check (<see cref="LayoutCodec.Validate"/>, what
+    /// <see cref="ScmiPlatform.Handle"/> runs per message) and the generic codec
+    /// (<see cref="ScmiMessageCodec.Decode"/>) must agree on every command body, accepted or refused,
+    /// and on the SCMI status a refusal answers. Input: [0] protocol (index into the catalog),
+    /// [1] message (index into its commands), [2] strict or lenient, the rest the payload.
+    /// </summary>
+    private static void Differential(byte[] input)
+    {
+        if (input.Length < 3)
+            return;
+        var protocol = ScmiCatalog.Protocols[input[0] % ScmiCatalog.Protocols.Count];
+        var messages = protocol.Messages.OrderBy(m => m.Id).ToArray();
+        var spec = messages[input[1] % messages.Length];
+        var options = (input[2] & 1) == 0 ? DecodeOptions.Strict : DecodeOptions.Relaxed;
+        var payload = input.AsSpan(3, Math.Min(input.Length - 3, 124));
+        var message = new byte[4 + payload.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(message, new ScmiHeader(spec.Id, ScmiMessageType.COMMAND, (byte)protocol.Id, 1).Value);
+        payload.CopyTo(message.AsSpan(4));
+
+        ScmiStatus? inPlace = null, generic = null;
+        try
+        {
+            LayoutCodec.Validate(spec.Request, payload, options);
+        }
+        catch (ScmiProtocolException e)
+        {
+            inPlace = e.ToStatus();
+        }
+
+        try
+        {
+            _ = ScmiMessageCodec.Decode(message, ScmiMessageKind.Command, options);
+        }
+        catch (ScmiProtocolException e)
+        {
+            generic = e.ToStatus();
+        }
+
+        if (inPlace != generic)
+            throw new InvalidOperationException($"{protocol.ShortName} {spec.Name} ({(options.IsStrict ? "strict" : "lenient")}), {payload.Length}-byte body {Convert.ToHexString(payload)}: in place {inPlace?.ToString() ?? "accepted"}, codec {generic?.ToString() ?? "accepted"}");
+    }
+
+    private static readonly Lazy<ScmiPlatform> StatePlatform = new(() => new ScmiPlatform(ModelLoader.LoadDefault()));
+
+    /// <summary>
+    /// The state file reader (<c>vscmi serve --state</c>): any bytes are applied or refused with a
+    /// reason, never thrown; a file it applied, written out again, is applied again unchanged.
+    /// </summary>
+    private static void StateFileTarget(byte[] input)
+    {
+        var platform = StatePlatform.Value;
+        if (platform.RestoreState(input) is not null)
+            return;
+        var saved = platform.SaveState();
+        if (platform.RestoreState(saved) is { } refusal)
+            throw new InvalidOperationException($"a state the platform wrote is refused: {refusal}");
+        if (!platform.SaveState().AsSpan().SequenceEqual(saved))
+            throw new InvalidOperationException("restoring a saved state changed it");
+    }
+
+    /// <summary>The TOML scenario loader (<c>vscmi scenario run</c>): only a model error (with its location) may escape.</summary>
+    private static void ScenarioTarget(byte[] input)
+    {
+        try
+        {
+            Vscmi.Platform.Scenarios.ScenarioLoader.Load(System.Text.Encoding.UTF8.GetString(input), "fuzz-scenario.toml");
+        }
+        catch (ModelException)
+        {
+        }
+    }
+
+    /// <summary>The capture reader (<c>vscmi trace decode</c>, pcapng): only a capture format error may escape; every message it returns decodes or is refused as SCMI.</summary>
+    private static void TraceFile(byte[] input)
+    {
+        try
+        {
+            foreach (var captured in Vscmi.Protocol.Capture.Pcapng.Read(input))
+            {
+                try
+                {
+                    _ = ScmiFormatter.Format(ScmiMessageCodec.Decode(captured.Message));
+                }
+                catch (ScmiProtocolException)
+                {
+                }
+            }
+        }
+        catch (Vscmi.Protocol.Capture.CaptureFormatException)
         {
         }
     }

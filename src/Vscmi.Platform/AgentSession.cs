@@ -154,7 +154,7 @@ public sealed class AgentSession
         if (!_outbox.Writer.TryWrite(message))
             return false;
         if (Platform.Trace.Active)
-            Platform.Trace.Publish(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, message, 0);
+            Platform.PublishTrace(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, message, 0);
         OutboxReady?.Invoke();
         return true;
     }
@@ -183,7 +183,7 @@ public sealed class AgentSession
                 if (_outbox.Writer.TryWrite(message))
                 {
                     if (Platform.Trace.Active)
-                        Platform.Trace.Publish(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, message, 0);
+                        Platform.PublishTrace(Telemetry.TraceHub.UnixTimeNs(Platform.Time), this, Telemetry.TraceDirection.Out, message, 0);
                 }
             }
 

@@ -21,6 +21,7 @@ public sealed partial class ScmiPlatform
     private ITimer? _sampler;
     private readonly ILogger _logger;
     private readonly long _startTimestamp;
+    private readonly CommandRateLimiter _rates;
 
     /// <summary>Builds the platform state from a model.</summary>
     public ScmiPlatform(DeviceModel model, TimeProvider? time = null, ILogger? logger = null)
@@ -30,6 +31,7 @@ public sealed partial class ScmiPlatform
         Time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _startTimestamp = Time.GetTimestamp();
+        _rates = new CommandRateLimiter(model, Time.TimestampFrequency);
         _hostFiles = new Host.HostFiles(_logger);
         _state = new PlatformState(model, _hostFiles);
         _host = new Host.HostBackends(model, _state, _hostFiles);
@@ -57,7 +59,11 @@ public sealed partial class ScmiPlatform
     public DeviceModel Model
     {
         get => _model;
-        private set => _model = value;
+        private set
+        {
+            _model = value;
+            _rates.Configure(value);
+        }
     }
 
     /// <summary>The clock sensor sources read.</summary>
@@ -452,6 +458,8 @@ public sealed partial class ScmiPlatform
         BinaryPrimitives.WriteUInt32LittleEndian(reply, word);
         var header = ScmiHeader.FromValueUnchecked(word);
         var payload = message[ScmiHeader.Size..];
+        if (!_rates.TryAdmit(session.AgentId, Time))
+            return AnswerBusy(session, header, message, reply, timed ? started : -1);
         Injection.FaultSpec? after = null;
         if (Faults.Active && Faults.Apply(session.AgentName, header, ResourceOf(header, payload), out var delay) is { } fault)
         {
@@ -461,7 +469,7 @@ public sealed partial class ScmiPlatform
                     session.CountUnanswered(_table.Find(header.ProtocolId, header.MessageId)?.Index ?? _table.Count);
                     session.SetHandling(false);
                     if (Trace.Active)
-                        Trace.Publish(TraceHub.UnixTimeNs(Time), session, TraceDirection.In, message, 0);
+                        PublishTrace(TraceHub.UnixTimeNs(Time), session, TraceDirection.In, message, 0);
                     return 0; // no reply: the agent times out
                 case Injection.FaultKind.Status:
                     BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)fault.Status);
@@ -494,6 +502,54 @@ public sealed partial class ScmiPlatform
         return length;
     }
 
+    /// <summary>
+    /// The agent is over its command rate: BUSY, the status SCMI gives for "try again later"
+    /// (reference 1.2), counted under the command and as a limit hit; logged at the first refusal and
+    /// then once per <see cref="LimitReportInterval"/> with the number refused since.
+    /// </summary>
+    private int AnswerBusy(AgentSession session, ScmiHeader header, ReadOnlySpan<byte> message, Span<byte> reply, long started)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(reply[4..], (int)ScmiStatus.BUSY);
+        var entry = _table.Find(header.ProtocolId, header.MessageId);
+        session.Count(entry?.Index ?? _table.Count, ScmiStatus.BUSY);
+        session.SetHandling(false);
+        PlatformMetrics.LimitHits.Add(1, new KeyValuePair<string, object?>(PlatformMetrics.AgentTag, session.AgentName), new KeyValuePair<string, object?>(PlatformMetrics.LimitTag, "commands"));
+        var now = Time.GetTimestamp();
+        if (_rates.Refusals.ShouldReport(session.AgentId, now, (long)(LimitReportInterval.TotalSeconds * Time.TimestampFrequency), out var refused))
+        {
+            var (rate, burst) = _rates.LimitOf(session.AgentId);
+            LogCommandRateExceeded(session.AgentName, rate, burst, refused);
+        }
+
+        if (started >= 0)
+            Observe(session, message, reply[..8], entry, Stopwatch.GetElapsedTime(started));
+        return 8;
+    }
+
+    /// <summary>
+    /// Hands a message to the trace's subscribers; one that holds the agent's <c>trace_buffer_bytes</c>
+    /// unread drops it, which is counted as a limit hit and logged once per interval.
+    /// </summary>
+    internal void PublishTrace(long unixTimeNs, AgentSession session, TraceDirection direction, ReadOnlySpan<byte> message, long latencyNs)
+    {
+        var agents = Model.Agents;
+        var limit = session.AgentId <= agents.Count ? agents[session.AgentId - 1].TraceBufferBytes : AgentModel.DefaultTraceBufferBytes;
+        if (!Trace.Publish(unixTimeNs, session, direction, message, latencyNs, limit))
+            return;
+        _traceLimits.Hit(session.AgentId);
+        PlatformMetrics.LimitHits.Add(1, new KeyValuePair<string, object?>(PlatformMetrics.AgentTag, session.AgentName), new KeyValuePair<string, object?>(PlatformMetrics.LimitTag, "trace_bytes"));
+        if (_traceLimits.ShouldReport(session.AgentId, Time.GetTimestamp(), (long)(LimitReportInterval.TotalSeconds * Time.TimestampFrequency), out var since))
+            LogTraceLimit(session.AgentName, limit, since);
+    }
+
+    private readonly LimitReports _traceLimits = new();
+
+    /// <summary>How often a limit an agent keeps hitting is logged (with the count since the last line).</summary>
+    public static readonly TimeSpan LimitReportInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Commands answered BUSY so far because the agent was over its <c>commands_per_second</c>.</summary>
+    public long CommandsRefused(int agentId) => _rates.Refusals.Hits(agentId);
+
     private void Observe(AgentSession session, ReadOnlySpan<byte> message, ReadOnlySpan<byte> reply, MessageTable.Entry? entry, TimeSpan elapsed)
     {
         if (PlatformMetrics.ReplyDuration.Enabled)
@@ -511,8 +567,8 @@ public sealed partial class ScmiPlatform
             // The command's time is when it arrived: the reply's less the time taken.
             var now = TraceHub.UnixTimeNs(Time);
             var latency = (long)(elapsed.Ticks * 100);
-            Trace.Publish(now - latency, session, TraceDirection.In, message, 0);
-            Trace.Publish(now, session, TraceDirection.Out, reply, latency);
+            PublishTrace(now - latency, session, TraceDirection.In, message, 0);
+            PublishTrace(now, session, TraceDirection.Out, reply, latency);
         }
     }
 
@@ -790,6 +846,12 @@ public sealed partial class ScmiPlatform
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "{Message} handler failed")]
     private partial void LogHandlerFailed(Exception exception, string message);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "agent {Agent} is over its command rate ({Rate}/s, burst {Burst}; commands_per_second and command_burst in the model): {Refused} command(s) answered BUSY since the last report")]
+    private partial void LogCommandRateExceeded(string agent, int rate, int burst, long refused);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "agent {Agent} fills its {Limit} bytes of unread trace records in a trace subscriber that is behind (trace_buffer_bytes in the model): {Dropped} of its record(s) dropped since the last report; other agents' are kept")]
+    private partial void LogTraceLimit(string agent, int limit, long dropped);
 
     [LoggerMessage(EventId = 154, Level = LogLevel.Warning, Message = "host: a read of the host's resources is still running after a sampling period (a sysfs read hangs?); agents get the last values until it returns")]
     private partial void LogHostRefreshStuck();

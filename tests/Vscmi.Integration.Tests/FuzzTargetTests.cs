@@ -15,6 +15,10 @@ public sealed class FuzzTargetTests
     [InlineData("model", 8000)]
     [InlineData("vhost-user", 3000)]
     [InlineData("device-ops", 20000)]
+    [InlineData("differential", 100000)]
+    [InlineData("state-file", 20000)]
+    [InlineData("scenario", 5000)]
+    [InlineData("trace-file", 20000)]
     public void A_target_survives_its_corpus_and_a_fixed_seed_random_run(string target, int inputs)
     {
         Assert.True(File.Exists(Fuzzer), $"{Fuzzer} is not built (it is part of Vscmi.slnx)");

@@ -43,6 +43,18 @@ public class ModelLoaderTests
         Assert.Empty(model.Clocks);
         Assert.False(model.Agents[0].AllowUnsealedMemory); // guest RAM that can shrink is refused unless allowed
         Assert.Equal(16, model.Agents[0].MaxConnections);
+        Assert.Equal((10_000, 10_000, 65_536), (model.Agents[0].CommandsPerSecond, model.Agents[0].CommandBurst, model.Agents[0].TraceBufferBytes));
+    }
+
+    [Fact]
+    public void An_agents_command_rate_and_trace_share_are_read_from_the_model_and_from_a_vm_view()
+    {
+        var model = ModelLoader.Load("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ncommands_per_second = 500\n[[agent]]\nname = \"b\"\ncommands_per_second = 50\ncommand_burst = 7\ntrace_buffer_bytes = 2048\n[[agent]]\nname = \"c\"\ncommands_per_second = 0\n", "m.toml");
+        Assert.Equal([(500, 500), (50, 7), (0, 1)], model.Agents.Select(a => (a.CommandsPerSecond, a.CommandBurst)));
+        Assert.Equal(2048, model.Agents[1].TraceBufferBytes);
+        var vm = ModelLoader.AgentFromText(model, "vm", "commands_per_second = 0", "view.toml");
+        Assert.Equal(0, vm.CommandsPerSecond);
+        Assert.All(ModelLoader.WithoutCommandLimits(model).Agents, a => Assert.Equal(0, a.CommandsPerSecond));
     }
 
     [Fact]
@@ -61,6 +73,13 @@ public class ModelLoaderTests
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nallow_unsealed_memory = \"yes\"\n", "m.toml:5:25", "'allow_unsealed_memory' in [agent[0]] must be a boolean")]
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nmax_connections = 0\n", "m.toml:5:19", "'max_connections' in [agent[0]] is 0: it must be 1 to 1024")]
     [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nmax_connections = 5000\n", "m.toml:5:19", "is 5000: it must be 1 to 1024")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ncommands_per_second = -1\n", "m.toml:5:23", "'commands_per_second' in [agent[0]] is -1: it must be 0 (no limit) to 10000000")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ncommands_per_second = 20000000\n", "m.toml:5:23", "is 20000000: it must be 0 (no limit) to 10000000")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ncommand_burst = 0\n", "m.toml:5:17", "'command_burst' in [agent[0]] is 0: it must be 1 to 10000000")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ncommands_per_second = 0\ncommand_burst = 5\n", "m.toml:6:17", "'command_burst' in [agent[0]] is 5, but 'commands_per_second' is 0")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ntrace_buffer_bytes = 100\n", "m.toml:5:22", "'trace_buffer_bytes' in [agent[0]] is 100: it must be 1024 to 67108864")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\ncommands_per_second = \"fast\"\n", "m.toml:5:23", "'commands_per_second' in [agent[0]] must be an integer")]
+    [InlineData("[platform]\nvendor = \"x\"\n[[agent]]\nname = \"a\"\nx = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "m.toml:5:1", "nested too deeply")] // AFL++ found it (fuzz/corpus/model/crash-model-deep-nesting)
     [InlineData("[platform]\nvendor = 5\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "'vendor' in [platform] must be a string, not an integer")]
     [InlineData("[platform]\nvendor = \"a_vendor_name_that_is_too_long\"\n[[agent]]\nname = \"a\"\n", "m.toml:2:10", "at most 15")]
     [InlineData("[platform]\nvendor = \"x\"\n", "m.toml:1:1", "at least one [[agent]]")]

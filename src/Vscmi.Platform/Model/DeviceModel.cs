@@ -67,6 +67,37 @@ public sealed record AgentModel(string Name, bool Trusted, string? Socket = null
 
     /// <summary>The default <see cref="MaxConnections"/>: 16 (Linux opens one channel per agent; tools add a few).</summary>
     public const int DefaultMaxConnections = 16;
+
+    /// <summary>
+    /// Commands per second this agent is answered at, over all its channels (<c>commands_per_second</c>;
+    /// default <see cref="DefaultCommandsPerSecond"/>; 0 is no limit). Beyond it, and once its
+    /// <see cref="CommandBurst"/> is spent, commands are answered BUSY; no other agent is slowed.
+    /// </summary>
+    public int CommandsPerSecond { get; init; } = DefaultCommandsPerSecond;
+
+    /// <summary>
+    /// Commands this agent may send at once above its rate (<c>command_burst</c>; default: one
+    /// second's worth, <see cref="CommandsPerSecond"/>). A Linux guest sends a few hundred to a few
+    /// thousand at boot, while it enumerates the protocols.
+    /// </summary>
+    public int CommandBurst { get; init; } = DefaultCommandsPerSecond;
+
+    /// <summary>
+    /// The default <see cref="CommandsPerSecond"/>: 10,000. A Linux guest's drivers send far fewer in
+    /// steady state (cpufreq at most one PERF_LEVEL_SET per governor period and domain; sensor reads on
+    /// demand); a guest that floods is held there, about 1% of a core of dispatch (docs/security.md).
+    /// </summary>
+    public const int DefaultCommandsPerSecond = 10_000;
+
+    /// <summary>
+    /// Bytes of this agent's trace records a trace subscriber (<c>vscmi trace</c>, the dashboard) may
+    /// hold unread (<c>trace_buffer_bytes</c>; default <see cref="DefaultTraceBufferBytes"/>). A
+    /// subscriber that falls behind drops this agent's records beyond it, and still takes other agents'.
+    /// </summary>
+    public int TraceBufferBytes { get; init; } = DefaultTraceBufferBytes;
+
+    /// <summary>The default <see cref="TraceBufferBytes"/>: 64 KiB, about 500 records (a subscriber's ring holds 4,096).</summary>
+    public const int DefaultTraceBufferBytes = 64 * 1024;
 }
 
 /// <summary>A device: the resources of each kind it is made of (global ids).</summary>

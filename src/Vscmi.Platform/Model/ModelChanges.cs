@@ -49,6 +49,12 @@ public sealed record ModelChanges(IReadOnlyList<string> Changes, string? Refusal
                     changes.Add($"agent '{agent.Name}': {KindName(kind)} seen {string.Join(",", before)} → {string.Join(",", after)}");
             }
 
+            if (old.CommandsPerSecond != agent.CommandsPerSecond || old.CommandBurst != agent.CommandBurst)
+                changes.Add($"agent '{agent.Name}': command rate {RateText(old)} → {RateText(agent)}");
+            if (old.TraceBufferBytes != agent.TraceBufferBytes)
+                changes.Add($"agent '{agent.Name}': trace_buffer_bytes {old.TraceBufferBytes} → {agent.TraceBufferBytes}");
+            if (old.MaxConnections != agent.MaxConnections || old.AllowUnsealedMemory != agent.AllowUnsealedMemory)
+                changes.Add($"agent '{agent.Name}': max_connections {old.MaxConnections} → {agent.MaxConnections}, allow_unsealed_memory {Lower(old.AllowUnsealedMemory)} → {Lower(agent.AllowUnsealedMemory)} (for connections made from now on)");
             if (old.Socket != agent.Socket || old.VhostUser != agent.VhostUser)
                 changes.Add($"agent '{agent.Name}': its sockets in the model changed (sockets already served stay until a restart or 'vscmi ctl vm')");
         }
@@ -83,6 +89,8 @@ public sealed record ModelChanges(IReadOnlyList<string> Changes, string? Refusal
 
         return new ModelChanges(changes, null);
     }
+
+    private static string RateText(AgentModel agent) => agent.CommandsPerSecond == 0 ? "no limit" : $"{agent.CommandsPerSecond}/s (burst {agent.CommandBurst})";
 
     // What may not change while agents hold ids: the release (negotiated versions), every
     // resource's name and place, existing agents, and the views of connected agents.

@@ -109,10 +109,20 @@ public static class ModelLoader
         var t = TomlDocument.Parse(text ?? "", file);
         if (name.Length is 0 or > 15 || name.Any(c => c is < ' ' or > '~'))
             throw new ModelException($"agent name \"{name}\" must be 1 to 15 printable ASCII characters (a 16-byte SCMI name)");
-        var agent = new AgentModel(name, t.Boolean("trusted") ?? false) { AllowUnsealedMemory = t.Boolean("allow_unsealed_memory") ?? false, MaxConnections = MaxConnections(t) };
+        var agent = WithLimits(new AgentModel(name, t.Boolean("trusted") ?? false), t);
         agent = agent with { Views = ReadViews(t, KindsOf(model)) };
         CheckPinView(t, agent, model.Pinctrl);
         return agent;
+    }
+
+    /// <summary>
+    /// The model with no agent held to a command rate (<c>commands_per_second = 0</c> for all): for
+    /// benchmarks and fuzzing in one process, where there is no guest to guard against.
+    /// </summary>
+    public static DeviceModel WithoutCommandLimits(DeviceModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model with { Agents = [.. model.Agents.Select(a => a with { CommandsPerSecond = 0, CommandBurst = 1 })] };
     }
 
     /// <summary>The model with one more agent (the next agent id); refuses a name already taken or a 255th agent.</summary>
@@ -188,17 +198,47 @@ public static class ModelLoader
 
     private static AgentModel ReadAgent(TomlTableNode t)
     {
-        var agent = new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"), t.String("vhost_user"))
-        {
-            AllowUnsealedMemory = t.Boolean("allow_unsealed_memory") ?? false,
-            MaxConnections = MaxConnections(t),
-        };
+        var agent = WithLimits(new AgentModel(ShortName(t, "name", t.RequiredString("name")), t.Boolean("trusted") ?? false, t.String("socket"), t.String("vhost_user")), t);
         if (agent.Socket is { Length: 0 or > 107 })
             throw t.LocationOf("socket").Error($"'socket' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
         if (agent.VhostUser is { Length: 0 or > 107 })
             throw t.LocationOf("vhost_user").Error($"'vhost_user' in {t.Describe()} must be a Unix socket path of 1 to 107 bytes");
         return agent; // unknown keys are checked once the views are read, after the resources
     }
+
+    /// <summary>An agent's limits and allowances (docs/security.md), from an [[agent]] table or a <c>vm add</c> text.</summary>
+    private static AgentModel WithLimits(AgentModel agent, TomlTableNode t)
+    {
+        var rate = t.Integer("commands_per_second") switch
+        {
+            null => AgentModel.DefaultCommandsPerSecond,
+            >= 0 and <= MaxCommandRate and var n => (int)n,
+            var n => throw t.LocationOf("commands_per_second").Error($"'commands_per_second' in {t.Describe()} is {n}: it must be 0 (no limit) to {MaxCommandRate}"),
+        };
+        var burst = t.Integer("command_burst") switch
+        {
+            null => Math.Max(rate, 1),
+            >= 1 and <= MaxCommandRate and var n when rate > 0 => (int)n,
+            var n when rate == 0 => throw t.LocationOf("command_burst").Error($"'command_burst' in {t.Describe()} is {n}, but 'commands_per_second' is 0 (no limit): a burst means nothing without a rate"),
+            var n => throw t.LocationOf("command_burst").Error($"'command_burst' in {t.Describe()} is {n}: it must be 1 to {MaxCommandRate} (commands an agent may send at once above its rate)"),
+        };
+        var trace = t.Integer("trace_buffer_bytes") switch
+        {
+            null => AgentModel.DefaultTraceBufferBytes,
+            >= 1024 and <= 64L * 1024 * 1024 and var n => (int)n,
+            var n => throw t.LocationOf("trace_buffer_bytes").Error($"'trace_buffer_bytes' in {t.Describe()} is {n}: it must be 1024 to 67108864 (bytes of this agent's records a trace subscriber may hold unread)"),
+        };
+        return agent with
+        {
+            TraceBufferBytes = trace,
+            AllowUnsealedMemory = t.Boolean("allow_unsealed_memory") ?? false,
+            MaxConnections = MaxConnections(t),
+            CommandsPerSecond = rate,
+            CommandBurst = burst,
+        };
+    }
+
+    private const int MaxCommandRate = 10_000_000;
 
     private static int MaxConnections(TomlTableNode t) => t.Integer("max_connections") switch
     {

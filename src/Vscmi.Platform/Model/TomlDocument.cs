@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -194,7 +195,7 @@ internal static class TomlDocument
             {
                 SyntaxParser.Parse(text[..end], file);
             }
-            catch (ArgumentException)
+            catch (Exception e) when (e is ArgumentException or TomlException)
             {
                 return line;
             }
@@ -216,6 +217,12 @@ internal static class TomlDocument
             // backslash before a character outside the Basic Multilingual Plane); found by
             // fuzzing the loader.
             throw new ModelException($"{file}:{FirstThrowingLine(text, file)}:1: malformed text (an invalid escape sequence?): {e.Message}", e);
+        }
+        catch (TomlException e)
+        {
+            // Arrays or inline tables nested deeper than the parser's limit (64) throw too; found by
+            // AFL++ on the model target (issue 19): a reload of such a file must be refused, not crash.
+            throw new ModelException($"{file}:{FirstThrowingLine(text, file)}:1: nested too deeply (at most 64 levels of arrays and inline tables)", e);
         }
 
         if (document.HasErrors)

@@ -77,24 +77,38 @@ public sealed class TraceHub
         return (time.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
     }
 
-    /// <summary>Hands a message to every matching subscriber (copied once, shared by all).</summary>
-    internal void Publish(long unixTimeNs, AgentSession session, TraceDirection direction, ReadOnlySpan<byte> message, long latencyNs)
+    /// <summary>
+    /// Hands a message to every matching subscriber (copied once, shared by all). A subscriber that
+    /// already holds <paramref name="agentLimit"/> bytes of this agent's records, unread, drops it
+    /// (<c>trace_buffer_bytes</c>: one agent's flood cannot push every other agent out of a slow
+    /// subscriber's ring). Returns true when some subscriber dropped it for that reason.
+    /// </summary>
+    internal bool Publish(long unixTimeNs, AgentSession session, TraceDirection direction, ReadOnlySpan<byte> message, long latencyNs, long agentLimit)
     {
         var subscribers = _subscribers;
         if (subscribers.Length == 0 || message.Length < 4)
-            return;
+            return false;
         var protocol = ScmiHeader.FromValueUnchecked(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(message)).ProtocolId;
         var agent = session.AgentName;
         TraceRecord? record = null;
+        var limited = false;
         foreach (var subscriber in subscribers)
         {
             if (!subscriber.Filter.Matches(agent, protocol))
                 continue;
             record ??= new TraceRecord(unixTimeNs,
                 session.AgentId, agent, direction, latencyNs, message.ToArray());
-            subscriber.Offer(record);
+            limited |= !subscriber.Offer(record, agentLimit);
         }
+
+        return limited;
     }
+
+    /// <summary>What a record is reckoned to hold in a subscriber's ring: its bytes and the objects around them.</summary>
+    internal static int BufferedBytes(TraceRecord record) => record.Message.Length + RecordOverhead;
+
+    // The record, its array and the ring's slot, measured on .NET 10 x64: about 120 bytes.
+    private const int RecordOverhead = 120;
 }
 
 /// <summary>One subscriber's view of the trace: a bounded ring read by <see cref="Records"/>.</summary>
@@ -102,7 +116,10 @@ public sealed class TraceSubscription : IDisposable
 {
     private readonly TraceHub _hub;
     private readonly Channel<TraceRecord> _ring;
+    // Bytes of each agent's records in the ring, unread (agent ids are below 256).
+    private readonly long[] _agentBytes = new long[256];
     private long _dropped;
+    private long _droppedForAgentLimit;
 
     internal TraceSubscription(TraceHub hub, TraceFilter filter, int capacity)
     {
@@ -110,23 +127,54 @@ public sealed class TraceSubscription : IDisposable
         Filter = filter;
         // FullMode Wait with TryWrite never waits: a full ring refuses, and the record is counted as dropped.
         _ring = Channel.CreateBounded<TraceRecord>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        Records = new AccountedReader(this);
     }
 
     /// <summary>What this subscriber sees.</summary>
     public TraceFilter Filter { get; }
 
     /// <summary>The records, oldest first; completes when the subscription is disposed.</summary>
-    public ChannelReader<TraceRecord> Records => _ring.Reader;
+    public ChannelReader<TraceRecord> Records { get; }
 
-    /// <summary>Records dropped so far because the ring was full.</summary>
+    /// <summary>Records dropped so far because the ring was full or their agent's share of it was.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    internal void Offer(TraceRecord record)
+    /// <summary>Of <see cref="Dropped"/>, the records dropped because their agent held its <c>trace_buffer_bytes</c> in this ring.</summary>
+    public long DroppedForAgentLimit => Interlocked.Read(ref _droppedForAgentLimit);
+
+    /// <summary>Bytes of an agent's records in this ring, unread.</summary>
+    public long BufferedBytesOf(int agentId) => (uint)agentId < (uint)_agentBytes.Length ? Interlocked.Read(ref _agentBytes[agentId]) : 0;
+
+    /// <summary>Offers a record; false when it was dropped because its agent is over <paramref name="agentLimit"/> bytes here.</summary>
+    internal bool Offer(TraceRecord record, long agentLimit)
     {
+        var bytes = TraceHub.BufferedBytes(record);
+        var slot = (uint)record.AgentId < (uint)_agentBytes.Length ? record.AgentId : 0;
+        if (Interlocked.Add(ref _agentBytes[slot], bytes) > agentLimit)
+        {
+            Interlocked.Add(ref _agentBytes[slot], -bytes);
+            Interlocked.Increment(ref _droppedForAgentLimit);
+            Drop();
+            return false;
+        }
+
         if (_ring.Writer.TryWrite(record))
-            return;
+            return true;
+        Interlocked.Add(ref _agentBytes[slot], -bytes);
+        Drop();
+        return true;
+    }
+
+    private void Drop()
+    {
         Interlocked.Increment(ref _dropped);
         PlatformMetrics.TraceDropped.Add(1);
+    }
+
+    private void Taken(TraceRecord record)
+    {
+        var slot = (uint)record.AgentId < (uint)_agentBytes.Length ? record.AgentId : 0;
+        Interlocked.Add(ref _agentBytes[slot], -TraceHub.BufferedBytes(record));
     }
 
     /// <inheritdoc />
@@ -134,5 +182,31 @@ public sealed class TraceSubscription : IDisposable
     {
         _hub.Remove(this);
         _ring.Writer.TryComplete();
+    }
+
+    /// <summary>The ring's reader, giving an agent's share back as its records are read.</summary>
+    private sealed class AccountedReader(TraceSubscription owner) : ChannelReader<TraceRecord>
+    {
+        private readonly ChannelReader<TraceRecord> _inner = owner._ring.Reader;
+
+        public override Task Completion => _inner.Completion;
+
+        public override bool CanCount => _inner.CanCount;
+
+        public override int Count => _inner.Count;
+
+        public override bool CanPeek => _inner.CanPeek;
+
+        public override bool TryPeek([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TraceRecord item) => _inner.TryPeek(out item);
+
+        public override bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TraceRecord item)
+        {
+            if (!_inner.TryRead(out item))
+                return false;
+            owner.Taken(item);
+            return true;
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => _inner.WaitToReadAsync(cancellationToken);
     }
 }

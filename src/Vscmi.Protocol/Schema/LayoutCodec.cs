@@ -42,6 +42,12 @@ public static class LayoutCodec
     /// <exception cref="ScmiProtocolException">The bytes do not match the layout; nothing is returned.</exception>
     public static FieldSet Decode(Layout layout, ReadOnlySpan<byte> body, DecodeOptions options = default)
     {
+        // A fixed-size body of the wrong length is refused for its length before any field is
+        // read, as Validate does: the two must answer the same status for every input (the
+        // differential fuzz target found a long body with reserved bits set answered INVALID_PARAMETERS
+        // by this decoder and PROTOCOL_ERROR by the platform's in-place check).
+        if (layout.IsFixed)
+            CheckFixedLength(layout, body);
         var reader = new ScmiReader(body);
         var values = new FieldSet();
         DecodeInto(layout, ref reader, options, values, isLast: true);
@@ -63,10 +69,7 @@ public static class LayoutCodec
             return;
         }
 
-        if (body.Length < layout.MinSize)
-            ThrowHelper.ThrowTruncated(body.Length, layout.MinSize - body.Length, 0);
-        if (body.Length > layout.MinSize)
-            ThrowHelper.Throw(ScmiDecodeError.TrailingBytes, $"{body.Length - layout.MinSize} unexpected trailing byte(s)", layout.MinSize);
+        CheckFixedLength(layout, body);
         if (!options.IsStrict)
             return;
         // Index loops: foreach over an IReadOnlyList boxes an enumerator, and this runs per message.
@@ -100,6 +103,14 @@ public static class LayoutCodec
                     break;
             }
         }
+    }
+
+    private static void CheckFixedLength(Layout layout, ReadOnlySpan<byte> body)
+    {
+        if (body.Length < layout.MinSize)
+            ThrowHelper.ThrowTruncated(body.Length, layout.MinSize - body.Length, 0);
+        if (body.Length > layout.MinSize)
+            ThrowHelper.Throw(ScmiDecodeError.TrailingBytes, $"{body.Length - layout.MinSize} unexpected trailing byte(s)", layout.MinSize);
     }
 
     /// <summary>Encodes a body into <paramref name="destination"/>; returns the bytes written.</summary>
