@@ -28,6 +28,7 @@ internal static class Targets
         ["state-file"] = StateFileTarget,
         ["scenario"] = ScenarioTarget,
         ["trace-file"] = TraceFile,
+        ["control"] = Control,
     };
 
     // The default model with no command rate: the fuzzer's inputs come far faster than a guest's, and
@@ -420,5 +421,45 @@ internal static class Targets
         catch (Vscmi.Protocol.Capture.CaptureFormatException)
         {
         }
+    }
+
+    private static readonly Lazy<Vscmi.Cli.Control.DaemonControl> ControlState = new(() =>
+        new Vscmi.Cli.Control.DaemonControl(new ScmiPlatform(Unlimited), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, []));
+
+    // Requests that create or remove sockets and files, or read a model from a path: a fuzzer must
+    // not touch the file system. Their argument checks are covered by ControlTests.
+    private static readonly HashSet<string> TouchesFiles = ["vm add", "vm remove", "state save", "reload", "trace"];
+
+    /// <summary>
+    /// The control socket's protocol as <c>ControlServer</c> serves it: newline-separated JSON
+    /// requests; each must get one line that is a JSON object with <c>ok</c>, never an exception.
+    /// </summary>
+    private static void Control(byte[] input)
+    {
+        var control = ControlState.Value;
+        foreach (var line in System.Text.Encoding.UTF8.GetString(input).Split('\n'))
+        {
+            string response;
+            try
+            {
+                using var request = System.Text.Json.JsonDocument.Parse(line);
+                var root = request.RootElement;
+                if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+                    continue;
+                if (root.TryGetProperty("command", out var name) && name.ValueKind == System.Text.Json.JsonValueKind.String && TouchesFiles.Contains(name.GetString()!))
+                    continue;
+                response = control.HandleAsync(root).AsTask().GetAwaiter().GetResult();
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                continue; // the server answers "not JSON" itself
+            }
+
+            using var answer = System.Text.Json.JsonDocument.Parse(response);
+            if (response.Contains('\n', StringComparison.Ordinal) || !answer.RootElement.TryGetProperty("ok", out _))
+                throw new InvalidOperationException($"not one JSON line with \"ok\": {response}");
+        }
+
+        control.HandleAsync(System.Text.Json.JsonDocument.Parse("{\"command\":\"inject clear\"}").RootElement).AsTask().GetAwaiter().GetResult();
     }
 }

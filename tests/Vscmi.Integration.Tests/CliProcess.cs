@@ -54,7 +54,9 @@ internal static class CliProcess
     private static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "vscmi")))
+        // The launcher beside the solution: a build output may hold a 'vscmi' of its own (the fuzz
+        // project references the command line, and its apphost is copied along).
+        while (dir is not null && !(File.Exists(Path.Combine(dir.FullName, "vscmi")) && File.Exists(Path.Combine(dir.FullName, "Vscmi.slnx"))))
             dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (the vscmi launcher)");
     }

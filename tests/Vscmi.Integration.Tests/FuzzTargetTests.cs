@@ -19,6 +19,7 @@ public sealed class FuzzTargetTests
     [InlineData("state-file", 20000)]
     [InlineData("scenario", 5000)]
     [InlineData("trace-file", 20000)]
+    [InlineData("control", 10000)]
     public void A_target_survives_its_corpus_and_a_fixed_seed_random_run(string target, int inputs)
     {
         Assert.True(File.Exists(Fuzzer), $"{Fuzzer} is not built (it is part of Vscmi.slnx)");

@@ -415,8 +415,13 @@ check("service: a reload that gives cpu_temp a constant source is read by the ru
       and read("svc-connects-reload.txt").strip() != "" and read("svc-connects-reload.txt").strip() == read("svc-connects-done.txt").strip(),
       f"guest read {temps}; reload: {read('svc-reload.out').strip()[:200]}; connects {read('svc-connects-reload.txt').strip()} then {read('svc-connects-done.txt').strip()}")
 svc_complaints = [l for l in svc if l.startswith("E2E-DMESG-SVC ") and bad.search(l) and "max-rx-timeout" not in l]
-check(f"service: the guest's SCMI driver logged no error beyond the timeouts counted ({len(svc_complaints)} line(s))",
-      len(svc_complaints) <= failed, " | ".join(svc_complaints[:4]))
+# A timeout is what a command in flight at the kill -9 gets. The script's reads are counted above;
+# the kernel's own (the thermal zone's poll, a sensor's delayed response) may be in flight too, one
+# each, so two timeouts beyond the script's are allowed. Any other complaint fails.
+svc_timeouts = [l for l in svc_complaints if "timed out" in l]
+svc_other = [l for l in svc_complaints if "timed out" not in l]
+check(f"service: the guest's SCMI driver logged no error beyond the timeouts of commands in flight at the kill ({len(svc_complaints)} line(s))",
+      not svc_other and len(svc_timeouts) <= failed + 2, " | ".join(svc_complaints[:4]))
 svc_trouble = [l for l in svc_log.splitlines() if re.search(r"\b(fail|crit)\b:", l)]
 check("service: vscmi logged no error across the kill, the restart, the second VM and the reload", not svc_trouble, " | ".join(svc_trouble[:5]))
 
