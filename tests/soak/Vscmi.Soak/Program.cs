@@ -129,7 +129,7 @@ var latencies = tally.Latencies();
 Log("");
 Log($"valid requests: {tally.Answered:N0} in {clock.Elapsed.TotalSeconds:0} s ({tally.Answered / clock.Elapsed.TotalSeconds:N0}/s), p50 {Percentile(latencies, 0.5):0} µs, p99 {Percentile(latencies, 0.99):0} µs, max {Percentile(latencies, 1):0} µs");
 Log($"hostile actions: {string.Join(", ", HostileActors.Kinds.Select(k => $"{k} {tally.Counts.GetValueOrDefault(k)}"))}");
-Log($"daemon log: {daemon.LogLines("device marked broken")} devices marked broken, {daemon.LogLines("max_connections")} connection-limit warnings, {daemon.LogLines("over its command rate")} command-rate warnings, {daemon.LogLines("held back")} log summaries");
+Log($"daemon log: {daemon.LogLines("device marked broken")} devices marked broken, {daemon.LogLines("max_connections")} connection-limit warnings, {daemon.LogLines("over its command rate")} command-rate warnings, {daemon.LogLines("not written in the last")} log summaries (lines held back)");
 var passed = 0;
 foreach (var (name, ok, detail) in checks)
 {
