@@ -58,7 +58,7 @@ gcc -O2 -Wall -Wextra -o "$work/vhu-load" "$root/bench/c/vhu-load.c"
 
 say "vscmi serve (vhost-user, Unix socket, control)"
 # The default model with every agent's command rate lifted (commands_per_second = 0): the benchmark
-# drives a million commands a second through one agent, far over the 10,000/s a guest gets by default.
+# drives a million commands a second through one agent, far over the 100,000/s a guest gets by default.
 "$vscmi" config show | awk '{ print } /^\[\[agent\]\]/ { print "commands_per_second = 0" }' > "$work/model.toml"
 printf 'commands_per_second = 0\n' > "$work/unlimited-view.toml"
 "$vscmi" serve --config "$work/model.toml" --vhost-user "guest=$work/vm.sock" --socket "OSPM=$work/ospm.sock" --control "$work/control.sock" > "$work/serve.log" 2>&1 &

@@ -40,7 +40,7 @@ public sealed class AgentLimitTests
         for (var i = 0; i < 50; i++)
         {
             Assert.Equal((int)ScmiStatus.BUSY, Status(platform, ospm));
-            Assert.Equal(0, Status(platform, guest)); // the guest has a bucket of its own (10,000/s by default)
+            Assert.Equal(0, Status(platform, guest)); // the guest has a bucket of its own (100,000/s by default)
         }
 
         Assert.Equal(50, platform.CommandsRefused(1));
@@ -86,8 +86,8 @@ public sealed class AgentLimitTests
         var ospm = platform.OpenSession(1);
         var guest = platform.OpenSession(2);
         Assert.All(Enumerable.Range(0, 20_000), _ => Assert.Equal(0, Status(platform, ospm))); // no limit
-        // The default: 10,000/s with a burst of one second's worth, all at one instant.
-        Assert.Equal(AgentModel.DefaultCommandsPerSecond, Enumerable.Range(0, 12_000).Count(_ => Status(platform, guest) == 0));
+        // The default: 100,000/s with a burst of one second's worth, all at one instant.
+        Assert.Equal(AgentModel.DefaultCommandsPerSecond, Enumerable.Range(0, 120_000).Count(_ => Status(platform, guest) == 0));
     }
 
     [Fact]

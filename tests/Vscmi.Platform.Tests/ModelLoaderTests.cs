@@ -43,7 +43,7 @@ public class ModelLoaderTests
         Assert.Empty(model.Clocks);
         Assert.False(model.Agents[0].AllowUnsealedMemory); // guest RAM that can shrink is refused unless allowed
         Assert.Equal(16, model.Agents[0].MaxConnections);
-        Assert.Equal((10_000, 10_000, 65_536), (model.Agents[0].CommandsPerSecond, model.Agents[0].CommandBurst, model.Agents[0].TraceBufferBytes));
+        Assert.Equal((100_000, 100_000, 65_536), (model.Agents[0].CommandsPerSecond, model.Agents[0].CommandBurst, model.Agents[0].TraceBufferBytes));
     }
 
     [Fact]
