@@ -68,7 +68,8 @@ public sealed class ServiceTests
             Assert.Contains($"MAINPID={serve.ProcessId}", ready.Message, StringComparison.Ordinal);
             Assert.Contains("STATUS=serving 2 sockets", ready.Message, StringComparison.Ordinal);
             Assert.StartsWith("READY=1", Snapshot()[0].Message, StringComparison.Ordinal);
-            Assert.Contains("systemd: READY=1 sent to " + address, serve.Output, StringComparison.Ordinal);
+            // The log is written by a thread of its own, after the datagram: wait for the line, not the order.
+            await Poll.Until(() => serve.Output.Contains("systemd: READY=1 sent to " + address, StringComparison.Ordinal), "the READY=1 log line");
 
             // systemctl reload (SIGHUP): RELOADING=1 with the monotonic time systemd asks for, then READY=1.
             File.WriteAllText(model, Vscmi.Platform.Model.ModelLoader.DefaultModelText.Replace("rate_limit_us = 1000", "rate_limit_us = 2000", StringComparison.Ordinal));
