@@ -18,7 +18,7 @@ internal sealed class CommandRateLimiter
     private readonly long _frequency;
     private volatile Limits _limits;
 
-    private sealed record Limits(long[] Interval, long[] Tolerance, int[] Rate, int[] Burst);
+    private sealed record Limits(long[] Interval, long[] Tolerance);
 
     /// <summary>Starts with the model's limits; <paramref name="frequency"/> is the clock's ticks per second.</summary>
     public CommandRateLimiter(DeviceModel model, long frequency)
@@ -32,7 +32,7 @@ internal sealed class CommandRateLimiter
 
     private Limits Compute(DeviceModel model)
     {
-        var limits = new Limits(new long[Slots], new long[Slots], new int[Slots], new int[Slots]);
+        var limits = new Limits(new long[Slots], new long[Slots]);
         for (var i = 0; i < model.Agents.Count && i + 1 < Slots; i++)
         {
             var agent = model.Agents[i];
@@ -42,8 +42,6 @@ internal sealed class CommandRateLimiter
             var interval = Math.Max(1, (_frequency + (agent.CommandsPerSecond / 2)) / agent.CommandsPerSecond);
             limits.Interval[i + 1] = interval;
             limits.Tolerance[i + 1] = interval * (agent.CommandBurst - 1L);
-            limits.Rate[i + 1] = agent.CommandsPerSecond;
-            limits.Burst[i + 1] = agent.CommandBurst;
         }
 
         return limits;
@@ -78,13 +76,6 @@ internal sealed class CommandRateLimiter
 
     /// <summary>Commands refused (answered BUSY), per agent.</summary>
     public LimitReports Refusals { get; } = new();
-
-    /// <summary>The agent's limit in force: commands per second (0: none) and burst.</summary>
-    public (int Rate, int Burst) LimitOf(int agentId)
-    {
-        var limits = _limits;
-        return (uint)agentId < Slots ? (limits.Rate[agentId], limits.Burst[agentId]) : (0, 0);
-    }
 }
 
 /// <summary>

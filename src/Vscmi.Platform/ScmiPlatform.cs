@@ -517,8 +517,8 @@ public sealed partial class ScmiPlatform
         var now = Time.GetTimestamp();
         if (_rates.Refusals.ShouldReport(session.AgentId, now, (long)(LimitReportInterval.TotalSeconds * Time.TimestampFrequency), out var refused))
         {
-            var (rate, burst) = _rates.LimitOf(session.AgentId);
-            LogCommandRateExceeded(session.AgentName, rate, burst, refused);
+            var agent = Model.Agents[session.AgentId - 1]; // the limits in force are the model's
+            LogCommandRateExceeded(session.AgentName, agent.CommandsPerSecond, agent.CommandBurst, refused);
         }
 
         if (started >= 0)

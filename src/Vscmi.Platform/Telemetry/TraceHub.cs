@@ -149,7 +149,7 @@ public sealed class TraceSubscription : IDisposable
     internal bool Offer(TraceRecord record, long agentLimit)
     {
         var bytes = TraceHub.BufferedBytes(record);
-        var slot = (uint)record.AgentId < (uint)_agentBytes.Length ? record.AgentId : 0;
+        var slot = SlotOf(record);
         if (Interlocked.Add(ref _agentBytes[slot], bytes) > agentLimit)
         {
             Interlocked.Add(ref _agentBytes[slot], -bytes);
@@ -171,11 +171,9 @@ public sealed class TraceSubscription : IDisposable
         PlatformMetrics.TraceDropped.Add(1);
     }
 
-    private void Taken(TraceRecord record)
-    {
-        var slot = (uint)record.AgentId < (uint)_agentBytes.Length ? record.AgentId : 0;
-        Interlocked.Add(ref _agentBytes[slot], -TraceHub.BufferedBytes(record));
-    }
+    private void Taken(TraceRecord record) => Interlocked.Add(ref _agentBytes[SlotOf(record)], -TraceHub.BufferedBytes(record));
+
+    private int SlotOf(TraceRecord record) => (uint)record.AgentId < (uint)_agentBytes.Length ? record.AgentId : 0;
 
     /// <inheritdoc />
     public void Dispose()
