@@ -12,7 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds=${1:?usage: fuzz/campaign.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(scmi-message platform virtqueue model vhost-user device-ops differential state-file scenario trace-file control)
+[ ${#targets[@]} -gt 0 ] || targets=(scmi-message platform virtqueue model vhost-user device-ops differential state-file state-body scenario trace-file control)
 cd "$root"
 
 table="$root/fuzz/findings/campaign.tsv"

@@ -3,7 +3,7 @@
 # Debian's afl++). Installs both if missing (afl++ needs root), builds the fuzz project,
 # instruments our assemblies only, and runs afl-fuzz from the seed corpus.
 #   fuzz/run.sh TARGET [SECONDS]     targets: scmi-message platform virtqueue model vhost-user device-ops
-#                                  differential state-file scenario trace-file control
+#                                  differential state-file state-body scenario trace-file control
 # Findings land in fuzz/findings/TARGET/default/crashes; replay one with
 #   dotnet fuzz/Vscmi.Fuzz/bin/Release/net10.0/Vscmi.Fuzz.dll TARGET --replay FILE
 set -euo pipefail

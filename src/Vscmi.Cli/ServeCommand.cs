@@ -282,6 +282,10 @@ internal static partial class ServeCommand
             context.Cancel = true;
             _ = daemon.ReloadOnSignalAsync();
         });
+        // A process started with SIGHUP ignored (nohup) keeps it ignored, as the runtime and the
+        // convention for nohup want: say so, or a 'kill -HUP' that does nothing looks like a bug.
+        if (configPath is not null && ProcessSignal.IsIgnored(ProcessSignal.SIGHUP))
+            LogSighupIgnored(logger);
         server.Start();
         foreach (var backend in backends)
             backend.Start();
@@ -339,6 +343,9 @@ internal static partial class ServeCommand
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "host: the first read of the host's resources takes longer than 2 s; serving anyway (agents get HARDWARE_ERROR until it completes)")]
     private static partial void LogHostSlow(ILogger logger);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "SIGHUP is ignored by this process (it was started with it ignored, as nohup does): reload the model with 'vscmi ctl reload' (--control) instead")]
+    private static partial void LogSighupIgnored(ILogger logger);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "systemd: {Reason}")]
     private static partial void LogNotifyFailed(ILogger logger, string reason);

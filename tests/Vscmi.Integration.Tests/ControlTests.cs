@@ -161,6 +161,36 @@ public sealed class ControlTests
     }
 
     [Fact]
+    public async Task Under_nohup_SIGHUP_stays_ignored_the_log_says_so_and_ctl_reload_still_works()
+    {
+        var directory = Directory.CreateTempSubdirectory("vscmi-nohup-").FullName;
+        var model = Path.Combine(directory, "model.toml");
+        var text = Vscmi.Platform.Model.ModelLoader.DefaultModelText;
+        File.WriteAllText(model, text);
+        // nohup sets SIGHUP ignored and execs: the daemon starts with it ignored, as a user's would.
+        var launcher = Path.Combine(directory, "vscmi-nohup");
+        File.WriteAllText(launcher, $"#!/bin/sh\nexec nohup '{Path.Combine(CliProcess.RepositoryRoot, "vscmi")}' \"$@\"\n");
+        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            await using var serve = await ServeProcess.StartAsync(launcher, (IReadOnlyDictionary<string, string>?)null, "--config", model, "--socket", "{dir}/ospm.sock", "--control", "{dir}/control.sock");
+            await Poll.Until(() => serve.Output.Contains("SIGHUP is ignored by this process", StringComparison.Ordinal), "the log line that SIGHUP is ignored");
+
+            // A SIGHUP neither reloads nor ends the daemon; 'vscmi ctl reload' does reload.
+            File.WriteAllText(model, text.Replace("rate_limit_us = 1000", "rate_limit_us = 2000", StringComparison.Ordinal));
+            Assert.Equal(0, CliProcess.RunTool("kill", "-HUP", serve.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
+            var reloaded = CliProcess.Ctl(serve.PathOf("control.sock"), "reload");
+            Assert.Contains("2 change(s)", reloaded, StringComparison.Ordinal);
+            Assert.DoesNotContain("reload (SIGHUP)", serve.Output, StringComparison.Ordinal);
+            Assert.Equal(0, await serve.StopAsync());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_VM_added_with_a_new_agent_is_served_again_after_a_kill_9()
     {
         var directory = Directory.CreateTempSubdirectory("vscmi-vmadd-").FullName;

@@ -17,6 +17,7 @@ public sealed class FuzzTargetTests
     [InlineData("device-ops", 20000)]
     [InlineData("differential", 100000)]
     [InlineData("state-file", 20000)]
+    [InlineData("state-body", 20000)]
     [InlineData("scenario", 5000)]
     [InlineData("trace-file", 20000)]
     [InlineData("control", 10000)]

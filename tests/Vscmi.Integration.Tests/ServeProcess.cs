@@ -82,8 +82,10 @@ public sealed class ServeProcess : IAsyncLifetime
     {
         System.IO.Directory.CreateDirectory(Directory);
         // Through env --default-signal: a process started in the background (CI) inherits SIGINT
-        // ignored, and the runtime rightly keeps an ignored signal ignored; the daemon a user runs
-        // in a terminal gets Ctrl-C, so the tests give it SIGINT at its default too.
+        // ignored, and under nohup SIGHUP, and the runtime rightly keeps an ignored signal ignored;
+        // the daemon a user runs in a terminal or systemd starts gets Ctrl-C and SIGHUP (reload), so
+        // the tests give it both at their defaults too (a ./test started by nohup failed every
+        // SIGHUP reload test otherwise).
         var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
@@ -94,7 +96,7 @@ public sealed class ServeProcess : IAsyncLifetime
         var arguments = _arguments is null
             ? ["--socket", OspmSocket, "--socket", $"guest={GuestSocket}", "--tcp", "guest=127.0.0.1:0"]
             : _arguments.Select(a => a.Replace("{dir}", Directory, StringComparison.Ordinal));
-        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("--default-signal=INT,HUP");
         start.ArgumentList.Add(_executable ?? Path.Combine(CliProcess.RepositoryRoot, "vscmi"));
         foreach (var (name, value) in _environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;

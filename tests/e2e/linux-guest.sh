@@ -66,7 +66,7 @@ chmod +x "$work/rootfs/sbin/poweroff"
 # vscmi itself, for the guest (init.sh "inner"): the arm64 native AOT binary and the three glibc
 # files it needs (libc, libm, the loader) from Debian's arm64 cross libc.
 arm64_bin="$root/artifacts/publish/linux-arm64/vscmi"
-stale=$( [ -x "$arm64_bin" ] && find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" -newer "$arm64_bin" \
+stale=$( [ -x "$arm64_bin" ] && find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" \( -name obj -o -name bin \) -prune -o -newer "$arm64_bin" \
   \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' -o -name '*.html' -o -name '*.js' -o -name '*.css' \) -print -quit 2>/dev/null || echo missing)
 if [ -n "$stale" ]; then
   step "vscmi for linux-arm64 (native AOT; ./packaging/publish.sh --only-arm64)"
@@ -329,7 +329,7 @@ old_serve_pid=""
 # first goes on; then a reload gives cpu_temp a new source.
 svc_bin="$root/artifacts/publish/linux-x64/vscmi"
 # ./test builds it before the e2e run; run alone, this script rebuilds it when a source is newer.
-if [ -x "$svc_bin" ] && [ -n "$(find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" -newer "$svc_bin" \
+if [ -x "$svc_bin" ] && [ -n "$(find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" \( -name obj -o -name bin \) -prune -o -newer "$svc_bin" \
     \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' -o -name '*.html' -o -name '*.js' -o -name '*.css' \) -print -quit 2>/dev/null)" ]; then
   step "the native AOT binary is older than the sources: packaging/publish.sh --only-x64"
   bash "$root/packaging/publish.sh" --only-x64 >&2 && touch "$svc_bin" || svc_bin=""
