@@ -27,17 +27,11 @@ public class HotPathTests
         for (var i = 0; i < 100; i++)
             platform.Handle(session, request, reply); // warm up (JIT, lazy statics)
 
-        // The least of three rounds: a steady allocation shows in every round, while the runtime's
-        // own one-off work (an on-stack replacement of this loop, a tier-up of a callee, which a full
-        // ./test on 2 busy cores once caught inside a round) shows in one at most.
-        var allocated = long.MaxValue;
-        for (var round = 0; round < 3 && allocated != 0; round++)
+        var allocated = Allocations.LeastOfThreeRounds(() =>
         {
-            var before = GC.GetAllocatedBytesForCurrentThread();
             for (var i = 0; i < 1000; i++)
                 platform.Handle(session, request, reply);
-            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+        });
 
         Assert.Equal(0, allocated);
         Assert.Equal(words[0], BinaryPrimitives.ReadUInt32LittleEndian(reply));
