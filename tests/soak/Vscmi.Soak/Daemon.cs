@@ -5,11 +5,33 @@ namespace Vscmi.Soak;
 
 /// <summary>What the daemon holds at one moment, from /proc.</summary>
 /// <param name="RssKiB">Resident memory (VmRSS).</param>
+/// <param name="OwnKiB">
+/// The resident memory the daemon owns: anonymous (heap, stacks, native allocations) and shared
+/// memory (RssAnon + RssShmem). The rest of VmRSS, RssFile, is the executable's and libraries'
+/// pages read in as code first runs: bounded by their size (the native binary is 18 MB), it grew
+/// by megabytes over minutes as hostile paths reached new code, and cannot leak.
+/// </param>
 /// <param name="Fds">Open file descriptors.</param>
 /// <param name="Threads">Threads.</param>
-internal sealed record ResourceSample(long RssKiB, int Fds, int Threads)
+/// <param name="ThreadNames">How many threads have each name (/proc/PID/task/TID/comm, 15 characters at most).</param>
+internal sealed record ResourceSample(long RssKiB, long OwnKiB, int Fds, int Threads, IReadOnlyDictionary<string, int> ThreadNames)
 {
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"RSS {RssKiB / 1024.0:0.0} MiB, {Fds} fds, {Threads} threads");
+    /// <summary>The .NET thread pool's workers: the runtime adds and retires them with the load on its own.</summary>
+    public const string PoolWorker = ".NET TP Worker";
+
+    /// <summary>Threads that are not the thread pool's workers (what a per-connection leak would add to).</summary>
+    public int OwnThreads => Threads - ThreadNames.GetValueOrDefault(PoolWorker);
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"RSS {RssKiB / 1024.0:0.0} MiB ({OwnKiB / 1024.0:0.0} MiB its own, {(RssKiB - OwnKiB) / 1024.0:0.0} MiB of files), {Fds} fds, {Threads} threads ({ThreadNames.GetValueOrDefault(PoolWorker)} thread-pool workers)");
+
+    /// <summary>The thread names whose count changed from <paramref name="from"/> to this sample, "name a → b" each.</summary>
+    public string ThreadChanges(ResourceSample from)
+    {
+        var changed = from.ThreadNames.Keys.Union(ThreadNames.Keys).Order(StringComparer.Ordinal)
+            .Where(n => from.ThreadNames.GetValueOrDefault(n) != ThreadNames.GetValueOrDefault(n))
+            .Select(n => $"'{n}' {from.ThreadNames.GetValueOrDefault(n)} → {ThreadNames.GetValueOrDefault(n)}");
+        return string.Join(", ", changed) is { Length: > 0 } text ? text : "no name changed";
+    }
 }
 
 /// <summary>
@@ -103,16 +125,33 @@ internal sealed class Daemon : IDisposable
     {
         var pid = Pid;
         long rss = 0;
+        long own = 0;
         var threads = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 rss = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            else if (line.StartsWith("RssAnon:", StringComparison.Ordinal) || line.StartsWith("RssShmem:", StringComparison.Ordinal))
+                own += long.Parse(line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
             else if (line.StartsWith("Threads:", StringComparison.Ordinal))
-                threads = int.Parse(line.Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                threads = int.Parse(line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
         }
 
-        return new ResourceSample(rss, Directory.GetFiles($"/proc/{pid}/fd").Length, threads);
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
+                names[name] = names.GetValueOrDefault(name) + 1;
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+
+        return new ResourceSample(rss, own, Directory.GetFiles($"/proc/{pid}/fd").Length, threads, names);
     }
 
     /// <summary>Lines of every log this daemon wrote that contain <paramref name="text"/>.</summary>

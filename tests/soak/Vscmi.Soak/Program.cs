@@ -9,7 +9,7 @@ using Vscmi.Soak;
 // connection limit, flood over a command rate, break virtqueues, send vhost-user junk, offer
 // unsealed memory and kill -9 frontends mid-command; halfway the daemon is killed -9 and started
 // again from its state file. Checked: every valid request answered correctly, every agent sees
-// only its view, the state survived, and RSS, fds and threads end where they were after warm-up.
+// only its view, the state survived, and its own memory (RSS less mapped files), fds and threads end where they were after warm-up.
 //   Vscmi.Soak --minutes M [--vscmi PATH] [--work DIR] [--json FILE]
 // Prints one line per check, "Soak: N passed, N failed" last, and exits 1 when a check failed.
 var minutes = double.Parse(Option("--minutes") ?? "1", CultureInfo.InvariantCulture);
@@ -117,20 +117,31 @@ Check("unsealed guest memory was refused every time", tally.UnsealedAccepted == 
     $"{tally.Counts.GetValueOrDefault("unsealed memory")} offered, {tally.UnsealedAccepted} accepted");
 Check("every hostile actor ran", HostileActors.Kinds.All(k => tally.Counts.GetValueOrDefault(k) > 0),
     string.Join(", ", HostileActors.Kinds.Select(k => $"{k} {tally.Counts.GetValueOrDefault(k)}")));
-static bool Within(long a, long b) => Math.Abs(a - b) <= Math.Max(b * 0.05, 2048);
-Check("RSS flat in the first half (within 5% or 2 MiB)", Within(beforeRestart.RssKiB, firstBaseline.RssKiB),
-    $"{firstBaseline.RssKiB / 1024.0:0.0} → {beforeRestart.RssKiB / 1024.0:0.0} MiB");
+// 5%, and never less than 4 MiB, about one step of the GC heap (it commits regions of about that
+// size; the step measured was 3.2 MiB): the heap grows a step at a time, and a
+// flat daemon may take one more step during a run (a 10-minute run's restarted daemon: 28.4 MiB of
+// its own for a minute, one step of 3.2 MiB 80 s after its start, then 31.7 MiB to the end); a
+// leak takes step after step.
+static bool Within(long a, long b) => Math.Abs(a - b) <= Math.Max(b * 0.05, 4096);
+static string Memory(ResourceSample from, ResourceSample to) =>
+    $"its own {from.OwnKiB / 1024.0:0.0} → {to.OwnKiB / 1024.0:0.0} MiB; all of RSS {from.RssKiB / 1024.0:0.0} → {to.RssKiB / 1024.0:0.0} MiB";
+// The daemon's own memory (RssAnon + RssShmem; the executable's pages read in are not a leak: ResourceSample).
+Check("memory flat in the first half (its own RSS within 5% or 4 MiB)", Within(beforeRestart.OwnKiB, firstBaseline.OwnKiB), Memory(firstBaseline, beforeRestart));
 // A fresh process under the full load is still growing into the heap the first daemon settled at
-// (a 60-s run at load 30: 33.8 → 36.8 MiB in its last 11 s, below the first daemon's 38.1), so the
-// restarted daemon may also grow up to that level; above it (or beyond 5% of its own warm-up) is a leak.
-Check("RSS flat in the second half (within 5% or 2 MiB of its warm-up, or growing at most to the first daemon's level)",
-    Within(end.RssKiB, secondBaseline.RssKiB) || (end.RssKiB >= secondBaseline.RssKiB && end.RssKiB <= beforeRestart.RssKiB + Math.Max(beforeRestart.RssKiB * 0.05, 2048)),
-    $"{secondBaseline.RssKiB / 1024.0:0.0} → {end.RssKiB / 1024.0:0.0} MiB (the first daemon: {beforeRestart.RssKiB / 1024.0:0.0} MiB)");
+// (a 60-s run at load 30: RSS 33.8 → 36.8 MiB in its last 11 s, below the first daemon's 38.1), so
+// the restarted daemon may also grow up to that level; above it (or beyond 5% of its own warm-up) is a leak.
+Check("memory flat in the second half (its own RSS within 5% or 4 MiB of its warm-up, or growing at most to the first daemon's level)",
+    Within(end.OwnKiB, secondBaseline.OwnKiB) || (end.OwnKiB >= secondBaseline.OwnKiB && end.OwnKiB <= beforeRestart.OwnKiB + Math.Max(beforeRestart.OwnKiB * 0.05, 4096)),
+    $"{Memory(secondBaseline, end)} (the first daemon: its own {beforeRestart.OwnKiB / 1024.0:0.0} MiB)");
 foreach (var (label, from, to) in new[] { ("first half", firstBaseline, beforeRestart), ("second half", secondBaseline, end) })
 {
     Check($"fds flat in the {label} (within 5%)", Math.Abs(to.Fds - from.Fds) <= Math.Max(1, from.Fds * 0.05), $"{from.Fds} → {to.Fds}");
-    // The thread pool may add or retire a worker or two with the load; a leak grows with every connection.
-    Check($"no thread leaked in the {label}", to.Threads <= from.Threads + 2, $"{from.Threads} → {to.Threads}");
+    // A leak grows with every connection (tens of thousands in a run) and VM; the thread pool's
+    // workers are the runtime's to add and retire with the load (a 10-minute run went from 45 to 49
+    // threads; a 5-minute run after it showed the change was pool workers only, its other 39 threads
+    // constant), so the threads that are not pool workers are counted.
+    Check($"no thread leaked in the {label} (threads other than the thread pool's workers: at most 2 more)", to.OwnThreads <= from.OwnThreads + 2,
+        $"{from.OwnThreads} → {to.OwnThreads}; all threads {from.Threads} → {to.Threads}: {to.ThreadChanges(from)}");
 }
 
 var latencies = tally.Latencies();
@@ -154,7 +165,7 @@ if (Option("--json") is { } json)
         ["p50_us"] = Percentile(latencies, 0.5), ["p99_us"] = Percentile(latencies, 0.99),
         ["hostile"] = HostileActors.Kinds.ToDictionary(k => k, k => tally.Counts.GetValueOrDefault(k)),
         ["flood_busy"] = tally.FloodBusy, ["flood_success"] = tally.FloodSuccess,
-        ["samples"] = samples.Select(s => new { s.Label, rss_kib = s.Sample.RssKiB, fds = s.Sample.Fds, threads = s.Sample.Threads }).ToList(),
+        ["samples"] = samples.Select(s => new { s.Label, rss_kib = s.Sample.RssKiB, own_kib = s.Sample.OwnKiB, fds = s.Sample.Fds, threads = s.Sample.Threads }).ToList(),
         ["checks"] = checks.Select(c => new { c.Name, c.Ok, c.Detail }).ToList(),
     }));
 }
