@@ -25,9 +25,5 @@ done
 mkdir -p "fuzz/findings/$target"
 # dotnet itself is not instrumented; SharpFuzz instruments our IL and reports through the shared map.
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
-# A target with a dictionary of its format's tokens (fuzz/dict/TARGET.dict) gets it: AFL++ splices
-# whole tokens in, where byte mutations of JSON rarely stay JSON.
-dict=()
-[ -f "fuzz/dict/$target.dict" ] && dict=(-x "fuzz/dict/$target.dict")
-exec afl-fuzz -V "$seconds" -t 10000 -m none "${dict[@]}" -i "fuzz/corpus/$target" -o "fuzz/findings/$target" \
+exec afl-fuzz -V "$seconds" -t 10000 -m none -i "fuzz/corpus/$target" -o "fuzz/findings/$target" \
   -- dotnet "$out/Vscmi.Fuzz.dll" "$target"
