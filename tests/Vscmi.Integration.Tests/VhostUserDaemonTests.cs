@@ -263,11 +263,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         Assert.Equal(0, result.RootElement.GetProperty("errors").GetInt64());
     }
 
-    public static TheoryData<string> HostileDrivers() =>
-    [
-        "address outside memory", "descriptor loop", "chain longer than the queue", "read/write flags swapped",
-        "response buffer too small", "available index jumping ahead",
-    ];
+    public static TheoryData<string> HostileDrivers() => [.. HostileRings.Kinds];
 
     [Theory]
     [MemberData(nameof(HostileDrivers))]
@@ -276,47 +272,7 @@ public sealed class VhostUserDaemonTests : IAsyncLifetime
         await using (var frontend = await VhostUserFrontend.ConnectAsync(Guest, new VhostUserFrontendOptions { QueueSize = 64 }))
         {
             var q = frontend.CommandQueue!;
-            var request = new GuestAddress(frontend.Options.MemoryBase + 0x80000);
-            var response = new GuestAddress(request.Value + 256);
-            frontend.Memory.TryWrite(request, BitConverter.GetBytes(0x10u << 10)); // BASE_PROTOCOL_VERSION
-            const ushort next = SplitRing.VIRTQ_DESC_F_NEXT;
-            const ushort write = SplitRing.VIRTQ_DESC_F_WRITE;
-            var expectBroken = true;
-            switch (scenario)
-            {
-                case "address outside memory":
-                    q.WriteDescriptor(0, new GuestAddress(0x10), 4, next, 1);
-                    q.WriteDescriptor(1, response, 136, write, 0);
-                    q.Publish(0);
-                    break;
-                case "descriptor loop":
-                    q.WriteDescriptor(0, request, 4, next, 1);
-                    q.WriteDescriptor(1, request, 4, next, 0);
-                    q.Publish(0);
-                    break;
-                case "chain longer than the queue":
-                    for (var i = 0; i < 64; i++)
-                        q.WriteDescriptor(i, request, 1, next, (ushort)((i + 1) % 64));
-                    q.Publish(0);
-                    break;
-                case "read/write flags swapped":
-                    q.WriteDescriptor(0, response, 136, write | next, 1);
-                    q.WriteDescriptor(1, request, 4, 0, 0);
-                    q.Publish(0);
-                    break;
-                case "response buffer too small":
-                    // Refused, not broken: an empty used entry, then the device goes on.
-                    q.WriteDescriptor(0, request, 4, next, 1);
-                    q.WriteDescriptor(1, response, 4, write, 0);
-                    q.Publish(0);
-                    expectBroken = false;
-                    break;
-                case "available index jumping ahead":
-                    q.SetAvailIndex(1000);
-                    break;
-            }
-
-            frontend.Kicks[0].Signal();
+            var expectBroken = HostileRings.Break(frontend, scenario);
             if (expectBroken)
             {
                 await Poll.Until(() => _serve.Output.Contains("device marked broken", StringComparison.Ordinal), "the daemon to log the broken device");

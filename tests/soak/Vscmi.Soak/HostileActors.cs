@@ -6,6 +6,8 @@ using Vscmi.Linux;
 using Vscmi.VhostUser;
 using Vscmi.Virtio;
 
+using Vscmi.Integration.Tests;
+
 namespace Vscmi.Soak;
 
 /// <summary>
@@ -206,49 +208,11 @@ internal sealed class HostileActors(SoakModel model, string vscmi, Tally tally, 
         }));
     }
 
-    /// <summary>A frontend whose driver breaks its command queue one of six ways; the device is marked broken.</summary>
+    /// <summary>A frontend whose driver breaks its command queue one of six ways (<see cref="HostileRings"/>: five mark the device broken).</summary>
     private async Task RingViolationAsync(CancellationToken stop)
     {
         await using var frontend = await VhostUserFrontend.ConnectAsync(SocketOf("h-ring"), new VhostUserFrontendOptions { QueueSize = 64 }, stop);
-        var q = frontend.CommandQueue!;
-        var request = new GuestAddress(frontend.Options.MemoryBase + 0x80000);
-        var response = new GuestAddress(request.Value + 256);
-        frontend.Memory.TryWrite(request, BitConverter.GetBytes(0x10u << 10));
-        const ushort next = SplitRing.VIRTQ_DESC_F_NEXT;
-        const ushort write = SplitRing.VIRTQ_DESC_F_WRITE;
-        switch (Next(6))
-        {
-            case 0: // an address outside guest memory
-                q.WriteDescriptor(0, new GuestAddress(0x10), 4, next, 1);
-                q.WriteDescriptor(1, response, 136, write, 0);
-                q.Publish(0);
-                break;
-            case 1: // a descriptor loop
-                q.WriteDescriptor(0, request, 4, next, 1);
-                q.WriteDescriptor(1, request, 4, next, 0);
-                q.Publish(0);
-                break;
-            case 2: // a chain longer than the queue
-                for (var i = 0; i < 64; i++)
-                    q.WriteDescriptor(i, request, 1, next, (ushort)((i + 1) % 64));
-                q.Publish(0);
-                break;
-            case 3: // the reply buffer readable and the request writable
-                q.WriteDescriptor(0, response, 136, write | next, 1);
-                q.WriteDescriptor(1, request, 4, 0, 0);
-                q.Publish(0);
-                break;
-            case 4: // a reply buffer too small
-                q.WriteDescriptor(0, request, 4, next, 1);
-                q.WriteDescriptor(1, response, 4, write, 0);
-                q.Publish(0);
-                break;
-            default: // the available index far ahead
-                q.SetAvailIndex(1000);
-                break;
-        }
-
-        frontend.Kicks[0].Signal();
+        HostileRings.Break(frontend, HostileRings.Kinds[Next(HostileRings.Kinds.Length)]);
         await Task.Delay(100, stop);
     }
 
