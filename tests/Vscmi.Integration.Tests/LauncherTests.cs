@@ -2,7 +2,8 @@ namespace Vscmi.Integration.Tests;
 
 /// <summary>
 /// <c>./vscmi</c> rebuilds when any source is newer than its build, the embedded model included:
-/// a copy of the launcher in a scratch tree, with a stub <c>dotnet</c> that records its calls.
+/// a copy of the launcher (and <c>packaging/newer-source.sh</c>, the predicate it shares with
+/// <c>./test</c> and the e2e script) in a scratch tree, with a stub <c>dotnet</c> that records its calls.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class LauncherTests : IDisposable
@@ -15,12 +16,16 @@ public sealed class LauncherTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "src", "Vscmi.Platform", "Model"));
         Directory.CreateDirectory(Path.Combine(_root, "artifacts", "cli"));
         Directory.CreateDirectory(Path.Combine(_root, "bin"));
-        File.Copy(Path.Combine(CliProcess.RepositoryRoot, "vscmi"), Path.Combine(_root, "vscmi"));
+        Directory.CreateDirectory(Path.Combine(_root, "packaging"));
+        foreach (var script in new[] { "vscmi", "packaging/newer-source.sh" })
+        {
+            File.Copy(Path.Combine(CliProcess.RepositoryRoot, script), Path.Combine(_root, script));
+            File.SetUnixFileMode(Path.Combine(_root, script), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json", "src/Vscmi.Cli/Vscmi.Cli.csproj", "src/Vscmi.Cli/Program.cs", "src/Vscmi.Platform/Model/default-model.toml" })
             File.WriteAllText(Path.Combine(_root, file), "");
         File.WriteAllText(Path.Combine(_root, "bin", "dotnet"), "#!/bin/sh\necho \"$@\" >> \"$STUB_LOG\"\nexit 0\n");
         File.SetUnixFileMode(Path.Combine(_root, "bin", "dotnet"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.SetUnixFileMode(Path.Combine(_root, "vscmi"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private string Dll => Path.Combine(_root, "artifacts", "cli", "vscmi.dll");
@@ -39,6 +44,7 @@ public sealed class LauncherTests : IDisposable
     [InlineData("src/Vscmi.Platform/Model/default-model.toml")]
     [InlineData("src/Vscmi.Cli/Program.cs")]
     [InlineData("Directory.Build.props")]
+    [InlineData("global.json")]
     public void A_source_newer_than_the_build_rebuilds_then_the_next_run_does_not(string changed)
     {
         File.WriteAllText(Dll, "");

@@ -303,18 +303,28 @@ public sealed class DeviceHotPathTests
             Drain();
         }
 
-        long allocated = 0;
-        for (var i = 0; i < 300; i++)
+        // The least over up to three batches of 100 kicks: a steady allocation shows in every batch;
+        // the runtime's one-off work (a tier-up, an on-stack replacement) on a busy 2-core machine in
+        // one at most (as in Vscmi.Platform.Tests' Allocations.LeastOfThreeRounds).
+        var least = long.MaxValue;
+        var rounds = 50;
+        for (var batch = 0; batch < 3 && least != 0; batch++)
         {
-            Round(i % 2 == 0);
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            guest.Device.Kick(0);
-            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-            Drain();
+            long allocated = 0;
+            for (var i = 0; i < 100; i++, rounds++)
+            {
+                Round(i % 2 == 0);
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                guest.Device.Kick(0);
+                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+                Drain();
+            }
+
+            least = Math.Min(least, allocated);
         }
 
-        Assert.Equal(0, allocated);
-        Assert.Equal(1050, guest.Device.CommandsAnswered);
+        Assert.Equal(0, least);
+        Assert.Equal(rounds * commands.Length, guest.Device.CommandsAnswered);
     }
 }
 

@@ -66,8 +66,7 @@ chmod +x "$work/rootfs/sbin/poweroff"
 # vscmi itself, for the guest (init.sh "inner"): the arm64 native AOT binary and the three glibc
 # files it needs (libc, libm, the loader) from Debian's arm64 cross libc.
 arm64_bin="$root/artifacts/publish/linux-arm64/vscmi"
-stale=$( [ -x "$arm64_bin" ] && find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" \( -name obj -o -name bin \) -prune -o -newer "$arm64_bin" \
-  \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' -o -name '*.html' -o -name '*.js' -o -name '*.css' \) -print -quit 2>/dev/null || echo missing)
+stale=$("$root/packaging/newer-source.sh" "$arm64_bin" || true)
 if [ -n "$stale" ]; then
   step "vscmi for linux-arm64 (native AOT; ./packaging/publish.sh --only-arm64)"
   # touch: publish copies an unchanged binary with its old time, which would look stale forever.
@@ -175,12 +174,17 @@ host_step() {   # sets $reply (no subshell: extended_done must stick)
       [ -n "$reply" ] || reply=none ;;
     scenario-start:*)
       local name=${tag#scenario-start:}
+      if [ ! -f "$root/scenarios/$name.toml" ]; then
+        # Not one the host offered: say so and let the guest go on (check.py counts the verdicts).
+        step "the guest asked for scenario '$name', which is not in scenarios/"; reply=missing; scenario_pid=""; return
+      fi
       "$root/vscmi" scenario run "$root/scenarios/$name.toml" --control "$work/main-control.sock" --junit "$work/junit-$name.xml" > "$work/scenario-$name.out" 2>&1 &
       scenario_pid=$!
       for _ in $(seq 1 100); do grep -q "^  started" "$work/scenario-$name.out" 2>/dev/null && break; kill -0 "$scenario_pid" 2>/dev/null || break; sleep 0.1; done
       reply=$(python3 -c 'import base64, sys, tomllib; print(base64.b64encode(tomllib.load(open(sys.argv[1], "rb"))["guest"]["run"].encode()).decode())' "$root/scenarios/$name.toml") ;;
     scenario-end:*)
       local name=${tag#scenario-end:}
+      [ -n "${scenario_pid:-}" ] || return 0
       for _ in $(seq 1 600); do kill -0 "$scenario_pid" 2>/dev/null || break; sleep 0.1; done
       kill -TERM "$scenario_pid" 2>/dev/null || true
       local rc=0; wait "$scenario_pid" || rc=$?; echo "$rc" > "$work/scenario-$name.rc"
@@ -214,12 +218,13 @@ run_vm() {
   started=$(date +%s)
   local answers=("$@") waits=0
   while [ "$waits" -lt "${#answers[@]}" ]; do
-    line=$(grep -E "^(E2E-STEP |E2E-WAIT)" "$log" 2>/dev/null | tr -d '\r' | sed -n "$((handled + 1))p" || true)
-    # Only a whole line: the console may be caught mid-line ("E2E-STEP extend" before "ed"
-    # arrives), and a step taken for another would put the host and the guest out of step.
-    if [ -n "$line" ] && [ -n "$(tail -c1 "$log")" ] && [ "$(tail -n1 "$log" | tr -d '\r')" = "$line" ]; then
-      line=""
-    fi
+    # Only whole lines: the console may be caught mid-line ("E2E-STEP scenario-start:hel" before
+    # "d-delayed-response" arrives), and a step taken for another would put the host and the guest
+    # out of step. One copy, so the line and the test for its end see the same bytes (QEMU writes
+    # on meanwhile: reading the log twice once took a cut line for a whole one).
+    cp "$log" "$work/console.snap" 2>/dev/null || : > "$work/console.snap"
+    if [ -n "$(tail -c1 "$work/console.snap")" ]; then sed -i '$d' "$work/console.snap"; fi
+    line=$(grep -E "^(E2E-STEP |E2E-WAIT)" "$work/console.snap" 2>/dev/null | tr -d '\r' | sed -n "$((handled + 1))p" || true)
     if [ -z "$line" ]; then
       kill -0 "$qemu_pid" 2>/dev/null || { step "QEMU exited before the guest reached its checks"; break; }
       if [ $(( $(date +%s) - started )) -gt "${run_limit:-400}" ]; then step "the guest stopped asking after $handled questions (${run_limit:-400} s)"; break; fi
@@ -329,8 +334,7 @@ old_serve_pid=""
 # first goes on; then a reload gives cpu_temp a new source.
 svc_bin="$root/artifacts/publish/linux-x64/vscmi"
 # ./test builds it before the e2e run; run alone, this script rebuilds it when a source is newer.
-if [ -x "$svc_bin" ] && [ -n "$(find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" \( -name obj -o -name bin \) -prune -o -newer "$svc_bin" \
-    \( -name '*.cs' -o -name '*.csproj' -o -name '*.toml' -o -name '*.props' -o -name '*.html' -o -name '*.js' -o -name '*.css' \) -print -quit 2>/dev/null)" ]; then
+if [ -x "$svc_bin" ] && "$root/packaging/newer-source.sh" "$svc_bin" >/dev/null; then
   step "the native AOT binary is older than the sources: packaging/publish.sh --only-x64"
   bash "$root/packaging/publish.sh" --only-x64 >&2 && touch "$svc_bin" || svc_bin=""
 fi
