@@ -70,8 +70,8 @@ public sealed partial class ScmiPlatform
                 lock (Sync)
                 {
                     var id = (int)fault.Spec.Resource!.Value;
-                    if (id < State.Sensors.Length && State.Sensors[id].Source == source)
-                        State.Sensors[id].Source = source.Previous;
+                    if (id < State.Sensors.Length)
+                        State.Sensors[id].Source = OverrideSource.Without(State.Sensors[id].Source, source);
                 }
 
                 break;
@@ -113,10 +113,52 @@ public sealed partial class ScmiPlatform
         return null;
     }
 
-    /// <summary>A sensor's value while a <see cref="FaultKind.Sensor"/> fault holds it: constant, or a straight ramp.</summary>
+    /// <summary>
+    /// A sensor's value while a <see cref="FaultKind.Sensor"/> fault holds it: constant, or a straight
+    /// ramp. Overrides stack (the newest on top, each over the one before), over the model's own source.
+    /// </summary>
     private sealed class OverrideSource(SensorSource previous, long value, long? rampTo, TimeSpan over, TimeSpan start) : SensorSource
     {
-        public SensorSource Previous { get; } = previous;
+        /// <summary>What this override hides: the model's source, or an older override.</summary>
+        public SensorSource Previous { get; private set; } = previous;
+
+        /// <summary>The model's own source under any stack of overrides.</summary>
+        public static SensorSource Beneath(SensorSource source)
+        {
+            while (source is OverrideSource held)
+                source = held.Previous;
+            return source;
+        }
+
+        /// <summary>This stack of overrides put over <paramref name="source"/> (a reload's new one); returns the top.</summary>
+        public OverrideSource Over(SensorSource source)
+        {
+            var bottom = this;
+            while (bottom.Previous is OverrideSource older)
+                bottom = older;
+            bottom.Previous = source;
+            return this;
+        }
+
+        /// <summary>
+        /// The stack <paramref name="top"/> without <paramref name="removed"/>, wherever it is in it
+        /// (faults end in any order); unchanged when it is not there.
+        /// </summary>
+        public static SensorSource Without(SensorSource top, OverrideSource removed)
+        {
+            if (top == removed)
+                return removed.Previous;
+            for (var above = top as OverrideSource; above is not null; above = above.Previous as OverrideSource)
+            {
+                if (above.Previous == removed)
+                {
+                    above.Previous = removed.Previous;
+                    break;
+                }
+            }
+
+            return top;
+        }
 
         public override bool TryRead(TimeSpan sinceStart, out long reading)
         {

@@ -216,14 +216,25 @@ public sealed partial class ScmiPlatform
             for (var i = 0; i < next.Sensors.Count; i++)
             {
                 // A sensor described as before keeps its source (a random walk where it was) and last sample.
-                if (next.Sensors[i] == Model.Sensors[i])
-                    state.Sensors[i].Source = State.Sensors[i].Source;
+                if (next.Sensors[i].DescribesTheSameAs(Model.Sensors[i]))
+                    state.Sensors[i].Source = OverrideSource.Beneath(State.Sensors[i].Source);
                 state.Sensors[i].LastSample = State.Sensors[i].LastSample;
             }
 
+            var previous = State;
             Model = next;
             State = state;
+            // The host backends find the model's own sources (an injected override hides a host
+            // sensor, which must still be read); then the overrides in force go back on top, over
+            // the new source where the description changed: an injection outlives a reload as
+            // `vscmi inject list` says, and its removal uncovers the new source.
             Host = new Host.HostBackends(next, state, _hostFiles);
+            for (var i = 0; i < next.Sensors.Count; i++)
+            {
+                if (previous.Sensors[i].Source is OverrideSource held)
+                    state.Sensors[i].Source = held.Over(state.Sensors[i].Source);
+            }
+
             return changes;
         }
     }

@@ -1,3 +1,4 @@
+using Vscmi.Platform.Injection;
 using Vscmi.Platform.Model;
 using Vscmi.Protocol.Protocols;
 
@@ -221,5 +222,64 @@ public sealed class ReloadTests
 
         Assert.Equal(500UL, ospm.Ok(PerfMessageId.PERFORMANCE_LEVEL_GET, ("domain_id", 0u)).GetUInt64("performance_level"));
         Assert.Throws<ArgumentOutOfRangeException>(() => ospm.Platform.ReleaseAgent(4));
+    }
+
+    [Fact]
+    public void An_injected_sensor_value_outlives_a_reload_of_its_source_and_its_removal_uncovers_the_new_source()
+    {
+        var h = new Harness();
+        long Read() => h.Ok(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 0u), ("async", 0u)).GetRecords("readings").Single().GetInt64("value");
+        var id = h.Platform.Faults.Add(new FaultSpec(FaultKind.Sensor) { Resource = 0, Value = 95000 });
+
+        var changes = h.Platform.Reload(Edited(CpuTempSource, "source = { kind = \"constant\", value = 71000 }"));
+
+        Assert.Null(changes.Refusal);
+        Assert.Equal(95000L, Read()); // vscmi inject list still shows it: it still holds
+        Assert.Single(h.Platform.Faults.List());
+        Assert.True(h.Platform.Faults.Remove(id));
+        Assert.Equal(71000L, Read()); // the new source, not the one the reload replaced
+    }
+
+    [Fact]
+    public void Stacked_sensor_injections_end_in_any_order_across_a_reload()
+    {
+        var h = new Harness();
+        long Read() => h.Ok(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 0u), ("async", 0u)).GetRecords("readings").Single().GetInt64("value");
+        var constant = Text.Replace(CpuTempSource, "source = { kind = \"constant\", value = 40000 }", StringComparison.Ordinal);
+        Assert.Null(h.Platform.Reload(ModelLoader.Load(constant, "constant.toml")).Refusal);
+        var older = h.Platform.Faults.Add(new FaultSpec(FaultKind.Sensor) { Resource = 0, Value = 60000 });
+        var newer = h.Platform.Faults.Add(new FaultSpec(FaultKind.Sensor) { Resource = 0, Value = 80000 });
+        Assert.Equal(80000L, Read());
+
+        // Only gpu_temp's source changes: cpu_temp, described as before, keeps both overrides.
+        Assert.Contains("seed = 7 }", constant, StringComparison.Ordinal);
+        var changes = h.Platform.Reload(ModelLoader.Load(constant.Replace("seed = 7 }", "seed = 8 }", StringComparison.Ordinal), "reseeded.toml"));
+        Assert.Null(changes.Refusal);
+        Assert.Single(changes.Changes);
+        Assert.Equal(80000L, Read());
+
+        Assert.True(h.Platform.Faults.Remove(older)); // under the newer one: the newer still holds
+        Assert.Equal(80000L, Read());
+        Assert.True(h.Platform.Faults.Remove(newer));
+        Assert.Equal(40000L, Read()); // the model's own source, not the older override
+    }
+
+    [Fact]
+    public void A_sensor_described_as_before_goes_on_where_it_was()
+    {
+        static long ReadGpuTemp(Harness h) => h.Ok(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 1u), ("async", 0u)).GetRecords("readings").Single().GetInt64("value");
+        var reloaded = new Harness();
+        var reference = new Harness();
+        const int Reads = 20;
+        for (var i = 0; i < Reads; i++)
+            ReadGpuTemp(reloaded);
+        var walk = Enumerable.Range(0, Reads + 1).Select(_ => ReadGpuTemp(reference)).ToList();
+        Assert.NotEqual(walk[0], walk[Reads]); // a reset walk would be told apart
+
+        // Two loads of the same text are different objects: the description is what counts.
+        var changes = reloaded.Platform.Reload(Edited(CpuTempSource, "source = { kind = \"constant\", value = 71000 }"));
+
+        Assert.Null(changes.Refusal);
+        Assert.Equal(walk[Reads], ReadGpuTemp(reloaded)); // gpu_temp's random walk, the next step
     }
 }

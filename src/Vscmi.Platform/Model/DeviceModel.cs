@@ -238,6 +238,16 @@ public sealed record SensorModel(
     /// while enabled, and Linux's IIO_SCMI subscribes at probe but enables it only while in use.
     /// </summary>
     public bool InitiallyEnabled { get; init; } = true;
+
+    /// <summary>
+    /// Whether <paramref name="other"/> describes this sensor the same way, axes compared one by one
+    /// (the record's own equality compares the axis lists by reference, so two loads of one file differ).
+    /// </summary>
+    public bool DescribesTheSameAs(SensorModel other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return this with { Axes = [] } == other with { Axes = [] } && Axes.SequenceEqual(other.Axes);
+    }
 }
 
 /// <summary>One axis of a multi-axis sensor.</summary>
