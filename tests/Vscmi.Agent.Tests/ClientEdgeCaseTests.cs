@@ -42,7 +42,9 @@ public class ClientEdgeCaseTests
     [Fact]
     public async Task A_late_reply_after_a_timeout_is_never_matched_to_a_new_request()
     {
-        await using var fake = new FakePlatform(new ScmiClientOptions { Timeout = TimeSpan.FromMilliseconds(200) });
+        // One timeout for both requests: the second must be answered within it, so not too short
+        // (200 ms once ran out for it in a full ./test on 2 busy cores).
+        await using var fake = new FakePlatform(new ScmiClientOptions { Timeout = TimeSpan.FromSeconds(2) });
         var late = fake.Client.RequestAsync(ScmiProtocolId.CLOCK, 0x6, Clock(1));
         var lateRequest = await fake.ReceiveAsync();
         await Assert.ThrowsAsync<ScmiTimeoutException>(() => late);

@@ -18,7 +18,8 @@ public sealed class HostReloadTests : IDisposable
 
     public void Dispose() => _sys.Dispose();
 
-    private DeviceModel Model(bool control, int axes = 2) => ModelLoader.Load(_sys.Model($$"""
+    /// <summary>A cpufreq-backed performance domain (with control or not) and <paramref name="sensors"/>.</summary>
+    private DeviceModel Model(bool control, string sensors) => ModelLoader.Load(_sys.Model($$"""
         [[perf]]
         name = "cpu"
         sustained_freq_khz = 1200000
@@ -27,11 +28,15 @@ public sealed class HostReloadTests : IDisposable
         control = {{(control ? "true" : "false")}}
         opps = [ { level = 600000 }, { level = 1200000 } ]
 
+        {{sensors}}
+        """), "host.toml");
+
+    private DeviceModel Model(bool control, int axes = 2) => Model(control, $$"""
         [[sensor]]
         name = "gyro"
         type = "radians_per_s"
         axes = [ {{string.Join(", ", Enumerable.Range(0, axes).Select(i => $"{{ name = \"a{i}\", source = {{ kind = \"constant\", value = {i} }} }}"))}} ]
-        """), "host.toml");
+        """);
 
     [Fact]
     public void Control_granted_by_a_reload_takes_effect_for_a_connected_agent()
@@ -51,19 +56,11 @@ public sealed class HostReloadTests : IDisposable
     public void A_host_sensor_under_an_injected_value_is_read_again_after_a_reload_and_the_injections_end()
     {
         _sys.Hwmon(0, "chip", ("temp1_input", "40000"));
-        DeviceModel WithHwmon(bool control) => ModelLoader.Load(_sys.Model($$"""
-            [[perf]]
-            name = "cpu"
-            sustained_freq_khz = 1200000
-            sustained_level = 1200000
-            backend = { kind = "cpufreq", policy = "policy0" }
-            control = {{(control ? "true" : "false")}}
-            opps = [ { level = 600000 }, { level = 1200000 } ]
-
+        DeviceModel WithHwmon(bool control) => Model(control, """
             [[sensor]]
             name = "t"
             source = { kind = "hwmon", chip = "chip", channel = "temp1" }
-            """), "host.toml");
+            """);
         var h = new Harness(WithHwmon(control: false));
         h.Platform.RefreshHost(force: true);
         long Read() => h.Ok(SensorMessageId.SENSOR_READING_GET, ("sensor_id", 0u), ("async", 0u)).GetRecords("readings")[0].GetInt64("value");
