@@ -118,52 +118,47 @@ public sealed class ControlTests
     [Fact]
     public async Task A_reload_applies_a_new_sensor_source_under_a_connected_agent_and_refuses_a_renumbering()
     {
-        var directory = Directory.CreateTempSubdirectory("vscmi-reload-").FullName;
+        using var scratch = ScratchDirectory.Create("vscmi-reload-");
+        var directory = scratch.Path;
         var model = Path.Combine(directory, "model.toml");
         var text = Vscmi.Platform.Model.ModelLoader.DefaultModelText;
         File.WriteAllText(model, text);
-        try
-        {
-            await using var serve = await ServeProcess.StartAsync("--config", model, "--socket", "sandbox={dir}/sandbox.sock", "--control", "{dir}/control.sock");
-            var control = serve.PathOf("control.sock");
-            await using var sandbox = await ScmiClient.ConnectAsync("unix:" + serve.PathOf("sandbox.sock"));
-            Assert.NotEqual(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value); // cpu_temp: a sine around 45 °C
+        await using var serve = await ServeProcess.StartAsync("--config", model, "--socket", "sandbox={dir}/sandbox.sock", "--control", "{dir}/control.sock");
+        var control = serve.PathOf("control.sock");
+        await using var sandbox = await ScmiClient.ConnectAsync("unix:" + serve.PathOf("sandbox.sock"));
+        Assert.NotEqual(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value); // cpu_temp: a sine around 45 °C
 
-            File.WriteAllText(model, text.Replace("source = { kind = \"sine\", base = 45000, amplitude = 5000, period_s = 60 }", "source = { kind = \"constant\", value = 71000 }", StringComparison.Ordinal));
-            var reloaded = CliProcess.Ctl(control, "reload");
-            Assert.Contains("1 change(s)", reloaded, StringComparison.Ordinal);
-            Assert.Contains("sensor 'cpu_temp': source sine(base 45000, amplitude 5000, period 60 s) → constant(71000)", reloaded, StringComparison.Ordinal);
-            Assert.Equal(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value); // the same connection, the new source
+        File.WriteAllText(model, text.Replace("source = { kind = \"sine\", base = 45000, amplitude = 5000, period_s = 60 }", "source = { kind = \"constant\", value = 71000 }", StringComparison.Ordinal));
+        var reloaded = CliProcess.Ctl(control, "reload");
+        Assert.Contains("1 change(s)", reloaded, StringComparison.Ordinal);
+        Assert.Contains("sensor 'cpu_temp': source sine(base 45000, amplitude 5000, period 60 s) → constant(71000)", reloaded, StringComparison.Ordinal);
+        Assert.Equal(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value); // the same connection, the new source
 
-            // The sandbox sees gpu_temp, cpu_temp: dropping cpu_temp from its view while it is connected is refused.
-            File.WriteAllText(model, text.Replace("sensors = [\"gpu_temp\", \"cpu_temp\"]", "sensors = [\"gpu_temp\"]", StringComparison.Ordinal));
-            var (code, _, stderr) = CliProcess.Run("ctl", "reload", "--control", control);
-            Assert.Equal(1, code);
-            Assert.Contains("reload refused, nothing changed: agent 'sandbox' is connected and its view would change: its sensor 1 'cpu_temp' would go", stderr, StringComparison.Ordinal);
-            Assert.Equal(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value);
+        // The sandbox sees gpu_temp, cpu_temp: dropping cpu_temp from its view while it is connected is refused.
+        File.WriteAllText(model, text.Replace("sensors = [\"gpu_temp\", \"cpu_temp\"]", "sensors = [\"gpu_temp\"]", StringComparison.Ordinal));
+        var (code, _, stderr) = CliProcess.Run("ctl", "reload", "--control", control);
+        Assert.Equal(1, code);
+        Assert.Contains("reload refused, nothing changed: agent 'sandbox' is connected and its view would change: its sensor 1 'cpu_temp' would go", stderr, StringComparison.Ordinal);
+        Assert.Equal(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value);
 
-            // An invalid file: refused with file:line, by SIGHUP as well; the log says so.
-            File.WriteAllText(model, text + "\n[[bogus]]\n");
-            (code, _, stderr) = CliProcess.Run("ctl", "reload", "--control", control);
-            Assert.Equal(1, code);
-            Assert.Contains($"{model}:", stderr, StringComparison.Ordinal);
-            Assert.Contains("unknown key 'bogus'", stderr, StringComparison.Ordinal);
-            File.WriteAllText(model, text);
-            Assert.Equal(0, CliProcess.RunTool("kill", "-HUP", serve.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
-            await Poll.Until(() => serve.Output.Contains("reload (SIGHUP): " + model + " applied, 1 change(s)", StringComparison.Ordinal), "the SIGHUP reload in the log");
-            Assert.NotEqual(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value);
-            Assert.Contains("reload: sensor 'cpu_temp': source constant(71000) → sine(base 45000, amplitude 5000, period 60 s)", serve.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        // An invalid file: refused with file:line, by SIGHUP as well; the log says so.
+        File.WriteAllText(model, text + "\n[[bogus]]\n");
+        (code, _, stderr) = CliProcess.Run("ctl", "reload", "--control", control);
+        Assert.Equal(1, code);
+        Assert.Contains($"{model}:", stderr, StringComparison.Ordinal);
+        Assert.Contains("unknown key 'bogus'", stderr, StringComparison.Ordinal);
+        File.WriteAllText(model, text);
+        Assert.Equal(0, CliProcess.RunTool("kill", "-HUP", serve.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
+        await Poll.Until(() => serve.Output.Contains("reload (SIGHUP): " + model + " applied, 1 change(s)", StringComparison.Ordinal), "the SIGHUP reload in the log");
+        Assert.NotEqual(71_000, (await sandbox.Sensor.ReadAsync(1))[0].Value);
+        Assert.Contains("reload: sensor 'cpu_temp': source constant(71000) → sine(base 45000, amplitude 5000, period 60 s)", serve.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Under_nohup_SIGHUP_stays_ignored_the_log_says_so_and_ctl_reload_still_works()
     {
-        var directory = Directory.CreateTempSubdirectory("vscmi-nohup-").FullName;
+        using var scratch = ScratchDirectory.Create("vscmi-nohup-");
+        var directory = scratch.Path;
         var model = Path.Combine(directory, "model.toml");
         var text = Vscmi.Platform.Model.ModelLoader.DefaultModelText;
         File.WriteAllText(model, text);
@@ -171,64 +166,51 @@ public sealed class ControlTests
         var launcher = Path.Combine(directory, "vscmi-nohup");
         File.WriteAllText(launcher, $"#!/bin/sh\nexec nohup '{Path.Combine(CliProcess.RepositoryRoot, "vscmi")}' \"$@\"\n");
         File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        try
-        {
-            await using var serve = await ServeProcess.StartAsync(launcher, (IReadOnlyDictionary<string, string>?)null, "--config", model, "--socket", "{dir}/ospm.sock", "--control", "{dir}/control.sock");
-            await Poll.Until(() => serve.Output.Contains("SIGHUP is ignored by this process", StringComparison.Ordinal), "the log line that SIGHUP is ignored");
+        await using var serve = await ServeProcess.StartAsync(launcher, (IReadOnlyDictionary<string, string>?)null, "--config", model, "--socket", "{dir}/ospm.sock", "--control", "{dir}/control.sock");
+        await Poll.Until(() => serve.Output.Contains("SIGHUP is ignored by this process", StringComparison.Ordinal), "the log line that SIGHUP is ignored");
 
-            // A SIGHUP neither reloads nor ends the daemon; 'vscmi ctl reload' does reload.
-            File.WriteAllText(model, text.Replace("rate_limit_us = 1000", "rate_limit_us = 2000", StringComparison.Ordinal));
-            Assert.Equal(0, CliProcess.RunTool("kill", "-HUP", serve.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
-            var reloaded = CliProcess.Ctl(serve.PathOf("control.sock"), "reload");
-            Assert.Contains("2 change(s)", reloaded, StringComparison.Ordinal);
-            Assert.DoesNotContain("reload (SIGHUP)", serve.Output, StringComparison.Ordinal);
-            Assert.Equal(0, await serve.StopAsync());
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        // A SIGHUP neither reloads nor ends the daemon; 'vscmi ctl reload' does reload.
+        File.WriteAllText(model, text.Replace("rate_limit_us = 1000", "rate_limit_us = 2000", StringComparison.Ordinal));
+        Assert.Equal(0, CliProcess.RunTool("kill", "-HUP", serve.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
+        var reloaded = CliProcess.Ctl(serve.PathOf("control.sock"), "reload");
+        Assert.Contains("2 change(s)", reloaded, StringComparison.Ordinal);
+        Assert.DoesNotContain("reload (SIGHUP)", serve.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await serve.StopAsync());
     }
 
     [Fact]
     public async Task A_VM_added_with_a_new_agent_is_served_again_after_a_kill_9()
     {
-        var directory = Directory.CreateTempSubdirectory("vscmi-vmadd-").FullName;
+        using var scratch = ScratchDirectory.Create("vscmi-vmadd-");
+        var directory = scratch.Path;
         var state = Path.Combine(directory, "state.json");
         var vm = Path.Combine(directory, "vm9.sock");
         File.WriteAllText(Path.Combine(directory, "view.toml"), "clocks = [\"uart0\"]\nsensors = [\"soc_power\", \"cpu_temp\"]\n");
-        try
+        await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
         {
-            await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
+            var added = CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "add", "vm9", "--vhost-user", vm, "--view", Path.Combine(directory, "view.toml"));
+            Assert.Contains($"serving vm9 (agent id 4) on {vm}", added, StringComparison.Ordinal);
+            await using (var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(vm)))
             {
-                var added = CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "add", "vm9", "--vhost-user", vm, "--view", Path.Combine(directory, "view.toml"));
-                Assert.Contains($"serving vm9 (agent id 4) on {vm}", added, StringComparison.Ordinal);
-                await using (var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(vm)))
-                {
-                    Assert.Equal("vm9", (await guest.Base.DiscoverAgentAsync(0xFFFFFFFF)).Name);
-                    Assert.Equal(1, await guest.Clock.GetClockCountAsync());
-                    await guest.Clock.SetRateAsync(0, 48_000_000); // uart0
-                }
-
-                await Poll.Until(() => File.Exists(state) && File.ReadAllText(state).Contains("\"vm9\"", StringComparison.Ordinal) && File.ReadAllText(state).Contains("48000000", StringComparison.Ordinal),
-                    "the state file to hold vm9 and its rate");
-                Assert.Equal(137, await serve.StopAsync("KILL"));
-            }
-
-            await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
-            {
-                Assert.Contains("state: restored from " + state, serve.Output, StringComparison.Ordinal);
-                Assert.Contains("vm9: vm " + vm, CliProcess.Ctl(serve.PathOf("control.sock"), "status"), StringComparison.Ordinal);
-                await using var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(vm));
                 Assert.Equal("vm9", (await guest.Base.DiscoverAgentAsync(0xFFFFFFFF)).Name);
-                Assert.Equal(48_000_000UL, await guest.Clock.GetRateAsync(0));
-                Assert.Equal(2, await guest.Sensor.DescribeAsync().CountAsync());
-                Assert.Contains("removed vm9", CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "remove", "vm9"), StringComparison.Ordinal);
+                Assert.Equal(1, await guest.Clock.GetClockCountAsync());
+                await guest.Clock.SetRateAsync(0, 48_000_000); // uart0
             }
+
+            await Poll.Until(() => File.Exists(state) && File.ReadAllText(state).Contains("\"vm9\"", StringComparison.Ordinal) && File.ReadAllText(state).Contains("48000000", StringComparison.Ordinal),
+                "the state file to hold vm9 and its rate");
+            Assert.Equal(137, await serve.StopAsync("KILL"));
         }
-        finally
+
+        await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
         {
-            Directory.Delete(directory, recursive: true);
+            Assert.Contains("state: restored from " + state, serve.Output, StringComparison.Ordinal);
+            Assert.Contains("vm9: vm " + vm, CliProcess.Ctl(serve.PathOf("control.sock"), "status"), StringComparison.Ordinal);
+            await using var guest = new ScmiClient(await VhostUserTransport.ConnectAsync(vm));
+            Assert.Equal("vm9", (await guest.Base.DiscoverAgentAsync(0xFFFFFFFF)).Name);
+            Assert.Equal(48_000_000UL, await guest.Clock.GetRateAsync(0));
+            Assert.Equal(2, await guest.Sensor.DescribeAsync().CountAsync());
+            Assert.Contains("removed vm9", CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "remove", "vm9"), StringComparison.Ordinal);
         }
     }
 

@@ -10,26 +10,20 @@ public sealed class GuestCommandTests
     {
         var (code, dts, stderr) = CliProcess.Run("dt", "--cpus", "little,big", "--timeout-ms", "5000");
         Assert.True(code == 0, stderr);
-        var directory = Directory.CreateTempSubdirectory("vscmi-dt-");
-        try
-        {
-            var source = Path.Combine(directory.FullName, "scmi.dts");
-            File.WriteAllText(source, "/dts-v1/;\n" + dts);
-            var blob = Path.Combine(directory.FullName, "scmi.dtb");
-            var (dtcCode, _, dtcErrors) = CliProcess.RunTool("dtc", "-I", "dts", "-O", "dtb", "-o", blob, source);
-            Assert.True(dtcCode == 0, $"dtc rejected the output: {dtcErrors}\n{dts}");
-            var (_, back, _) = CliProcess.RunTool("dtc", "-I", "dtb", "-O", "dts", blob);
-            Assert.Contains("compatible = \"arm,scmi-virtio\";", back, StringComparison.Ordinal);
-            Assert.Contains("arm,max-rx-timeout-ms = <0x1388>;", back, StringComparison.Ordinal);
-            foreach (var node in new[] { "protocol@11", "protocol@12", "protocol@13", "protocol@14", "protocol@15", "protocol@16", "protocol@17", "protocol@18", "protocol@19" })
-                Assert.Contains(node + " {", back, StringComparison.Ordinal);
-            Assert.Contains("regulator-name = \"vdd_gpu\";", back, StringComparison.Ordinal);
-            Assert.Contains("cpu@1 {", back, StringComparison.Ordinal);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        using var scratch = ScratchDirectory.Create("vscmi-dt-");
+        var directory = scratch.Path;
+        var source = Path.Combine(directory, "scmi.dts");
+        File.WriteAllText(source, "/dts-v1/;\n" + dts);
+        var blob = Path.Combine(directory, "scmi.dtb");
+        var (dtcCode, _, dtcErrors) = CliProcess.RunTool("dtc", "-I", "dts", "-O", "dtb", "-o", blob, source);
+        Assert.True(dtcCode == 0, $"dtc rejected the output: {dtcErrors}\n{dts}");
+        var (_, back, _) = CliProcess.RunTool("dtc", "-I", "dtb", "-O", "dts", blob);
+        Assert.Contains("compatible = \"arm,scmi-virtio\";", back, StringComparison.Ordinal);
+        Assert.Contains("arm,max-rx-timeout-ms = <0x1388>;", back, StringComparison.Ordinal);
+        foreach (var node in new[] { "protocol@11", "protocol@12", "protocol@13", "protocol@14", "protocol@15", "protocol@16", "protocol@17", "protocol@18", "protocol@19" })
+            Assert.Contains(node + " {", back, StringComparison.Ordinal);
+        Assert.Contains("regulator-name = \"vdd_gpu\";", back, StringComparison.Ordinal);
+        Assert.Contains("cpu@1 {", back, StringComparison.Ordinal);
     }
 
     [Fact]

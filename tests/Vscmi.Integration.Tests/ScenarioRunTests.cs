@@ -141,27 +141,21 @@ public sealed class ScenarioRunTests
     [Fact]
     public void Serve_starts_a_daemon_for_the_run_and_stops_it_after()
     {
-        var directory = Directory.CreateTempSubdirectory("vscmi-scenario-test-");
-        try
-        {
-            var scenario = Path.Combine(directory.FullName, "own.toml");
-            File.WriteAllText(scenario, "agent = \"OSPM\"\nduration = \"1s\"\n[[step]]\nat = \"0s\"\nevent = \"perf-limits\"\ndomain = \"big\"\nmin = 800\nmax = 1200\n"
-                + "[[expect]]\nkind = \"notified\"\nnotification = \"PERFORMANCE_LIMITS_CHANGED\"\nat_most = 0\n");
-            var socket = Path.Combine(directory.FullName, "ospm.sock");
-            var (exit, stdout, stderr) = CliProcess.Run("scenario", "run", scenario, "--serve", $"--socket OSPM={socket}");
-            Assert.True(exit == 0, stdout + stderr);
-            Assert.Contains($"started vscmi serve --socket OSPM={socket}", stdout, StringComparison.Ordinal);
-            Assert.Contains("limits of big now 800..1200; 0 channel(s) notified", stdout, StringComparison.Ordinal);
-            Assert.Contains("scenario own: 1 passed, 0 failed", stdout, StringComparison.Ordinal);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (File.Exists(socket) && DateTime.UtcNow < deadline)
-                Thread.Sleep(50);
-            Assert.False(File.Exists(socket), "the daemon the run started is still serving");
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        using var scratch = ScratchDirectory.Create("vscmi-scenario-test-");
+        var directory = scratch.Path;
+        var scenario = Path.Combine(directory, "own.toml");
+        File.WriteAllText(scenario, "agent = \"OSPM\"\nduration = \"1s\"\n[[step]]\nat = \"0s\"\nevent = \"perf-limits\"\ndomain = \"big\"\nmin = 800\nmax = 1200\n"
+            + "[[expect]]\nkind = \"notified\"\nnotification = \"PERFORMANCE_LIMITS_CHANGED\"\nat_most = 0\n");
+        var socket = Path.Combine(directory, "ospm.sock");
+        var (exit, stdout, stderr) = CliProcess.Run("scenario", "run", scenario, "--serve", $"--socket OSPM={socket}");
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Contains($"started vscmi serve --socket OSPM={socket}", stdout, StringComparison.Ordinal);
+        Assert.Contains("limits of big now 800..1200; 0 channel(s) notified", stdout, StringComparison.Ordinal);
+        Assert.Contains("scenario own: 1 passed, 0 failed", stdout, StringComparison.Ordinal);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (File.Exists(socket) && DateTime.UtcNow < deadline)
+            Thread.Sleep(50);
+        Assert.False(File.Exists(socket), "the daemon the run started is still serving");
     }
 
     [Fact]

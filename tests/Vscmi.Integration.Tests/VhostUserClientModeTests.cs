@@ -15,68 +15,56 @@ public sealed class VhostUserClientModeTests
     [Fact]
     public async Task The_daemon_connects_to_a_listening_frontend_and_again_after_a_restart()
     {
-        var directory = Directory.CreateTempSubdirectory("vscmi-client-").FullName;
+        using var scratch = ScratchDirectory.Create("vscmi-client-");
+        var directory = scratch.Path;
         var path = Path.Combine(directory, "vm.sock");
-        try
+        // The daemon starts first and waits for the frontend's socket.
+        await using (var serve = await ServeProcess.StartAsync("--vhost-user-client", $"guest={path}", "--socket", "{dir}/ospm.sock"))
         {
-            // The daemon starts first and waits for the frontend's socket.
-            await using (var serve = await ServeProcess.StartAsync("--vhost-user-client", $"guest={path}", "--socket", "{dir}/ospm.sock"))
-            {
-                await Poll.Until(() => serve.Output.Contains($"vhost-user: no frontend listens on {path} yet", StringComparison.Ordinal), "the daemon to wait for the socket");
-                using (var listener = Listen(path))
-                    await AssertServedAsync(listener);
-                Assert.Equal(137, await serve.StopAsync("KILL"));
+            await Poll.Until(() => serve.Output.Contains($"vhost-user: no frontend listens on {path} yet", StringComparison.Ordinal), "the daemon to wait for the socket");
+            using (var listener = Listen(path))
+                await AssertServedAsync(listener);
+            Assert.Equal(137, await serve.StopAsync("KILL"));
 
-                // A new daemon finds the frontend listening again (a QEMU that kept running).
-                File.Delete(path);
-                using var again = Listen(path);
-                await using var restarted = await ServeProcess.StartAsync("--vhost-user-client", $"guest={path}", "--socket", "{dir}/ospm2.sock");
-                await AssertServedAsync(again);
-                await restarted.StopAsync();
-                Assert.True(File.Exists(path), "the daemon must not remove a socket the frontend owns");
-            }
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
+            // A new daemon finds the frontend listening again (a QEMU that kept running).
+            File.Delete(path);
+            using var again = Listen(path);
+            await using var restarted = await ServeProcess.StartAsync("--vhost-user-client", $"guest={path}", "--socket", "{dir}/ospm2.sock");
+            await AssertServedAsync(again);
+            await restarted.StopAsync();
+            Assert.True(File.Exists(path), "the daemon must not remove a socket the frontend owns");
         }
     }
 
     [Fact]
     public async Task A_VM_added_with_vm_add_in_client_mode_is_connected_again_after_a_kill_9()
     {
-        var directory = Directory.CreateTempSubdirectory("vscmi-client-").FullName;
+        using var scratch = ScratchDirectory.Create("vscmi-client-");
+        var directory = scratch.Path;
         var path = Path.Combine(directory, "vm7.sock");
         var state = Path.Combine(directory, "state.json");
-        try
+        using var listener = Listen(path); // the VM's QEMU, listening the whole time
+        await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
         {
-            using var listener = Listen(path); // the VM's QEMU, listening the whole time
-            await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
-            {
-                var control = serve.PathOf("control.sock");
-                var (code, _, stderr) = CliProcess.Run("ctl", "vm", "add", "vm7", "--control", control);
-                Assert.Equal(2, code);
-                Assert.Contains("vm add needs one of --vhost-user PATH (the daemon listens) or --vhost-user-client PATH (QEMU listens)", stderr, StringComparison.Ordinal);
+            var control = serve.PathOf("control.sock");
+            var (code, _, stderr) = CliProcess.Run("ctl", "vm", "add", "vm7", "--control", control);
+            Assert.Equal(2, code);
+            Assert.Contains("vm add needs one of --vhost-user PATH (the daemon listens) or --vhost-user-client PATH (QEMU listens)", stderr, StringComparison.Ordinal);
 
-                Assert.Contains($"serving vm7 (agent id 4) on {path}", CliProcess.Ctl(control, "vm", "add", "vm7", "--vhost-user-client", path), StringComparison.Ordinal);
-                await AssertServedAsync(listener, "vm7");
-                var status = System.Text.Json.JsonDocument.Parse(CliProcess.Ctl(control, "status", "--json")).RootElement.GetProperty("agents")[3];
-                Assert.Equal("connect", status.GetProperty("vhost_user_mode").GetString());
-                await Poll.Until(() => File.Exists(state) && File.ReadAllText(state).Contains("\"mode\": \"connect\"", StringComparison.Ordinal), "the state file to hold the VM");
-                Assert.Equal(137, await serve.StopAsync("KILL"));
-            }
-
-            // The restarted daemon adds vm7 back and connects to its QEMU again.
-            await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
-            {
-                await AssertServedAsync(listener, "vm7");
-                Assert.Contains("removed vm7", CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "remove", "vm7"), StringComparison.Ordinal);
-                Assert.True(File.Exists(path), "the daemon must not remove a socket the frontend owns");
-            }
+            Assert.Contains($"serving vm7 (agent id 4) on {path}", CliProcess.Ctl(control, "vm", "add", "vm7", "--vhost-user-client", path), StringComparison.Ordinal);
+            await AssertServedAsync(listener, "vm7");
+            var status = System.Text.Json.JsonDocument.Parse(CliProcess.Ctl(control, "status", "--json")).RootElement.GetProperty("agents")[3];
+            Assert.Equal("connect", status.GetProperty("vhost_user_mode").GetString());
+            await Poll.Until(() => File.Exists(state) && File.ReadAllText(state).Contains("\"mode\": \"connect\"", StringComparison.Ordinal), "the state file to hold the VM");
+            Assert.Equal(137, await serve.StopAsync("KILL"));
         }
-        finally
+
+        // The restarted daemon adds vm7 back and connects to its QEMU again.
+        await using (var serve = await ServeProcess.StartAsync("--socket", "{dir}/ospm.sock", "--state", state, "--control", "{dir}/control.sock"))
         {
-            Directory.Delete(directory, recursive: true);
+            await AssertServedAsync(listener, "vm7");
+            Assert.Contains("removed vm7", CliProcess.Ctl(serve.PathOf("control.sock"), "vm", "remove", "vm7"), StringComparison.Ordinal);
+            Assert.True(File.Exists(path), "the daemon must not remove a socket the frontend owns");
         }
     }
 
