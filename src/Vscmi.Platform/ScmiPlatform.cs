@@ -127,6 +127,20 @@ public sealed partial class ScmiPlatform
     // Counts of sessions that closed, by agent id, so an agent's totals survive its reconnects.
     private readonly Dictionary<int, long[]> _closedCounts = [];
 
+    // Sessions closed, by agent id: a close and a reconnect between two looks still shows.
+    private readonly Dictionary<int, long> _sessionsClosed = [];
+
+    /// <summary>
+    /// How many of an agent's sessions (channels) have closed since the platform started: grows
+    /// at every close, so a watcher that polls sees a reconnect it polled too slowly to see
+    /// (<c>vscmi scenario</c>'s <c>stays_connected</c>).
+    /// </summary>
+    public long SessionsClosed(int agentId)
+    {
+        lock (Sync)
+            return _sessionsClosed.GetValueOrDefault(agentId);
+    }
+
     /// <summary>The open sessions now (a copy).</summary>
     public IReadOnlyList<AgentSession> OpenSessions()
     {
@@ -312,6 +326,7 @@ public sealed partial class ScmiPlatform
         {
             if (_sessions.Remove(session))
             {
+                _sessionsClosed[session.AgentId] = _sessionsClosed.GetValueOrDefault(session.AgentId) + 1;
                 if (!_closedCounts.TryGetValue(session.AgentId, out var sum))
                     _closedCounts[session.AgentId] = sum = new long[session.MessageCounts.Length];
                 for (var i = 0; i < sum.Length; i++)

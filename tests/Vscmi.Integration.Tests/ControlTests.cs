@@ -27,6 +27,7 @@ public sealed class ControlTests
         var agents = JsonDocument.Parse(status).RootElement.GetProperty("agents");
         Assert.Equal(["OSPM", "guest", "sandbox"], agents.EnumerateArray().Select(a => a.GetProperty("name").GetString()));
         Assert.Equal(1, agents[0].GetProperty("sessions").GetInt32());
+        Assert.Equal(0, agents[0].GetProperty("sessions_closed").GetInt64());
         Assert.True(agents[0].GetProperty("commands").GetInt64() >= 4);
         Assert.Equal(JsonValueKind.Null, agents[2].GetProperty("vhost_user").ValueKind);
 
@@ -39,6 +40,9 @@ public sealed class ControlTests
             Assert.Contains("sandbox: vm " + vm + ", 1 session(s)", CliProcess.Ctl(control, "status"), StringComparison.Ordinal);
         }
 
+        // The sandbox's one channel closed with its frontend: counted, so a reconnect between two polls shows.
+        await Poll.Until(() => JsonDocument.Parse(CliProcess.Ctl(control, "status", "--json")).RootElement.GetProperty("agents")[2].GetProperty("sessions_closed").GetInt64() == 1,
+            "sessions_closed 1 for the sandbox");
         Assert.Contains("removed sandbox", CliProcess.Ctl(control, "vm", "remove", "sandbox"), StringComparison.Ordinal);
         Assert.False(File.Exists(vm));
         Assert.Equal("vscmi", (await ospm.Base.DiscoverAsync()).Vendor);

@@ -228,6 +228,25 @@ public sealed class ScenarioTests
     }
 
     [Fact]
+    public void A_reconnect_between_two_polls_shows_in_the_closed_count()
+    {
+        // Open at every poll, but one channel closed (and another opened) between 1.5 s and 2.5 s.
+        ObservedSessions[] reconnected = [new(TimeSpan.FromSeconds(0.5), "guest", 1, 0), new(TimeSpan.FromSeconds(1.5), "guest", 1, 0), new(TimeSpan.FromSeconds(2.5), "guest", 1, 1)];
+        var stayed = Judge("kind = \"stays_connected\"", [], reconnected);
+        Assert.Equal(VerdictOutcome.Fail, stayed.Outcome);
+        Assert.Contains("closed 1 channel(s) between the polls at 1.5s and 2.5s", stayed.Detail, StringComparison.Ordinal);
+        Assert.Equal(VerdictOutcome.Pass, Judge("kind = \"stays_connected\"\nto = \"2s\"", [], reconnected).Outcome);
+
+        // session_closes: the one channel open at the step (1 s) closed, counted at 2.5 s.
+        var closes = Judge("kind = \"session_closes\"\nafter = \"go\"\nwithin = \"3s\"", [], reconnected);
+        Assert.Equal(VerdictOutcome.Pass, closes.Outcome);
+        Assert.Contains("all closed at 2.5s", closes.Detail, StringComparison.Ordinal);
+        // Two open at the step and one close counted: not all of them closed.
+        ObservedSessions[] oneOfTwo = [new(TimeSpan.FromSeconds(0.5), "guest", 2, 0), new(TimeSpan.FromSeconds(2.5), "guest", 2, 1)];
+        Assert.Equal(VerdictOutcome.Fail, Judge("kind = \"session_closes\"\nafter = \"go\"\nwithin = \"3s\"", [], oneOfTwo).Outcome);
+    }
+
+    [Fact]
     public void A_known_defect_that_shows_is_expected_and_one_that_does_not_is_news()
     {
         const string expect = "kind = \"sends\"\nmessage = \"CLOCK_RATE_SET\"\nknown_defect = \"never sends it\"";

@@ -56,6 +56,9 @@ public sealed class TelemetryTests
         Assert.Equal(1, Count(platform, "guest", "CLOCK_RATE_GET", "SUCCESS"));
         Assert.Equal(1, Count(platform, "guest", "unknown", "NOT_SUPPORTED"));
         Assert.Equal(0, Count(platform, "sandbox", "CLOCK_RATE_GET", "SUCCESS"));
+        Assert.Equal((1L, 0L), (platform.SessionsClosed(1), platform.SessionsClosed(2))); // OSPM's first channel, not the one open again
+        platform.CloseSession(ospm); // closing it again counts nothing
+        Assert.Equal(1L, platform.SessionsClosed(1));
     }
 
     [Fact]

@@ -344,6 +344,7 @@ internal sealed partial class DaemonControl : IAsyncDisposable
                     w.WriteNull("vhost_user");
                 }
                 w.WriteNumber("sessions", sessions.Count(s => s.AgentId == id));
+                w.WriteNumber("sessions_closed", _platform.SessionsClosed(id));
                 w.WriteNumber("commands", sessions.Where(s => s.AgentId == id).Sum(s => s.CommandsHandled));
                 w.WriteNumber("events_waiting", sessions.Where(s => s.AgentId == id).Sum(s => s.EventsWaiting));
                 w.WriteNumber("notifications_dropped", sessions.Where(s => s.AgentId == id).Sum(s => s.NotificationsDropped));

@@ -273,7 +273,8 @@ internal static class ScenarioCommand
         }, CancellationToken.None);
         var pollTask = Task.Run(async () =>
         {
-            // Sessions per agent every 100 ms: what session_closes and stays_connected judge.
+            // Sessions per agent every 100 ms, open and closed so far: what session_closes and
+            // stays_connected judge (the closed count catches a reconnect between two polls).
             while (!recording.IsCancellationRequested)
             {
                 try
@@ -283,7 +284,8 @@ internal static class ScenarioCommand
                     lock (sessions)
                     {
                         foreach (var a in status.RootElement.GetProperty("agents").EnumerateArray())
-                            sessions.Add(new ObservedSessions(at, a.GetProperty("name").GetString()!, a.GetProperty("sessions").GetInt32()));
+                            sessions.Add(new ObservedSessions(at, a.GetProperty("name").GetString()!, a.GetProperty("sessions").GetInt32(),
+                                a.TryGetProperty("sessions_closed", out var closed) ? closed.GetInt64() : -1));
                     }
 
                     await Task.Delay(100, recording.Token).ConfigureAwait(false);

@@ -15,7 +15,11 @@ public readonly record struct ObservedMessage(TimeSpan At, string Agent, bool Fr
 /// <param name="At">When, from the start.</param>
 /// <param name="Agent">The agent's name.</param>
 /// <param name="Open">Its open channels (sessions).</param>
-public readonly record struct ObservedSessions(TimeSpan At, string Agent, int Open);
+/// <param name="Closed">
+/// How many of its channels had closed since the daemon started (status <c>sessions_closed</c>),
+/// or -1 when the daemon does not say: a close and a reconnect between two polls shows here only.
+/// </param>
+public readonly record struct ObservedSessions(TimeSpan At, string Agent, int Open, long Closed = -1);
 
 /// <summary>How an expectation came out.</summary>
 public enum VerdictOutcome
@@ -120,8 +124,12 @@ public static class ScenarioJudge
 
             case ExpectationKind.SessionCloses:
             {
+                // Every channel open at the window's start has closed: a poll with none open, or
+                // (a reconnect between polls) as many closes counted since as were open then.
                 var deadline = start + e.Within!.Value;
-                var closed = sessions.FirstOrDefault(s => s.Agent == e.Agent && s.At >= start && s.Open == 0);
+                var before = sessions.LastOrDefault(s => s.Agent == e.Agent && s.At <= start);
+                var closed = sessions.FirstOrDefault(s => s.Agent == e.Agent && s.At >= start
+                    && (s.Open == 0 || (before.Agent is not null && before.Closed >= 0 && s.Closed - before.Closed >= Math.Max(1, before.Open))));
                 if (closed.Agent is null)
                     return (false, $"{e.Agent}'s channels still open at {ScenarioDuration.Format(sessions.Count == 0 ? end : sessions[^1].At)} (deadline {ScenarioDuration.Format(deadline)})");
                 return (closed.At <= deadline, $"{e.Agent}'s channels all closed at {ScenarioDuration.Format(closed.At)} (deadline {ScenarioDuration.Format(deadline)})");
@@ -133,8 +141,17 @@ public static class ScenarioJudge
                 if (seen.Count == 0)
                     return (false, $"no session count of {e.Agent} polled in {window}");
                 var gone = seen.FirstOrDefault(s => s.Open == 0);
-                return gone.Agent is null ? (true, $"{e.Agent} connected at each of {seen.Count} polls in {window}")
-                    : (false, $"{e.Agent} had no channel open at {ScenarioDuration.Format(gone.At)}");
+                if (gone.Agent is not null)
+                    return (false, $"{e.Agent} had no channel open at {ScenarioDuration.Format(gone.At)}");
+                // A channel closed and another opened between two polls: connected at each poll, but
+                // the device was reset or the agent reconnected all the same.
+                for (var i = 1; i < seen.Count; i++)
+                {
+                    if (seen[i - 1].Closed >= 0 && seen[i].Closed > seen[i - 1].Closed)
+                        return (false, $"{e.Agent} closed {seen[i].Closed - seen[i - 1].Closed} channel(s) between the polls at {ScenarioDuration.Format(seen[i - 1].At)} and {ScenarioDuration.Format(seen[i].At)} (open again at the second)");
+                }
+
+                return (true, $"{e.Agent} connected at each of {seen.Count} polls in {window}, no channel closed");
             }
         }
     }
