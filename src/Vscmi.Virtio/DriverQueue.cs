@@ -169,6 +169,18 @@ public sealed class DriverQueue
         Check(_memory.TryWrite(new GuestAddress(Descriptors.Value + (ulong)(index * SplitRing.DescriptorSize)), bytes), Descriptors);
     }
 
+    /// <summary>
+    /// Raw: writes <paramref name="descriptors"/> as descriptors 0, 1, … with the flags given, each
+    /// one's next the one after it and the last one's 0 (so a NEXT flag there loops back), then
+    /// publishes descriptor 0 (hostile-driver tests: broken chains written the same way everywhere).
+    /// </summary>
+    public void PublishRaw(params ReadOnlySpan<RawDescriptor> descriptors)
+    {
+        for (var i = 0; i < descriptors.Length; i++)
+            WriteDescriptor(i, descriptors[i].Address, descriptors[i].Length, descriptors[i].Flags, (ushort)((i + 1) % descriptors.Length));
+        Publish(0);
+    }
+
     /// <summary>Raw: puts <paramref name="head"/> in the next available slot and publishes it.</summary>
     public void Publish(ushort head)
     {
@@ -208,3 +220,9 @@ public sealed class DriverQueue
             throw new ArgumentException($"guest address {address} is outside the driver's memory");
     }
 }
+
+/// <summary>One descriptor as a hostile-driver test writes it (<see cref="DriverQueue.PublishRaw"/>): any address, length and flags.</summary>
+/// <param name="Address">Where the buffer is (or claims to be).</param>
+/// <param name="Length">Its length in bytes.</param>
+/// <param name="Flags">VIRTQ_DESC_F_* as given, consistent or not.</param>
+public readonly record struct RawDescriptor(GuestAddress Address, uint Length, ushort Flags);

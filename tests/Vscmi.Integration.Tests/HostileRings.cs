@@ -35,29 +35,19 @@ internal static class HostileRings
         switch (kind)
         {
             case "address outside memory":
-                q.WriteDescriptor(0, new GuestAddress(0x10), 4, next, 1);
-                q.WriteDescriptor(1, response, 136, write, 0);
-                q.Publish(0);
+                q.PublishRaw(new(new GuestAddress(0x10), 4, next), new(response, 136, write));
                 break;
             case "descriptor loop":
-                q.WriteDescriptor(0, request, 4, next, 1);
-                q.WriteDescriptor(1, request, 4, next, 0);
-                q.Publish(0);
+                q.PublishRaw(new(request, 4, next), new(request, 4, next));
                 break;
             case "chain longer than the queue":
-                for (var i = 0; i < 64; i++)
-                    q.WriteDescriptor(i, request, 1, next, (ushort)((i + 1) % 64));
-                q.Publish(0);
+                q.PublishRaw([.. Enumerable.Repeat(new RawDescriptor(request, 1, next), 64)]);
                 break;
             case "read/write flags swapped":
-                q.WriteDescriptor(0, response, 136, write | next, 1);
-                q.WriteDescriptor(1, request, 4, 0, 0);
-                q.Publish(0);
+                q.PublishRaw(new(response, 136, (ushort)(write | next)), new(request, 4, 0));
                 break;
             case "response buffer too small":
-                q.WriteDescriptor(0, request, 4, next, 1);
-                q.WriteDescriptor(1, response, 4, write, 0);
-                q.Publish(0);
+                q.PublishRaw(new(request, 4, next), new(response, 4, write));
                 breaks = false;
                 break;
             case "available index jumping ahead":

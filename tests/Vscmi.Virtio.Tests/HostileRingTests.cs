@@ -152,19 +152,13 @@ public sealed class HostileRingTests
         switch (scenario)
         {
             case "address outside memory":
-                q.WriteDescriptor(0, Outside, 4, next, 1);
-                q.WriteDescriptor(1, new GuestAddress(buffer.Value + 256), 12, write, 0);
-                q.Publish(0);
+                q.PublishRaw(new(Outside, 4, next), new(new GuestAddress(buffer.Value + 256), 12, write));
                 break;
             case "buffer straddling the end of a region":
-                q.WriteDescriptor(0, new GuestAddress(TestGuest.RegionA + TestGuest.SizeA - 2), 4, next, 1);
-                q.WriteDescriptor(1, new GuestAddress(buffer.Value + 256), 12, write, 0);
-                q.Publish(0);
+                q.PublishRaw(new(new GuestAddress(TestGuest.RegionA + TestGuest.SizeA - 2), 4, next), new(new GuestAddress(buffer.Value + 256), 12, write));
                 break;
             case "descriptor loop":
-                q.WriteDescriptor(0, buffer, 4, next, 1);
-                q.WriteDescriptor(1, buffer, 4, next, 0);
-                q.Publish(0);
+                q.PublishRaw(new(buffer, 4, next), new(buffer, 4, next));
                 break;
             case "chain longer than the queue":
                 for (var i = 0; i < TestGuest.QueueSize; i++)
@@ -179,9 +173,7 @@ public sealed class HostileRingTests
                 q.Publish(TestGuest.QueueSize + 3);
                 break;
             case "read/write flags swapped":
-                q.WriteDescriptor(0, new GuestAddress(buffer.Value + 256), 12, write | next, 1);
-                q.WriteDescriptor(1, buffer, 4, 0, 0);
-                q.Publish(0);
+                q.PublishRaw(new(new GuestAddress(buffer.Value + 256), 12, (ushort)(write | next)), new(buffer, 4, 0));
                 break;
             case "available index jumping ahead":
                 q.SetAvailIndex(TestGuest.QueueSize + 1);
